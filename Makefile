@@ -1,0 +1,75 @@
+# citytwin: two commands do all the setup.
+#   make demo   emulated edge nodes on recorded video, the pipeline, the cockpit
+#   make test   the test suite against live Mosquitto and Kafka
+# Every target installs what it needs and is safe to run again.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help setup venv fixtures brokers-deps models-verify test demo stop status typecheck lock models clean
+
+help:
+	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
+	@echo "make test        install everything needed, then run the test suite"
+	@echo "make stop        stop the brokers started by 'make demo'"
+	@echo "make status      show whether the brokers are running"
+	@echo "make typecheck   mypy over citytwin/, edge/ and cloud/"
+	@echo "make models      rebuild the ONNX models from their upstream packages (needs TensorFlow; slow)"
+	@echo "make lock        refresh constraints.txt from a fresh resolve of pyproject.toml"
+
+setup: venv fixtures brokers-deps models-verify
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or newer" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "citytwin needs Python >= 3.11; $(PYTHON) is $$($(PYTHON) --version)" >&2; exit 1; }
+	@echo "venv: installing citytwin and its pinned dependencies into $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[edge,cloud,dev]'
+	@touch $@
+
+fixtures:
+	@tests/fixtures/fetch.sh
+
+brokers-deps:
+	@ops/brokers/mosquitto.sh install
+	@ops/brokers/kafka.sh fetch
+
+models-verify: venv
+	@$(BIN)/python models/convert/verify.py
+
+test: setup typecheck
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: setup
+	@ops/demo/run.sh
+
+stop:
+	@ops/brokers/brokers.sh stop
+
+status:
+	@ops/brokers/brokers.sh status
+
+typecheck: venv
+	$(BIN)/mypy
+
+models:
+	models/convert/rebuild.sh
+
+lock:
+	rm -rf /tmp/citytwin-lock && $(PYTHON) -m venv /tmp/citytwin-lock
+	/tmp/citytwin-lock/bin/pip install -q --upgrade pip
+	/tmp/citytwin-lock/bin/pip install -q '.[edge,cloud,dev]'
+	{ echo "# Exact versions the project is tested with. make venv installs with -c constraints.txt."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  /tmp/citytwin-lock/bin/pip freeze --exclude citytwin; } > constraints.txt
+
+clean:
+	-ops/brokers/brokers.sh stop
+	rm -rf .run .pytest_cache .mypy_cache test-artifacts

@@ -1,0 +1,68 @@
+"""The ``citytwin`` command line: one entry point, one subcommand per service."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import cast
+
+from citytwin import __version__, logs
+from citytwin.commands import COMMANDS, Command
+
+log = logging.getLogger(__name__)
+
+NOT_BUILT = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with one subparser per entry in ``COMMANDS``."""
+    parser = argparse.ArgumentParser(
+        prog="citytwin",
+        description="citytwin: edge video analytics to a queryable city twin. "
+        "Run 'citytwin COMMAND --help' for what each command does.",
+    )
+    parser.add_argument("--version", action="version", version=f"citytwin {__version__}")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default: INFO)")
+    parser.add_argument("--log-json", action="store_true", help="log one JSON object per line")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        status = "" if command.handler else " (not built yet)"
+        child = sub.add_parser(
+            command.name,
+            help=command.summary + status,
+            description=command.description,
+        )
+        command.add_arguments(child)
+        child.set_defaults(_command=command)
+    return parser
+
+
+def _resolve(handler: str) -> Callable[[argparse.Namespace], int]:
+    module_name, _, func = handler.partition(":")
+    module = importlib.import_module(module_name)
+    return cast(Callable[[argparse.Namespace], int], getattr(module, func))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen subcommand; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logs.configure(args.log_level, args.log_json)
+    command: Command = args._command
+    if command.handler is None:
+        print(
+            f"citytwin {command.name}: not built yet in citytwin {__version__}.\n"
+            f"When built, it will: {command.description}",
+            file=sys.stderr,
+        )
+        return NOT_BUILT
+    try:
+        return _resolve(command.handler)(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The table of ``citytwin`` subcommands.
+
+Each entry says what the command does, declares its options, and names its
+handler as ``"module:function"``. Handlers are imported only when their
+command runs, so ``--help`` works without the edge or cloud extras installed.
+A command whose handler is ``None`` is declared but not built yet: it
+explains what it will do and exits with status 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+AddArguments = Callable[[argparse.ArgumentParser], None]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One ``citytwin`` subcommand."""
+
+    name: str
+    summary: str
+    description: str
+    add_arguments: AddArguments
+    handler: str | None = None
+
+
+def _config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        required=True,
+        metavar="SITE.yaml",
+        help="the deployment's YAML configuration file",
+    )
+
+
+def _edge(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("--camera", help="camera id from the config (default: the only one)")
+    parser.add_argument("--max-frames", type=int, help="stop after this many frames")
+    parser.add_argument("--stats", action="store_true", help="print per-stage latency and FPS at exit")
+
+
+def _detect(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("media", type=Path, help="a video file or a still image")
+    parser.add_argument(
+        "--model",
+        default="nanodet-g-416",
+        help="model name from models/manifest.yaml or a path to an .onnx file (default: %(default)s)",
+    )
+    parser.add_argument("--start", type=int, default=0, help="first frame index (default: 0)")
+    parser.add_argument("--frames", type=int, default=0, help="number of frames, 0 for all (default: 0)")
+    parser.add_argument("--every", type=int, default=1, help="detect on every Nth frame (default: 1)")
+    parser.add_argument("--threads", type=int, default=None, help="onnxruntime intra-op threads")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per frame")
+
+
+def _query(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("sql", help="a read-only SQL statement over the twin's views")
+    parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+
+def _dlq(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("action", choices=["list", "show", "replay"])
+    parser.add_argument("offsets", nargs="*", help="partition:offset of the records to show or replay")
+
+
+def _bench(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", choices=["run", "report"], default="run")
+    parser.add_argument("--quick", action="store_true", help="a short run for CI")
+    parser.add_argument("--config", "-c", type=Path, help="the deployment's YAML configuration file")
+
+
+def _audit(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("action", choices=["verify", "show"])
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "detect",
+        "run the ONNX detector over a video or image and print what it finds",
+        "Load a detector model from models/ and print, per frame, the objects it "
+        "finds (class, confidence, box). A quick way to check a model, a camera "
+        "angle or a threshold before configuring an edge node.",
+        _detect,
+        "edge.detect.cli:run",
+    ),
+    Command(
+        "edge",
+        "run one camera's analytics and publish events over MQTT",
+        "Read a camera, stream or recorded file; detect and track objects; count "
+        "line crossings, zone occupancy and dwell; publish typed, versioned events "
+        "over MQTT (QoS 1), buffering them on disk while the broker is unreachable. "
+        "Only metadata leaves the node unless anonymised snapshots are enabled.",
+        _edge,
+    ),
+    Command(
+        "bridge",
+        "move events from MQTT to Kafka, dead-lettering bad ones",
+        "Subscribe to citytwin/+/+/events/# and the status topics, validate each "
+        "payload against the event schema, produce valid events to citytwin.events "
+        "keyed by site/camera, send invalid ones to citytwin.dlq with the reason, and "
+        "acknowledge MQTT only after Kafka has acknowledged.",
+        _config,
+    ),
+    Command(
+        "sink",
+        "write events from Kafka into the Parquet lake",
+        "Consume citytwin.events in a consumer group, batch by size and time, write "
+        "zstd Parquet files atomically into date=/hour= partitions with the offsets in "
+        "the file name, and commit offsets only after the file is durable.",
+        _config,
+    ),
+    Command(
+        "query",
+        "run a read-only SQL query against the twin",
+        "Open the DuckDB twin over the Parquet lake read-only and print the result "
+        "of a SQL query as a table, CSV or JSON.",
+        _query,
+    ),
+    Command(
+        "cockpit",
+        "serve the operators' one-screen web cockpit",
+        "Serve the web cockpit and its REST API: site map, live counts, alerts, node "
+        "health, history charts and an audited read-only SQL console.",
+        _config,
+    ),
+    Command(
+        "rules",
+        "evaluate alert rules and forecasts over the twin",
+        "Evaluate the rules declared in the config (capacity, flow, wrong way, node "
+        "offline, dwell, forecasts) over the twin and publish alerts with suggested "
+        "actions on MQTT and Kafka.",
+        _config,
+    ),
+    Command(
+        "dlq",
+        "list, inspect and replay dead-lettered events",
+        "List the records in citytwin.dlq with their reasons, show one in full, or "
+        "replay records onto citytwin.events after the cause is fixed.",
+        _dlq,
+    ),
+    Command(
+        "bench",
+        "measure the inference path on this device and keep the results",
+        "Measure every stage of the edge path on real frames across models, input "
+        "sizes, threads and execution providers; write results under "
+        "hardware/results/<device>/ and render a comparison report.",
+        _bench,
+    ),
+    Command(
+        "audit",
+        "verify the tamper-evident audit log",
+        "Check the hash chain of the audit log and name the first record that was "
+        "edited, deleted or moved.",
+        _audit,
+    ),
+    Command(
+        "residency",
+        "list where every dataset lives, who can read it and what leaves the city",
+        "Print the data-residency manifest: for each dataset its host and path, "
+        "retention, reader roles and exports.",
+        _config,
+    ),
+    Command(
+        "federate",
+        "publish aggregated counts to a regional twin",
+        "Publish per-line and per-zone counts per time bucket to a regional twin over "
+        "Kafka, suppressing small counts; no event-level rows ever leave the city.",
+        _config,
+    ),
+)

@@ -1,0 +1,94 @@
+"""Load one deployment YAML file into a pydantic model, with clear errors.
+
+Any setting can be overridden from the environment, which is how containers
+and CI change a port or a path without editing the file:
+``CITYTWIN_CFG__MQTT__PORT=11883`` sets ``mqtt.port``; values are parsed as
+YAML scalars. Secrets are never in the file: models name the variable that
+holds them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+ENV_PREFIX = "CITYTWIN_CFG__"
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the file and the key."""
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def describe(path: Path | str, error: ValidationError) -> str:
+    """One line per problem: ``file: key.path: what is wrong``."""
+    lines = [f"{path}: {len(error.errors())} problem(s) in the configuration:"]
+    for item in error.errors():
+        # Discriminated unions put the chosen tag in the location; keep it, it helps.
+        msg = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            msg = "unknown setting (misspelt, or not valid here)"
+        lines.append(f"  {_location(tuple(item['loc']))}: {msg}")
+    return "\n".join(lines)
+
+
+def apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Set nested keys from ``CITYTWIN_CFG__A__B=value`` variables."""
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [k.lower() for k in name[len(ENV_PREFIX):].split("__") if k]
+        if not keys:
+            continue
+        node: Any = data
+        for key in keys[:-1]:
+            child = node.get(key) if isinstance(node, dict) else None
+            if not isinstance(child, dict):
+                child = {}
+                node[key] = child
+            node = child
+        node[keys[-1]] = yaml.safe_load(raw)
+    return data
+
+
+def read_yaml(path: Path | str) -> dict[str, Any]:
+    """Parse a YAML mapping, naming the file and line on a syntax error."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        raise ConfigError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of settings, got {type(data).__name__}")
+    return data
+
+
+def load(path: Path | str, model: type[M], environ: Mapping[str, str] | None = None) -> M:
+    """Read, override from the environment, and validate ``path`` as ``model``."""
+    data = apply_env_overrides(read_yaml(path), os.environ if environ is None else environ)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe(path, exc)) from None

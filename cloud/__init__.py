@@ -1,0 +1,1 @@
+"""Cloud side: MQTT to Kafka bridge, Parquet sink, DuckDB twin, rules and cockpit."""

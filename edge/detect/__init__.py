@@ -1,0 +1,1 @@
+"""Detection: ONNX detector plugins that turn a frame into ``Detections``."""

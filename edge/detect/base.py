@@ -1,0 +1,79 @@
+"""The detector interface and the settings every detector plugin shares."""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from edge.types import Detections
+
+
+class DetectorSettings(BaseModel):
+    """Settings common to every ONNX detector; plugins add a ``type`` and their own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Path = Field(title="Model", description="ONNX file, absolute or relative to the models folder")
+    score_threshold: float = Field(0.4, gt=0, lt=1, title="Score threshold", description="lowest confidence kept for any class")
+    class_thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"person": 0.45},
+        title="Per-class thresholds",
+        description="confidence thresholds by class name that override the score threshold",
+    )
+    classes: list[str] | None = Field(
+        None, title="Class filter", description="class names to keep; all classes when unset"
+    )
+    iou_threshold: float = Field(0.6, gt=0, le=1, title="NMS IoU", description="overlap above which a lower-scored box of the same class is suppressed")
+    threads: int | None = Field(None, ge=1, title="Threads", description="onnxruntime intra-op threads; default: one per core")
+    providers: list[str] | None = Field(
+        None,
+        title="Execution providers",
+        description="onnxruntime providers in order of preference; default: the best available (TensorRT, CUDA, CPU)",
+    )
+
+    @field_validator("class_thresholds")
+    @classmethod
+    def _in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if not 0 < v < 1}
+        if bad:
+            raise ValueError(f"thresholds must be between 0 and 1, got {bad}")
+        return value
+
+
+class Detector(abc.ABC):
+    """Finds objects in a BGR image."""
+
+    labels: list[str]
+
+    @abc.abstractmethod
+    def detect(self, image: np.ndarray) -> Detections:
+        """Objects in ``image`` (HxWx3 uint8 BGR), boxes in its pixels."""
+
+    def close(self) -> None:
+        """Release the inference session."""
+
+
+class Thresholds:
+    """Turns the threshold and class-filter settings into per-class arrays."""
+
+    def __init__(self, settings: DetectorSettings, labels: list[str]) -> None:
+        unknown = sorted(set(settings.class_thresholds) | set(settings.classes or [])) 
+        unknown = [name for name in unknown if name not in labels]
+        if unknown:
+            raise ValueError(f"unknown class names {unknown}; the model's labels are {', '.join(labels)}")
+        self.per_class = np.full(len(labels), settings.score_threshold, np.float32)
+        for name, value in settings.class_thresholds.items():
+            self.per_class[labels.index(name)] = value
+        self.allowed = np.ones(len(labels), bool)
+        if settings.classes is not None:
+            self.allowed[:] = False
+            self.allowed[[labels.index(n) for n in settings.classes]] = True
+        self.floor = float(self.per_class[self.allowed].min()) if self.allowed.any() else 1.0
+
+    def keep(self, scores: np.ndarray, class_id: np.ndarray) -> np.ndarray:
+        """Mask of candidates above their class threshold and in the filter."""
+        mask: np.ndarray = (scores >= self.per_class[class_id]) & self.allowed[class_id]
+        return mask

@@ -1,0 +1,122 @@
+"""NanoDet plugin: anchor-free detector with distribution-focal box regression.
+
+The graph takes a 1x3xSxS BGR image, stretched to S and normalised per
+channel, and returns, for each stride (8, 16, 32), sigmoid class scores
+[1, HW, C] and box distributions [1, HW, 4*(R+1)]. Each side of a box is the
+expectation of a softmax over R+1 bins, in units of the stride, measured from
+the cell centre. NMS is not in the graph.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+from pydantic import Field
+
+from edge.detect.base import Detector, DetectorSettings, Thresholds
+from edge.detect.labels import coco80
+from edge.detect.nms import nms
+from edge.detect.runtime import ModelError, open_session
+from edge.types import Detections
+
+MEAN = np.array([103.53, 116.28, 123.675], np.float32)
+STD = np.array([57.375, 57.12, 58.395], np.float32)
+
+
+class NanoDetConfig(DetectorSettings):
+    """NanoDet-g (the default model) or another NanoDet export with the same outputs."""
+
+    type: Literal["nanodet"] = Field("nanodet", title="Type", description="NanoDet ONNX detector")
+    model: Path = Field(Path("nanodet-g-416.onnx"), title="Model", description="ONNX file, absolute or relative to the models folder")
+
+
+class _Level:
+    """Grid centres of one output stride, precomputed once."""
+
+    def __init__(self, stride: int, size: int) -> None:
+        cells = size // stride
+        ys, xs = np.mgrid[0:cells, 0:cells]
+        self.stride = stride
+        self.cx = ((xs.reshape(-1) + 0.5) * stride).astype(np.float32)
+        self.cy = ((ys.reshape(-1) + 0.5) * stride).astype(np.float32)
+
+
+class NanoDet(Detector):
+    """Run a NanoDet ONNX model.
+
+    Example:
+        >>> det = NanoDet(NanoDetConfig(threads=2))  # doctest: +SKIP
+        >>> det.detect(cv2.imread("person.jpg")).class_id  # doctest: +SKIP
+        array([ 0, 16, 17], dtype=int32)
+    """
+
+    def __init__(self, config: NanoDetConfig) -> None:
+        self.config = config
+        self.labels = coco80()
+        self.thresholds = Thresholds(config, self.labels)
+        self.session = open_session(config.model, config.threads, config.providers)
+        shape = self.session.get_inputs()[0].shape
+        if len(shape) != 4 or shape[1] != 3 or not isinstance(shape[2], int) or shape[2] != shape[3]:
+            raise ModelError(f"{config.model}: expected a 1x3xSxS input, got {shape}")
+        self.size = int(shape[2])
+        self.input = self.session.get_inputs()[0].name
+        self.outputs, self.levels = self._pair_outputs()
+
+    def _pair_outputs(self) -> tuple[list[str], list[_Level]]:
+        """Match class and box outputs by their cell count, finest stride first."""
+        cls: dict[int, str] = {}
+        reg: dict[int, str] = {}
+        for out in self.session.get_outputs():
+            cells, width = out.shape[1], out.shape[2]
+            (cls if width == len(self.labels) else reg)[cells] = out.name
+        if set(cls) != set(reg) or not cls:
+            raise ModelError(f"{self.config.model}: outputs do not pair into class/box levels: {list(cls)} vs {list(reg)}")
+        names, levels = [], []
+        for cells in sorted(cls, reverse=True):
+            stride = self.size // int(round(cells**0.5))
+            names += [cls[cells], reg[cells]]
+            levels.append(_Level(stride, self.size))
+        return names, levels
+
+    def preprocess(self, image: np.ndarray) -> np.ndarray:
+        resized = cv2.resize(image, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
+        blob = (resized.astype(np.float32) - MEAN) / STD
+        return np.ascontiguousarray(blob.transpose(2, 0, 1)[None])
+
+    def infer(self, blob: np.ndarray) -> list[np.ndarray]:
+        return list(self.session.run(self.outputs, {self.input: blob}))
+
+    def postprocess(self, outputs: list[np.ndarray], width: int, height: int) -> Detections:
+        boxes, scores, classes = [], [], []
+        for level, cls, reg in zip(self.levels, outputs[0::2], outputs[1::2]):
+            cls, reg = cls[0], reg[0]
+            class_id = cls.argmax(axis=1)
+            score = cls[np.arange(len(cls)), class_id]
+            keep = np.nonzero(self.thresholds.keep(score, class_id))[0]
+            if keep.size == 0:
+                continue
+            dist = reg[keep].reshape(-1, 4, reg.shape[1] // 4)
+            dist = np.exp(dist - dist.max(axis=2, keepdims=True))
+            dist /= dist.sum(axis=2, keepdims=True)
+            sides = (dist * np.arange(dist.shape[2], dtype=np.float32)).sum(axis=2) * level.stride
+            cx, cy = level.cx[keep], level.cy[keep]
+            boxes.append(np.stack([cx - sides[:, 0], cy - sides[:, 1], cx + sides[:, 2], cy + sides[:, 3]], axis=1))
+            scores.append(score[keep])
+            classes.append(class_id[keep])
+        if not boxes:
+            return Detections.empty()
+        xyxy = np.concatenate(boxes) * np.array([width, height, width, height], np.float32) / self.size
+        xyxy = np.clip(xyxy, 0, [width, height, width, height])
+        conf, cid = np.concatenate(scores), np.concatenate(classes)
+        kept = nms(xyxy, conf, cid, self.config.iou_threshold)
+        return Detections(xyxy[kept], conf[kept], cid[kept])
+
+    def detect(self, image: np.ndarray) -> Detections:
+        height, width = image.shape[:2]
+        return self.postprocess(self.infer(self.preprocess(image)), width, height)
+
+    def close(self) -> None:
+        del self.session

@@ -1,0 +1,1 @@
+"""Privacy on the node: only metadata leaves, unless anonymised snapshots are enabled."""

@@ -1,0 +1,63 @@
+"""Per-stage latency and throughput of the edge loop."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+
+class StageTimer:
+    """Keeps the last ``window`` latencies of each stage, in milliseconds.
+
+    Example:
+        >>> t = StageTimer()
+        >>> with t.stage("detect"):
+        ...     pass
+        >>> list(t.medians())
+        ['detect']
+    """
+
+    def __init__(self, window: int = 1000) -> None:
+        self.window = window
+        self._samples: dict[str, deque[float]] = {}
+        self.frames = 0
+        self._started = time.monotonic()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(name, (time.perf_counter() - start) * 1000.0)
+
+    def add(self, name: str, ms: float) -> None:
+        self._samples.setdefault(name, deque(maxlen=self.window)).append(ms)
+
+    def medians(self) -> dict[str, float]:
+        return {name: float(np.median(s)) for name, s in self._samples.items() if s}
+
+    def percentile(self, name: str, q: float) -> float:
+        samples = self._samples.get(name)
+        return float(np.percentile(samples, q)) if samples else 0.0
+
+    def count(self, name: str) -> int:
+        return len(self._samples.get(name, ()))
+
+    def fps(self) -> float:
+        elapsed = time.monotonic() - self._started
+        return self.frames / elapsed if elapsed > 0 else 0.0
+
+    def table(self) -> str:
+        """A plain-text summary for ``--stats``."""
+        lines = [f"{'stage':<12} {'runs':>6} {'p50 ms':>8} {'p95 ms':>8}"]
+        for name in self._samples:
+            lines.append(
+                f"{name:<12} {self.count(name):>6} {self.percentile(name, 50):>8.2f} {self.percentile(name, 95):>8.2f}"
+            )
+        lines.append(f"frames {self.frames}, effective {self.fps():.1f} FPS")
+        return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Video sources: recorded files, network streams and local cameras."""

@@ -1,0 +1,112 @@
+"""Recorded video files, replayed at native rate or as fast as possible."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from edge.source.base import SourceError, VideoSource
+from edge.types import Frame
+
+log = logging.getLogger(__name__)
+
+
+class FileSourceConfig(BaseModel):
+    """A recorded file; capture times come from stream time so replays repeat exactly."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["file"] = Field("file", title="Type", description="recorded video file")
+    path: Path = Field(title="Path", description="video file to replay (any format OpenCV/FFmpeg decodes)")
+    realtime: bool = Field(
+        False,
+        title="Real time",
+        description="pace frames at the file's native rate, as a camera would; false replays as fast as possible",
+    )
+    loop: bool = Field(False, title="Loop", description="start again at the end, with capture time continuing")
+    start_time: AwareDatetime | None = Field(
+        None,
+        title="Start time",
+        description="capture time of the first frame (UTC); default: the file's modification time",
+    )
+
+
+class FileSource(VideoSource):
+    """Decode a video file frame by frame with OpenCV.
+
+    Example:
+        >>> src = FileSource(FileSourceConfig(path="vtest.avi"))  # doctest: +SKIP
+        >>> next(iter(src.frames())).image.shape  # doctest: +SKIP
+        (576, 768, 3)
+    """
+
+    def __init__(self, config: FileSourceConfig, name: str = "file") -> None:
+        self.config = config
+        self.name = name
+        self._stop = threading.Event()
+        self._dropped = 0
+        path = config.path
+        if not path.exists():
+            raise SourceError(f"video file not found: {path}")
+        if not path.is_file():
+            raise SourceError(f"video path is not a file: {path}")
+        self._start = config.start_time or datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+        self._start = self._start.astimezone(timezone.utc)
+
+    @property
+    def dropped(self) -> int:
+        return self._dropped
+
+    def _open(self) -> tuple[cv2.VideoCapture, float]:
+        cap = cv2.VideoCapture(str(self.config.path))
+        if not cap.isOpened():
+            raise SourceError(f"cannot open video file {self.config.path}: not a video OpenCV can decode")
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        if not fps or fps <= 0 or fps > 1000:
+            log.warning("video %s reports no usable frame rate (%s); assuming 25 fps", self.config.path, fps)
+            fps = 25.0
+        return cap, float(fps)
+
+    def frames(self) -> Iterator[Frame]:
+        index = 0
+        offset = 0.0  # seconds of stream time before the current loop pass
+        while not self._stop.is_set():
+            cap, fps = self._open()
+            pass_start = index
+            wall_start = time.monotonic()
+            try:
+                while not self._stop.is_set():
+                    ok, image = cap.read()
+                    if not ok or image is None:
+                        break
+                    stream_s = offset + (index - pass_start) / fps
+                    if self.config.realtime:
+                        delay = (index - pass_start) / fps - (time.monotonic() - wall_start)
+                        if delay > 0:
+                            self._stop.wait(delay)
+                    yield Frame(
+                        index=index,
+                        ts=self._start + timedelta(seconds=stream_s),
+                        image=np.asarray(image, dtype=np.uint8),
+                        source=self.name,
+                    )
+                    index += 1
+            finally:
+                cap.release()
+            if index == pass_start:
+                raise SourceError(f"video file {self.config.path} has no decodable frames (corrupt or truncated?)")
+            if not self.config.loop:
+                return
+            offset += (index - pass_start) / fps
+
+    def close(self) -> None:
+        self._stop.set()
