@@ -101,6 +101,7 @@ COMMANDS: tuple[Command, ...] = (
         "over MQTT (QoS 1), buffering them on disk while the broker is unreachable. "
         "Only metadata leaves the node unless anonymised snapshots are enabled.",
         _edge,
+        "edge.runtime.cli:run",
     ),
     Command(
         "bridge",

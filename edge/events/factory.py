@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +15,7 @@ _TYPES: dict[str, type[Any]] = {
 
 
 class EventFactory:
-    """Makes the events of one node run; ``seq`` restarts at ``first_seq``.
+    """Makes the events of one node run, numbered by ``sequence`` (default: 0, 1, 2, ...).
 
     Example:
         >>> from datetime import datetime, timezone
@@ -23,23 +25,25 @@ class EventFactory:
         'campus-cam-1:0'
     """
 
-    def __init__(self, site: str, camera: str, node: str, first_seq: int = 0) -> None:
+    def __init__(self, site: str, camera: str, node: str, sequence: Callable[[], int] | None = None) -> None:
         self.site = site
         self.camera = camera
         self.node = node
-        self.seq = first_seq
+        self._sequence = sequence or itertools.count().__next__
+        self.made = 0
 
     def make(self, kind: str, ts: datetime, body: dict[str, Any]) -> Event:
         """A validated event of type ``kind``; raises ``KeyError`` for an unknown type."""
         cls = _TYPES[kind]
+        seq = self._sequence()
         event: Event = cls(
-            event_id=event_id(self.node, self.seq),
+            event_id=event_id(self.node, seq),
             site=self.site,
             camera=self.camera,
             node=self.node,
-            seq=self.seq,
+            seq=seq,
             ts=ts,
             body=body,
         )
-        self.seq += 1
+        self.made += 1
         return event

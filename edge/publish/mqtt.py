@@ -56,8 +56,10 @@ class MqttPublisherConfig(BaseModel):
     )
     tls: MqttTls | None = Field(None, title="TLS", description="enable TLS with these settings")
     keepalive_s: int = Field(30, ge=5, title="Keep-alive", description="seconds between pings; the last will fires after 1.5x this")
-    spool_path: Path = Field(
-        Path(".run/spool/events.sqlite"), title="Spool file", description="on-disk buffer for events while the broker is unreachable"
+    spool_dir: Path = Field(
+        Path(".run/spool"),
+        title="Spool folder",
+        description="on-disk buffer for events while the broker is unreachable; one file per node",
     )
     spool_max_messages: int = Field(200_000, ge=1, title="Spool size", description="messages the buffer holds before refusing new ones")
     spool_max_mb: float = Field(256, gt=0, title="Spool bytes", description="megabytes the buffer holds before refusing new ones")
@@ -71,7 +73,8 @@ class MqttPublisher(Publisher):
         self.config = config
         self.topic_status = status_topic(site, camera)
         self._status = dict(site=site, camera=camera, node=node)
-        self.spool = Spool(config.spool_path, config.spool_max_messages, int(config.spool_max_mb * 2**20))
+        spool_file = config.spool_dir / f"{node}.sqlite"
+        self.spool = Spool(spool_file, config.spool_max_messages, int(config.spool_max_mb * 2**20))
         self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._connected = threading.Event()

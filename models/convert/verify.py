@@ -29,6 +29,9 @@ def problems(models: Path = MODELS) -> list[str]:
         path = models / entry["file"]
         if not path.is_file():
             found.append(f"model {name}: {path} is missing (git checkout it, or run make models)")
+        elif (size := path.stat().st_size) != entry["size"]:
+            # Usually a Git LFS pointer or a truncated download rather than a different model.
+            found.append(f"model {name}: {path} is {size} bytes, manifest says {entry['size']}")
         elif (actual := sha256(path)) != entry["sha256"]:
             found.append(f"model {name}: {path} has sha256 {actual}, manifest says {entry['sha256']}")
     return found

@@ -1,0 +1,1 @@
+"""Pure, bounded analytics on tracks: counting lines, zones and interval counts."""

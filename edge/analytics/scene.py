@@ -1,0 +1,50 @@
+"""All analytics of one camera: its counting lines, its zones and its interval counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from edge.analytics.counts import IntervalCount, IntervalCounter
+from edge.analytics.geometry import Anchor
+from edge.analytics.lines import Crossing, LineCounter
+from edge.analytics.zones import PolygonZone, ZoneFrame
+from edge.events.site import LineSpec, ZoneSpec
+from edge.types import Tracks
+
+
+@dataclass(frozen=True)
+class SceneUpdate:
+    """What one frame changed, by line and zone id."""
+
+    crossings: dict[str, list[Crossing]]
+    zones: dict[str, ZoneFrame]
+    interval: IntervalCount | None
+
+
+class Scene:
+    """Feeds each frame's tracks to every line, zone and the interval counter."""
+
+    def __init__(
+        self,
+        lines: Sequence[LineSpec],
+        zones: Sequence[ZoneSpec],
+        *,
+        anchor: Anchor = "bottom_center",
+        count_interval_s: float = 60.0,
+        forget_after: int = 90,
+    ) -> None:
+        self.lines = {spec.id: LineCounter(spec.points, anchor=anchor, forget_after=forget_after) for spec in lines}
+        self.zones = {spec.id: PolygonZone(spec.polygon, anchor=anchor, forget_after=forget_after) for spec in zones}
+        self.counter = IntervalCounter(count_interval_s, line_ids=list(self.lines))
+
+    def update(self, tracks: Tracks, frame_index: int, timestamp: float) -> SceneUpdate:
+        """``timestamp`` is the frame's capture time in seconds (UTC epoch)."""
+        crossings = {line_id: line.trigger(tracks, frame_index) for line_id, line in self.lines.items()}
+        zones = {zone_id: zone.update(tracks, frame_index, timestamp) for zone_id, zone in self.zones.items()}
+        interval = self.counter.update(tracks, timestamp, crossings)
+        return SceneUpdate(crossings, zones, interval)
+
+    def flush(self) -> IntervalCount | None:
+        """Close the open counting interval at the end of the stream."""
+        return self.counter.flush()

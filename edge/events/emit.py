@@ -1,0 +1,71 @@
+"""Where events are made: analytics results of one frame become typed events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from edge.events.factory import EventFactory
+from edge.events.model import Event
+
+if TYPE_CHECKING:
+    from edge.analytics.counts import IntervalCount
+    from edge.analytics.scene import SceneUpdate
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+class EventEmitter:
+    """Turns ``SceneUpdate``s into events; zone occupancy is sent only when it changes."""
+
+    def __init__(self, factory: EventFactory, labels: list[str]) -> None:
+        self.factory = factory
+        self.labels = labels
+        self._occupancy: dict[str, dict[str, int]] = {}
+
+    def _by_class(self, counts: dict[int, int]) -> dict[str, int]:
+        return {self.labels[c]: n for c, n in sorted(counts.items())}
+
+    def frame(self, update: SceneUpdate, ts: datetime) -> list[Event]:
+        events: list[Event] = []
+        for line_id, crossings in update.crossings.items():
+            for c in crossings:
+                body: dict[str, Any] = {
+                    "line": line_id,
+                    "direction": c.direction,
+                    "object_class": self.labels[c.class_id],
+                    "track_id": c.track_id,
+                }
+                events.append(self.factory.make("line_crossing", ts, body))
+        for zone_id, zone in update.zones.items():
+            for stay in zone.exited:
+                body = {
+                    "zone": zone_id,
+                    "object_class": self.labels[stay.class_id],
+                    "track_id": stay.track_id,
+                    "entered": _utc(stay.entered),
+                    "seconds": round(max(stay.seconds, 0.0), 3),
+                }
+                events.append(self.factory.make("dwell", ts, body))
+            occupancy = self._by_class(zone.occupancy)
+            if self._occupancy.get(zone_id) != occupancy:
+                self._occupancy[zone_id] = occupancy
+                body = {"zone": zone_id, "total": zone.total, "by_class": occupancy}
+                events.append(self.factory.make("zone_occupancy", ts, body))
+        if update.interval is not None:
+            events.append(self.interval(update.interval, ts))
+        return events
+
+    def interval(self, counted: IntervalCount, ts: datetime) -> Event:
+        body = {
+            "interval_start": _utc(counted.start),
+            "interval_s": counted.length_s,
+            "by_class": self._by_class(counted.by_class),
+            "lines": [
+                {"line": line_id, "inbound": self._by_class(t.inbound), "outbound": self._by_class(t.outbound)}
+                for line_id, t in counted.lines.items()
+            ],
+        }
+        return self.factory.make("count", ts, body)

@@ -1,0 +1,169 @@
+"""One camera's edge loop: source, detect, track, analytics, events, publish.
+
+Stages run in order on each frame. Detection may be skipped (every Nth frame,
+or no motion) and the tracker coasts through skipped frames. Health and
+snapshots are scheduled on stream time, so a replay emits them at the same
+places and its event ids repeat exactly.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from edge.analytics.scene import Scene
+from edge.config import EdgeCamera, EdgeDeployment
+from edge.detect.base import Detector
+from edge.events.emit import EventEmitter
+from edge.events.factory import EventFactory
+from edge.events.model import Event
+from edge.events.topics import event_topic
+from edge.privacy.anonymise import Anonymiser, encode_jpeg
+from edge.publish.base import Publisher
+from edge.runtime.health import HealthReporter
+from edge.runtime.motion import MotionGate
+from edge.runtime.stats import StageTimer
+from edge.source.base import VideoSource
+from edge.track.base import Tracker
+from edge.types import Tracks
+from edge.types import Detections, Frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Parts:
+    """The stages a node runs, built from the config (or supplied by a test)."""
+
+    source: VideoSource
+    detector: Detector
+    tracker: Tracker
+    publisher: Publisher
+    anonymiser: Anonymiser | None = None
+
+
+class EdgeNode:
+    """Runs the per-frame loop until the source ends, ``max_frames`` or ``stop()``."""
+
+    def __init__(self, deployment: EdgeDeployment, camera: EdgeCamera, parts: Parts, factory: EventFactory) -> None:
+        self.settings = deployment.edge
+        self.camera = camera
+        self.parts = parts
+        self.factory = factory
+        self.timer = StageTimer()
+        labels = parts.detector.labels
+        unknown = [c for c in self.settings.classes if c not in labels]
+        if unknown:
+            raise ValueError(f"edge.classes {unknown} are not labels of the detector model")
+        self.class_ids = np.array([labels.index(c) for c in self.settings.classes])
+        self.scene = Scene(
+            camera.lines, camera.zones, anchor=self.settings.anchor, count_interval_s=self.settings.count_interval_s
+        )
+        self.emitter = EventEmitter(factory, labels)
+        self.gate = MotionGate(self.settings.motion.threshold, self.settings.motion.max_skip) if self.settings.motion.enabled else None
+        self.health = HealthReporter(self.settings.health_interval_s)
+        self._stop = threading.Event()
+        self._next_health: float | None = None
+        self._next_snapshot: float | None = None
+        self.published = 0
+        self.detections_run = 0
+
+    def stop(self) -> None:
+        """Finish the current frame, then stop (safe from a signal handler)."""
+        self._stop.set()
+        self.parts.source.close()
+
+    def _frames(self, max_frames: int | None) -> Iterator[Frame]:
+        frames = iter(self.parts.source.frames())
+        count = 0
+        while not self._stop.is_set() and (max_frames is None or count < max_frames):
+            with self.timer.stage("decode"):
+                frame = next(frames, None)
+            if frame is None:
+                return
+            count += 1
+            yield frame
+
+    def _detect_now(self, frame: Frame) -> bool:
+        if frame.index % self.settings.detect_every:
+            return False
+        if self.gate is None:
+            return True
+        with self.timer.stage("motion"):
+            return self.gate.should_detect(frame.image)
+
+    def _track(self, frame: Frame) -> tuple[Detections | None, Tracks]:
+        if not self._detect_now(frame):
+            with self.timer.stage("track"):
+                return None, self.parts.tracker.predict_only(frame.index)
+        with self.timer.stage("detect"):
+            found = self.parts.detector.detect(frame.image).of_class(self.class_ids)
+        self.detections_run += 1
+        with self.timer.stage("track"):
+            return found, self.parts.tracker.update(found, frame.index)
+
+    def _publish(self, events: list[Event]) -> None:
+        with self.timer.stage("publish"):
+            for event in events:
+                self.parts.publisher.publish(event_topic(event), event.to_json())
+                self.published += 1
+
+    def _scheduled(self, frame: Frame, tracks: Tracks) -> list[Event]:
+        now = frame.ts.timestamp()
+        events: list[Event] = []
+        if self._next_health is None:
+            self._next_health = now + self.settings.health_interval_s
+        elif now >= self._next_health:
+            self._next_health = now + self.settings.health_interval_s
+            events.append(self.factory.make("node_health", frame.ts, self._health_body()))
+        snap = self.settings.snapshots
+        if self.parts.anonymiser is not None and snap.enabled:
+            if self._next_snapshot is None or now >= self._next_snapshot:
+                self._next_snapshot = now + snap.interval_s
+                events.append(self._snapshot(frame, tracks))
+        return events
+
+    def _health_body(self) -> dict[str, object]:
+        publisher = self.parts.publisher
+        return self.health.body(self.timer, self.parts.source.dropped, publisher.pending, publisher.dropped)
+
+    def _snapshot(self, frame: Frame, tracks: Tracks) -> Event:
+        assert self.parts.anonymiser is not None
+        with self.timer.stage("snapshot"):
+            clean = self.parts.anonymiser.anonymise(frame.image, tracks.xyxy, tracks.class_id)
+            jpeg = encode_jpeg(clean.image, self.settings.snapshots.jpeg_quality)
+        body = {
+            "jpeg_b64": base64.b64encode(jpeg).decode(),
+            "width": frame.width,
+            "height": frame.height,
+            "anonymised": True,
+            "faces_blurred": clean.faces,
+            "vehicles_blurred": clean.vehicles,
+        }
+        return self.factory.make("snapshot", frame.ts, body)
+
+    def run(self, max_frames: int | None = None) -> StageTimer:
+        """Process frames; returns the stage timings."""
+        last_ts: datetime | None = None
+        for frame in self._frames(max_frames):
+            _, tracks = self._track(frame)
+            with self.timer.stage("analytics"):
+                update = self.scene.update(tracks, frame.index, frame.ts.timestamp())
+                events = self.emitter.frame(update, frame.ts)
+            events += self._scheduled(frame, tracks)
+            self._publish(events)
+            self.timer.frames += 1
+            last_ts = frame.ts
+        if last_ts is not None:
+            tail = self.scene.flush()
+            final = [self.factory.make("node_health", last_ts, self._health_body())]
+            if tail is not None:
+                final.insert(0, self.emitter.interval(tail, last_ts))
+            self._publish(final)
+        return self.timer

@@ -1,0 +1,1 @@
+"""Multi-object tracking: stable ids for detections across frames."""
