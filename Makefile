@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv fixtures brokers-deps models-verify test demo stop status typecheck lock models clean
+.PHONY: help setup venv fixtures brokers-deps models-verify test demo stop status typecheck lock models clean bench-twin
 
 help:
 	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
@@ -18,6 +18,7 @@ help:
 	@echo "make stop        stop the brokers started by 'make demo'"
 	@echo "make status      show whether the brokers are running"
 	@echo "make typecheck   mypy over citytwin/, edge/ and cloud/"
+	@echo "make bench-twin  latency of the twin's named queries over 10M synthetic events"
 	@echo "make models      rebuild the ONNX models from their upstream packages (needs TensorFlow; slow)"
 	@echo "make lock        refresh constraints.txt from a fresh resolve of pyproject.toml"
 
@@ -73,3 +74,6 @@ lock:
 clean:
 	-ops/brokers/brokers.sh stop
 	rm -rf .run .pytest_cache .mypy_cache test-artifacts
+
+bench-twin: venv
+	$(BIN)/python -m cloud.twin.bench

@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser, with one subparser per entry in ``COMMANDS``."""
     parser = argparse.ArgumentParser(
         prog="citytwin",
+        allow_abbrev=False,
         description="citytwin: edge video analytics to a queryable city twin. "
         "Run 'citytwin COMMAND --help' for what each command does.",
     )

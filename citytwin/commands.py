@@ -62,8 +62,11 @@ def _detect(parser: argparse.ArgumentParser) -> None:
 
 def _query(parser: argparse.ArgumentParser) -> None:
     _config(parser)
-    parser.add_argument("sql", help="a read-only SQL statement over the twin's views")
-    parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    parser.add_argument("sql", nargs="?", help="a read-only SQL statement, or with --named the query's name")
+    parser.add_argument("--named", action="store_true", help="run the named query SQL with --param values")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="named-query parameter; ISO times become timestamps")
+    parser.add_argument("--list", action="store_true", help="list the named queries and their parameters")
+    parser.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format (default: table)")
 
 
 def _dlq(parser: argparse.ArgumentParser) -> None:
@@ -78,9 +81,23 @@ def _bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", "-c", type=Path, help="the deployment's YAML configuration file")
 
 
-def _audit(parser: argparse.ArgumentParser) -> None:
+def _mqtt_acl(parser: argparse.ArgumentParser) -> None:
     _config(parser)
-    parser.add_argument("action", choices=["verify", "show"])
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for acl, passwd and credentials.env")
+
+
+def _retention(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("--days", type=int, required=True, help="keep this many days of partitions")
+    parser.add_argument("--audit-log", type=Path, metavar="AUDIT.jsonl", help="record each deletion in this audit log")
+    parser.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+
+
+def _audit(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["verify", "head", "show"], help="check the chain, print the newest hash, or list records")
+    parser.add_argument("--log", type=Path, required=True, metavar="AUDIT.jsonl", help="the audit log file")
+    parser.add_argument("--head", metavar="HASH", help="with verify: the hash last published, to detect removal of the newest records")
+    parser.add_argument("--last", type=int, default=20, help="with show: how many of the newest records (default: %(default)s)")
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -124,8 +141,18 @@ COMMANDS: tuple[Command, ...] = (
         "query",
         "run a read-only SQL query against the twin",
         "Open the DuckDB twin over the Parquet lake read-only and print the result "
-        "of a SQL query as a table, CSV or JSON.",
+        "of a SQL query or a named query as a table, CSV or JSON. Views: events, "
+        "crossings, occupancy, dwell, health, counts(bucket); registry: sites, cameras, lines, zones.",
         _query,
+        "cloud.twin.cli:run",
+    ),
+    Command(
+        "retention",
+        "delete lake partitions older than N days, auditing each deletion",
+        "Remove date= partitions of the Parquet lake that are older than --days, "
+        "writing each deletion to the log and, with --audit-log, to the audit log first.",
+        _retention,
+        "cloud.twin.cli:run_retention",
     ),
     Command(
         "cockpit",
@@ -163,6 +190,16 @@ COMMANDS: tuple[Command, ...] = (
         "Check the hash chain of the audit log and name the first record that was "
         "edited, deleted or moved.",
         _audit,
+        "cloud.audit.cli:run",
+    ),
+    Command(
+        "mqtt-acl",
+        "generate per-node MQTT credentials and ACLs for Mosquitto",
+        "Write a Mosquitto acl_file and password_file from the deployment config: each "
+        "edge node may publish only under citytwin/{site}/{camera}/, and the bridge may "
+        "only read events and status.",
+        _mqtt_acl,
+        "cloud.security.mqtt_acl:run",
     ),
     Command(
         "residency",

@@ -1,0 +1,1 @@
+"""The tamper-evident audit log: who read the twin, what changed, what was deleted."""

@@ -1,0 +1,1 @@
+"""Transport security: per-node MQTT credentials and topic ACLs."""

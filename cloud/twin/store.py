@@ -1,0 +1,91 @@
+"""The twin's columnar store: the lake's events, deduplicated and typed, inside DuckDB.
+
+The Parquet lake is the record; this store is a cache of it that makes the
+common questions take milliseconds instead of a scan of every file. ``sync``
+loads files it has not seen (by path, size and modification time), drops
+events whose ``event_id`` it already holds, and forgets the days that
+retention removed from the lake. It can be thrown away and rebuilt at any time.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+_J = "json_extract_string(body, '{}')"
+
+COLUMNS = (
+    "event_id VARCHAR, site VARCHAR, camera VARCHAR, node VARCHAR, seq BIGINT, ts TIMESTAMPTZ, type VARCHAR, "
+    "body VARCHAR, date DATE, hour VARCHAR, line VARCHAR, direction VARCHAR, object_class VARCHAR, "
+    "track_id BIGINT, zone VARCHAR, total INTEGER, entered TIMESTAMPTZ, seconds DOUBLE, fps DOUBLE, "
+    "cpu_percent DOUBLE, rss_mb DOUBLE, temperature_c DOUBLE, dropped_frames BIGINT, spool_depth BIGINT"
+)
+
+# From the lake's envelope + JSON body to the store's typed columns.
+TYPED_SELECT = (
+    "SELECT event_id, site, camera, node, seq, ts, type, body, CAST(ts AT TIME ZONE 'UTC' AS DATE) AS date, "
+    "strftime(ts AT TIME ZONE 'UTC', '%H') AS hour, "
+    f"{_J.format('line')} AS line, {_J.format('direction')} AS direction, "
+    f"{_J.format('object_class')} AS object_class, TRY_CAST({_J.format('track_id')} AS BIGINT) AS track_id, "
+    f"{_J.format('zone')} AS zone, TRY_CAST({_J.format('total')} AS INTEGER) AS total, "
+    f"TRY_CAST({_J.format('entered')} AS TIMESTAMPTZ) AS entered, TRY_CAST({_J.format('seconds')} AS DOUBLE) AS seconds, "
+    f"TRY_CAST({_J.format('fps')} AS DOUBLE) AS fps, TRY_CAST({_J.format('cpu_percent')} AS DOUBLE) AS cpu_percent, "
+    f"TRY_CAST({_J.format('rss_mb')} AS DOUBLE) AS rss_mb, TRY_CAST({_J.format('temperature_c')} AS DOUBLE) AS temperature_c, "
+    f"TRY_CAST({_J.format('dropped_frames')} AS BIGINT) AS dropped_frames, "
+    f"TRY_CAST({_J.format('spool_depth')} AS BIGINT) AS spool_depth FROM {{source}}"
+)
+
+
+def create(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS store ({COLUMNS})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS tail ({COLUMNS})")
+    con.execute("CREATE TABLE IF NOT EXISTS loaded_files (path VARCHAR PRIMARY KEY, size BIGINT, mtime DOUBLE, rows BIGINT)")
+
+
+def _quote(paths: list[Path]) -> str:
+    return ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+
+
+def sync(con: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
+    """Load new files into the store; returns the number of new distinct events."""
+    known = {row[0]: (row[1], row[2]) for row in con.execute("SELECT path, size, mtime FROM loaded_files").fetchall()}
+    present_days = {p.parent.parent.name.removeprefix("date=") for p in files}
+    gone = [d for (d,) in con.execute("SELECT DISTINCT CAST(date AS VARCHAR) FROM store").fetchall() if d not in present_days]
+    if gone:
+        con.execute("DELETE FROM store WHERE CAST(date AS VARCHAR) IN (SELECT unnest($d))", {"d": gone})
+        log.info("twin store: dropped days no longer in the lake: %s", ", ".join(sorted(gone)))
+    new = []
+    for path in files:
+        stat = path.stat()
+        if known.get(str(path)) != (stat.st_size, stat.st_mtime):
+            new.append((path, stat.st_size, stat.st_mtime))
+    if not new:
+        return 0
+    source = f"read_parquet([{_quote([p for p, _, _ in new])}], union_by_name = true)"
+    before = con.execute("SELECT count(*) FROM store").fetchone()
+    con.execute("BEGIN")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS {TYPED_SELECT.format(source=source)}")
+        # Duplicates share their capture time, so only the incoming days need checking.
+        con.execute(
+            "INSERT INTO store SELECT * FROM (SELECT DISTINCT ON (event_id) * FROM incoming i WHERE NOT EXISTS ("
+            "SELECT 1 FROM store s WHERE s.date IN (SELECT DISTINCT date FROM incoming) AND s.event_id = i.event_id)) "
+            # Ordered so that each row group holds one type and a narrow time span: min/max pruning does the rest.
+            "ORDER BY type, ts"
+        )
+        con.executemany(
+            "INSERT OR REPLACE INTO loaded_files VALUES (?, ?, ?, 0)", [(str(p), size, mtime) for p, size, mtime in new]
+        )
+        con.execute("DROP TABLE incoming")
+        con.execute("COMMIT")
+    except duckdb.Error:
+        con.execute("ROLLBACK")
+        raise
+    after = con.execute("SELECT count(*) FROM store").fetchone()
+    added = int(after[0]) - int(before[0]) if after and before else 0
+    log.debug("twin store: %d new files, %d new events", len(new), added)
+    return added

@@ -1,0 +1,128 @@
+"""The live tail: events the sink has not written to Parquet yet.
+
+A ``TailBuffer`` holds the most recent events (bounded) as they arrive from
+Kafka, so the cockpit sees them within a second instead of after the sink's
+next batch. Once a lake file covers an event, deduplication by ``event_id``
+hides the tail's copy, and the buffer forgets events older than its window.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import deque
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import duckdb
+
+from cloud.twin.store import TYPED_SELECT
+
+from edge.events import parse_event
+from edge.events.model import Event
+
+
+log = logging.getLogger(__name__)
+
+
+def _row(event: Event) -> tuple[Any, ...]:
+    ts = event.ts.astimezone(timezone.utc)
+    body = json.dumps(event.body.model_dump(mode="json"), separators=(",", ":"))
+    return (event.event_id, event.site, event.camera, event.node, event.seq, ts, event.type, body)
+
+
+class TailBuffer:
+    """Thread-safe, bounded buffer of the events that arrived within ``window``."""
+
+    def __init__(self, max_events: int = 50_000, window: timedelta = timedelta(minutes=10)) -> None:
+        self.window = window
+        self._events: deque[tuple[datetime, tuple[Any, ...]]] = deque(maxlen=max_events)
+        self._lock = threading.Lock()
+        self.rejected = 0
+
+    def add_raw(self, payload: bytes) -> None:
+        """Add one wire payload; invalid ones are counted and dropped (the bridge dead-letters them)."""
+        try:
+            self.add(parse_event(payload))
+        except ValueError:
+            self.rejected += 1
+
+    def add(self, event: Event) -> None:
+        with self._lock:
+            self._events.append((datetime.now(timezone.utc), _row(event)))
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def flush_into(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Replace the ``tail`` table with the buffered events inside the window."""
+        horizon = datetime.now(timezone.utc) - self.window
+        with self._lock:
+            # By arrival, not capture time: a replay of old video is still fresh news.
+            while self._events and self._events[0][0] < horizon:
+                self._events.popleft()
+            rows = [row for _, row in self._events]
+        cur = con.cursor()
+        cur.execute("DELETE FROM tail")
+        if rows:
+            cur.execute("CREATE OR REPLACE TEMP TABLE tail_in (event_id VARCHAR, site VARCHAR, camera VARCHAR, "
+                        "node VARCHAR, seq BIGINT, ts TIMESTAMPTZ, type VARCHAR, body VARCHAR)")
+            cur.executemany("INSERT INTO tail_in VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            cur.execute(f"INSERT INTO tail {TYPED_SELECT.format(source='tail_in')}")
+            cur.execute("DROP TABLE tail_in")
+
+
+class KafkaTail:
+    """Feeds a ``TailBuffer`` from the events topic, starting at the newest offsets.
+
+    It joins no consumer group and commits nothing: it only looks, so it can
+    never disturb the sink's offsets.
+    """
+
+    def __init__(self, buffer: TailBuffer, bootstrap: str, topic: str = "citytwin.events") -> None:
+        from kafka import KafkaConsumer, TopicPartition  # only needed when a tail is wanted
+
+        self.buffer = buffer
+        self.topic = topic
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
+            client_id="citytwin-twin-tail",
+        )
+        partitions = self.consumer.partitions_for_topic(topic)
+        if not partitions:
+            self.consumer.close()
+            raise RuntimeError(f"Kafka topic {topic!r} not found at {bootstrap}; start the bridge (it creates it) first")
+        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        self.consumer.assign(assigned)
+        self.consumer.seek_to_end(*assigned)
+        for tp in assigned:
+            self.consumer.position(tp)  # resolve "end" now, so nothing sent after start is missed
+        self._stop = threading.Event()
+        self.assigned = threading.Event()
+        self.assigned.set()
+        self._thread = threading.Thread(target=self._loop, name="twin-tail", daemon=True)
+
+    def start(self) -> KafkaTail:
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batches = self.consumer.poll(timeout_ms=200, max_records=5000)
+            except Exception:  # a broker outage must not end the tail; the next poll retries
+                log.warning("twin tail: poll failed; retrying", exc_info=True)
+                self._stop.wait(1.0)
+                continue
+            for records in batches.values():
+                for record in records:
+                    self.buffer.add_raw(record.value)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.consumer.close()

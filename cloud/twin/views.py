@@ -1,0 +1,55 @@
+"""The twin's SQL views: deduplicated events and one typed view per event type.
+
+``events`` is the store (already one row per ``event_id``) plus the live
+tail's events that the store does not hold yet. ``lake_raw`` scans the
+Parquet files directly, duplicates included, for audits of the lake itself;
+filters on its ``date``/``hour`` columns prune files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from cloud.twin.lake import scan_sql
+
+VIEWS: dict[str, str] = {
+    "events": (
+        "SELECT * FROM store UNION ALL "
+        "SELECT * FROM (SELECT DISTINCT ON (event_id) * FROM tail) t "
+        "WHERE NOT EXISTS (SELECT 1 FROM store s WHERE s.event_id = t.event_id AND s.date = t.date)"
+    ),
+    "crossings": (
+        "SELECT event_id, site, camera, node, ts, date, hour, line, direction, object_class, track_id "
+        "FROM events WHERE type = 'line_crossing'"
+    ),
+    "occupancy": (
+        "SELECT event_id, site, camera, node, ts, date, hour, zone, total, json_extract(body, 'by_class') AS by_class "
+        "FROM events WHERE type = 'zone_occupancy'"
+    ),
+    "dwell": (
+        "SELECT event_id, site, camera, node, ts, date, hour, zone, object_class, track_id, entered, seconds "
+        "FROM events WHERE type = 'dwell'"
+    ),
+    "health": (
+        "SELECT event_id, site, camera, node, ts, date, hour, fps, cpu_percent, rss_mb, temperature_c, "
+        "dropped_frames, spool_depth, json_extract(body, 'stage_ms') AS stage_ms FROM events WHERE type = 'node_health'"
+    ),
+}
+
+# counts(bucket): crossings per line, direction and class in buckets of '1 minute', '15 minutes', '1 hour', '1 day'.
+MACROS = (
+    "CREATE OR REPLACE MACRO counts(bucket) AS TABLE "
+    "SELECT time_bucket(CAST(bucket AS INTERVAL), ts) AS bucket_start, site, camera, line, direction, object_class, "
+    "count(*) AS crossings FROM crossings GROUP BY ALL",
+)
+
+
+def install(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
+    """(Re)create the raw lake scan over ``files`` and every view."""
+    con.execute(f"CREATE OR REPLACE VIEW lake_raw AS {scan_sql(files)}")
+    for name, sql in VIEWS.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+    for sql in MACROS:
+        con.execute(sql)
