@@ -52,7 +52,7 @@ demo: setup
 	@ops/demo/run.sh
 
 stop:
-	@ops/brokers/brokers.sh stop
+	@ops/demo/stop.sh
 
 status:
 	@ops/brokers/brokers.sh status

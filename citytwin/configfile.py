@@ -1,5 +1,9 @@
 """Load one deployment YAML file into a pydantic model, with clear errors.
 
+String values may name environment variables, ``${NAME}`` or
+``${NAME:-default}``, so one file serves a laptop, a container and CI
+(``path: ${CITYTWIN_CACHE:-/var/lib/citytwin/cache}/fixtures/vtest.avi``).
+
 Any setting can be overridden from the environment, which is how containers
 and CI change a port or a path without editing the file:
 ``CITYTWIN_CFG__MQTT__PORT=11883`` sets ``mqtt.port``; values are parsed as
@@ -10,6 +14,7 @@ holds them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,6 +47,29 @@ def describe(path: Path | str, error: ValidationError) -> str:
             msg = "unknown setting (misspelt, or not valid here)"
         lines.append(f"  {_location(tuple(item['loc']))}: {msg}")
     return "\n".join(lines)
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_vars(data: Any, environ: Mapping[str, str], where: str = "") -> Any:
+    """Replace ``${NAME}`` and ``${NAME:-default}`` in every string of ``data``."""
+    if isinstance(data, dict):
+        return {k: expand_vars(v, environ, f"{where}.{k}" if where else str(k)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [expand_vars(v, environ, f"{where}[{i}]") for i, v in enumerate(data)]
+    if not isinstance(data, str) or "${" not in data:
+        return data
+
+    def value(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in environ:
+            return environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"{where}: environment variable {name} is not set and has no default (${{{name}:-...}})")
+
+    return _VAR.sub(value, data)
 
 
 def apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
@@ -87,7 +115,12 @@ def read_yaml(path: Path | str) -> dict[str, Any]:
 
 def load(path: Path | str, model: type[M], environ: Mapping[str, str] | None = None) -> M:
     """Read, override from the environment, and validate ``path`` as ``model``."""
-    data = apply_env_overrides(read_yaml(path), os.environ if environ is None else environ)
+    env = os.environ if environ is None else environ
+    data = apply_env_overrides(read_yaml(path), env)
+    try:
+        data = expand_vars(data, env)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -46,10 +46,24 @@ MACROS = (
 )
 
 
-def install(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
+def current_views(offline_after_s: float) -> dict[str, str]:
+    """The live state: newest occupancy per zone, newest health per node and whether it is online."""
+    return {
+        "current_occupancy": (
+            "SELECT site, camera, zone, arg_max(total, ts) AS total, max(ts) AS as_of FROM occupancy GROUP BY ALL"
+        ),
+        "current_nodes": (
+            "SELECT site, camera, node, max(ts) AS last_seen, arg_max(fps, ts) AS fps, "
+            "arg_max(cpu_percent, ts) AS cpu_percent, arg_max(spool_depth, ts) AS spool_depth, "
+            f"max(ts) >= now() - to_seconds({float(offline_after_s)}) AS online FROM health GROUP BY ALL"
+        ),
+    }
+
+
+def install(con: duckdb.DuckDBPyConnection, files: list[Path], offline_after_s: float = 60.0) -> None:
     """(Re)create the raw lake scan over ``files`` and every view."""
     con.execute(f"CREATE OR REPLACE VIEW lake_raw AS {scan_sql(files)}")
-    for name, sql in VIEWS.items():
+    for name, sql in {**VIEWS, **current_views(offline_after_s)}.items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
     for sql in MACROS:
         con.execute(sql)

@@ -1,31 +1,58 @@
 #!/usr/bin/env bash
-# make demo: start the real brokers and run every built stage of the pipeline
-# on the recorded video, then print where to look.
+# make demo: real brokers, emulated edge nodes replaying vtest.avi, the bridge,
+# the sink and the twin, on this machine; prints where to look.
+# Everything keeps running until `make stop`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-bin="$root/.venv/bin"
-video="$("$root/tests/fixtures/fetch.sh" --print-dir)/vtest.avi"
-mqtt_port="${CITYTWIN_MQTT_PORT:-1883}"
-kafka_port="${CITYTWIN_KAFKA_PORT:-9092}"
-run="${CITYTWIN_RUN:-$root/.run}"
+# shellcheck source=ops/demo/env.sh
+source ops/demo/env.sh
 
 echo "== brokers"
 ops/brokers/brokers.sh start
 
+mkdir -p "$DEMO_LOGS"
+start_service() {  # start_service NAME ARGS...: run `citytwin ARGS` in the background, once
+    local name="$1"; shift
+    local pidfile="$DEMO_RUN/$name.pid"
+    if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        echo "   $name already running (pid $(cat "$pidfile"))"
+        return
+    fi
+    setsid "$CITYTWIN" --log-json "$@" >"$DEMO_LOGS/$name.log" 2>&1 < /dev/null &
+    echo $! > "$pidfile"
+    echo "   $name started (pid $!, log $DEMO_LOGS/$name.log)"
+}
+
 echo
-echo "== detector on recorded video ($video, every 50th frame)"
-"$bin/citytwin" detect "$video" --every 50
+echo "== cloud services and emulated edge nodes (config $DEMO_CONFIG)"
+for service in bridge sink; do
+    if "$CITYTWIN" "$service" --help >/dev/null 2>&1 && ! "$CITYTWIN" "$service" --help | grep -q "not built yet"; then
+        start_service "$service" "$service" --config "$DEMO_CONFIG"
+    fi
+done
+for camera in cam-1 cam-2; do
+    start_service "edge-$camera" edge --config "$DEMO_CONFIG" --camera "$camera"
+done
+
+echo
+echo "== waiting 40 s for events to reach the lake"
+sleep 40
+echo
+echo "== the twin: events per type so far"
+"$CITYTWIN" --log-level WARNING query --config "$DEMO_CONFIG" \
+    "SELECT camera, type, count(*) AS events FROM events GROUP BY ALL ORDER BY camera, type" || true
+echo
+"$CITYTWIN" --log-level WARNING query --config "$DEMO_CONFIG" \
+    "SELECT * FROM current_occupancy ORDER BY camera, zone" || true
 
 cat <<EOF2
 
 == where to look
-  Mosquitto  127.0.0.1:$mqtt_port   watch: mosquitto_sub -h 127.0.0.1 -p $mqtt_port -t 'citytwin/#' -v
-  Kafka      127.0.0.1:$kafka_port   (KRaft, single node)
-  logs       $run/
-  detector   $bin/citytwin detect $video --start 200 --frames 1
+  Mosquitto  127.0.0.1:$CITYTWIN_MQTT_PORT   watch: mosquitto_sub -h 127.0.0.1 -p $CITYTWIN_MQTT_PORT -t 'citytwin/#' -v
+  Kafka      $CITYTWIN_KAFKA_BOOTSTRAP   topics citytwin.events, citytwin.dlq
+  lake       $CITYTWIN_LAKE   (Parquet, date=/hour=)
+  twin       $CITYTWIN query --config $DEMO_CONFIG "SELECT * FROM counts('1 minute') ORDER BY bucket_start DESC LIMIT 20"
+  logs       $DEMO_LOGS/
   stop       make stop
-
-The edge node, bridge, sink, twin and cockpit are listed by '$bin/citytwin --help';
-the demo starts each of them here as soon as it is built.
 EOF2

@@ -68,3 +68,15 @@ def test_environment_override_creates_sections() -> None:
 def test_bad_override_is_reported_like_a_file_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="mqtt.port"):
         load(write(tmp_path, ""), Doc, environ={"CITYTWIN_CFG__MQTT__PORT": "many"})
+
+
+def test_environment_variables_expand_in_strings(tmp_path: Path) -> None:
+    path = write(tmp_path, "mqtt: {host: '${BROKER_HOST:-fallback}', port: 1883}\n")
+    assert load(path, Doc, environ={}).mqtt.host == "fallback"
+    assert load(path, Doc, environ={"BROKER_HOST": "b.example"}).mqtt.host == "b.example"
+
+
+def test_unset_variable_without_default_names_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "mqtt: {host: '${NOPE}'}\n")
+    with pytest.raises(ConfigError, match="mqtt.host: environment variable NOPE is not set"):
+        load(path, Doc, environ={})

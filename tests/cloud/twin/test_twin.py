@@ -145,3 +145,11 @@ def test_new_files_appear_after_refresh(tmp_path: Path, clean_lake: Path) -> Non
     target.write_bytes(source.read_bytes())
     twin.refresh()
     assert twin.query("SELECT count(*) FROM events").rows[0][0] == pq.read_metadata(source).num_rows
+
+
+def test_current_views_show_the_newest_values(twin: Twin) -> None:
+    zones = twin.query("SELECT count(*), count(DISTINCT (site, camera, zone)) FROM current_occupancy").rows[0]
+    assert zones[0] == zones[1] > 0
+    nodes = twin.query("SELECT node, online FROM current_nodes").rows
+    assert len(nodes) == SHAPE.cameras
+    assert not any(online for _, online in nodes), "synthetic nodes reported in 2026-01 are offline now"

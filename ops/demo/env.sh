@@ -1,0 +1,15 @@
+# Settings shared by ops/demo/run.sh and stop.sh: the demo runs on the host,
+# so the compose defaults in deploy/demo-site.yaml are overridden here.
+root="${root:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+export CITYTWIN_RUN="${CITYTWIN_RUN:-$root/.run}"
+export CITYTWIN_CACHE="${CITYTWIN_CACHE:-$HOME/.cache/citytwin}"
+export CITYTWIN_MQTT_HOST=127.0.0.1
+export CITYTWIN_MQTT_PORT="${CITYTWIN_MQTT_PORT:-1883}"
+export CITYTWIN_KAFKA_BOOTSTRAP="127.0.0.1:${CITYTWIN_KAFKA_PORT:-9092}"
+export CITYTWIN_LAKE="$CITYTWIN_RUN/demo/lake"
+export CITYTWIN_SPOOL="$CITYTWIN_RUN/demo/spool"
+DEMO_RUN="$CITYTWIN_RUN/demo"
+DEMO_LOGS="$DEMO_RUN/logs"
+DEMO_CONFIG="$root/deploy/demo-site.yaml"
+CITYTWIN="$root/.venv/bin/citytwin"
+mkdir -p "$DEMO_RUN"
