@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv fixtures brokers-deps models-verify test demo stop status typecheck lock models clean bench-twin
+.PHONY: help setup venv fixtures brokers-deps models-verify test demo stop status typecheck lock models clean bench bench-twin
 
 help:
 	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
@@ -18,6 +18,7 @@ help:
 	@echo "make stop        stop the brokers started by 'make demo'"
 	@echo "make status      show whether the brokers are running"
 	@echo "make typecheck   mypy over citytwin/, edge/ and cloud/"
+	@echo "make bench       full benchmark matrix on this machine into hardware/results/\$$BENCH_DEVICE [ci-x86], then the report"
 	@echo "make bench-twin  latency of the twin's named queries over 10M synthetic events"
 	@echo "make models      rebuild the ONNX models from their upstream packages (needs TensorFlow; slow)"
 	@echo "make lock        refresh constraints.txt from a fresh resolve of pyproject.toml"
@@ -59,6 +60,14 @@ status:
 
 typecheck: venv
 	$(BIN)/mypy
+
+# The edge path on this machine, every matrix point; results are kept in the repository.
+BENCH_DEVICE ?= ci-x86
+BENCH_ARGS ?=
+bench: venv fixtures models-verify
+	@ops/brokers/mosquitto.sh start
+	$(BIN)/citytwin bench --device $(BENCH_DEVICE) --mqtt 127.0.0.1:$${CITYTWIN_MQTT_PORT:-1883} $(BENCH_ARGS)
+	$(BIN)/citytwin bench report
 
 models:
 	models/convert/rebuild.sh

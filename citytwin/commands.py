@@ -76,9 +76,32 @@ def _dlq(parser: argparse.ArgumentParser) -> None:
 
 
 def _bench(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", nargs="?", choices=["run", "report"], default="run")
-    parser.add_argument("--quick", action="store_true", help="a short run for CI")
-    parser.add_argument("--config", "-c", type=Path, help="the deployment's YAML configuration file")
+    parser.add_argument(
+        "action", nargs="?", choices=["run", "report"], default="run",
+        help="run: measure this device (default); report: compare every result under --results",
+    )
+    parser.add_argument("--quick", action="store_true", help="a short run for CI: one size, all cores, few frames")
+    parser.add_argument("--device", help="results folder name (default: $CITYTWIN_DEVICE, else from the board or CPU)")
+    parser.add_argument("--profile", help="device profile in hardware/profiles/ (id or path) that sets the matrix")
+    parser.add_argument("--models", metavar="A,B", help="shipped models (default: nanodet-g-416,nanodet-g-416-int8)")
+    parser.add_argument(
+        "--yolo", action="append", type=Path, default=[], metavar="PATH",
+        help="also measure an Ultralytics YOLOv8/YOLO11 ONNX export (repeatable)",
+    )
+    parser.add_argument("--sizes", metavar="N,N", help="input sizes, multiples of 32 (default: 320,416,512)")
+    parser.add_argument("--threads", metavar="N,N", help="thread counts (default: powers of two up to the core count)")
+    parser.add_argument("--providers", metavar="A,B", help="execution providers (default: every one installed)")
+    parser.add_argument("--frames", type=int, help="measured frames per configuration")
+    parser.add_argument("--warmup", type=int, help="warm-up frames per configuration")
+    parser.add_argument("--e2e-frames", type=int, help="frames of the end-to-end latency run; 0 skips it")
+    parser.add_argument("--video", type=Path, help="recorded video to run on (default: the vtest.avi fixture)")
+    parser.add_argument(
+        "--mqtt", metavar="HOST:PORT",
+        help="broker for publishing and end to end (default: from --config, else a local broker if one answers)",
+    )
+    parser.add_argument("--config", "-c", type=Path, help="deployment YAML whose mqtt section names the broker")
+    parser.add_argument("--results", type=Path, help="results folder (default: hardware/results)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _mqtt_acl(parser: argparse.ArgumentParser) -> None:
@@ -183,6 +206,7 @@ COMMANDS: tuple[Command, ...] = (
         "sizes, threads and execution providers; write results under "
         "hardware/results/<device>/ and render a comparison report.",
         _bench,
+        "edge.bench.cli:run",
     ),
     Command(
         "audit",

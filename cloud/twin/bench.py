@@ -14,6 +14,7 @@ import random
 import sys
 import time
 from datetime import timedelta
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     shape = CityShape(events=args.events, days=args.days, cameras=args.cameras)
     lake = ensure_lake(shape)
     site = SiteSpec(id=shape.site, name="bench city", width_m=1000, height_m=1000)
-    cameras = [CameraSpec(id=f"cam-{i}", map={"x_m": i, "y_m": i}) for i in range(shape.cameras)]  # type: ignore[arg-type]
+    cameras = [CameraSpec.model_validate({"id": f"cam-{i}", "map": {"x_m": i, "y_m": i}}) for i in range(shape.cameras)]
     start = time.perf_counter()
     twin = Twin(lake, site, cameras)
     print(f"twin opened over {len(twin.files.list())} files in {time.perf_counter() - start:.2f} s")
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         t1 = shape.start + timedelta(seconds=rng.uniform(0, span))
         return {"t1": t1, "t2": t1 + timedelta(hours=hours)}
 
-    cases = {
+    cases: dict[str, Callable[[], object]] = {
         "flow_per_line_per_hour (1 day)": lambda: twin.named("flow_per_line_per_hour", **window(24)),
         "busiest_zones (1 day)": lambda: twin.named("busiest_zones", **window(24)),
         "nodes_offline (now)": lambda: twin.named(

@@ -1,0 +1,40 @@
+"""The rule loop: read every rule against the twin, apply thresholds, hand notices on."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from cloud.rules.alerts import AlertManager, Notice
+from cloud.rules.catalog import RuleConfig
+from cloud.twin.twin import Twin
+
+log = logging.getLogger(__name__)
+
+
+class RuleEngine:
+    """Evaluates rules over a twin; ``notify`` receives every fired, repeated or resolved alert."""
+
+    def __init__(self, twin: Twin, rules: Sequence[RuleConfig], notify: Callable[[Notice], None] | None = None) -> None:
+        names = [r.name for r in rules]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"rule names must be unique: {', '.join(dupes)}")
+        self.twin = twin
+        self.rules = list(rules)
+        self.manager = AlertManager({r.name: r.thresholds() for r in rules})
+        self.notify = notify or (lambda _n: None)
+
+    def evaluate(self, now: datetime, refresh: bool = True) -> list[Notice]:
+        """One pass over every rule at ``now``."""
+        if refresh:
+            self.twin.refresh()
+        notices: list[Notice] = []
+        for rule in self.rules:
+            for reading in rule.read(self.twin, now):
+                notices += self.manager.observe(reading)
+        for notice in notices:
+            log.info("alert %s: %s %s (%s)", notice.kind, notice.alert.rule, notice.alert.subject, notice.alert.action)
+            self.notify(notice)
+        return notices
