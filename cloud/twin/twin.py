@@ -69,7 +69,7 @@ class Twin:
         files = self.files.list()
         with self._lock:
             store.sync(self.con, files)
-            views.install(self.con, files, self.offline_after_s)
+            views.install(self.con, files, self.offline_after_s, self.lake)
             self.tail.flush_into(self.con)
         return len(files)
 

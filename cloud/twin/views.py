@@ -60,9 +60,23 @@ def current_views(offline_after_s: float) -> dict[str, str]:
     }
 
 
-def install(con: duckdb.DuckDBPyConnection, files: list[Path], offline_after_s: float = 60.0) -> None:
+def alerts_sql(lake: Path | None) -> str:
+    """Every alert change written by the rules (``<lake>/alerts/alerts.jsonl``), or an empty relation."""
+    path = lake / "alerts" / "alerts.jsonl" if lake is not None else None
+    if path is None or not path.exists() or path.stat().st_size == 0:
+        return (
+            "SELECT NULL::VARCHAR AS kind, NULL::VARCHAR AS at, NULL::VARCHAR AS alert_id, NULL::VARCHAR AS rule, "
+            "NULL::VARCHAR AS subject, NULL::VARCHAR AS severity, NULL::VARCHAR AS state, NULL::VARCHAR AS action "
+            "WHERE false"
+        )
+    quoted = str(path).replace("'", "''")
+    return f"SELECT * FROM read_json_auto('{quoted}', format = 'newline_delimited', union_by_name = true)"
+
+
+def install(con: duckdb.DuckDBPyConnection, files: list[Path], offline_after_s: float = 60.0, lake: Path | None = None) -> None:
     """(Re)create the raw lake scan over ``files`` and every view."""
     con.execute(f"CREATE OR REPLACE VIEW lake_raw AS {scan_sql(files)}")
+    con.execute(f"CREATE OR REPLACE VIEW alerts AS {alerts_sql(lake)}")
     for name, sql in {**VIEWS, **current_views(offline_after_s)}.items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
     for sql in MACROS:

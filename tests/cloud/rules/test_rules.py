@@ -183,3 +183,15 @@ def test_manager_boundary_is_strictly_above() -> None:
 def test_duplicate_rule_names_are_refused(stream: Stream) -> None:
     with pytest.raises(ValueError, match="unique: z"):
         RuleEngine(stream.twin, [ZoneCapacity(name="z"), ZoneCapacity(name="z")])
+
+
+def test_alerts_are_stored_where_the_twin_reads_them(stream: Stream) -> None:
+    from cloud.rules.outlets import AlertStore, Fanout
+
+    store = AlertStore(stream.twin.lake)
+    engine = RuleEngine(stream.twin, [ZoneCapacity(name="plaza-full", action="dispatch steward to {zone}")], notify=Fanout([store]))
+    stream.occupancy(T0, 9)
+    engine.evaluate(T0)
+    stream.twin.refresh()
+    rows = stream.twin.query("SELECT kind, rule, subject, action FROM alerts").rows
+    assert rows == [("fired", "plaza-full", "cam-1/plaza", "dispatch steward to plaza")]
