@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv fixtures brokers-deps models-verify test demo stop status typecheck lock models clean bench bench-twin
+.PHONY: help setup venv fixtures brokers-deps browser-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest
 
 help:
 	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
@@ -20,10 +20,11 @@ help:
 	@echo "make typecheck   mypy over citytwin/, edge/ and cloud/"
 	@echo "make bench       full benchmark matrix on this machine into hardware/results/\$$BENCH_DEVICE [ci-x86], then the report"
 	@echo "make bench-twin  latency of the twin's named queries over 10M synthetic events"
+	@echo "make bench-ingest  events/s and publish-to-file latency through the bridge and the sink (own brokers)"
 	@echo "make models      rebuild the ONNX models from their upstream packages (needs TensorFlow; slow)"
 	@echo "make lock        refresh constraints.txt from a fresh resolve of pyproject.toml"
 
-setup: venv fixtures brokers-deps models-verify
+setup: venv fixtures brokers-deps browser-deps models-verify
 
 venv: $(STAMP)
 
@@ -38,6 +39,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 fixtures:
 	@tests/fixtures/fetch.sh
+
+# Debian's chromium for the cockpit's browser test (Playwright cannot download browsers here).
+browser-deps:
+	@test -x /usr/bin/chromium || { export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; }
 
 brokers-deps:
 	@ops/brokers/mosquitto.sh install
@@ -64,9 +70,10 @@ typecheck: venv
 # The edge path on this machine, every matrix point; results are kept in the repository.
 BENCH_DEVICE ?= ci-x86
 BENCH_ARGS ?=
-bench: venv fixtures models-verify
-	@ops/brokers/mosquitto.sh start
-	$(BIN)/citytwin bench --device $(BENCH_DEVICE) --mqtt 127.0.0.1:$${CITYTWIN_MQTT_PORT:-1883} $(BENCH_ARGS)
+bench: venv fixtures models-verify brokers-deps
+	@ops/brokers/brokers.sh start
+	$(BIN)/citytwin bench --device $(BENCH_DEVICE) --mqtt 127.0.0.1:$${CITYTWIN_MQTT_PORT:-1883} \
+	    --kafka 127.0.0.1:$${CITYTWIN_KAFKA_PORT:-9092} $(BENCH_ARGS)
 	$(BIN)/citytwin bench report
 
 models:
@@ -86,3 +93,7 @@ clean:
 
 bench-twin: venv
 	$(BIN)/python -m cloud.twin.bench
+
+# Sustained events/s through bridge and sink, and p50/p95 publish -> file visible, on this machine.
+bench-ingest: venv brokers-deps
+	$(BIN)/python -m cloud.bench.ingest

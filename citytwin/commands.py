@@ -73,6 +73,15 @@ def _dlq(parser: argparse.ArgumentParser) -> None:
     _config(parser)
     parser.add_argument("action", choices=["list", "show", "replay"])
     parser.add_argument("offsets", nargs="*", help="partition:offset of the records to show or replay")
+    parser.add_argument("--all", action="store_true", help="replay every record that is valid now")
+    parser.add_argument("--error", help="only records with this error code (e.g. schema, invalid_json)")
+    parser.add_argument("--limit", type=int, default=100, help="list at most this many records, newest last (default: %(default)s)")
+    parser.add_argument("--max-bytes", type=int, default=2000, help="show at most this much of a payload (default: %(default)s)")
+
+
+def _service(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("--instance", help="this instance's name, unique among its peers (default: the host name)")
 
 
 def _bench(parser: argparse.ArgumentParser) -> None:
@@ -100,6 +109,10 @@ def _bench(parser: argparse.ArgumentParser) -> None:
         help="broker for publishing and end to end (default: from --config, else a local broker if one answers)",
     )
     parser.add_argument("--config", "-c", type=Path, help="deployment YAML whose mqtt section names the broker")
+    parser.add_argument(
+        "--kafka", metavar="HOST:PORT",
+        help="measure end to end to the twin (bridge, Kafka, live tail) instead of to an MQTT subscriber",
+    )
     parser.add_argument("--results", type=Path, help="results folder (default: hardware/results)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -114,6 +127,14 @@ def _retention(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=int, required=True, help="keep this many days of partitions")
     parser.add_argument("--audit-log", type=Path, metavar="AUDIT.jsonl", help="record each deletion in this audit log")
     parser.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+
+
+def _cockpit(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
+    parser.add_argument("--users", type=Path, metavar="USERS.yaml", help="operators, roles and password hashes (required)")
+    parser.add_argument("--audit-log", type=Path, metavar="AUDIT.jsonl", help="audit log (default: audit/cockpit.jsonl next to the lake)")
 
 
 def _audit(parser: argparse.ArgumentParser) -> None:
@@ -150,7 +171,8 @@ COMMANDS: tuple[Command, ...] = (
         "payload against the event schema, produce valid events to citytwin.events "
         "keyed by site/camera, send invalid ones to citytwin.dlq with the reason, and "
         "acknowledge MQTT only after Kafka has acknowledged.",
-        _config,
+        _service,
+        "cloud.bridge.service:run",
     ),
     Command(
         "sink",
@@ -158,7 +180,8 @@ COMMANDS: tuple[Command, ...] = (
         "Consume citytwin.events in a consumer group, batch by size and time, write "
         "zstd Parquet files atomically into date=/hour= partitions with the offsets in "
         "the file name, and commit offsets only after the file is durable.",
-        _config,
+        _service,
+        "cloud.sink.service:run",
     ),
     Command(
         "query",
@@ -182,7 +205,8 @@ COMMANDS: tuple[Command, ...] = (
         "serve the operators' one-screen web cockpit",
         "Serve the web cockpit and its REST API: site map, live counts, alerts, node "
         "health, history charts and an audited read-only SQL console.",
-        _config,
+        _cockpit,
+        "cloud.cockpit.cli:run",
     ),
     Command(
         "rules",
@@ -198,6 +222,7 @@ COMMANDS: tuple[Command, ...] = (
         "List the records in citytwin.dlq with their reasons, show one in full, or "
         "replay records onto citytwin.events after the cause is fixed.",
         _dlq,
+        "cloud.dlq.cli:run",
     ),
     Command(
         "bench",

@@ -80,7 +80,10 @@ def _run(args: argparse.Namespace) -> int:
         frames=args.frames, warmup=args.warmup, e2e_frames=args.e2e_frames,
     )
     device = args.device or os.environ.get("CITYTWIN_DEVICE") or default_device_name()
-    options = RunOptions(device, video, args.results or RESULTS_DIR, choose_broker(args), progress=not args.no_progress and sys.stderr.isatty())
+    options = RunOptions(
+        device, video, args.results or RESULTS_DIR, choose_broker(args),
+        progress=not args.no_progress and sys.stderr.isatty(), kafka=args.kafka,
+    )
     written = run_bench(plan, options)
     results = [result for _, result in written]
     print(markdown(results, plot_name=None, headlines=False))

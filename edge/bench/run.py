@@ -36,6 +36,7 @@ class RunOptions:
     results_dir: Path
     broker: tuple[str, int] | None
     progress: bool = True
+    kafka: str | None = None  # with a broker: measure end to end to the twin through the bridge and Kafka
 
 
 def source_facts(video: Path) -> SourceFacts:
@@ -106,7 +107,15 @@ class _Run:
         model = next(m for m in plan.models if m.name == choice.model)
         point = Point(model, choice.size, choice.threads, choice.provider, gflop_at(model, choice.size))
         log.info("end to end: %d frames of %s at %s through %s:%d", plan.lengths.e2e_frames, model.name, point.config.label, *broker)
-        measured = measure_end_to_end(point, self.options.video, plan.lengths.e2e_frames, broker, self.site, self.scratch)
+        endpoint = None
+        if self.options.kafka:
+            # Imported here: the twin endpoint needs the cloud extras, which a lab device may not have.
+            from citytwin.twin_endpoint import TwinEndpoint
+
+            endpoint = TwinEndpoint(broker, self.options.kafka, self.site, self.scratch / "twin-endpoint")
+        measured = measure_end_to_end(
+            point, self.options.video, plan.lengths.e2e_frames, broker, self.site, self.scratch, endpoint=endpoint, timeout_s=60.0
+        )
         if measured is None:
             plan.notes.append("end-to-end latency not measured: the frames produced no events")
         return measured

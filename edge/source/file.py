@@ -36,7 +36,8 @@ class FileSourceConfig(BaseModel):
     start_time: AwareDatetime | None = Field(
         None,
         title="Start time",
-        description="capture time of the first frame (UTC); default: the file's modification time",
+        description="capture time of the first frame (UTC); default: now for a real-time replay (an emulated live "
+        "camera), else the file's modification time so that fast replays repeat exactly",
     )
 
 
@@ -59,7 +60,12 @@ class FileSource(VideoSource):
             raise SourceError(f"video file not found: {path}")
         if not path.is_file():
             raise SourceError(f"video path is not a file: {path}")
-        self._start = config.start_time or datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+        if config.start_time is not None:
+            self._start = config.start_time
+        elif config.realtime:
+            self._start = datetime.now(timezone.utc)
+        else:
+            self._start = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
         self._start = self._start.astimezone(timezone.utc)
 
     @property

@@ -35,6 +35,17 @@ for camera in cam-1 cam-2; do
     start_service "edge-$camera" edge --config "$DEMO_CONFIG" --camera "$camera"
 done
 
+# The cockpit needs an account; the demo makes one operator with a fresh password.
+users="$DEMO_RUN/users.yaml"
+if [[ ! -f "$users" ]]; then
+    password="$("$root/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(12))')"
+    CITYTWIN_COCKPIT_PASSWORD="$password" "$root/.venv/bin/python" -m cloud.cockpit.users "$users" operator admin >/dev/null
+    echo "$password" > "$DEMO_RUN/operator.password"
+    chmod 600 "$DEMO_RUN/operator.password"
+fi
+start_service cockpit cockpit --config "$DEMO_CONFIG" --users "$users" --port "$COCKPIT_PORT" \
+    --audit-log "$DEMO_RUN/audit/cockpit.jsonl"
+
 echo
 echo "== waiting 40 s for events to reach the lake"
 sleep 40
@@ -49,6 +60,7 @@ echo
 cat <<EOF2
 
 == where to look
+  cockpit    http://127.0.0.1:$COCKPIT_PORT/   user operator, password in $DEMO_RUN/operator.password
   Mosquitto  127.0.0.1:$CITYTWIN_MQTT_PORT   watch: mosquitto_sub -h 127.0.0.1 -p $CITYTWIN_MQTT_PORT -t 'citytwin/#' -v
   Kafka      $CITYTWIN_KAFKA_BOOTSTRAP   topics citytwin.events, citytwin.dlq
   lake       $CITYTWIN_LAKE   (Parquet, date=/hour=)

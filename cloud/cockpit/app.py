@@ -1,0 +1,59 @@
+"""``create_app``: the FastAPI application, its OpenAPI spec, the refresh loop and the static screen."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from cloud.cockpit import errors
+from cloud.cockpit.routes_auth import router as auth_router
+from cloud.cockpit.routes_ops import router as ops_router
+from cloud.cockpit.routes_twin import router as twin_router
+from cloud.cockpit.service import Cockpit
+
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(cockpit: Cockpit, *, background_refresh: bool = True) -> FastAPI:
+    """The cockpit app over ``cockpit``; ``background_refresh`` runs the refresh loop while it serves."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(cockpit.refresh_forever()) if background_refresh else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = FastAPI(
+        title="citytwin cockpit",
+        version="1.0",
+        description="The operators' screen and its API: site map, live counts, alerts, node health, "
+        "history and an audited read-only SQL console. Every /api route except /api/health needs "
+        "'Authorization: Bearer <token>' from POST /api/login.",
+        lifespan=lifespan,
+        docs_url=None,  # the Swagger page loads its assets from a CDN; the screen must work air-gapped
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.cockpit = cockpit
+    errors.install(app)
+    app.include_router(auth_router)
+    app.include_router(twin_router)
+    app.include_router(ops_router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

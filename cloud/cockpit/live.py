@@ -1,0 +1,180 @@
+"""What the screen shows, computed from the twin: the map, live tiles, node health, history, past state.
+
+Every function takes the ``Twin`` and returns plain JSON-ready dicts; the
+caller holds the cockpit's read lock around them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from cloud.cockpit.cells import cell, records
+from cloud.cockpit.errors import BadRequest
+from cloud.twin import Twin
+
+VEHICLES = ("bicycle", "car", "motorcycle", "bus", "truck")
+FLOW_WINDOW = timedelta(minutes=15)
+_BUCKET = re.compile(r"^\s*(\d{1,4})\s+(second|minute|hour|day)s?\s*$")
+MAX_BUCKETS = 5000
+
+
+def _rows(twin: Twin, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    result = twin.query(sql, params)
+    return records(result.columns, result.rows)
+
+
+def site_map(twin: Twin) -> dict[str, Any]:
+    """The registry: site extent, cameras with positions, lines and zones with optional map geometry."""
+    sites = _rows(twin, "SELECT site, name, width_m, height_m FROM sites")
+    cameras = _rows(twin, "SELECT site, camera, name, x_m, y_m, heading_deg FROM cameras ORDER BY camera")
+    lines = _rows(twin, "SELECT site, camera, line, one_way, map FROM lines ORDER BY camera, line")
+    zones = _rows(twin, "SELECT site, camera, zone, capacity, map FROM zones ORDER BY camera, zone")
+    for item in lines + zones:
+        item["map"] = json.loads(item["map"]) if item["map"] else None
+    return {"site": sites[0] if sites else None, "cameras": cameras, "lines": lines, "zones": zones}
+
+
+def _by_class(raw: Any) -> dict[str, int]:
+    if not raw:
+        return {}
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _latency_ms(raw: Any) -> float | None:
+    stages = _by_class_floats(raw)
+    return round(sum(stages.values()), 1) if stages else None
+
+
+def _by_class_floats(raw: Any) -> dict[str, float]:
+    if not raw:
+        return {}
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))} if isinstance(data, dict) else {}
+
+
+def live(twin: Twin, now: datetime, stale_after_s: float) -> dict[str, Any]:
+    """Live tiles and map colours: occupancy per zone, people and vehicles now, flow in the last 15 minutes, nodes."""
+    zones = _rows(
+        twin,
+        "WITH latest AS (SELECT site, camera, zone, arg_max(total, ts) AS total, CAST(arg_max(by_class, ts) AS VARCHAR) "
+        "AS by_class, max(ts) AS as_of FROM occupancy GROUP BY ALL) "
+        "SELECT coalesce(l.site, z.site) AS site, coalesce(l.camera, z.camera) AS camera, coalesce(l.zone, z.zone) AS zone, "
+        "z.capacity, l.total, l.by_class, l.as_of FROM latest l FULL OUTER JOIN zones z "
+        "ON l.site = z.site AND l.camera = z.camera AND l.zone = z.zone ORDER BY camera, zone",
+    )
+    people = vehicles = 0
+    horizon = now - timedelta(seconds=stale_after_s)
+    newest: datetime | None = None
+    for z in zones:
+        counts = _by_class(z.pop("by_class"))
+        as_of = datetime.fromisoformat(z["as_of"]) if z["as_of"] else None
+        z["stale"] = as_of is None or as_of < horizon
+        z["over_capacity"] = z["capacity"] is not None and (z["total"] or 0) > z["capacity"]
+        if not z["stale"]:  # a zone last heard of hours ago says nothing about now
+            people += counts.get("person", 0)
+            vehicles += sum(counts.get(c, 0) for c in VEHICLES)
+        if as_of is not None and (newest is None or as_of > newest):
+            newest = as_of
+    flow = _rows(
+        twin,
+        "SELECT site, camera, line, count(*) FILTER (WHERE direction = 'in') AS inbound, "
+        "count(*) FILTER (WHERE direction = 'out') AS outbound, count(*) AS total FROM crossings "
+        "WHERE ts > $start AND ts <= $now AND date BETWEEN CAST($start AS DATE) AND CAST($now AS DATE) "
+        "GROUP BY ALL ORDER BY camera, line",
+        {"start": now - FLOW_WINDOW, "now": now},
+    )
+    return {
+        "at": now.isoformat(),
+        "data_as_of": newest.isoformat() if newest else None,
+        "stale": newest is None or newest < horizon,
+        "stale_after_s": stale_after_s,
+        "people_now": people,
+        "vehicles_now": vehicles,
+        "zones_over_capacity": sum(1 for z in zones if z["over_capacity"] and not z["stale"]),
+        "zones": zones,
+        "flow": flow,
+        "flow_window_min": int(FLOW_WINDOW.total_seconds() // 60),
+        "nodes": nodes(twin, now, twin.offline_after_s),
+    }
+
+
+def nodes(twin: Twin, now: datetime, offline_after_s: float) -> list[dict[str, Any]]:
+    """Every node ever seen: fps, pipeline latency, last seen, online."""
+    rows = _rows(
+        twin,
+        "SELECT site, camera, node, max(ts) AS last_seen, arg_max(fps, ts) AS fps, "
+        "CAST(arg_max(stage_ms, ts) AS VARCHAR) AS stage_ms, arg_max(cpu_percent, ts) AS cpu_percent, "
+        "arg_max(spool_depth, ts) AS spool_depth FROM health WHERE ts <= $now GROUP BY ALL ORDER BY node",
+        {"now": now},
+    )
+    for r in rows:
+        r["latency_ms"] = _latency_ms(r.pop("stage_ms"))
+        last = datetime.fromisoformat(r["last_seen"])
+        r["age_s"] = round((now - last).total_seconds(), 1)
+        r["online"] = r["age_s"] <= offline_after_s
+    return rows
+
+
+def parse_bucket(text: str) -> timedelta:
+    """``'15 minutes'`` -> timedelta; 400 for anything else."""
+    match = _BUCKET.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise BadRequest(f"bucket {text!r} is not an interval like '1 minute', '15 minutes', '1 hour' or '1 day'")
+    n, unit = int(match.group(1)), match.group(2)
+    return timedelta(**{f"{unit}s": n})
+
+
+def history(
+    twin: Twin, bucket: str, start: datetime, end: datetime, camera: str | None, line: str | None
+) -> dict[str, Any]:
+    """Crossings per bucket and direction between ``start`` and ``end``."""
+    size = parse_bucket(bucket)
+    if end <= start:
+        raise BadRequest("end must be after start")
+    if (end - start) / size > MAX_BUCKETS:
+        raise BadRequest(f"too many buckets: at most {MAX_BUCKETS}; choose a larger bucket or a shorter range")
+    where = ["ts >= $start", "ts < $end", "date BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)"]
+    params: dict[str, Any] = {"start": start, "end": end, "size": size}
+    if camera:
+        where.append("camera = $camera")
+        params["camera"] = camera
+    if line:
+        where.append("line = $line")
+        params["line"] = line
+    rows = _rows(
+        twin,
+        "SELECT time_bucket($size, ts) AS bucket_start, count(*) FILTER (WHERE direction = 'in') AS inbound, "
+        "count(*) FILTER (WHERE direction = 'out') AS outbound FROM crossings "
+        f"WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY bucket_start",
+        params,
+    )
+    return {"bucket": bucket.strip(), "bucket_s": size.total_seconds(), "start": start.isoformat(),
+            "end": end.isoformat(), "camera": camera, "line": line, "points": rows}
+
+
+def data_range(twin: Twin) -> dict[str, Any]:
+    row = twin.query("SELECT min(ts), max(ts), count(*) FROM events").rows[0]
+    return {"first": cell(row[0]), "last": cell(row[1]), "events": int(row[2])}
+
+
+def state_at(twin: Twin, at: datetime) -> dict[str, Any]:
+    """The twin's state at a past instant, for the time scrubber."""
+    state = twin.state_at(at)
+    return {
+        "at": at.isoformat(),
+        "zones": [{"site": s, "camera": c, "zone": z, "total": n} for (s, c, z), n in sorted(state.zones.items())],
+        "nodes": [{"node": n, **{k: cell(v) for k, v in info.items()}} for n, info in sorted(state.nodes.items())],
+        "flow": [
+            {"site": s, "camera": c, "line": ln, "direction": d, "crossings": n}
+            for (s, c, ln, d), n in sorted(state.flow.items())
+        ],
+    }
+
+
+def utc(value: datetime) -> datetime:
+    """Naive datetimes from query strings are taken as UTC."""
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value

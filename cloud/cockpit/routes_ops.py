@@ -1,0 +1,85 @@
+"""Operator actions: the alerts feed and acknowledgement, the audited SQL console, the audit log."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import duckdb
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from cloud.cockpit.alerts import Alert
+from cloud.cockpit.auth import current_user, require
+from cloud.cockpit.cells import cell
+from cloud.cockpit.errors import NotFound, QueryFailed, QueryRefusedError, QueryTimedOut
+from cloud.cockpit.routes_auth import cockpit_of
+from cloud.cockpit.users import User
+from cloud.twin.readonly import QueryRefused, QueryTimeout
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api", tags=["operations"])
+
+
+class SqlRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sql: str = Field(min_length=1, max_length=20_000, title="One read-only SELECT statement")
+
+
+class SqlResponse(BaseModel):
+    columns: list[str]
+    rows: list[list[Any]] = Field(title="Rows as lists, in column order")
+    row_count: int
+    truncated: bool = Field(title="True when the row limit cut the result")
+    elapsed_ms: float
+
+
+@router.get("/alerts", summary="The alerts feed, newest first", response_model=list[Alert])
+def alerts(request: Request, limit: int = Query(100, ge=1, le=500), user: User = Depends(current_user)) -> list[Alert]:
+    return cockpit_of(request).alerts.list(limit)
+
+
+@router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert (operator or admin)", response_model=Alert)
+def acknowledge(alert_id: str, request: Request, user: User = Depends(current_user)) -> Alert:
+    require("ack", user)
+    cockpit = cockpit_of(request)
+    alert = cockpit.alerts.acknowledge(alert_id, user.username)
+    if alert is None:
+        raise NotFound(f"no alert with id {alert_id!r}")
+    cockpit.audit.append(user.username, "alert.ack", {"alert": alert_id, "rule": alert.rule, "subject": alert.subject})
+    return alert
+
+
+@router.post("/sql", summary="Run one read-only SQL statement against the twin (audited)", response_model=SqlResponse)
+def sql(body: SqlRequest, request: Request, user: User = Depends(current_user)) -> SqlResponse:
+    cockpit = cockpit_of(request)
+    details: dict[str, Any] = {"sql": body.sql}
+    try:
+        with cockpit.lock.read():
+            result = cockpit.twin.query(body.sql)
+    except QueryRefused as exc:
+        cockpit.audit.append(user.username, "sql.query", {**details, "refused": True, "reason": str(exc), "rows": 0})
+        raise QueryRefusedError(str(exc)) from None
+    except QueryTimeout as exc:
+        cockpit.audit.append(user.username, "sql.query", {**details, "refused": False, "error": str(exc), "rows": 0})
+        raise QueryTimedOut(str(exc)) from None
+    except duckdb.Error as exc:
+        cockpit.audit.append(user.username, "sql.query", {**details, "refused": False, "error": str(exc), "rows": 0})
+        raise QueryFailed(f"the query failed: {exc}") from None
+    cockpit.audit.append(
+        user.username, "sql.query",
+        {**details, "refused": False, "rows": len(result.rows), "truncated": result.truncated,
+         "elapsed_ms": round(result.elapsed_ms, 1)},
+    )
+    return SqlResponse(columns=result.columns, rows=[[cell(v) for v in row] for row in result.rows], row_count=len(result.rows),
+                       truncated=result.truncated, elapsed_ms=result.elapsed_ms)
+
+
+@router.get("/audit", summary="The newest audit records (auditor or admin)")
+def audit(request: Request, last: int = Query(50, ge=1, le=1000), user: User = Depends(current_user)) -> list[dict[str, Any]]:
+    require("audit", user)
+    # Split on newlines only: statements may hold U+2028 and friends, which splitlines() would cut at.
+    lines = [line for line in cockpit_of(request).audit.path.read_text().split("\n") if line.strip()][-last:]
+    return [json.loads(line) for line in reversed(lines)]

@@ -1,0 +1,107 @@
+"""Read-only twin routes: map, live tiles, the live stream, history, past state, nodes, benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from cloud.cockpit import benchmarks, live
+from cloud.cockpit.auth import current_user
+from cloud.cockpit.errors import BadRequest
+from cloud.cockpit.routes_auth import cockpit_of
+from cloud.cockpit.users import User
+
+router = APIRouter(prefix="/api", tags=["twin"], dependencies=[Depends(current_user)])
+
+_EARLIEST = datetime(1970, 1, 2, tzinfo=timezone.utc)
+_LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+
+
+def _instant(value: datetime, name: str) -> datetime:
+    value = live.utc(value)
+    if not _EARLIEST <= value <= _LATEST:
+        raise BadRequest(f"{name} must be between 1970 and 2200, got {value.isoformat()}")
+    return value
+
+
+@router.get("/map", summary="Site, cameras, lines and zones with their map positions in metres")
+def site_map(request: Request) -> dict[str, Any]:
+    cockpit = cockpit_of(request)
+    with cockpit.lock.read():
+        return live.site_map(cockpit.twin)
+
+
+@router.get("/live", summary="People and vehicles now, zone occupancy, flow in the last 15 minutes, nodes")
+def live_now(request: Request) -> dict[str, Any]:
+    return cockpit_of(request).snapshot()[1]
+
+
+@router.get("/stream", include_in_schema=False)
+async def stream(request: Request, max_events: int | None = Query(None, ge=1, le=1000)) -> StreamingResponse:
+    """Server-sent events: a ``live`` event whenever the snapshot changes, a comment every 15 s otherwise."""
+    cockpit = cockpit_of(request)
+
+    async def events() -> AsyncIterator[str]:
+        sent, last_version, last_write = 0, -1, time.monotonic()
+        while max_events is None or sent < max_events:
+            if await request.is_disconnected():
+                return
+            version, snapshot = await asyncio.to_thread(cockpit.snapshot)
+            if version != last_version:
+                yield f"event: live\nid: {version}\ndata: {json.dumps(snapshot)}\n\n"
+                sent, last_version, last_write = sent + 1, version, time.monotonic()
+            elif time.monotonic() - last_write > 15:
+                yield ": keepalive\n\n"
+                last_write = time.monotonic()
+            await asyncio.sleep(0.5)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+@router.get("/history", summary="Crossings per time bucket and direction, optionally for one camera or line")
+def history(
+    request: Request,
+    start: datetime,
+    end: datetime,
+    bucket: str = Query("15 minutes", max_length=32, description="'1 minute', '15 minutes', '1 hour', '1 day', ..."),
+    camera: str | None = Query(None, max_length=64),
+    line: str | None = Query(None, max_length=64),
+) -> dict[str, Any]:
+    cockpit = cockpit_of(request)
+    with cockpit.lock.read():
+        return live.history(cockpit.twin, bucket, _instant(start, "start"), _instant(end, "end"), camera, line)
+
+
+@router.get("/state", summary="The twin's state at a past instant (zones, nodes, flow of the 15 minutes before)")
+def state(request: Request, at: datetime) -> dict[str, Any]:
+    cockpit = cockpit_of(request)
+    with cockpit.lock.read():
+        return live.state_at(cockpit.twin, _instant(at, "at"))
+
+
+@router.get("/range", summary="First and last event time, for the history scrubber")
+def data_range(request: Request) -> dict[str, Any]:
+    cockpit = cockpit_of(request)
+    with cockpit.lock.read():
+        return live.data_range(cockpit.twin)
+
+
+@router.get("/nodes", summary="Edge node health: fps, latency, online or offline, last seen")
+def nodes(request: Request) -> list[dict[str, Any]]:
+    cockpit = cockpit_of(request)
+    now = datetime.now(timezone.utc)
+    with cockpit.lock.read():
+        return live.nodes(cockpit.twin, now, cockpit.twin.offline_after_s)
+
+
+@router.get("/benchmarks", summary="Benchmark results per device, model and configuration")
+def benchmark_table(request: Request, user: User = Depends(current_user)) -> list[dict[str, Any]]:
+    return benchmarks.rows(cockpit_of(request).results_dir)

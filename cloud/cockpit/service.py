@@ -1,0 +1,73 @@
+"""The cockpit's long-lived parts: twin, sessions, users, audit log, alerts, and the refresh loop.
+
+A background task refreshes the twin every ``refresh_s`` (new lake files and
+the live tail) and recomputes the live snapshot once, so any number of
+operators' streams share one computation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from cloud.audit.chain import AuditLog
+from cloud.cockpit import live
+from cloud.cockpit.alerts import AlertStore
+from cloud.cockpit.auth import Sessions
+from cloud.cockpit.rwlock import RWLock
+from cloud.cockpit.users import Users
+from cloud.twin import Twin
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Cockpit:
+    """Everything the API routes share."""
+
+    twin: Twin
+    users: Users
+    audit: AuditLog
+    alerts: AlertStore = field(default_factory=AlertStore)
+    sessions: Sessions = field(default_factory=Sessions)
+    results_dir: Path = Path("hardware/results")
+    refresh_s: float = 1.5
+    stale_after_s: float = 120.0
+    lock: RWLock = field(default_factory=RWLock)
+    version: int = 0
+    _snapshot: dict[str, Any] | None = None
+    _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def refresh(self) -> dict[str, Any]:
+        """Pick up new data, then recompute and keep the live snapshot."""
+        with self.lock.write():
+            self.twin.refresh()
+        snapshot = self.compute_live()
+        with self._snapshot_lock:
+            self._snapshot = snapshot
+            self.version += 1
+        return snapshot
+
+    def compute_live(self) -> dict[str, Any]:
+        with self.lock.read():
+            return live.live(self.twin, datetime.now(timezone.utc), self.stale_after_s)
+
+    def snapshot(self) -> tuple[int, dict[str, Any]]:
+        """The newest live snapshot and its version (computed now if there is none yet)."""
+        with self._snapshot_lock:
+            if self._snapshot is not None:
+                return self.version, self._snapshot
+        return self.version, self.compute_live()
+
+    async def refresh_forever(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.refresh)
+            except Exception:  # a bad file or a transient error must not stop live updates
+                log.exception("cockpit: twin refresh failed; retrying")
+            await asyncio.sleep(self.refresh_s)

@@ -1,0 +1,193 @@
+"""The cloud services' view of the deployment file: brokers, Kafka topics, lake and service settings.
+
+The bridge, the sink and ``citytwin dlq`` read the same YAML file as the edge
+nodes. This module validates every section the cloud needs and accepts the
+edge's own settings without interpreting them (the ``edge`` section, a
+camera's ``source`` and ``node``, the MQTT spool settings), so a typo anywhere
+is still reported with its file and key. Any value can be overridden from the
+environment, e.g. ``CITYTWIN_CFG__KAFKA__BOOTSTRAP=127.0.0.1:19092``.
+
+Example:
+    >>> from pathlib import Path
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "site.yaml"
+    >>> _ = path.write_text("site: {id: campus, name: Campus, width_m: 10, height_m: 10}\\n"
+    ...                     "lake: {path: /tmp/lake}\\n")
+    >>> load(path, environ={"CITYTWIN_CFG__KAFKA__PARTITIONS": "6"}).kafka.partitions
+    6
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from citytwin import configfile
+from edge.events.model import Ident
+from edge.events.site import CameraSpec, SiteSpec
+from edge.events.topics import PREFIX
+
+MiB = 2**20
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MqttTls(_Section):
+    """TLS towards the MQTT broker; certificates are file paths on the host."""
+
+    ca_file: Path | None = Field(None, title="CA file", description="CA bundle that signed the broker certificate")
+    cert_file: Path | None = Field(None, title="Client certificate", description="client certificate for mutual TLS")
+    key_file: Path | None = Field(None, title="Client key", description="private key of the client certificate")
+
+
+class MqttSettings(_Section):
+    """The MQTT broker; the edge's publisher keys are accepted so one file serves both sides."""
+
+    type: Literal["mqtt"] = Field("mqtt", title="Type", description="transport; only MQTT exists")
+    host: str = Field("127.0.0.1", title="Broker host", description="MQTT broker host name or address")
+    port: int = Field(1883, ge=1, le=65535, title="Broker port", description="MQTT broker port")
+    username: str | None = Field(None, title="User name", description="MQTT user name, if the broker requires one")
+    password_env: str = Field(
+        "CITYTWIN_MQTT_PASSWORD",
+        title="Password variable",
+        description="environment variable holding the MQTT password; secrets never live in the config file",
+    )
+    tls: MqttTls | None = Field(None, title="TLS", description="enable TLS with these settings")
+    keepalive_s: int = Field(30, ge=5, title="Keep-alive", description="seconds between pings")
+    spool_dir: Path | None = Field(None, title="Spool folder", description="edge setting; ignored by the cloud")
+    spool_path: Path | None = Field(None, title="Spool file", description="older edge setting; ignored by the cloud")
+    spool_max_messages: int | None = Field(None, title="Spool size", description="edge setting; ignored by the cloud")
+    spool_max_mb: float | None = Field(None, title="Spool bytes", description="edge setting; ignored by the cloud")
+    inflight: int | None = Field(None, title="In flight", description="edge setting; ignored by the cloud")
+
+
+class KafkaTopics(_Section):
+    """Names of the Kafka topics."""
+
+    events: str = Field("citytwin.events", title="Events topic", description="validated events, keyed by site/camera")
+    dlq: str = Field("citytwin.dlq", title="Dead-letter topic", description="rejected payloads with the reason in the headers")
+    status: str = Field("citytwin.status", title="Status topic", description="node online/offline status, compacted")
+
+
+class KafkaSettings(_Section):
+    """The Kafka cluster and how its topics are created."""
+
+    bootstrap: str = Field("127.0.0.1:9092", title="Bootstrap servers", description="comma-separated host:port list")
+    topics: KafkaTopics = Field(default_factory=KafkaTopics, title="Topics", description="topic names")
+    partitions: int = Field(
+        6,
+        ge=1,
+        title="Partitions",
+        description="partitions of the events topic when it is created; the most sinks that can share the work",
+    )
+    replication_factor: int = Field(1, ge=1, title="Replication factor", description="replicas of each topic when it is created")
+    max_message_bytes: int = Field(
+        4 * MiB, ge=MiB, title="Largest record", description="largest record the topics accept (snapshots are up to 2 MB)"
+    )
+    create_topics: bool = Field(True, title="Create topics", description="create missing topics at start-up")
+    delivery_timeout_s: float = Field(
+        120.0, gt=0, title="Delivery timeout", description="how long a record is retried before the bridge sends it again itself"
+    )
+
+
+class LakeSettings(_Section):
+    """Where the Parquet lake lives."""
+
+    path: Path = Field(title="Lake path", description="root folder of the Parquet lake, shared by the sink and the twin")
+
+
+class BridgeSettings(_Section):
+    """The MQTT to Kafka bridge."""
+
+    topic_prefix: str = Field(
+        PREFIX, min_length=1, title="Topic prefix", description="first MQTT topic level; change it only to isolate test traffic"
+    )
+    share_group: str | None = Field(
+        None,
+        pattern=r"^[^/+#]+$",
+        title="Share group",
+        description="MQTT shared-subscription group, so that several bridges split the load; null (the default) for "
+        "a plain subscription. Mosquitto 2.0 does not restore shared subscriptions after a broker restart: messages "
+        "published before the bridges reconnect are then lost, so share only when one bridge is not enough",
+    )
+    instance: str | None = Field(
+        None, title="Instance", description="this bridge's name, part of its MQTT client id; default: the host name"
+    )
+    session_expiry_s: int = Field(
+        86_400, ge=0, title="Session expiry", description="how long the broker keeps queueing for a stopped bridge"
+    )
+    receive_maximum: int = Field(
+        2000, ge=1, le=65535, title="Receive maximum", description="messages the broker sends before Kafka has acknowledged them"
+    )
+    max_payload_bytes: int = Field(
+        3 * MiB, ge=1024, title="Largest payload", description="larger payloads go to the dead-letter topic without being parsed"
+    )
+    dlq_max_raw_bytes: int = Field(
+        MiB + 64 * 1024, ge=1024, title="Dead-letter bytes", description="raw bytes kept in a dead-letter record; the rest is cut"
+    )
+    linger_ms: float = Field(5.0, ge=0, title="Linger", description="how long the producer waits to fill a batch")
+    status: bool = Field(True, title="Status topics", description="also forward node status messages to the status topic")
+    report_interval_s: float = Field(10.0, gt=0, title="Report interval", description="seconds between throughput lines")
+    drain_timeout_s: float = Field(10.0, ge=0, title="Drain timeout", description="time given to Kafka to acknowledge on shutdown")
+
+
+class SinkSettings(_Section):
+    """The Kafka to Parquet sink."""
+
+    group: str = Field("citytwin-sink", min_length=1, title="Consumer group", description="Kafka consumer group of the sinks")
+    batch_max_records: int = Field(100_000, ge=1, title="Batch records", description="write when this many records are held")
+    batch_max_bytes: int = Field(64 * MiB, ge=1024, title="Batch bytes", description="write when this many payload bytes are held")
+    batch_max_wait_s: float = Field(
+        5.0, gt=0, title="Batch wait", description="write at the latest this long after the oldest held record arrived"
+    )
+    zstd_level: int = Field(3, ge=1, le=22, title="zstd level", description="Parquet compression level")
+    report_interval_s: float = Field(10.0, gt=0, title="Report interval", description="seconds between throughput lines")
+
+
+class CompactionSettings(_Section):
+    """Merging of small Parquet files, run by each sink over the partitions it owns."""
+
+    enabled: bool = Field(True, title="Enabled", description="compact small files on a schedule")
+    interval_s: float = Field(600.0, gt=0, title="Interval", description="seconds between compaction runs")
+    min_age_s: float = Field(300.0, ge=0, title="Minimum age", description="leave files younger than this alone")
+    min_files: int = Field(4, ge=2, title="Minimum files", description="merge only when at least this many small files qualify")
+    target_mb: float = Field(128.0, gt=0, title="Target size", description="merged files stop growing at about this size")
+
+
+class CloudSettings(_Section):
+    """Settings of the cloud services."""
+
+    bridge: BridgeSettings = Field(default_factory=BridgeSettings, title="Bridge", description="MQTT to Kafka bridge")
+    sink: SinkSettings = Field(default_factory=SinkSettings, title="Sink", description="Kafka to Parquet sink")
+    compaction: CompactionSettings = Field(
+        default_factory=CompactionSettings, title="Compaction", description="merging of small Parquet files"
+    )
+
+
+class CloudCamera(CameraSpec):
+    """A camera as the cloud sees it: identity and geometry; the edge's keys are kept opaque."""
+
+    source: dict[str, Any] | None = Field(None, title="Source", description="edge setting; ignored by the cloud")
+    node: Ident | None = Field(None, title="Node id", description="edge node id; default '{site}-{camera}'")
+
+
+class CloudDeployment(_Section):
+    """The whole deployment file as the cloud services validate it."""
+
+    site: SiteSpec = Field(title="Site", description="the site and its plan")
+    mqtt: MqttSettings = Field(default_factory=MqttSettings, title="MQTT", description="broker the edge nodes publish to")
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings, title="Kafka", description="cluster and topics")
+    lake: LakeSettings = Field(title="Lake", description="the Parquet lake")
+    cloud: CloudSettings = Field(default_factory=CloudSettings, title="Cloud", description="service settings")
+    cameras: list[CloudCamera] = Field(default_factory=list, title="Cameras", description="the cameras of the site")
+    edge: dict[str, Any] | None = Field(None, title="Edge", description="edge setting; ignored by the cloud")
+
+
+def load(path: Path | str, environ: Mapping[str, str] | None = None) -> CloudDeployment:
+    """Validate a deployment file for the cloud; raises ``ConfigError`` naming the file and key."""
+    return configfile.load(path, CloudDeployment, environ)

@@ -1,0 +1,1 @@
+"""Kafka plumbing shared by the bridge, the sink and the dead-letter tools: client settings and topics."""

@@ -1,0 +1,206 @@
+"""Merge small lake files into larger ones, without losing or duplicating a row.
+
+A sink runs this on a schedule over the partitions it owns, in each
+``date=/hour=`` folder separately. Only files whose whole offset range is
+below the partition's committed offset qualify (no running batch or re-run
+can write them again), and only once they are ``min_age_s`` old. Files of one
+partition are merged in offset order until about ``target_mb``; the merged
+file is named after the first and last offsets of its inputs, written
+atomically, checked to hold exactly the inputs' distinct offsets, and only
+then are the inputs deleted.
+
+Crash safety: if the process dies after the merged file is renamed into place
+but before the inputs are gone, the next run finds files whose ranges lie
+inside the merged file's range, checks that their offsets are all in it, and
+deletes them. Rows with the same Kafka offset (a batch written twice) collapse
+to one in the merged file.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cloud.config import CompactionSettings
+from cloud.sink.layout import FileRange, file_name, hour_dirs, parse_name
+from cloud.sink.writer import TMP_SUFFIX, write_atomic
+
+log = logging.getLogger(__name__)
+
+# A temporary file this old belongs to a writer that died.
+STALE_TMP_S = 3600.0
+
+
+@dataclass
+class CompactionStats:
+    """What one compaction run did."""
+
+    merged_files: int = 0
+    written_files: int = 0
+    leftovers_removed: int = 0
+    rows: int = 0
+
+
+def _offsets(path: Path) -> pa.Array:
+    return pq.read_table(path, columns=["kafka_offset"]).column("kafka_offset").combine_chunks()
+
+
+def _remove_leftovers(files: list[tuple[Path, FileRange]], stats: CompactionStats) -> list[tuple[Path, FileRange]]:
+    """Delete files whose rows are all in a larger file of the same partition; return the rest."""
+    files = sorted(files, key=lambda item: (item[1].first, -item[1].last))
+    kept: list[tuple[Path, FileRange]] = []
+    for path, found in files:
+        outer = next((k for k in kept if k[1].covers(found)), None)
+        if outer is None:
+            kept.append((path, found))
+            continue
+        inner_offsets = _offsets(path)
+        missing = pc.sum(pc.invert(pc.is_in(inner_offsets, value_set=_offsets(outer[0])))).as_py() or 0
+        if missing:
+            log.warning("%s lies inside %s but has %d rows it lacks; keeping both", path.name, outer[0].name, missing)
+            kept.append((path, found))
+            continue
+        log.info("removing %s: its rows are all in %s", path, outer[0].name)
+        path.unlink(missing_ok=True)
+        stats.leftovers_removed += 1
+    return kept
+
+
+def _groups(files: list[tuple[Path, FileRange]], target_bytes: int, min_files: int) -> list[list[tuple[Path, FileRange]]]:
+    """Consecutive runs of small files whose sizes add up to about ``target_bytes``."""
+    groups: list[list[tuple[Path, FileRange]]] = []
+    current: list[tuple[Path, FileRange]] = []
+    size = 0
+    for path, found in sorted(files, key=lambda item: item[1].first):
+        length = path.stat().st_size
+        if current and size + length > target_bytes:
+            groups.append(current)
+            current, size = [], 0
+        current.append((path, found))
+        size += length
+    groups.append(current)
+    return [group for group in groups if len(group) >= min_files]
+
+
+def _merge(folder: Path, group: list[tuple[Path, FileRange]], zstd_level: int, stats: CompactionStats) -> None:
+    first = min(found.first for _, found in group)
+    last = max(found.last for _, found in group)
+    topic, partition = group[0][1].topic, group[0][1].partition
+    target = folder / file_name(topic, partition, first, last)
+    if target.exists() and target not in {path for path, _ in group}:
+        log.warning("not compacting into %s: a file of that name exists", target)
+        return
+    table = pa.concat_tables([pq.read_table(path) for path, _ in group], promote_options="default")
+    table = table.sort_by("kafka_offset")
+    offsets = table.column("kafka_offset").combine_chunks()
+    keep = pc.invert(pc.equal(offsets, pa.concat_arrays([pa.array([-1], offsets.type), offsets.slice(0, len(offsets) - 1)])))
+    table = table.filter(keep)
+    write_atomic(table, target, zstd_level)
+    written = pq.read_metadata(target).num_rows
+    distinct = pc.count_distinct(offsets).as_py()
+    if written != distinct:
+        raise RuntimeError(f"compacted {target} holds {written} rows, expected {distinct}; inputs kept")
+    for path, _ in group:
+        if path != target:
+            path.unlink(missing_ok=True)
+    stats.merged_files += len(group)
+    stats.written_files += 1
+    stats.rows += written
+    log.info("compacted %d files of %s partition %d into %s (%d rows)", len(group), topic, partition, target, written)
+
+
+def _remove_stale_tmp(folder: Path, now: float) -> None:
+    for entry in folder.iterdir():
+        if entry.name.startswith(".") and entry.name.endswith(TMP_SUFFIX) and now - entry.stat().st_mtime > STALE_TMP_S:
+            log.info("removing stale temporary file %s", entry)
+            entry.unlink(missing_ok=True)
+
+
+def compact_folder(
+    folder: Path, topic: str, committed: Mapping[int, int], settings: CompactionSettings, zstd_level: int, now: float
+) -> CompactionStats:
+    """Compact one ``date=/hour=`` folder for the partitions in ``committed``."""
+    stats = CompactionStats()
+    _remove_stale_tmp(folder, now)
+    by_partition: dict[int, list[tuple[Path, FileRange]]] = defaultdict(list)
+    for entry in folder.iterdir():
+        found = parse_name(entry.name)
+        if found is not None and found.topic == topic and found.partition in committed:
+            by_partition[found.partition].append((entry, found))
+    target_bytes = int(settings.target_mb * 2**20)
+    for partition, files in sorted(by_partition.items()):
+        files = _remove_leftovers(files, stats)
+        eligible = [
+            (path, found)
+            for path, found in files
+            if found.last < committed[partition]
+            and now - path.stat().st_mtime >= settings.min_age_s
+            and path.stat().st_size < target_bytes
+        ]
+        for group in _groups(eligible, target_bytes, settings.min_files):
+            _merge(folder, group, zstd_level, stats)
+    return stats
+
+
+def compact(root: Path, topic: str, committed: Mapping[int, int], settings: CompactionSettings, zstd_level: int) -> CompactionStats:
+    """Compact every hour folder of the lake for the partitions in ``committed``."""
+    total = CompactionStats()
+    now = time.time()
+    for folder in hour_dirs(root):
+        stats = compact_folder(folder, topic, committed, settings, zstd_level, now)
+        total.merged_files += stats.merged_files
+        total.written_files += stats.written_files
+        total.leftovers_removed += stats.leftovers_removed
+        total.rows += stats.rows
+    return total
+
+
+class CompactionSchedule:
+    """Runs ``compact`` every ``interval_s`` on a background thread until stopped."""
+
+    def __init__(
+        self,
+        root: Path,
+        topic: str,
+        settings: CompactionSettings,
+        zstd_level: int,
+        committed: Callable[[], dict[int, int]],
+    ) -> None:
+        self.root = root
+        self.topic = topic
+        self.settings = settings
+        self.zstd_level = zstd_level
+        self.committed = committed
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="sink-compaction", daemon=True)
+
+    def start(self) -> None:
+        if self.settings.enabled:
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.settings.interval_s):
+            self.run_once()
+
+    def run_once(self) -> CompactionStats | None:
+        """One compaction run; errors are logged, and the inputs of a failed merge are kept."""
+        try:
+            return compact(self.root, self.topic, self.committed(), self.settings, self.zstd_level)
+        except Exception:  # a bad file must not stop the sink; the next run tries again
+            log.exception("compaction of %s failed; inputs kept", self.root)
+            return None
+
+    def stop(self) -> None:
+        """Stop after the run in progress, if any."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()

@@ -1,0 +1,105 @@
+"""The Arrow schema of the lake's event files, and the conversion from Kafka records.
+
+One schema serves every event type: typed envelope columns that every query
+filters and groups on, the type-specific body as canonical JSON, and where
+the row came from in Kafka.
+
+| column | type | meaning |
+| --- | --- | --- |
+| ``event_id`` | string | ``node:seq``; the twin deduplicates on it |
+| ``schema_version`` | int16 | event schema version (1) |
+| ``site``, ``camera``, ``node`` | string | where the event comes from |
+| ``seq`` | int64 | per-node sequence number |
+| ``ts`` | timestamp[us, UTC] | capture time; also decides the ``date=/hour=`` partition |
+| ``type`` | string | ``line_crossing``, ``zone_occupancy``, ``dwell``, ``count``, ``node_health``, ``snapshot`` |
+| ``body`` | string (JSON) | the type's body, ``json.dumps(body, separators=(",", ":"))`` of its JSON-mode dump |
+| ``kafka_partition``, ``kafka_offset`` | int32, int64 | the record's position; unique per row within a topic |
+| ``kafka_ts`` | timestamp[ms, UTC] | when the bridge produced the record |
+
+A body kept as JSON lets a new event type or field reach the lake without a
+schema migration; DuckDB reads fields with ``body->>'line'`` and friends. The
+body JSON is deterministic for an event, so the same event read twice gives
+identical rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+from pydantic import ValidationError
+
+from cloud.dlq.records import describe_errors
+from edge.events.model import parse_event
+
+UTC_US = pa.timestamp("us", tz="UTC")
+UTC_MS = pa.timestamp("ms", tz="UTC")
+
+
+def _field(name: str, kind: pa.DataType, doc: str, nullable: bool = False) -> pa.Field:
+    return pa.field(name, kind, nullable=nullable, metadata={"description": doc})
+
+
+SCHEMA = pa.schema(
+    [
+        _field("event_id", pa.string(), "node id and sequence number, 'node:seq'"),
+        _field("schema_version", pa.int16(), "event schema version"),
+        _field("site", pa.string(), "site id"),
+        _field("camera", pa.string(), "camera id within the site"),
+        _field("node", pa.string(), "edge node that produced the event"),
+        _field("seq", pa.int64(), "per-node sequence number"),
+        _field("ts", UTC_US, "capture time of the frame, UTC"),
+        _field("type", pa.string(), "event type"),
+        _field("body", pa.string(), "type-specific body as canonical JSON"),
+        _field("kafka_partition", pa.int32(), "Kafka partition of the record"),
+        _field("kafka_offset", pa.int64(), "Kafka offset of the record"),
+        _field("kafka_ts", UTC_MS, "Kafka record timestamp: when the bridge produced it"),
+    ],
+    metadata={"citytwin": "events, schema version 1"},
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BadRecord:
+    """A Kafka record that is not a valid event, and why."""
+
+    offset: int
+    value: bytes
+    error: str
+    reason: str
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
+def body_json(body: Any) -> str:
+    """The canonical JSON text of an event body (the same text the twin's live tail makes)."""
+    return _COMPACT.encode(body.model_dump(mode="json"))
+
+
+def to_table(partition: int, offsets: list[int], values: list[bytes], kafka_ts: list[int]) -> tuple[pa.Table, list[BadRecord]]:
+    """Rows for the records of one partition, in offset order; invalid records come back apart."""
+    columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+    bad: list[BadRecord] = []
+    for offset, value, stamp in zip(offsets, values, kafka_ts):
+        try:
+            event = parse_event(value)
+        except ValidationError as exc:
+            bad.append(BadRecord(offset, value, "schema", describe_errors(exc)))
+            continue
+        columns["event_id"].append(event.event_id)
+        columns["schema_version"].append(event.schema_version)
+        columns["site"].append(event.site)
+        columns["camera"].append(event.camera)
+        columns["node"].append(event.node)
+        columns["seq"].append(event.seq)
+        columns["ts"].append(event.ts)
+        columns["type"].append(event.type)
+        columns["body"].append(body_json(event.body))
+        columns["kafka_offset"].append(offset)
+        columns["kafka_ts"].append(stamp)
+    columns["kafka_partition"] = [partition] * len(columns["kafka_offset"])
+    arrays = [pa.array(columns[f.name], type=f.type) for f in SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=SCHEMA), bad

@@ -1,0 +1,163 @@
+"""The cockpit in Debian's headless Chromium: login, map, a live count change, history, SQL and its refusals.
+
+Screenshots at 1920x1080 go to ``test-artifacts/cockpit/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloud.cockpit.alerts import Alert
+from cloud.cockpit.app import create_app
+from cloud.cockpit.service import Cockpit
+from edge.events.factory import EventFactory
+from tests.cloud.cockpit.support import PASSWORDS, make_cockpit, make_lake
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "cockpit"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (make browser-deps)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Cockpit]]:
+    import uvicorn
+
+    tmp = tmp_path_factory.mktemp("browser")
+    cockpit = make_cockpit(make_lake(tmp / "lake"), tmp)
+    cockpit.alerts.raise_alert(Alert(id="cap-1", rule="zone_capacity", subject="cam-0/zone-0", severity="critical",
+                                     message="zone-0 over capacity: 9 of 5 people; open the second gate",
+                                     raised_at=datetime.now(timezone.utc)))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(cockpit), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the cockpit did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", cockpit
+    server.should_exit = True
+    thread.join(timeout=10)
+    cockpit.twin.close()
+
+
+@pytest.fixture(scope="module")
+def page(served: tuple[str, Cockpit]) -> Iterator[Any]:
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS)
+    ARTIFACTS.mkdir(parents=True)
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        context = browser.new_context(viewport={"width": 1920, "height": 1080})
+        pg = context.new_page()
+        pg.set_default_timeout(15_000)
+        yield pg
+        context.close()
+        browser.close()
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> None:
+    url, cockpit = served
+    expect = playwright_sync.expect
+    page.goto(url)
+    expect(page.locator("#login")).to_be_visible()
+    shot(page, "01-login")
+    page.fill("#login-user", "ada")
+    page.fill("#login-pass", "wrong password")
+    page.click("#login-submit")
+    expect(page.locator("#login-error")).to_contain_text("wrong user name or password")
+    page.fill("#login-pass", PASSWORDS["ada"])
+    page.click("#login-submit")
+    expect(page.locator("#login")).to_be_hidden()
+
+    # The map shows every configured camera.
+    for camera in ("cam-0", "cam-1", "cam-2"):
+        expect(page.locator(f'#map [data-camera="{camera}"]')).to_be_visible()
+    expect(page.locator("#alerts li[data-alert='cap-1']")).to_contain_text("over capacity")
+    expect(page.locator("#tile-people")).to_have_class("tile stale-data")
+    shot(page, "02-map-stale")
+
+    # Events arrive (the live tail, as Kafka would feed it): the tiles and map follow within seconds.
+    factory = EventFactory(site="city", camera="cam-0", node="city-cam-0", sequence=iter(range(10**6, 10**7)).__next__)
+    now = datetime.now(timezone.utc)
+    cockpit.twin.tail.add(factory.make("zone_occupancy", now, {"zone": "zone-0", "total": 9, "by_class": {"person": 7, "car": 2}}))
+    for i in range(4):
+        cockpit.twin.tail.add(factory.make("line_crossing", now, {"line": "line-0", "direction": "in", "object_class": "person", "track_id": i}))
+    cockpit.twin.tail.add(factory.make("node_health", now, {"fps": 9.6, "stage_ms": {"detect": 38.0, "track": 2.0},
+                                                             "frames": 100, "dropped_frames": 0, "cpu_percent": 71.0,
+                                                             "rss_mb": 290.0, "uptime_s": 60.0}))
+    expect(page.locator("#tile-people .tile-value")).to_have_text("7", timeout=10_000)
+    expect(page.locator("#tile-people")).to_have_class("tile")
+    expect(page.locator("#tile-flow .tile-value")).to_have_text("4")
+    expect(page.locator("#tile-over .tile-value")).to_have_text("1")
+    expect(page.locator('#map [data-zone="cam-0/zone-0"] polygon')).to_have_class("zone over")
+    expect(page.locator("#nodes")).to_contain_text("online")
+    expect(page.locator("#mode-badge")).to_have_text("LIVE")
+    shot(page, "03-live")
+
+    # Acknowledge the alert.
+    page.click("#alerts li[data-alert='cap-1'] button")
+    expect(page.locator("#alerts li[data-alert='cap-1']")).to_contain_text("ack ada")
+
+    # Drill into a camera: the history chart follows it.
+    page.click('#map [data-camera="cam-1"] circle')
+    expect(page.locator("#drill-title")).to_contain_text("cam-1")
+    page.select_option("#bucket", "1 hour")
+    expect(page.locator("#hist-title")).to_contain_text("crossings per 1 hour · cam-1")
+    expect(page.locator("#chart rect.bar-in").first).to_be_attached()
+    shot(page, "04-history")
+
+    # The scrubber shows the twin at a past instant.
+    page.eval_on_selector("#scrub", "s => { s.value = Number(s.min) + 12 * 60; s.dispatchEvent(new Event('input')); }")
+    expect(page.locator("#mode-badge")).to_contain_text("HISTORY")
+    expect(page.locator("#back-live")).to_be_visible()
+    shot(page, "05-scrubbed")
+    page.click("#back-live")
+    expect(page.locator("#mode-badge")).to_have_text("LIVE")
+
+    # The SQL console runs queries and refuses the dangerous ones with a clear message.
+    page.click(".tab[data-tab='sql']")
+    page.click("#sql-run")
+    expect(page.locator("#sql-meta")).to_contain_text("rows")
+    expect(page.locator("#sql-result tbody tr").first).to_be_visible()
+    shot(page, "06-sql")
+    page.fill("#sql", "COPY (SELECT * FROM events) TO '/tmp/leak.csv'")
+    page.click("#sql-run")
+    expect(page.locator("#sql-error")).to_contain_text("query_refused: COPY statements are not allowed")
+    page.fill("#sql", "SELECT * FROM read_csv('/etc/passwd')")
+    page.click("#sql-run")
+    expect(page.locator("#sql-error")).to_contain_text("query_refused")
+    shot(page, "07-sql-refused")
+    assert not Path("/tmp/leak.csv").exists()
+
+    page.click(".tab[data-tab='bench']")
+    expect(page.locator("#bench-empty")).to_contain_text("No benchmark results yet")
+    page.click(".tab[data-tab='audit']")
+    expect(page.locator("#audit")).to_contain_text("sql.query")
+    shot(page, "08-audit")

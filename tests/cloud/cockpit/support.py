@@ -1,0 +1,56 @@
+"""A small cockpit over a synthetic lake, shared by the API, fuzzing and browser tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from cloud.audit.chain import AuditLog
+from cloud.cockpit.alerts import AlertStore
+from cloud.cockpit.service import Cockpit
+from cloud.cockpit.users import User, Users, hash_password
+from cloud.twin import Twin
+from cloud.twin.synth import CityShape, generate
+from edge.events.site import CameraSpec, SiteSpec
+
+SHAPE = CityShape(site="city", cameras=3, days=1, events=3_000)
+SITE = SiteSpec(id="city", name="Test city", width_m=200, height_m=120)
+PASSWORDS = {"ada": "admin-pass-1", "olga": "operator-pass-1", "vic": "viewer-pass-1", "aud": "auditor-pass-1"}
+ROLES = {"ada": "admin", "olga": "operator", "vic": "viewer", "aud": "auditor"}
+
+
+def cameras() -> list[CameraSpec]:
+    spots = [(40, 60), (150, 40), (100, 95)]
+    return [
+        CameraSpec.model_validate({
+            "id": f"cam-{i}",
+            "map": {"x_m": x, "y_m": y, "heading_deg": 90 * i},
+            "lines": [{"id": "line-0", "points": [[0, 100], [600, 100]]}, {"id": "line-1", "points": [[300, 0], [300, 400]]}],
+            "zones": [{"id": "zone-0", "polygon": [[0, 0], [300, 0], [300, 300], [0, 300]], "capacity": 5},
+                      {"id": "zone-1", "polygon": [[300, 0], [600, 0], [600, 300], [300, 300]], "capacity": 8}],
+        })
+        for i, (x, y) in enumerate(spots)
+    ]
+
+
+def users() -> Users:
+    return Users([User(username=u, role=ROLES[u], password_hash=hash_password(p)) for u, p in PASSWORDS.items()])
+
+
+def make_lake(lake: Path) -> Path:
+    generate(lake, SHAPE)
+    return lake
+
+
+def make_cockpit(lake: Path, tmp: Path, user_set: Users | None = None) -> Cockpit:
+    twin = Twin(lake, SITE, cameras(), timeout_s=3.0, max_rows=1000)
+    return Cockpit(twin=twin, users=user_set or users(), audit=AuditLog(tmp / "audit.jsonl"),
+                   alerts=AlertStore(tmp / "alerts.json"), results_dir=tmp / "results", refresh_s=0.5)
+
+
+def login(client: TestClient, user: str) -> dict[str, str]:
+    """Headers carrying ``user``'s bearer token."""
+    r = client.post("/api/login", json={"username": user, "password": PASSWORDS[user]})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}

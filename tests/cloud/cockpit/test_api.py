@@ -1,0 +1,203 @@
+"""The cockpit API through the real ASGI app: auth, roles, the SQL console's refusals, the audit trail."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cloud.audit.chain import verify
+from cloud.cockpit.alerts import Alert
+from cloud.cockpit.service import Cockpit
+from edge.events.factory import EventFactory
+from tests.cloud.cockpit.support import login
+
+PROTECTED = [
+    ("GET", "/api/me"), ("GET", "/api/map"), ("GET", "/api/live"), ("GET", "/api/range"), ("GET", "/api/nodes"),
+    ("GET", "/api/benchmarks"), ("GET", "/api/alerts"), ("GET", "/api/audit"), ("POST", "/api/sql"),
+    ("POST", "/api/alerts/a-1/ack"), ("POST", "/api/logout"), ("GET", "/api/stream"),
+    ("GET", "/api/state?at=2026-01-01T12:00:00Z"),
+    ("GET", "/api/history?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z"),
+]
+
+
+def _alert(cockpit: Cockpit, alert_id: str = "a-1") -> None:
+    cockpit.alerts.raise_alert(Alert(id=alert_id, rule="capacity", subject="cam-0/zone-0", severity="warning",
+                                     message="zone-0 over capacity: 9 of 5", raised_at=datetime.now(timezone.utc)))
+
+
+def _audit(cockpit: Cockpit) -> list[dict[str, object]]:
+    return [json.loads(line) for line in cockpit.audit.path.read_text().splitlines()]
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_every_api_route_needs_a_token(client: TestClient, method: str, path: str) -> None:
+    r = client.request(method, path, json={"sql": "SELECT 1"} if path == "/api/sql" else None)
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "not_authenticated"
+    bad = client.request(method, path, headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401
+
+
+def test_health_needs_no_login(client: TestClient) -> None:
+    assert client.get("/api/health").json()["status"] == "ok"
+
+
+def test_error_shape_is_pinned(client: TestClient) -> None:
+    for r in (client.get("/api/map"), client.post("/api/login", json={"username": "x"}),
+              client.post("/api/login", json={"username": "ada", "password": "wrong"})):
+        body = r.json()
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+        assert body["error"]["message"]
+
+
+def test_logins_are_audited_success_and_failure(client: TestClient, cockpit: Cockpit) -> None:
+    assert client.post("/api/login", json={"username": "ada", "password": "bad"}).status_code == 401
+    login(client, "ada")
+    logins = [r for r in _audit(cockpit) if r["action"] == "cockpit.login"]
+    assert [(r["actor"], r["details"]["ok"]) for r in logins] == [("ada", False), ("ada", True)]  # type: ignore[index]
+
+
+def test_logout_ends_the_session(client: TestClient) -> None:
+    headers = login(client, "vic")
+    assert client.post("/api/logout", headers=headers).status_code == 200
+    assert client.get("/api/me", headers=headers).status_code == 401
+
+
+def test_viewer_cannot_acknowledge_but_operator_can(client: TestClient, cockpit: Cockpit) -> None:
+    _alert(cockpit)
+    r = client.post("/api/alerts/a-1/ack", headers=login(client, "vic"))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    assert client.get("/api/alerts", headers=login(client, "vic")).json()[0]["acknowledged_by"] is None
+    r = client.post("/api/alerts/a-1/ack", headers=login(client, "olga"))
+    assert r.status_code == 200 and r.json()["acknowledged_by"] == "olga"
+    assert client.post("/api/alerts/zzz/ack", headers=login(client, "olga")).status_code == 404
+    acks = [r for r in _audit(cockpit) if r["action"] == "alert.ack"]
+    assert [a["actor"] for a in acks] == ["olga"]
+
+
+def test_only_auditor_and_admin_read_the_audit_log(client: TestClient) -> None:
+    assert client.get("/api/audit", headers=login(client, "olga")).status_code == 403
+    assert client.get("/api/audit", headers=login(client, "vic")).status_code == 403
+    records = client.get("/api/audit", headers=login(client, "aud")).json()
+    assert records[0]["action"] == "cockpit.login" and records[0]["actor"] == "aud"
+    assert client.get("/api/audit", headers=login(client, "ada")).status_code == 200
+
+
+def test_sql_runs_and_is_audited(client: TestClient, cockpit: Cockpit) -> None:
+    r = client.post("/api/sql", json={"sql": "SELECT camera, count(*) AS n FROM crossings GROUP BY 1 ORDER BY 1"},
+                    headers=login(client, "vic"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["columns"] == ["camera", "n"] and body["row_count"] == 3 and body["rows"][0][0] == "cam-0"
+    last = _audit(cockpit)[-1]
+    assert last["actor"] == "vic" and last["action"] == "sql.query"
+    assert last["details"] == {"sql": body and "SELECT camera, count(*) AS n FROM crossings GROUP BY 1 ORDER BY 1",
+                               "refused": False, "rows": 3, "truncated": False,
+                               "elapsed_ms": last["details"]["elapsed_ms"]}  # type: ignore[index]
+    assert verify(cockpit.audit.path).ok
+
+
+@pytest.mark.parametrize(
+    ("sql", "says"),
+    [
+        ("COPY (SELECT * FROM events) TO '/tmp/out.csv'", "COPY"),
+        ("SELECT * FROM read_csv('/etc/passwd')", "sandbox"),
+        ("ATTACH '/tmp/x.db' AS x", "ATTACH"),
+        ("INSTALL httpfs", "not allowed"),  # DuckDB files INSTALL under LOAD
+        ("LOAD httpfs", "LOAD"),
+        ("CREATE TABLE t AS SELECT 1", "CREATE"),
+        ("DELETE FROM sites", "DELETE"),
+        ("SET lock_configuration = false", "SET"),
+        ("SELECT 1; SELECT 2", "exactly one"),
+    ],
+)
+def test_sql_refusals_are_clear_and_audited(client: TestClient, cockpit: Cockpit, sql: str, says: str) -> None:
+    r = client.post("/api/sql", json={"sql": sql}, headers=login(client, "ada"))
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["code"] == "query_refused" and says in error["message"]
+    last = _audit(cockpit)[-1]
+    assert last["details"]["refused"] is True and last["details"]["sql"] == sql  # type: ignore[index]
+
+
+def test_sql_errors_and_odd_values_are_not_500(client: TestClient) -> None:
+    headers = login(client, "ada")
+    r = client.post("/api/sql", json={"sql": "SELECT * FROM no_such_table"}, headers=headers)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "query_error"
+    r = client.post("/api/sql", json={"sql": "SELECT 'nan'::DOUBLE AS x, INTERVAL 1 HOUR AS i, 'ab'::BLOB AS b, 1 AS x"},
+                    headers=headers)
+    assert r.status_code == 200 and r.json()["rows"] == [[None, 3600.0, "6162", 1]]
+
+
+def test_map_live_history_state(client: TestClient, cockpit: Cockpit) -> None:
+    headers = login(client, "vic")
+    m = client.get("/api/map", headers=headers).json()
+    assert [c["camera"] for c in m["cameras"]] == ["cam-0", "cam-1", "cam-2"] and m["site"]["width_m"] == 200
+    span = client.get("/api/range", headers=headers).json()
+    assert span["events"] == 3000
+    h = client.get("/api/history", params={"start": span["first"], "end": span["last"], "bucket": "1 hour",
+                                           "camera": "cam-0"}, headers=headers).json()
+    assert 20 <= len(h["points"]) <= 24 and sum(p["inbound"] + p["outbound"] for p in h["points"]) > 0
+    bad = client.get("/api/history", params={"start": span["first"], "end": span["last"], "bucket": "fortnight"},
+                     headers=headers)
+    assert bad.status_code == 400 and "bucket" in bad.json()["error"]["message"]
+    s = client.get("/api/state", params={"at": "2026-01-01T12:00:00Z"}, headers=headers).json()
+    assert s["zones"] and s["flow"] and s["nodes"]
+
+
+def test_live_counts_follow_the_tail(client: TestClient, cockpit: Cockpit) -> None:
+    headers = login(client, "vic")
+    before = cockpit.refresh()
+    assert before["stale"] is True  # the synthetic lake is in the past
+    factory = EventFactory(site="city", camera="cam-0", node="city-cam-0", sequence=iter(range(10**6, 10**7)).__next__)
+    now = datetime.now(timezone.utc)
+    cockpit.twin.tail.add(factory.make("zone_occupancy", now, {"zone": "zone-0", "total": 9, "by_class": {"person": 7, "car": 2}}))
+    cockpit.twin.tail.add(factory.make("line_crossing", now - timedelta(seconds=5),
+                                       {"line": "line-0", "direction": "in", "object_class": "person", "track_id": 1}))
+    cockpit.refresh()
+    after = client.get("/api/live", headers=headers).json()
+    zone = next(z for z in after["zones"] if z["camera"] == "cam-0" and z["zone"] == "zone-0")
+    assert zone["total"] == 9 and zone["over_capacity"] and not zone["stale"]
+    assert before["people_now"] == 0 and after["vehicles_now"] == 2
+    assert after["stale"] is False and after["people_now"] == 7 and after["zones_over_capacity"] == 1
+    assert after["flow"] == [{"site": "city", "camera": "cam-0", "line": "line-0", "inbound": 1, "outbound": 0, "total": 1}]
+
+
+def test_stream_sends_live_events(client: TestClient, cockpit: Cockpit) -> None:
+    cockpit.refresh()
+    with client.stream("GET", "/api/stream?max_events=1", headers=login(client, "vic")) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        text = "".join(r.iter_text())
+    assert text.startswith("event: live\n") and '"people_now"' in text
+
+
+def test_benchmarks_table_reads_result_files(client: TestClient, cockpit: Cockpit) -> None:
+    headers = login(client, "vic")
+    assert client.get("/api/benchmarks", headers=headers).json() == []
+    folder = cockpit.results_dir / "pi5"
+    folder.mkdir(parents=True)
+    (folder / "r.json").write_text(json.dumps({"device": {"name": "pi5"}, "configs": [{
+        "config": {"model": "nanodet", "input_size": 416, "threads": 4, "provider": "CPUExecutionProvider"},
+        "pipeline_fps": 9.5, "inference_fps": 12.0, "frame_latency": {"p50_ms": 80.0, "p95_ms": 95.0}}]}))
+    (folder / "broken.json").write_text("{")
+    rows = client.get("/api/benchmarks", headers=headers).json()
+    assert rows == [{"device": "pi5", "model": "nanodet", "input_size": 416, "threads": 4, "provider": "CPU",
+                     "pipeline_fps": 9.5, "inference_fps": 12.0, "p50_ms": 80.0, "p95_ms": 95.0, "file": "pi5/r.json"}]
+
+
+def test_static_screen_is_served_without_a_cdn(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "<svg" in page.text or "cockpit" in page.text
+    for asset in ("app.js", "app.css"):
+        text = client.get(f"/static/{asset}").text
+        assert "http://" not in text and "https://" not in text
+
+
+def test_audit_log_survives_unicode_line_separators(client: TestClient) -> None:
+    headers = login(client, "ada")
+    client.post("/api/sql", json={"sql": "SELECT 1 \u2028\x1c\x85"}, headers=headers)
+    records = client.get("/api/audit", headers=headers).json()
+    assert records[0]["action"] == "sql.query" and "\u2028" in records[0]["details"]["sql"]

@@ -1,0 +1,196 @@
+"""Shared pieces of the ingest tests: a per-test deployment file, services as real processes, the lake's ids.
+
+Each test gets its own MQTT topic prefix, Kafka topics, consumer group, share
+group and lake folder, so tests never see each other's traffic on the shared
+test brokers. Import the fixtures into a test module to use them:
+``from tests.cloud.ingest_support import ingest, make_ingest  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from cloud.config import CloudDeployment, load
+from tests.support.brokers import KafkaBroker, MqttBroker, unique_name
+
+LOG_WAIT_S = 60.0
+
+
+@dataclass
+class Ingest:
+    """One test's deployment: its config file, parsed config and names."""
+
+    path: Path
+    cfg: CloudDeployment
+    prefix: str
+    site: str
+    logs: Path
+
+    @property
+    def lake(self) -> Path:
+        return self.cfg.lake.path
+
+    def service(self, command: str, instance: str = "t1", *extra: str) -> Service:
+        """Start ``citytwin COMMAND`` on this config as a separate process."""
+        return Service(command, self.path, instance, self.logs / f"{command}-{instance}.log", list(extra)).start()
+
+
+def write_config(folder: Path, mqtt: MqttBroker, kafka: KafkaBroker, name: str, **cloud: Any) -> Path:
+    """A deployment file with names unique to ``name``; ``cloud`` overrides service settings."""
+    settings: dict[str, Any] = {
+        "bridge": {"topic_prefix": name, "session_expiry_s": 120, "report_interval_s": 2},
+        "sink": {"group": name, "batch_max_wait_s": 1.0, "report_interval_s": 2},
+        "compaction": {"enabled": False},
+    }
+    for section, values in cloud.items():
+        settings[section] = {**settings.get(section, {}), **values}
+    doc = {
+        "site": {"id": "campus", "name": "Test campus", "width_m": 100, "height_m": 100},
+        "mqtt": {"host": mqtt.host, "port": mqtt.port},
+        "kafka": {
+            "bootstrap": kafka.bootstrap,
+            "topics": {"events": f"{name}.events", "dlq": f"{name}.dlq", "status": f"{name}.status"},
+            "partitions": 3,
+        },
+        "lake": {"path": str(folder / "lake")},
+        "cloud": settings,
+    }
+    path = folder / "site.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+MakeIngest = Callable[..., Ingest]
+
+
+@pytest.fixture
+def make_ingest(
+    tmp_path: Path, mqtt_broker: MqttBroker, kafka_broker: KafkaBroker, kafka_admin: Any, request: pytest.FixtureRequest
+) -> Iterator[MakeIngest]:
+    """Makes fresh deployments for one test (keyword arguments override ``cloud`` sections); deletes their topics."""
+    made: list[Ingest] = []
+
+    def make(**cloud: Any) -> Ingest:
+        name = unique_name(request.node.name, prefix="ct")
+        folder = tmp_path / name
+        folder.mkdir()
+        path = write_config(folder, mqtt_broker, kafka_broker, name, **cloud)
+        cfg = load(path, environ={})
+        logs = folder / "logs"
+        logs.mkdir()
+        made.append(Ingest(path, cfg, name, cfg.site.id, logs))
+        return made[-1]
+
+    yield make
+    for setup in made:
+        topics = setup.cfg.kafka.topics
+        try:
+            existing = set(kafka_admin.list_topics())
+            doomed = [t for t in (topics.events, topics.dlq, topics.status) if t in existing]
+            if doomed:
+                kafka_admin.delete_topics(doomed)
+        except Exception:  # a broker stopped by the test must not hide its result
+            pass
+
+
+@pytest.fixture
+def ingest(make_ingest: MakeIngest) -> Ingest:
+    """A fresh deployment with the default test settings."""
+    return make_ingest()
+
+
+class Service:
+    """``citytwin bridge|sink`` as a child process whose log is kept in a file."""
+
+    def __init__(self, command: str, config: Path, instance: str, log: Path, extra: list[str]) -> None:
+        self.command = command
+        self.argv = [sys.executable, "-m", "citytwin.cli", command, "--config", str(config), "--instance", instance, *extra]
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Service:
+        out = open(self.log, "ab")
+        self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        out.close()
+        return self
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for_log(self, needle: str, timeout_s: float = LOG_WAIT_S, after: int = 0) -> None:
+        """Wait until the log (from character ``after``) contains ``needle``; fail with the log otherwise."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if needle in self.text()[after:]:
+                return
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        pytest.fail(f"citytwin {self.command} never logged {needle!r}; its log:\n{self.text()[-4000:]}")
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to write or commit anything."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self, timeout_s: float = 30.0) -> int:
+        """SIGTERM and wait; returns the exit status."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+            pytest.fail(f"citytwin {self.command} did not stop within {timeout_s}s; its log:\n{self.text()[-4000:]}")
+
+
+def lake_ids(root: Path) -> tuple[int, set[str]]:
+    """Rows in the lake and the distinct event ids among them."""
+    if not any(root.glob("date=*/hour=*/*.parquet")):
+        return 0, set()
+    con = duckdb.connect()
+    try:
+        pattern = str(root / "date=*" / "hour=*" / "*.parquet")
+        rows = con.execute(f"SELECT count(*) FROM read_parquet('{pattern}', hive_partitioning = true)").fetchone()
+        ids = con.execute(f"SELECT DISTINCT event_id FROM read_parquet('{pattern}', hive_partitioning = true)").fetchall()
+    finally:
+        con.close()
+    return int(rows[0]) if rows else 0, {row[0] for row in ids}
+
+
+def wait_for_lake(root: Path, expected: set[str], timeout_s: float) -> tuple[int, set[str]]:
+    """Poll the lake until it holds every id in ``expected`` or the time is up; returns the last reading."""
+    deadline = time.monotonic() + timeout_s
+    rows, ids = lake_ids(root)
+    while not expected <= ids and time.monotonic() < deadline:
+        time.sleep(0.5)
+        rows, ids = lake_ids(root)
+    return rows, ids
+
+
+def in_background(target: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
+    """Run ``target`` on a thread; the list receives its result."""
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(target()), daemon=True)
+    thread.start()
+    return thread, result

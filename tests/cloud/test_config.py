@@ -1,0 +1,83 @@
+"""The cloud's view of the deployment file: the demo file loads, edge keys pass, errors name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from citytwin.configfile import ConfigError
+from citytwin.paths import REPO_ROOT
+from cloud import config
+from edge.publish.mqtt import MqttPublisherConfig
+
+DEMO = REPO_ROOT / "deploy" / "demo-site.yaml"
+MINIMAL = "site: {id: campus, name: Campus, width_m: 10, height_m: 10}\nlake: {path: /tmp/lake}\n"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "site.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_the_demo_file_loads() -> None:
+    cfg = config.load(DEMO, environ={})
+    assert cfg.kafka.topics.events == "citytwin.events"
+    assert cfg.kafka.bootstrap == "kafka:9092"
+    assert [c.id for c in cfg.cameras] == ["cam-1", "cam-2", "cam-3"]
+
+
+def test_defaults_fill_everything_but_site_and_lake(tmp_path: Path) -> None:
+    cfg = config.load(_write(tmp_path, MINIMAL), environ={})
+    assert (cfg.mqtt.port, cfg.kafka.topics.dlq, cfg.cloud.bridge.topic_prefix) == (1883, "citytwin.dlq", "citytwin")
+    assert cfg.cloud.bridge.share_group is None
+
+
+def test_environment_overrides_any_setting(tmp_path: Path) -> None:
+    env = {"CITYTWIN_CFG__KAFKA__BOOTSTRAP": "127.0.0.1:19092", "CITYTWIN_CFG__CLOUD__SINK__BATCH_MAX_WAIT_S": "0.5"}
+    cfg = config.load(_write(tmp_path, MINIMAL), environ=env)
+    assert cfg.kafka.bootstrap == "127.0.0.1:19092"
+    assert cfg.cloud.sink.batch_max_wait_s == 0.5
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ("cloud: {sink: {batch_max_records: 0}}\n", "cloud.sink.batch_max_records"),
+        ("cloud: {bridge: {share_group: 'a/b'}}\n", "cloud.bridge.share_group"),
+        ("kafka: {topics: {event: x}}\n", "kafka.topics.event"),
+        ("cloud: {sinc: {}}\n", "cloud.sinc"),
+    ],
+)
+def test_errors_name_the_file_and_key(tmp_path: Path, extra: str, key: str) -> None:
+    path = _write(tmp_path, MINIMAL + extra)
+    with pytest.raises(ConfigError) as caught:
+        config.load(path, environ={})
+    assert str(path) in str(caught.value) and key in str(caught.value)
+
+
+def test_every_edge_mqtt_key_is_accepted() -> None:
+    missing = set(MqttPublisherConfig.model_fields) - set(config.MqttSettings.model_fields)
+    assert not missing, f"cloud.config.MqttSettings rejects edge keys {sorted(missing)}"
+
+
+def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> None:
+    if model in seen:
+        return
+    seen.add(model)
+    for info in model.model_fields.values():
+        for arg in getattr(info.annotation, "__args__", ()) + (info.annotation,):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                _models(arg, seen)
+
+
+def test_every_setting_has_a_title_and_description() -> None:
+    seen: set[type[BaseModel]] = set()
+    _models(config.CloudDeployment, seen)
+    own = [m for m in seen if m.__module__ == config.__name__]
+    assert len(own) >= 10
+    for model in own:
+        for name, info in model.model_fields.items():
+            assert info.title and info.description, f"{model.__name__}.{name} needs a title and a description"
