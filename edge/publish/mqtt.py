@@ -105,7 +105,7 @@ class MqttPublisher(Publisher):
                 tls_version=ssl.PROTOCOL_TLS_CLIENT,
             )
         client.max_inflight_messages_set(self.config.inflight)
-        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.reconnect_delay_set(min_delay=1, max_delay=5)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
@@ -191,8 +191,9 @@ class MqttPublisher(Publisher):
                 last_key = message.key
 
     def stop(self, drain_timeout: float = 5.0) -> None:
+        # Wait for the spool to empty, including through a reconnect that is still under way.
         deadline = time.monotonic() + drain_timeout
-        while len(self.spool) and self._connected.is_set() and time.monotonic() < deadline:
+        while len(self.spool) and time.monotonic() < deadline:
             time.sleep(0.05)
         if len(self.spool):
             log.warning("%d events not yet acknowledged stay in %s for the next start", len(self.spool), self.spool.path)

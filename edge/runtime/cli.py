@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     finally:
         node.parts.detector.close()
-    publisher.stop(drain_timeout=10.0)
+    publisher.stop(drain_timeout=30.0)
     print(
         f"edge node {node.factory.node}: {timer.frames} frames, {node.detections_run} detections, "
         f"{node.published} events ({publisher.pending} still buffered, {publisher.dropped} dropped)",

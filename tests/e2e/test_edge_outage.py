@@ -23,7 +23,7 @@ def test_broker_outage_loses_nothing(tmp_path: Path, vtest_path: Path, mqtt_brok
     rec = Recorder(
         mqtt_broker.host, mqtt_broker.port, [f"citytwin/{site}/+/events/#"], client_id=f"rec-{uuid.uuid4().hex[:8]}", persistent=True
     ).start()
-    node = subprocess.Popen(edge_command(config, "--max-frames", "400"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    node = subprocess.Popen(edge_command(config, "--max-frames", "600"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert rec.wait_for(lambda m: len(m) >= 5, timeout=60), "the node published nothing before the outage"
         mqtt_broker.stop()
