@@ -22,9 +22,10 @@ from tests.support.brokers import KafkaBroker, MqttBroker
 pytestmark = [pytest.mark.mqtt, pytest.mark.kafka, pytest.mark.slow]
 
 
-def service(config: Path, name: str, log: Path) -> subprocess.Popen[bytes]:
+def service(config: Path, name: str, log: Path, instance: str) -> subprocess.Popen[bytes]:
+    # A fresh instance name is a fresh MQTT session: nothing queued for an earlier bridge arrives here.
     return subprocess.Popen(
-        [sys.executable, "-m", "citytwin.cli", name, "--config", str(config)],
+        [sys.executable, "-m", "citytwin.cli", name, "--config", str(config), "--instance", instance],
         stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )
 
@@ -42,8 +43,8 @@ def test_recorded_video_reaches_the_twin(tmp_path: Path, vtest_path: Path, mqtt_
     doc["cloud"] = {"sink": {"group": f"e2e-sink-{run}", "batch_max_wait_s": 1}, "bridge": {"report_interval_s": 2}}
     config.write_text(yaml.safe_dump(doc))
 
-    bridge = service(config, "bridge", tmp_path / "bridge.log")
-    sink = service(config, "sink", tmp_path / "sink.log")
+    bridge = service(config, "bridge", tmp_path / "bridge.log", f"e2e-{run}")
+    sink = service(config, "sink", tmp_path / "sink.log", f"e2e-{run}")
     try:
         time.sleep(3)  # both services subscribe before the node starts publishing
         edge = subprocess.run(edge_command(config, "--max-frames", "150"), capture_output=True, text=True, timeout=300)
@@ -56,7 +57,7 @@ def test_recorded_video_reaches_the_twin(tmp_path: Path, vtest_path: Path, mqtt_
         seen = 0
         while time.monotonic() < deadline:
             twin.refresh()
-            seen = twin.query("SELECT count(*) FROM events").rows[0][0]
+            seen = twin.query("SELECT count(*) FROM events WHERE site = ?", [site]).rows[0][0]
             if seen >= published:
                 break
             time.sleep(1)
