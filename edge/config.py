@@ -16,7 +16,7 @@ from citytwin import configfile
 from edge.detect.registry import DetectorConfig
 from edge.detect.nanodet import NanoDetConfig
 from edge.events.model import Ident
-from edge.events.site import CameraSpec, SiteSpec
+from edge.events.site import CameraSpec, SiteSpec, duplicated
 from edge.publish.mqtt import MqttPublisherConfig
 from edge.source.registry import SourceConfig
 from edge.track.bytetrack import ByteTrackConfig
@@ -89,8 +89,7 @@ class EdgeDeployment(_Section):
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> EdgeDeployment:
-        ids = [camera.id for camera in self.cameras]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = duplicated(camera.id for camera in self.cameras)
         if dupes:
             raise ValueError(f"duplicate camera ids: {', '.join(dupes)}")
         return self

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 import time
-from types import FrameType
 
 from confluent_kafka import KafkaError, KafkaException
 
 from citytwin.configfile import ConfigError
+from citytwin.lifecycle import stop_on_signals
 from cloud.bridge.consume import MqttSource, Ticket
 from cloud.bridge.produce import KafkaOut, Outcome, Record
 from cloud.bridge.report import BridgeMeter
@@ -192,11 +191,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     bridge = Bridge(cfg, _instance(args, cfg))
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; draining", signal.Signals(signum).name)
-        bridge.stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop_on_signals(bridge.stopping.set, "draining")
     bridge.start()
     return bridge.run()

@@ -9,6 +9,7 @@ from datetime import datetime
 from cloud.rules.alerts import AlertManager, Notice
 from cloud.rules.catalog import RuleConfig
 from cloud.twin.twin import Twin
+from edge.events.site import duplicated
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +18,7 @@ class RuleEngine:
     """Evaluates rules over a twin; ``notify`` receives every fired, repeated or resolved alert."""
 
     def __init__(self, twin: Twin, rules: Sequence[RuleConfig], notify: Callable[[Notice], None] | None = None) -> None:
-        names = [r.name for r in rules]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = duplicated(r.name for r in rules)
         if dupes:
             raise ValueError(f"rule names must be unique: {', '.join(dupes)}")
         self.twin = twin

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 import time
-from types import FrameType
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from citytwin.configfile import ConfigError
+from citytwin.lifecycle import stop_on_signals
 from cloud.config import CloudDeployment, load
 from cloud.dlq.publish import DeadLetterPublisher
 from cloud.dlq.records import DeadLetter
@@ -211,11 +210,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     sink = Sink(cfg, getattr(args, "instance", None) or default_instance())
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; writing what is held and stopping", signal.Signals(signum).name)
-        sink.stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop_on_signals(sink.stopping.set, "writing what is held and stopping")
     sink.start()
     return sink.run()

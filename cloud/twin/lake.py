@@ -44,6 +44,11 @@ class LakeFiles:
         self._seen[path] = (size, mtime, ok)
         return ok
 
+    def signature(self, path: Path) -> tuple[int, float]:
+        """Size and modification time of a file returned by the last ``list``."""
+        size, mtime, _ = self._seen[path]
+        return size, mtime
+
     def list(self, days: set[str] | None = None) -> list[Path]:
         """Readable ``*.parquet`` files, optionally only in ``date=`` partitions in ``days``."""
         if not self.root.exists():

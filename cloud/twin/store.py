@@ -10,6 +10,7 @@ retention removed from the lake. It can be thrown away and rebuilt at any time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -50,8 +51,11 @@ def _quote(paths: list[Path]) -> str:
     return ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
 
 
-def sync(con: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
-    """Load new files into the store; returns the number of new distinct events."""
+def sync(con: duckdb.DuckDBPyConnection, files: list[Path], signature: Callable[[Path], tuple[int, float]]) -> int:
+    """Load new files into the store; returns the number of new distinct events.
+
+    ``signature`` gives a file's (size, mtime) as the lake listing saw it, so files are not stat'ed twice.
+    """
     known = {row[0]: (row[1], row[2]) for row in con.execute("SELECT path, size, mtime FROM loaded_files").fetchall()}
     present_days = {p.parent.parent.name.removeprefix("date=") for p in files}
     gone = [d for (d,) in con.execute("SELECT DISTINCT CAST(date AS VARCHAR) FROM store").fetchall() if d not in present_days]
@@ -60,9 +64,9 @@ def sync(con: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
         log.info("twin store: dropped days no longer in the lake: %s", ", ".join(sorted(gone)))
     new = []
     for path in files:
-        stat = path.stat()
-        if known.get(str(path)) != (stat.st_size, stat.st_mtime):
-            new.append((path, stat.st_size, stat.st_mtime))
+        size, mtime = signature(path)
+        if known.get(str(path)) != (size, mtime):
+            new.append((path, size, mtime))
     if not new:
         return 0
     source = f"read_parquet([{_quote([p for p, _, _ in new])}], union_by_name = true)"

@@ -8,7 +8,6 @@ hides the tail's copy, and the buffer forgets events older than its window.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import deque
@@ -17,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from cloud.sink.schema import body_json
 from cloud.twin.store import TYPED_SELECT
 
 from edge.events import parse_event
@@ -28,8 +28,7 @@ log = logging.getLogger(__name__)
 
 def _row(event: Event) -> tuple[Any, ...]:
     ts = event.ts.astimezone(timezone.utc)
-    body = json.dumps(event.body.model_dump(mode="json"), separators=(",", ":"))
-    return (event.event_id, event.site, event.camera, event.node, event.seq, ts, event.type, body)
+    return (event.event_id, event.site, event.camera, event.node, event.seq, ts, event.type, body_json(event.body))
 
 
 class TailBuffer:

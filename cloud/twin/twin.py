@@ -68,7 +68,7 @@ class Twin:
         """Pick up new lake files and the latest tail; returns the number of files read."""
         files = self.files.list()
         with self._lock:
-            store.sync(self.con, files)
+            store.sync(self.con, files, self.files.signature)
             views.install(self.con, files, self.offline_after_s, self.lake)
             self.tail.flush_into(self.con)
         return len(files)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from citytwin import configfile
 from citytwin.paths import REPO_ROOT
 from edge.events.model import Ident
+from edge.events.site import duplicated
 
 HARDWARE_DIR = REPO_ROOT / "hardware"
 PROFILES_DIR = HARDWARE_DIR / "profiles"
@@ -108,8 +109,7 @@ class LabInventory(_Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> LabInventory:
-        names = [d.name for d in self.devices]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = duplicated(d.name for d in self.devices)
         if dupes:
             raise ValueError(f"duplicate device names: {', '.join(dupes)}")
         return self

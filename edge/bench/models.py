@@ -118,11 +118,8 @@ def gflop_at(model: BenchModel, size: int) -> float:
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def model_facts(model: BenchModel) -> ModelFacts:

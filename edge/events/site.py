@@ -7,11 +7,24 @@ positions to build the twin's registry and draw the cockpit map.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from edge.events.model import Ident
 
 Point = tuple[float, float]
+
+
+def duplicated(values: Iterable[str]) -> list[str]:
+    """The values that occur more than once, sorted.
+
+    Example:
+        >>> duplicated(["a", "b", "a"])
+        ['a']
+    """
+    return sorted(v for v, n in Counter(values).items() if n > 1)
 
 
 class _Spec(BaseModel):
@@ -72,8 +85,7 @@ class CameraSpec(_Spec):
     @model_validator(mode="after")
     def _unique_ids(self) -> CameraSpec:
         for kind, items in (("line", self.lines), ("zone", self.zones)):
-            ids = [item.id for item in items]
-            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            dupes = duplicated(item.id for item in items)
             if dupes:
                 raise ValueError(f"camera {self.id!r} has duplicate {kind} ids: {', '.join(dupes)}")
         return self

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import logging
-import signal
 import sys
-from types import FrameType
 
 from citytwin.configfile import ConfigError
+from citytwin.lifecycle import stop_on_signals
 from edge import config as edge_config
 from edge.detect.registry import build_detector
 from edge.detect.runtime import ModelError
@@ -58,12 +57,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"citytwin edge: {exc}", file=sys.stderr)
         return 2
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; finishing the current frame", signal.Signals(signum).name)
-        node.stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop_on_signals(node.stop, "finishing the current frame")
     publisher.start()
     log.info("edge node %s: camera %s, publishing to %s:%d", node.factory.node, node.camera.id,
              deployment.mqtt.host, deployment.mqtt.port)

@@ -15,11 +15,8 @@ MODELS = Path(__file__).resolve().parents[1]
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def problems(models: Path = MODELS) -> list[str]:
