@@ -82,8 +82,12 @@ function drawNodes() {
     el("td", { title: fmt.time(n.last_seen) }, fmt.age(n.last_seen)))));
 }
 
+let historyRequest = 0;
+
 async function loadHistory() {
   if (!CT.range || !CT.range.last) return;
+  // Requests can finish out of order (a drill-in, then a bucket change): only the newest may draw.
+  const mine = ++historyRequest;
   const bucket = document.getElementById("bucket").value, camera = document.getElementById("hist-camera").value;
   const end = new Date(CT.scrubAt || CT.range.last), spanH = { "1 minute": 3, "15 minutes": 24, "1 hour": 72, "1 day": 24 * 30 }[bucket] || 24;
   const start = new Date(Math.max(new Date(CT.range.first).getTime(), end.getTime() - spanH * 3600e3));
@@ -91,6 +95,7 @@ async function loadHistory() {
   if (camera) params.set("camera", camera);
   if (CT.histLine && camera) params.set("line", CT.histLine);
   const h = await api(`/api/history?${params}`);
+  if (mine !== historyRequest) return;
   document.getElementById("hist-title").textContent =
     `crossings per ${h.bucket} · ${camera || "all cameras"}${h.line ? ` · ${h.line}` : ""} · ${fmt.time(h.start)} → ${fmt.time(h.end)}`;
   drawChart(h.points);
