@@ -120,6 +120,10 @@ def _bench(parser: argparse.ArgumentParser) -> None:
 def _mqtt_acl(parser: argparse.ArgumentParser) -> None:
     _config(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for acl, passwd and credentials.env")
+    parser.add_argument("--tls", type=Path, metavar="CERT_DIR",
+                        help="also write mosquitto.conf with a TLS listener using ca.crt, server.crt and server.key in CERT_DIR")
+    parser.add_argument("--tls-port", type=int, default=8883, help="port of that listener (default: %(default)s)")
+    parser.add_argument("--require-certificate", action="store_true", help="nodes also need a client certificate (mutual TLS)")
 
 
 def _retention(parser: argparse.ArgumentParser) -> None:

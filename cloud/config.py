@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from citytwin import configfile
 from edge.events.model import Ident
@@ -74,10 +74,36 @@ class KafkaTopics(_Section):
     status: str = Field("citytwin.status", title="Status topic", description="node online/offline status, compacted")
 
 
+class KafkaTls(_Section):
+    """TLS (Kafka's SSL security protocol) towards the brokers; certificates are PEM file paths on the host."""
+
+    ca_file: Path | None = Field(
+        None, title="CA file", description="PEM CA bundle that signed the broker certificates; the system store if unset"
+    )
+    cert_file: Path | None = Field(
+        None, title="Client certificate", description="PEM client certificate, for brokers with ssl.client.auth=required"
+    )
+    key_file: Path | None = Field(None, title="Client key", description="PEM private key of the client certificate")
+    key_password_env: str | None = Field(
+        None,
+        title="Key password variable",
+        description="environment variable holding the password of an encrypted client key; secrets never live in the config file",
+    )
+
+    @model_validator(mode="after")
+    def _cert_with_key(self) -> KafkaTls:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together: set both for mutual TLS, or neither")
+        return self
+
+
 class KafkaSettings(_Section):
     """The Kafka cluster and how its topics are created."""
 
     bootstrap: str = Field("127.0.0.1:9092", title="Bootstrap servers", description="comma-separated host:port list")
+    tls: KafkaTls | None = Field(
+        None, title="TLS", description="connect over TLS (security.protocol=SSL) with these settings; plaintext if unset"
+    )
     topics: KafkaTopics = Field(default_factory=KafkaTopics, title="Topics", description="topic names")
     partitions: int = Field(
         6,

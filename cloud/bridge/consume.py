@@ -54,6 +54,13 @@ class Ticket:
 OnMessage = Callable[[str, bytes, Ticket], None]
 
 
+def _tls_error(exc: ssl.SSLError, when: str) -> ConnectionError:
+    return ConnectionError(
+        f"TLS failed {when}: {exc}; check mqtt.tls: ca_file must hold the CA of the broker certificate, "
+        "and a broker with require_certificate needs cert_file and key_file"
+    )
+
+
 def subscriptions(bridge: BridgeSettings) -> list[str]:
     """The topic filters the bridge subscribes to, shared when a group is set."""
     filters = [f"{bridge.topic_prefix}/+/+/events/#"]
@@ -95,7 +102,11 @@ class MqttSource:
         context = ssl.create_default_context(cafile=str(tls.ca_file) if tls.ca_file else None)
         if tls.cert_file:
             context.load_cert_chain(str(tls.cert_file), str(tls.key_file) if tls.key_file else None)
-        return context.wrap_socket(sock, server_hostname=self.cfg.host)
+        try:
+            return context.wrap_socket(sock, server_hostname=self.cfg.host)
+        except ssl.SSLError as exc:
+            sock.close()
+            raise _tls_error(exc, "in the handshake") from exc
 
     def _handshake(self, sock: socket.socket) -> bool:
         """CONNECT and wait for CONNACK; returns whether the broker had our session."""
@@ -134,6 +145,9 @@ class MqttSource:
         try:
             present = self._handshake(sock)
             sock.sendall(mqtt5.subscribe(_SUBSCRIBE_ID, self.filters))
+        except ssl.SSLError as exc:  # TLS 1.3 reports a refused client certificate only here
+            sock.close()
+            raise _tls_error(exc, "during CONNECT") from exc
         except BaseException:
             sock.close()
             raise

@@ -3,7 +3,8 @@
 One place decides durability and recovery behaviour: producers are idempotent
 with ``acks=all``; consumers never auto-commit (the sink commits after its
 files are durable); reconnect back-off is capped at a few seconds so that a
-restarted broker is picked up quickly.
+restarted broker is picked up quickly. ``kafka.tls`` turns on TLS for every
+client (see ``cloud.kafka.tls``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import socket
 from typing import Any
 
 from cloud.config import KafkaSettings
+from cloud.kafka.tls import librdkafka_tls
 
 # librdkafka prefixes its own log lines; route them through Python logging.
 _LIBRDKAFKA_LOG = logging.getLogger("cloud.kafka.librdkafka")
@@ -27,6 +29,7 @@ def _common(kafka: KafkaSettings, client_id: str) -> dict[str, Any]:
         "reconnect.backoff.ms": 100,
         "reconnect.backoff.max.ms": 2000,
         "logger": _LIBRDKAFKA_LOG,
+        **librdkafka_tls(kafka.tls),
     }
 
 

@@ -14,9 +14,12 @@ import os
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cloud.rules.alerts import Alert, Notice
+
+if TYPE_CHECKING:
+    from cloud.config import KafkaTls
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +82,15 @@ class MqttOutlet:
 class KafkaOutlet:
     """Produces to ``citytwin.alerts`` keyed by rule, so one rule's alerts stay in order."""
 
-    def __init__(self, bootstrap: str, topic: str = ALERTS_TOPIC) -> None:
+    def __init__(self, bootstrap: str, topic: str = ALERTS_TOPIC, *, tls: KafkaTls | None = None) -> None:
         from kafka import KafkaProducer
 
+        from cloud.kafka.tls import kafka_python_tls
+
         self.topic = topic
-        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="citytwin-rules")
+        self.producer = KafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", client_id="citytwin-rules", **kafka_python_tls(tls)
+        )
 
     def send(self, record: dict[str, Any]) -> None:
         try:

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections import deque
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -21,6 +21,9 @@ from cloud.twin.store import TYPED_SELECT
 
 from edge.events import parse_event
 from edge.events.model import Event
+
+if TYPE_CHECKING:
+    from cloud.config import KafkaTls
 
 
 log = logging.getLogger(__name__)
@@ -76,11 +79,15 @@ class KafkaTail:
     """Feeds a ``TailBuffer`` from the events topic, starting at the newest offsets.
 
     It joins no consumer group and commits nothing: it only looks, so it can
-    never disturb the sink's offsets.
+    never disturb the sink's offsets. ``tls`` is the deployment's ``kafka.tls``.
     """
 
-    def __init__(self, buffer: TailBuffer, bootstrap: str, topic: str = "citytwin.events") -> None:
+    def __init__(
+        self, buffer: TailBuffer, bootstrap: str, topic: str = "citytwin.events", *, tls: KafkaTls | None = None
+    ) -> None:
         from kafka import KafkaConsumer, TopicPartition  # only needed when a tail is wanted
+
+        from cloud.kafka.tls import kafka_python_tls
 
         self.buffer = buffer
         self.topic = topic
@@ -90,6 +97,7 @@ class KafkaTail:
             enable_auto_commit=False,
             auto_offset_reset="latest",
             client_id="citytwin-twin-tail",
+            **kafka_python_tls(tls),
         )
         partitions = self.consumer.partitions_for_topic(topic)
         if not partitions:

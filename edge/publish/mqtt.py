@@ -12,6 +12,7 @@ import logging
 import os
 import queue
 import ssl
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -82,6 +83,7 @@ class MqttPublisher(Publisher):
         self._stopping = threading.Event()
         self._inflight: dict[int, int] = {}  # mid -> spool key; sender thread only
         self._since = datetime.now(timezone.utc)
+        self._connect_error = ""  # the last failure logged, so a retry loop logs each reason once
         self.client = self._make_client(node)
         self._sender = threading.Thread(target=self._send_loop, name="mqtt-sender", daemon=True)
 
@@ -107,6 +109,7 @@ class MqttPublisher(Publisher):
         client.max_inflight_messages_set(self.config.inflight)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         return client
@@ -117,12 +120,24 @@ class MqttPublisher(Publisher):
             log.error("MQTT broker %s:%d refused the connection: %s", self.config.host, self.config.port, reason)
             return
         log.info("connected to MQTT broker %s:%d; %d events waiting", self.config.host, self.config.port, len(self.spool))
+        self._connect_error = ""
         self._since = datetime.now(timezone.utc)
         online = NodeStatus(**self._status, status="online", since=self._since)
         client.publish(self.topic_status, online.to_json(), qos=1, retain=True)
         self._reset.set()
         self._connected.set()
         self._wake.set()
+
+    def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
+        # paho passes no reason, but calls this while handling the connect's OSError.
+        error = sys.exc_info()[1]
+        reason = str(error) or type(error).__name__
+        if reason == self._connect_error:
+            return
+        self._connect_error = reason
+        hint = "; check mqtt.tls (ca_file, cert_file, key_file)" if isinstance(error, ssl.SSLError) else ""
+        log.error("cannot connect to MQTT broker %s:%d: %s%s; buffering events on disk and retrying",
+                  self.config.host, self.config.port, reason, hint)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         if not self._stopping.is_set():
