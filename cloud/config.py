@@ -28,6 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from citytwin import configfile
 from edge.events.model import Ident
 from edge.events.site import CameraSpec, SiteSpec
+from cloud.federation.settings import FederationSettings
+from cloud.governance import AuditSettings, ResidencySettings, RetentionSettings
+from cloud.rules.settings import RulesSettings
 from edge.events.topics import PREFIX
 
 MiB = 2**20
@@ -212,6 +215,17 @@ class CloudDeployment(_Section):
     cloud: CloudSettings = Field(default_factory=CloudSettings, title="Cloud", description="service settings")
     cameras: list[CloudCamera] = Field(default_factory=list, title="Cameras", description="the cameras of the site")
     edge: dict[str, Any] | None = Field(None, title="Edge", description="edge setting; ignored by the cloud")
+    rules: RulesSettings = Field(default_factory=RulesSettings, title="Rules", description="alert rules and where alerts go")
+    retention: RetentionSettings = Field(
+        default_factory=RetentionSettings, title="Retention", description="how long each dataset is kept"
+    )
+    audit: AuditSettings = Field(default_factory=AuditSettings, title="Audit", description="the tamper-evident audit log")
+    residency: ResidencySettings = Field(
+        default_factory=ResidencySettings, title="Residency", description="where the data physically lives"
+    )
+    federation: FederationSettings | None = Field(
+        None, title="Federation", description="aggregated counts published to a regional twin; nothing leaves the city if unset"
+    )
 
 
 def load(path: Path | str, environ: Mapping[str, str] | None = None) -> CloudDeployment:

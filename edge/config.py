@@ -86,6 +86,11 @@ class EdgeDeployment(_Section):
     kafka: dict[str, Any] | None = Field(None, title="Kafka", description="cloud setting, see cloud.config")
     lake: dict[str, Any] | None = Field(None, title="Lake", description="cloud setting, see cloud.config")
     cloud: dict[str, Any] | None = Field(None, title="Cloud", description="cloud setting, see cloud.config")
+    rules: dict[str, Any] | None = Field(None, title="Rules", description="cloud setting, see cloud.rules.settings")
+    retention: dict[str, Any] | None = Field(None, title="Retention", description="cloud setting, see cloud.governance")
+    federation: dict[str, Any] | None = Field(None, title="Federation", description="cloud setting, see cloud.federation")
+    audit: dict[str, Any] | None = Field(None, title="Audit", description="cloud setting, see cloud.governance")
+    residency: dict[str, Any] | None = Field(None, title="Residency", description="cloud setting, see cloud.governance")
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> EdgeDeployment:

@@ -1,22 +1,26 @@
-"""The alerts feed: a small store the rules engine writes into and operators acknowledge.
+"""The alerts feed: the rules' alert log as the screen shows it, and the operators' decisions.
 
-Alerts are kept in memory and, when a path is given, in a JSON file rewritten
-atomically on every change, so acknowledgements survive a restart. The rules
-engine (or a test) calls ``raise_alert``; the API lists and acknowledges.
+The rule service writes each alert change to ``<lake>/alerts/alerts.jsonl``;
+the cockpit reads that log (incrementally, on each request) and appends the
+operators' acknowledgements, false alarms and resolutions to it. The rule
+service picks those up: an acknowledged alert stops re-notifying, and false
+alarms are counted per rule so its thresholds can be tuned.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cloud.rules.feed import AlertFeed, Entry
+from cloud.rules.outlets import AlertStore, alert_record
+
 Severity = Literal["info", "warning", "critical"]
+Action = Literal["ack", "false_alarm", "resolve"]
 
 
 class Alert(BaseModel):
@@ -28,54 +32,65 @@ class Alert(BaseModel):
     rule: str = Field(title="Rule that raised it")
     subject: str = Field(title="Zone, line or node it is about")
     severity: Severity = Field(title="Severity")
-    message: str = Field(title="What happened and what to do")
-    raised_at: datetime = Field(title="When it fired (UTC)")
+    state: Literal["firing", "resolved"] = Field(title="Firing or resolved")
+    message: str = Field(title="Suggested action")
+    evidence: dict[str, Any] = Field(title="The query and the values that triggered it")
+    raised_at: datetime = Field(title="When the condition began (UTC)")
+    resolved_at: datetime | None = Field(default=None, title="When it was resolved")
     acknowledged_by: str | None = Field(default=None, title="Who acknowledged it")
     acknowledged_at: datetime | None = Field(default=None, title="When it was acknowledged")
+    false_alarm: bool = Field(default=False, title="Marked a false alarm by an operator")
+    resolved_by: str | None = Field(default=None, title="The operator who resolved it by hand")
 
 
-class AlertStore:
-    """Thread-safe list of alerts, newest first, with optional JSON persistence."""
+class RuleFeedback(BaseModel):
+    """How often a rule fired and how often operators called it a false alarm."""
 
-    def __init__(self, path: Path | None = None, keep: int = 500) -> None:
-        self.path = path
-        self.keep = keep
-        self._alerts: dict[str, Alert] = {}
+    rule: str
+    fired: int
+    false_alarms: int
+    false_alarm_rate: float = Field(title="False alarms per alert fired")
+
+
+def _view(entry: Entry) -> Alert:
+    a = entry.alert
+    return Alert(id=a.alert_id, rule=a.rule, subject=a.subject, severity=a.severity, state=a.state, message=a.action,
+                 evidence=a.evidence, raised_at=a.started, resolved_at=a.resolved, acknowledged_by=a.acked_by,
+                 acknowledged_at=entry.acked_at, false_alarm=a.false_alarm, resolved_by=entry.closed_by)
+
+
+class AlertBoard:
+    """Thread-safe reader of the alert log, and writer of operator actions into it."""
+
+    def __init__(self, lake: Path) -> None:
+        self.store = AlertStore(lake)
+        self.feed = AlertFeed(self.store.path)
         self._lock = threading.Lock()
-        if path is not None and path.exists():
-            for raw in json.loads(path.read_text() or "[]"):
-                alert = Alert.model_validate(raw)
-                self._alerts[alert.id] = alert
 
-    def _save(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps([a.model_dump(mode="json") for a in self._alerts.values()]))
-        os.replace(tmp, self.path)
-
-    def raise_alert(self, alert: Alert) -> None:
-        """Add or replace an alert (same id: the rule re-notified)."""
+    def recent(self, limit: int = 100) -> list[Alert]:
         with self._lock:
-            self._alerts[alert.id] = alert
-            if len(self._alerts) > self.keep:
-                for old in sorted(self._alerts.values(), key=lambda a: a.raised_at)[: len(self._alerts) - self.keep]:
-                    del self._alerts[old.id]
-            self._save()
+            self.feed.poll()
+            return [_view(e) for e in self.feed.newest(limit)]
 
-    def list(self, limit: int = 100) -> list[Alert]:
+    def feedback(self) -> list[RuleFeedback]:
         with self._lock:
-            return sorted(self._alerts.values(), key=lambda a: a.raised_at, reverse=True)[:limit]
+            self.feed.poll()
+            rules = sorted(set(self.feed.fired) | set(self.feed.false_alarms))
+            return [RuleFeedback(rule=r, fired=self.feed.fired.get(r, 0), false_alarms=self.feed.false_alarms.get(r, 0),
+                                 false_alarm_rate=round(self.feed.false_alarms.get(r, 0) / max(1, self.feed.fired.get(r, 0)), 3))
+                    for r in rules]
 
-    def acknowledge(self, alert_id: str, who: str) -> Alert | None:
-        """Mark acknowledged (the first acknowledgement wins); ``None`` when the id is unknown."""
+    def act(self, alert_id: str, action: Action, who: str) -> Alert | None:
+        """Record an operator's decision; ``None`` when the id is unknown. Repeating a decision changes nothing."""
         with self._lock:
-            alert = self._alerts.get(alert_id)
-            if alert is None:
+            self.feed.poll()
+            entry = self.feed.entries.get(alert_id)
+            if entry is None:
                 return None
-            if alert.acknowledged_by is None:
-                alert = alert.model_copy(update={"acknowledged_by": who, "acknowledged_at": datetime.now(timezone.utc)})
-                self._alerts[alert_id] = alert
-                self._save()
-            return alert
+            a = entry.alert
+            done = {"ack": a.acked_by is not None, "false_alarm": a.false_alarm,
+                    "resolve": a.state == "resolved"}[action]
+            if not done:
+                self.store.send(alert_record(action, a, by=who))
+                self.feed.poll()
+            return _view(self.feed.entries[alert_id])

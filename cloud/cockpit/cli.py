@@ -20,13 +20,14 @@ from pydantic import BaseModel, ConfigDict
 from citytwin import configfile
 from citytwin.configfile import ConfigError
 from cloud.audit.chain import AuditLog
-from cloud.cockpit.alerts import AlertStore
+from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
 from cloud.cockpit.users import Users, UsersError
 from cloud.siteconfig import load_site
 from cloud.twin import Twin
-from cloud.twin.tail import KafkaTail, TailBuffer
+from cloud.config import KafkaSettings
+from cloud.twin.follow import Follower
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +38,12 @@ class _KafkaPart(BaseModel):
     kafka: dict[str, Any] | None = None
 
 
-def _start_tail(config: Path, buffer: TailBuffer) -> KafkaTail | None:
-    try:
-        kafka = configfile.load(config, _KafkaPart).kafka or {}
-        bootstrap = str(kafka.get("bootstrap") or "")
-        topic = str((kafka.get("topics") or {}).get("events", "citytwin.events"))
-        if not bootstrap:
-            return None
-        return KafkaTail(buffer, bootstrap, topic).start()
-    except Exception as exc:  # the screen still works from the lake alone
-        log.warning("cockpit: no live Kafka tail (%s); following the lake only", exc)
-        return None
+def _follower(config: Path) -> Follower:
+    raw = configfile.load(config, _KafkaPart).kafka
+    if raw is None:  # no Kafka configured: the screen follows the lake only
+        return Follower(None, "citytwin.events")
+    kafka = KafkaSettings.model_validate(raw)
+    return Follower(kafka.bootstrap or None, kafka.topics.events, tls=kafka.tls)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,12 +59,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"citytwin cockpit: {exc}", file=sys.stderr)
         return 2
     audit_path = args.audit_log or registry.lake.parent / "audit" / "cockpit.jsonl"
-    buffer = TailBuffer()
-    tail = _start_tail(args.config, buffer)
-    twin = Twin(registry.lake, registry.site, registry.cameras, tail=buffer, max_rows=5000)
+    follower = _follower(args.config)
+    twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, max_rows=5000)
     cockpit = Cockpit(
         twin=twin, users=users, audit=AuditLog(audit_path),
-        alerts=AlertStore(registry.lake.parent / "cockpit" / "alerts.json"),
+        alerts=AlertBoard(registry.lake), follower=follower,
     )
     import uvicorn  # imported late so `citytwin --help` needs no server
 
@@ -76,7 +71,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         uvicorn.run(create_app(cockpit), host=args.host, port=args.port, log_level="info")
     finally:
-        if tail is not None:
-            tail.stop()
+        follower.stop()
         twin.close()
     return 0

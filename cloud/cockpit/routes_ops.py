@@ -10,7 +10,7 @@ import duckdb
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloud.cockpit.alerts import Alert
+from cloud.cockpit.alerts import Action, Alert, RuleFeedback
 from cloud.cockpit.auth import current_user, require
 from cloud.cockpit.cells import cell
 from cloud.cockpit.errors import NotFound, QueryFailed, QueryRefusedError, QueryTimedOut
@@ -36,20 +36,41 @@ class SqlResponse(BaseModel):
     elapsed_ms: float
 
 
-@router.get("/alerts", summary="The alerts feed, newest first", response_model=list[Alert])
+@router.get("/alerts", summary="The alerts feed: firing first, then newest first", response_model=list[Alert])
 def alerts(request: Request, limit: int = Query(100, ge=1, le=500), user: User = Depends(current_user)) -> list[Alert]:
-    return cockpit_of(request).alerts.list(limit)
+    return cockpit_of(request).alerts.recent(limit)
 
 
-@router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert (operator or admin)", response_model=Alert)
-def acknowledge(alert_id: str, request: Request, user: User = Depends(current_user)) -> Alert:
+@router.get("/alerts/feedback", summary="Alerts fired and false alarms per rule, for tuning thresholds",
+            response_model=list[RuleFeedback])
+def feedback(request: Request, user: User = Depends(current_user)) -> list[RuleFeedback]:
+    return cockpit_of(request).alerts.feedback()
+
+
+def _act(alert_id: str, action: Action, request: Request, user: User) -> Alert:
     require("ack", user)
     cockpit = cockpit_of(request)
-    alert = cockpit.alerts.acknowledge(alert_id, user.username)
+    alert = cockpit.alerts.act(alert_id, action, user.username)
     if alert is None:
         raise NotFound(f"no alert with id {alert_id!r}")
-    cockpit.audit.append(user.username, "alert.ack", {"alert": alert_id, "rule": alert.rule, "subject": alert.subject})
+    cockpit.audit.append(user.username, f"alert.{action}", {"alert": alert_id, "rule": alert.rule, "subject": alert.subject})
     return alert
+
+
+@router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert: reminders stop (operator or admin)", response_model=Alert)
+def acknowledge(alert_id: str, request: Request, user: User = Depends(current_user)) -> Alert:
+    return _act(alert_id, "ack", request, user)
+
+
+@router.post("/alerts/{alert_id}/false-alarm", summary="Mark an alert a false alarm, counted against its rule",
+             response_model=Alert)
+def false_alarm(alert_id: str, request: Request, user: User = Depends(current_user)) -> Alert:
+    return _act(alert_id, "false_alarm", request, user)
+
+
+@router.post("/alerts/{alert_id}/resolve", summary="Resolve an alert by hand; the rule re-arms", response_model=Alert)
+def resolve(alert_id: str, request: Request, user: User = Depends(current_user)) -> Alert:
+    return _act(alert_id, "resolve", request, user)
 
 
 @router.post("/sql", summary="Run one read-only SQL statement against the twin (audited)", response_model=SqlResponse)

@@ -17,11 +17,12 @@ from typing import Any
 
 from cloud.audit.chain import AuditLog
 from cloud.cockpit import live
-from cloud.cockpit.alerts import AlertStore
+from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.auth import Sessions
 from cloud.cockpit.rwlock import RWLock
 from cloud.cockpit.users import Users
 from cloud.twin import Twin
+from cloud.twin.follow import Follower
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +34,21 @@ class Cockpit:
     twin: Twin
     users: Users
     audit: AuditLog
-    alerts: AlertStore = field(default_factory=AlertStore)
+    alerts: AlertBoard
     sessions: Sessions = field(default_factory=Sessions)
     results_dir: Path = Path("hardware/results")
     refresh_s: float = 1.5
     stale_after_s: float = 120.0
     lock: RWLock = field(default_factory=RWLock)
+    follower: Follower | None = None
     version: int = 0
     _snapshot: dict[str, Any] | None = None
     _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def refresh(self) -> dict[str, Any]:
         """Pick up new data, then recompute and keep the live snapshot."""
+        if self.follower is not None:
+            self.follower.ensure()
         with self.lock.write():
             self.twin.refresh()
         snapshot = self.compute_live()

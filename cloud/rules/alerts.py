@@ -14,9 +14,12 @@ evaluation. The manager turns readings into alerts:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+log = logging.getLogger(__name__)
 
 State = Literal["firing", "resolved"]
 Severity = Literal["info", "warning", "critical"]
@@ -62,6 +65,15 @@ class Alert:
     resolved: datetime | None = None
     acked_by: str | None = None
     false_alarm: bool = False
+
+
+def _action(template: str, r: Reading) -> str:
+    """The suggested action with the reading's values filled in; a template naming an unknown value is kept as written."""
+    try:
+        return template.format(subject=r.subject, value=r.value, **r.evidence)
+    except (KeyError, IndexError, ValueError) as exc:
+        log.warning("rule %s: action template %r cannot be filled (%s); using it as written", r.rule, template, exc)
+        return template
 
 
 @dataclass
@@ -110,7 +122,7 @@ class AlertManager:
             alert_id=f"{r.rule}:{r.subject}:{track.above_since.isoformat()}",
             rule=r.rule, subject=r.subject, severity=th.severity, state="firing",
             started=track.above_since, value=r.value, evidence={**r.evidence, "value": r.value, "threshold": th.threshold},
-            action=th.action.format(subject=r.subject, value=r.value, **r.evidence),
+            action=_action(th.action, r),
         )
         track.alert, track.notified, track.below_since = alert, r.at, None
         return [Notice("fired", alert)]
@@ -137,6 +149,18 @@ class AlertManager:
             if track.alert is not None and track.alert.alert_id == alert_id:
                 return track
         raise KeyError(f"no firing alert {alert_id!r}")
+
+    def restore(self, alert: Alert, notified: datetime) -> None:
+        """Take up an alert that was firing when the service stopped, so a restart neither repeats nor loses it."""
+        self._tracks[(alert.rule, alert.subject)] = _Track(above_since=alert.started, alert=alert, notified=notified)
+
+    def resolve(self, alert_id: str, at: datetime) -> Alert:
+        """An operator closed the alert: it is resolved now and the rule re-arms (it fires again if the cause remains)."""
+        track = self._find(alert_id)
+        assert track.alert is not None
+        resolved = replace(track.alert, state="resolved", resolved=at)
+        track.alert, track.above_since, track.below_since = None, None, None
+        return resolved
 
     def acknowledge(self, alert_id: str, user: str, false_alarm: bool = False) -> Alert:
         """Stop re-notification; a false alarm is also counted against its rule for tuning."""

@@ -7,17 +7,20 @@ and are applied by ``AlertManager``, so rules stay small and stateless.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.rules.alerts import Reading, Severity, Thresholds
-from cloud.twin.twin import Twin
+
+if TYPE_CHECKING:
+    from cloud.twin.twin import Twin
 
 
-class _RuleConfig(BaseModel):
+class RuleBase(BaseModel):
+    """What every rule has: a name, a severity, hysteresis timings and a suggested action."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(title="Name", description="unique rule name, shown on alerts")
@@ -30,6 +33,10 @@ class _RuleConfig(BaseModel):
     def thresholds(self) -> Thresholds:
         raise NotImplementedError
 
+    def read(self, twin: Twin, now: datetime) -> list[Reading]:
+        """One reading per subject at ``now``."""
+        raise NotImplementedError
+
     def _th(self, threshold: float, clear_below: float) -> Thresholds:
         return Thresholds(threshold, clear_below, self.for_s, self.clear_s, self.renotify_s, self.severity, self.action)
 
@@ -38,7 +45,7 @@ def _rows(twin: Twin, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]
     return twin.query(sql, params).rows
 
 
-class ZoneCapacity(_RuleConfig):
+class ZoneCapacity(RuleBase):
     """A zone holds more objects than its configured capacity."""
 
     type: Literal["zone_capacity"] = "zone_capacity"
@@ -55,7 +62,7 @@ class ZoneCapacity(_RuleConfig):
                         "query": "newest occupancy per zone JOIN zones"}) for cam, zone, total, cap in rows]
 
 
-class LineFlow(_RuleConfig):
+class LineFlow(RuleBase):
     """Crossings of a line in a sliding window above a maximum or below a minimum."""
 
     type: Literal["line_flow"] = "line_flow"
@@ -75,7 +82,7 @@ class LineFlow(_RuleConfig):
         return [Reading(self.name, self.line, value, now, {"line": self.line, "crossings": n, "window_s": self.window_s})]
 
 
-class _CrossingCount(_RuleConfig):
+class _CrossingCount(RuleBase):
     """Counts matching crossings since the previous evaluation; each batch is one alert."""
 
     period_s: float = Field(60.0, gt=0, title="Period", description="seconds of crossings looked at per evaluation")
@@ -142,7 +149,7 @@ class BorderCrossing(_CrossingCount):
         return [self.line]
 
 
-class NodeOffline(_RuleConfig):
+class NodeOffline(RuleBase):
     """No health report from a node for ``silent_s`` seconds."""
 
     type: Literal["node_offline"] = "node_offline"
@@ -157,7 +164,7 @@ class NodeOffline(_RuleConfig):
                 for node, last in rows]
 
 
-class NodeDegraded(_RuleConfig):
+class NodeDegraded(RuleBase):
     """A node's reported frame rate is below the floor."""
 
     type: Literal["node_degraded"] = "node_degraded"
@@ -171,7 +178,7 @@ class NodeDegraded(_RuleConfig):
         return [Reading(self.name, node, self.fps_floor - fps, now, {"node": node, "fps": fps, "floor": self.fps_floor}) for node, fps in rows]
 
 
-class LongDwell(_RuleConfig):
+class LongDwell(RuleBase):
     """Someone stayed in a zone longer than ``max_s``."""
 
     type: Literal["dwell"] = "dwell"
@@ -186,16 +193,3 @@ class LongDwell(_RuleConfig):
         rows = _rows(twin, "SELECT coalesce(max(seconds), 0) FROM dwell WHERE zone = $zone AND ts > $start AND ts <= $now",
                      {"zone": self.zone, "start": now - timedelta(seconds=self.period_s), "now": now})
         return [Reading(self.name, self.zone, float(rows[0][0]), now, {"zone": self.zone, "longest_s": float(rows[0][0])})]
-
-
-RuleConfig = Annotated[
-    ZoneCapacity | LineFlow | WrongWay | PortArrival | BorderCrossing | NodeOffline | NodeDegraded | LongDwell,
-    Field(discriminator="type"),
-]
-
-RULES: dict[str, type[_RuleConfig]] = {
-    cls.model_fields["type"].default: cls
-    for cls in (ZoneCapacity, LineFlow, WrongWay, PortArrival, BorderCrossing, NodeOffline, NodeDegraded, LongDwell)
-}
-
-Reader = Callable[[Twin, datetime], list[Reading]]

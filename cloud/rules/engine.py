@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from cloud.rules.alerts import AlertManager, Notice
-from cloud.rules.catalog import RuleConfig
+from cloud.rules.catalog import RuleBase
 from cloud.twin.twin import Twin
 from edge.events.site import duplicated
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 class RuleEngine:
     """Evaluates rules over a twin; ``notify`` receives every fired, repeated or resolved alert."""
 
-    def __init__(self, twin: Twin, rules: Sequence[RuleConfig], notify: Callable[[Notice], None] | None = None) -> None:
+    def __init__(self, twin: Twin, rules: Sequence[RuleBase], notify: Callable[[Notice], None] | None = None) -> None:
         dupes = duplicated(r.name for r in rules)
         if dupes:
             raise ValueError(f"rule names must be unique: {', '.join(dupes)}")

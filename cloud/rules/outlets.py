@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from cloud.rules.alerts import Alert, Notice
 
 if TYPE_CHECKING:
-    from cloud.config import KafkaTls
+    from cloud.config import KafkaTls, MqttSettings
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +57,22 @@ class AlertStore:
 
 
 class MqttOutlet:
-    """Publishes on ``citytwin/alerts/{site}/{rule}`` at QoS 1."""
+    """Publishes on ``citytwin/alerts/{site}/{rule}`` at QoS 1, with the deployment's credentials and TLS."""
 
-    def __init__(self, host: str, port: int, site: str) -> None:
+    def __init__(self, settings: MqttSettings, site: str, client_id: str | None = None) -> None:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
         self.site = site
-        self.client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"citytwin-rules-{site}")
-        self.client.connect_async(host, port)
+        self.client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id or f"citytwin-rules-{site}")
+        if settings.username:
+            self.client.username_pw_set(settings.username, os.environ.get(settings.password_env))
+        if settings.tls is not None:
+            tls = settings.tls
+            self.client.tls_set(ca_certs=str(tls.ca_file) if tls.ca_file else None,
+                                certfile=str(tls.cert_file) if tls.cert_file else None,
+                                keyfile=str(tls.key_file) if tls.key_file else None)
+        self.client.connect_async(settings.host, settings.port, keepalive=settings.keepalive_s)
         self.client.loop_start()
 
     def send(self, record: dict[str, Any]) -> None:

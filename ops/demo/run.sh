@@ -26,7 +26,7 @@ start_service() {  # start_service NAME ARGS...: run `citytwin ARGS` in the back
 
 echo
 echo "== cloud services and emulated edge nodes (config $DEMO_CONFIG)"
-for service in bridge sink; do
+for service in bridge sink rules; do
     if "$CITYTWIN" "$service" --help >/dev/null 2>&1 && ! "$CITYTWIN" "$service" --help | grep -q "not built yet"; then
         start_service "$service" "$service" --config "$DEMO_CONFIG"
     fi

@@ -16,11 +16,10 @@ from typing import Any
 
 import pytest
 
-from cloud.cockpit.alerts import Alert
 from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
 from edge.events.factory import EventFactory
-from tests.cloud.cockpit.support import PASSWORDS, make_cockpit, make_lake
+from tests.cloud.cockpit.support import PASSWORDS, fire_alert, make_cockpit, make_lake
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "cockpit"
@@ -46,9 +45,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Cock
 
     tmp = tmp_path_factory.mktemp("browser")
     cockpit = make_cockpit(make_lake(tmp / "lake"), tmp)
-    cockpit.alerts.raise_alert(Alert(id="cap-1", rule="zone_capacity", subject="cam-0/zone-0", severity="critical",
-                                     message="zone-0 over capacity: 9 of 5 people; open the second gate",
-                                     raised_at=datetime.now(timezone.utc)))
+    fire_alert(cockpit, "cap-1", "zone-0 over capacity: 9 of 5 people; open the second gate", "critical", "zone_capacity")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(cockpit), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

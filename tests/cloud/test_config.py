@@ -49,6 +49,9 @@ def test_environment_overrides_any_setting(tmp_path: Path) -> None:
         ("cloud: {bridge: {share_group: 'a/b'}}\n", "cloud.bridge.share_group"),
         ("kafka: {topics: {event: x}}\n", "kafka.topics.event"),
         ("cloud: {sinc: {}}\n", "cloud.sinc"),
+        ("rules: {rules: [{type: zone_capacity}]}\n", "rules.rules[0].zone_capacity.name"),
+        ("rules: {rules: [{type: zone_capaciti, name: a}]}\n", "rules.rules[0]"),
+        ("rules: {rules: [{type: dwell, name: a, zone: z, max_s: -1}]}\n", "rules.rules[0].dwell.max_s"),
     ],
 )
 def test_errors_name_the_file_and_key(tmp_path: Path, extra: str, key: str) -> None:

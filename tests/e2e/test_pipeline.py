@@ -1,7 +1,13 @@
-"""The whole path on recorded video: edge -> Mosquitto -> bridge -> Kafka -> sink -> Parquet -> twin."""
+"""The whole path on recorded video: edge -> Mosquitto -> bridge -> Kafka -> sink -> Parquet -> twin -> rules.
+
+One replay of vtest.avi feeds every test here: the bridge, the sink and the
+rule service run as real processes, and the plaza's capacity is set low so
+that the replay's crowd puts it over capacity.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -9,7 +15,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -18,56 +27,105 @@ from cloud.siteconfig import load_site
 from cloud.twin import Twin
 from tests.e2e.edge_run import edge_command, site_config
 from tests.support.brokers import KafkaBroker, MqttBroker
+from tests.support.mqtt import Recorder
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.kafka, pytest.mark.slow]
+
+SERVICES = ("bridge", "sink", "rules")
+CAPACITY = 1
 
 
 def service(config: Path, name: str, log: Path, instance: str) -> subprocess.Popen[bytes]:
     # A fresh instance name is a fresh MQTT session: nothing queued for an earlier bridge arrives here.
-    return subprocess.Popen(
-        [sys.executable, "-m", "citytwin.cli", name, "--config", str(config), "--instance", instance],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT,
-    )
+    extra = [] if name == "rules" else ["--instance", instance]
+    return subprocess.Popen([sys.executable, "-m", "citytwin.cli", name, "--config", str(config), *extra],
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
-def test_recorded_video_reaches_the_twin(tmp_path: Path, vtest_path: Path, mqtt_broker: MqttBroker, kafka_broker: KafkaBroker) -> None:
-    config, site = site_config(tmp_path, vtest_path, mqtt_broker)
+@dataclass
+class Run:
+    site: str
+    published: int
+    seen: int
+    twin: Twin
+    alerts_on_mqtt: list[tuple[str, dict[str, Any]]]
+    twin_alerts: list[tuple[Any, ...]]
+    codes: list[int]
+    logs: dict[str, str]
+    lake: Path
+
+
+def _config(tmp: Path, video: Path, mqtt: MqttBroker, kafka: KafkaBroker) -> tuple[Path, str]:
+    config, site = site_config(tmp, video, mqtt)
     doc = yaml.safe_load(config.read_text())
     run = uuid.uuid4().hex[:8]
     doc["kafka"] = {
-        "bootstrap": kafka_broker.bootstrap,
+        "bootstrap": kafka.bootstrap,
         "topics": {"events": f"e2e-events-{run}", "dlq": f"e2e-dlq-{run}", "status": f"e2e-status-{run}"},
         "partitions": 3,
     }
-    doc["lake"] = {"path": str(tmp_path / "lake")}
+    doc["lake"] = {"path": str(tmp / "lake")}
     doc["cloud"] = {"sink": {"group": f"e2e-sink-{run}", "batch_max_wait_s": 1}, "bridge": {"report_interval_s": 2}}
+    doc["cameras"][0]["zones"][0]["capacity"] = CAPACITY
+    doc["rules"] = {"interval_s": 1, "topic": f"e2e-alerts-{run}", "rules": [
+        {"type": "zone_capacity", "name": "plaza-full", "severity": "critical",
+         "action": "dispatch a steward to {zone}: {occupancy} people, capacity {capacity}"}]}
     config.write_text(yaml.safe_dump(doc))
+    return config, site
 
-    bridge = service(config, "bridge", tmp_path / "bridge.log", f"e2e-{run}")
-    sink = service(config, "sink", tmp_path / "sink.log", f"e2e-{run}")
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory, vtest_path: Path, mqtt_broker: MqttBroker, kafka_broker: KafkaBroker) -> Iterator[Run]:
+    tmp = tmp_path_factory.mktemp("pipeline")
+    config, site = _config(tmp, vtest_path, mqtt_broker, kafka_broker)
+    instance = f"e2e-{uuid.uuid4().hex[:8]}"
+    alerts = Recorder(mqtt_broker.host, mqtt_broker.port, [f"citytwin/alerts/{site}/#"]).start()
+    procs = {name: service(config, name, tmp / f"{name}.log", instance) for name in SERVICES}
+    registry = load_site(config)
+    twin = Twin(registry.lake, registry.site, registry.cameras)
     try:
-        time.sleep(3)  # both services subscribe before the node starts publishing
+        time.sleep(3)  # the services subscribe before the node starts publishing
         edge = subprocess.run(edge_command(config, "--max-frames", "150"), capture_output=True, text=True, timeout=300)
         assert edge.returncode == 0, edge.stderr
         published = int(re.search(r"(\d+) events \(0 still buffered", edge.stderr).group(1))  # type: ignore[union-attr]
-
-        registry = load_site(config)
-        twin = Twin(registry.lake, registry.site, registry.cameras)
         deadline = time.monotonic() + 60
-        seen = 0
+        seen, twin_alerts = 0, []
         while time.monotonic() < deadline:
             twin.refresh()
             seen = twin.query("SELECT count(*) FROM events WHERE site = ?", [site]).rows[0][0]
-            if seen >= published:
+            twin_alerts = twin.query("SELECT kind, rule, subject, severity, action FROM alerts").rows
+            if seen >= published and twin_alerts and alerts.messages:
                 break
             time.sleep(1)
     finally:
-        for proc in (bridge, sink):
+        alerts.stop()
+        for proc in procs.values():
             proc.send_signal(signal.SIGTERM)
-        codes = [proc.wait(timeout=60) for proc in (bridge, sink)]
-    logs = {name: (tmp_path / f"{name}.log").read_text(errors="replace")[-3000:] for name in ("bridge", "sink")}
-    assert seen == published, f"{seen} of {published} events reached the twin\n{logs}"
-    assert twin.query("SELECT count(DISTINCT direction) FROM crossings").rows[0][0] >= 1
-    assert twin.query("SELECT count(*) FROM current_occupancy WHERE zone = 'plaza'").rows[0][0] == 1
-    assert codes == [0, 0], logs
-    assert os.listdir(tmp_path / "lake"), "the sink wrote no partition"
+        codes = [proc.wait(timeout=60) for proc in procs.values()]
+    logs = {name: (tmp / f"{name}.log").read_text(errors="replace")[-3000:] for name in SERVICES}
+    on_mqtt = [(m.topic, json.loads(m.payload)) for m in alerts.messages]
+    yield Run(site, published, seen, twin, on_mqtt, twin_alerts, codes, logs, registry.lake)
+    twin.close()
+
+
+def test_recorded_video_reaches_the_twin(run: Run) -> None:
+    assert run.seen == run.published, f"{run.seen} of {run.published} events reached the twin\n{run.logs}"
+    assert run.twin.query("SELECT count(DISTINCT direction) FROM crossings").rows[0][0] >= 1
+    assert run.twin.query("SELECT count(*) FROM current_occupancy WHERE zone = 'plaza'").rows[0][0] == 1
+    assert run.codes == [0, 0, 0], run.logs
+    assert os.listdir(run.lake), "the sink wrote no partition"
+
+
+def test_a_crowded_plaza_raises_an_over_capacity_alert_with_an_action(run: Run) -> None:
+    peak = run.twin.query("SELECT max(total) FROM occupancy WHERE zone = 'plaza'").rows[0][0]
+    assert peak > CAPACITY, "the replay never crowded the plaza; the test's premise is broken"
+    fired = [row for row in run.twin_alerts if row[0] == "fired"]
+    assert fired, f"no alert in the twin\n{run.logs['rules']}"
+    kind, rule, subject, severity, action = fired[0]
+    assert (rule, subject, severity) == ("plaza-full", "cam-1/plaza", "critical")
+    assert re.fullmatch(rf"dispatch a steward to plaza: \d+ people, capacity {CAPACITY}", action)
+    topics = {topic for topic, _ in run.alerts_on_mqtt}
+    assert topics == {f"citytwin/alerts/{run.site}/plaza-full"}, run.logs["rules"]
+    record = next(r for _, r in run.alerts_on_mqtt if r["kind"] == "fired")
+    assert record["action"] == action and record["evidence"]["capacity"] == CAPACITY
+    assert record["evidence"]["occupancy"] > CAPACITY

@@ -58,18 +58,34 @@ function drawDrill() {
   body.replaceChildren(el("table", { class: "table" }, el("tbody", {}, rows)));
 }
 
+function alertButton(a, action, label, title) {
+  return el("button", { class: "ghost", "data-action": action, disabled: !can("ack"), title: can("ack") ? title : "your role cannot act on alerts",
+    onclick: async () => { await api(`/api/alerts/${encodeURIComponent(a.id)}/${action}`, { method: "POST" }); loadAlerts(); } }, label);
+}
+
+function alertState(a) {
+  if (a.false_alarm) return `false alarm · ${a.acknowledged_by}`;
+  if (a.state === "resolved") return a.resolved_by ? `resolved by ${a.resolved_by}` : "resolved";
+  return a.acknowledged_by ? `ack ${a.acknowledged_by}` : "";
+}
+
 async function loadAlerts() {
-  const alerts = await api("/api/alerts?limit=50");
+  const [alerts, feedback] = await Promise.all([api("/api/alerts?limit=50"), api("/api/alerts/feedback")]);
   const list = document.getElementById("alerts");
-  const open = alerts.filter((a) => !a.acknowledged_by).length;
+  const open = alerts.filter((a) => a.state === "firing" && !a.acknowledged_by).length;
   document.getElementById("alert-count").textContent = `${open} open · ${alerts.length} total`;
+  const tuned = feedback.filter((f) => f.false_alarms > 0);
+  document.getElementById("alert-feedback").textContent = tuned.length
+    ? "False alarms: " + tuned.map((f) => `${f.rule} ${f.false_alarms}/${f.fired}`).join(" · ") : "";
   if (!alerts.length) { list.replaceChildren(el("li", { class: "muted" }, "No alerts.")); return; }
-  list.replaceChildren(...alerts.map((a) => el("li", { "data-alert": a.id },
+  list.replaceChildren(...alerts.map((a) => el("li", { "data-alert": a.id, class: a.state },
     el("span", { class: `sev ${a.severity}` }),
-    el("div", { class: "body" }, el("div", {}, a.message), el("div", { class: "muted small" }, `${a.rule} · ${a.subject} · ${fmt.age(a.raised_at)}`)),
-    a.acknowledged_by ? el("span", { class: "acked" }, `ack ${a.acknowledged_by}`)
-      : el("button", { class: "ghost", disabled: !can("ack"), title: can("ack") ? "acknowledge" : "your role cannot acknowledge",
-        onclick: async () => { await api(`/api/alerts/${encodeURIComponent(a.id)}/ack`, { method: "POST" }); loadAlerts(); } }, "Ack"))));
+    el("div", { class: "body" }, el("div", {}, a.message || a.rule),
+      el("div", { class: "muted small" }, `${a.rule} · ${a.subject} · ${fmt.age(a.raised_at)}`)),
+    el("span", { class: "acked" }, alertState(a)),
+    a.state === "firing" && !a.acknowledged_by ? alertButton(a, "ack", "Ack", "acknowledge: reminders stop") : "",
+    a.state === "firing" && !a.false_alarm ? alertButton(a, "false-alarm", "False", "mark a false alarm, counted against the rule") : "",
+    a.state === "firing" ? alertButton(a, "resolve", "Resolve", "resolve by hand; the rule re-arms") : "")));
 }
 
 function drawNodes() {

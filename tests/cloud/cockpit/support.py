@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 from cloud.audit.chain import AuditLog
-from cloud.cockpit.alerts import AlertStore
+from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.service import Cockpit
+from cloud.rules.alerts import Alert, Severity
+from cloud.rules.outlets import AlertStore, alert_record
 from cloud.cockpit.users import User, Users, hash_password
 from cloud.twin import Twin
 from cloud.twin.synth import CityShape, generate
@@ -46,7 +50,7 @@ def make_lake(lake: Path) -> Path:
 def make_cockpit(lake: Path, tmp: Path, user_set: Users | None = None) -> Cockpit:
     twin = Twin(lake, SITE, cameras(), timeout_s=3.0, max_rows=1000)
     return Cockpit(twin=twin, users=user_set or users(), audit=AuditLog(tmp / "audit.jsonl"),
-                   alerts=AlertStore(tmp / "alerts.json"), results_dir=tmp / "results", refresh_s=0.5)
+                   alerts=AlertBoard(lake), results_dir=tmp / "results", refresh_s=0.5)
 
 
 def login(client: TestClient, user: str) -> dict[str, str]:
@@ -54,3 +58,11 @@ def login(client: TestClient, user: str) -> dict[str, str]:
     r = client.post("/api/login", json={"username": user, "password": PASSWORDS[user]})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def fire_alert(cockpit: Cockpit, alert_id: str, action: str, severity: Severity = "warning", rule: str = "capacity",
+               **evidence: Any) -> None:
+    """Write a fired alert into the lake's alert log, as the rule service does."""
+    alert = Alert(alert_id=alert_id, rule=rule, subject="cam-0/zone-0", severity=severity, state="firing",
+                  started=datetime.now(timezone.utc), value=4.0, evidence=evidence, action=action)
+    AlertStore(cockpit.twin.lake).send(alert_record("fired", alert))

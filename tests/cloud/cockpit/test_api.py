@@ -9,23 +9,22 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cloud.audit.chain import verify
-from cloud.cockpit.alerts import Alert
 from cloud.cockpit.service import Cockpit
 from edge.events.factory import EventFactory
-from tests.cloud.cockpit.support import login
+from tests.cloud.cockpit.support import fire_alert, login
 
 PROTECTED = [
     ("GET", "/api/me"), ("GET", "/api/map"), ("GET", "/api/live"), ("GET", "/api/range"), ("GET", "/api/nodes"),
     ("GET", "/api/benchmarks"), ("GET", "/api/alerts"), ("GET", "/api/audit"), ("POST", "/api/sql"),
-    ("POST", "/api/alerts/a-1/ack"), ("POST", "/api/logout"), ("GET", "/api/stream"),
+    ("POST", "/api/alerts/a-1/ack"), ("POST", "/api/alerts/a-1/false-alarm"), ("POST", "/api/alerts/a-1/resolve"),
+    ("GET", "/api/alerts/feedback"), ("POST", "/api/logout"), ("GET", "/api/stream"),
     ("GET", "/api/state?at=2026-01-01T12:00:00Z"),
     ("GET", "/api/history?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z"),
 ]
 
 
 def _alert(cockpit: Cockpit, alert_id: str = "a-1") -> None:
-    cockpit.alerts.raise_alert(Alert(id=alert_id, rule="capacity", subject="cam-0/zone-0", severity="warning",
-                                     message="zone-0 over capacity: 9 of 5", raised_at=datetime.now(timezone.utc)))
+    fire_alert(cockpit, alert_id, "zone-0 over capacity: 9 of 5", occupancy=9, capacity=5)
 
 
 def _audit(cockpit: Cockpit) -> list[dict[str, object]]:
@@ -201,3 +200,26 @@ def test_audit_log_survives_unicode_line_separators(client: TestClient) -> None:
     client.post("/api/sql", json={"sql": "SELECT 1 \u2028\x1c\x85"}, headers=headers)
     records = client.get("/api/audit", headers=headers).json()
     assert records[0]["action"] == "sql.query" and "\u2028" in records[0]["details"]["sql"]
+
+
+def test_operator_decisions_are_logged_for_the_rules_audited_and_counted(client: TestClient, cockpit: Cockpit) -> None:
+    fire_alert(cockpit, "a-2", "dispatch steward to zone-0", rule="plaza-full")
+    fire_alert(cockpit, "a-3", "dispatch steward to zone-0", rule="plaza-full")
+    olga = login(client, "olga")
+    assert client.post("/api/alerts/a-2/false-alarm", headers=olga).json()["false_alarm"] is True
+    assert client.post("/api/alerts/a-2/false-alarm", headers=olga).status_code == 200  # repeating changes nothing
+    r = client.post("/api/alerts/a-3/resolve", headers=olga).json()
+    assert (r["state"], r["resolved_by"]) == ("resolved", "olga")
+    feedback = client.get("/api/alerts/feedback", headers=login(client, "vic")).json()
+    assert [f for f in feedback if f["rule"] == "plaza-full"] == [
+        {"rule": "plaza-full", "fired": 2, "false_alarms": 1, "false_alarm_rate": 0.5}]
+    # The rule service reads the same log: one record per decision, with who made it.
+    records = [json.loads(line) for line in (cockpit.twin.lake / "alerts" / "alerts.jsonl").read_text().splitlines()]
+    mine = [(r["kind"], r["alert_id"], r.get("by")) for r in records if r["alert_id"] in ("a-2", "a-3")]
+    assert mine == [("fired", "a-2", None), ("fired", "a-3", None), ("false_alarm", "a-2", "olga"), ("resolve", "a-3", "olga")]
+    actions = [(r["action"], r["details"]["alert"]) for r in _audit(cockpit)
+               if str(r["action"]).startswith("alert.") and r["details"]["alert"] in ("a-2", "a-3")]  # type: ignore[index]
+    assert actions == [("alert.false_alarm", "a-2"), ("alert.false_alarm", "a-2"), ("alert.resolve", "a-3")]
+    # The twin's alerts view holds the same history.
+    cockpit.twin.refresh()
+    assert cockpit.twin.query("SELECT count(*) FROM alerts WHERE alert_id = 'a-2'").rows[0][0] == 2

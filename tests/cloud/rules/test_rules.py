@@ -195,3 +195,9 @@ def test_alerts_are_stored_where_the_twin_reads_them(stream: Stream) -> None:
     stream.twin.refresh()
     rows = stream.twin.query("SELECT kind, rule, subject, action FROM alerts").rows
     assert rows == [("fired", "plaza-full", "cam-1/plaza", "dispatch steward to plaza")]
+
+
+def test_an_action_template_naming_an_unknown_value_is_kept_as_written(stream: Stream) -> None:
+    stream.occupancy(T0, 9)
+    (notice,) = RuleEngine(stream.twin, [ZoneCapacity(name="z", action="call {nobody}")]).evaluate(T0)
+    assert notice.alert.action == "call {nobody}"

@@ -1,0 +1,35 @@
+"""The ``federation`` section: what a city shares with its region, how coarse, and where it goes.
+
+Only aggregates cross: crossings per line and direction, and peak occupancy
+per zone, per time bucket. Cells below ``k`` are suppressed so that a count
+of one or two cannot single anyone out.
+
+Example:
+    >>> FederationSettings.model_validate({"bootstrap": "region:9092", "k": 5}).topic
+    'citytwin.region.counts'
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge.events.model import Ident
+
+
+class FederationSettings(BaseModel):
+    """A city's link to its regional twin."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    city: Ident | None = Field(None, title="City id", description="the city's id in the region; default: the site id")
+    bootstrap: str = Field(title="Regional Kafka", description="bootstrap servers of the regional twin's Kafka")
+    topic: str = Field("citytwin.region.counts", min_length=1, title="Regional topic", description="topic of the aggregated counts")
+    bucket_s: int = Field(900, ge=60, title="Bucket", description="seconds per exported time bucket")
+    k: int = Field(5, ge=1, title="Suppression threshold", description="counts below this are never exported")
+    grace_s: float = Field(
+        120.0, ge=0, title="Grace", description="a bucket is exported only this long after it ended, so late events count"
+    )
+    lookback_buckets: int = Field(
+        96, ge=1, title="Look-back", description="closed buckets each export covers; re-exports replace earlier values"
+    )
+    interval_s: float = Field(300.0, gt=0, title="Interval", description="seconds between exports of `citytwin federate`")

@@ -1,0 +1,145 @@
+"""``citytwin rules``: evaluate the deployment's rules over the twin, forever, and hand alerts on.
+
+Every ``interval_s`` the service refreshes the twin (new lake files and the
+live Kafka tail), evaluates each rule, and sends each alert change to the
+alert log under the lake, MQTT and Kafka. Between evaluations it reads the
+operators' acknowledgements, false alarms and resolutions from the same log,
+so an acknowledged alert stops re-notifying. On start it takes up the alerts
+that were still firing, so a restart neither repeats nor loses one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from citytwin.configfile import ConfigError
+from citytwin.lifecycle import stop_on_signals
+from cloud.config import CloudDeployment, load
+from cloud.rules.engine import RuleEngine
+from cloud.rules.feed import OPERATOR_KINDS, AlertFeed
+from cloud.rules.outlets import AlertStore, Fanout, KafkaOutlet, MqttOutlet, Outlet
+from cloud.twin import Twin
+from cloud.twin.follow import Follower
+
+log = logging.getLogger(__name__)
+
+
+class RuleService:
+    """The rule engine, its outlets and the operators' feedback, for one deployment."""
+
+    def __init__(self, cfg: CloudDeployment, outlets: list[Outlet] | None = None) -> None:
+        self.cfg = cfg
+        self.settings = cfg.rules
+        self.store = AlertStore(cfg.lake.path)
+        self.follower = Follower(cfg.kafka.bootstrap, cfg.kafka.topics.events, tls=cfg.kafka.tls)
+        self.twin = Twin(cfg.lake.path, cfg.site, cfg.cameras, tail=self.follower.buffer)
+        self.remote: list[Outlet] = outlets if outlets is not None else self._remote_outlets()
+        self.fanout = Fanout([self.store, *self.remote])
+        self.engine = RuleEngine(self.twin, self.settings.rules, self.fanout)
+        self.feed = AlertFeed(self.store.path)
+        self.stopping = threading.Event()
+        self._take_up()
+
+    def _remote_outlets(self) -> list[Outlet]:
+        outlets: list[Outlet] = []
+        if self.settings.mqtt:
+            outlets.append(MqttOutlet(self.cfg.mqtt, self.cfg.site.id))
+        if self.settings.kafka:
+            try:
+                outlets.append(KafkaOutlet(self.cfg.kafka.bootstrap, self.settings.topic, tls=self.cfg.kafka.tls))
+            except Exception as exc:  # alerts still reach the log and MQTT
+                log.warning("rules: no Kafka outlet at %s (%s); alerts go to the log and MQTT", self.cfg.kafka.bootstrap, exc)
+        return outlets
+
+    def _take_up(self) -> None:
+        self.feed.poll()
+        known = {r.name for r in self.settings.rules}
+        for entry in self.feed.firing():
+            if entry.alert.rule in known:
+                self.engine.manager.restore(entry.alert, notified=entry.changed)
+        self.engine.manager.false_alarms.update(self.feed.false_alarms)
+        log.info("rules: %d rules; took up %d firing alerts from %s", len(self.settings.rules),
+                 len(self.engine.manager.active()), self.store.path)
+
+    def apply_feedback(self) -> int:
+        """Apply the operators' actions written since the last call; returns how many."""
+        applied = 0
+        for record in self.feed.poll():
+            if record["kind"] not in OPERATOR_KINDS:
+                continue
+            try:
+                self._apply(record)
+            except KeyError:
+                log.info("rules: %s of %s: the alert is no longer firing", record["kind"], record["alert_id"])
+            for outlet in self.remote:  # other systems see the operators' decisions too
+                try:
+                    outlet.send(record)
+                except Exception:
+                    log.exception("alert outlet %s failed", type(outlet).__name__)
+            applied += 1
+        return applied
+
+    def _apply(self, record: dict[str, Any]) -> None:
+        manager, alert_id, by = self.engine.manager, record["alert_id"], str(record.get("by") or "operator")
+        if record["kind"] == "resolve":
+            manager.resolve(alert_id, datetime.fromisoformat(record["at"]))
+        else:
+            manager.acknowledge(alert_id, by, false_alarm=record["kind"] == "false_alarm")
+        log.info("rules: %s %s by %s", record["kind"], alert_id, by)
+
+    def step(self, now: datetime | None = None) -> int:
+        """Feedback, then one evaluation of every rule; returns the number of alert changes."""
+        self.follower.ensure()
+        self.apply_feedback()
+        return len(self.engine.evaluate(now or datetime.now(timezone.utc)))
+
+    def run(self) -> int:
+        report_at = time.monotonic()
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            try:
+                self.step()
+            except Exception:  # a bad file or a broker outage must not end the service; the next pass retries
+                log.exception("rules: evaluation failed; retrying in %.0f s", self.settings.interval_s)
+            if started - report_at >= 60:
+                report_at = started
+                log.info("rules: %d alerts firing; false alarms per rule %s", len(self.engine.manager.active()),
+                         self.engine.manager.false_alarms or "none")
+            self.stopping.wait(max(0.0, self.settings.interval_s - (time.monotonic() - started)))
+        self.close()
+        return 0
+
+    def close(self) -> None:
+        for outlet in self.remote:
+            close = getattr(outlet, "close", None)
+            if close is not None:
+                close()
+        self.follower.stop()
+        self.twin.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``citytwin rules``."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if not cfg.rules.rules:
+        print(f"citytwin rules: {args.config} declares no rules; add them under rules.rules (see cloud/rules/README.md)",
+              file=sys.stderr)
+        return 2
+    service = RuleService(cfg)
+    stop_on_signals(service.stopping.set, "stopping after this evaluation")
+    if getattr(args, "once", False):
+        service.step()
+        service.close()
+        return 0
+    return service.run()
