@@ -128,9 +128,16 @@ def _mqtt_acl(parser: argparse.ArgumentParser) -> None:
 
 def _retention(parser: argparse.ArgumentParser) -> None:
     _config(parser)
-    parser.add_argument("--days", type=int, required=True, help="keep this many days of partitions")
-    parser.add_argument("--audit-log", type=Path, metavar="AUDIT.jsonl", help="record each deletion in this audit log")
+    parser.add_argument("--days", type=int, help="keep this many days of partitions (default: retention.lake_days)")
+    parser.add_argument("--audit-log", type=Path, metavar="AUDIT.jsonl", help="audit log of the deletions (default: the config's audit path)")
     parser.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+    parser.add_argument("--every", action="store_true", help="enforce every retention.interval_s until stopped (default: once)")
+
+
+def _residency(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    parser.add_argument("--no-kafka", action="store_true", help="do not ask the Kafka brokers for the topics' settings")
 
 
 def _cockpit(parser: argparse.ArgumentParser) -> None:
@@ -138,7 +145,24 @@ def _cockpit(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
     parser.add_argument("--users", type=Path, metavar="USERS.yaml", help="operators, roles and password hashes (required)")
-    parser.add_argument("--audit-log", type=Path, metavar="AUDIT.jsonl", help="audit log (default: audit/cockpit.jsonl next to the lake)")
+    parser.add_argument("--audit-log", type=Path, metavar="AUDIT.jsonl", help="audit log (default: audit.path from the config, else audit/audit.jsonl next to the lake)")
+
+
+def _rules(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("--once", action="store_true", help="evaluate every rule once and exit (default: run until stopped)")
+
+
+def _once(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("--once", action="store_true", help="do one pass and exit (default: run until stopped)")
+
+
+def _region(parser: argparse.ArgumentParser) -> None:
+    _once(parser)
+    parser.add_argument("--serve", action="store_true", help="also serve the regional screen (a map of the cities)")
+    parser.add_argument("--host", default="127.0.0.1", help="address of the regional screen (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8090, help="port of the regional screen (default: %(default)s)")
 
 
 def _audit(parser: argparse.ArgumentParser) -> None:
@@ -198,9 +222,11 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "retention",
-        "delete lake partitions older than N days, auditing each deletion",
-        "Remove date= partitions of the Parquet lake that are older than --days, "
-        "writing each deletion to the log and, with --audit-log, to the audit log first.",
+        "delete lake partitions older than the retention policy, auditing each deletion",
+        "Remove date= partitions of the Parquet lake older than --days (default: "
+        "retention.lake_days), recording each deletion in the audit log first (default: "
+        "the config's audit path). With --every, enforce every retention.interval_s until "
+        "SIGTERM. Kafka topic retention is set to the same policy by the bridge.",
         _retention,
         "cloud.twin.cli:run_retention",
     ),
@@ -215,10 +241,15 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "rules",
         "evaluate alert rules and forecasts over the twin",
-        "Evaluate the rules declared in the config (capacity, flow, wrong way, node "
-        "offline, dwell, forecasts) over the twin and publish alerts with suggested "
-        "actions on MQTT and Kafka.",
-        _config,
+        "Evaluate the rules declared under rules.rules in the config (capacity, flow, "
+        "wrong way, node offline or degraded, dwell, port arrival, border crossing, "
+        "forecast anomalies and capacity ahead) over the twin and its live tail every "
+        "rules.interval_s. Alerts carry severity, evidence and a suggested action; they "
+        "are written to <lake>/alerts/alerts.jsonl (the twin's alerts view) and published "
+        "on MQTT citytwin/alerts/{site}/{rule} and Kafka citytwin.alerts. Operators' "
+        "acknowledgements and false alarms from the cockpit stop reminders.",
+        _rules,
+        "cloud.rules.service:run",
     ),
     Command(
         "dlq",
@@ -257,15 +288,31 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "residency",
         "list where every dataset lives, who can read it and what leaves the city",
-        "Print the data-residency manifest: for each dataset its host and path, "
-        "retention, reader roles and exports.",
-        _config,
+        "Print the data-residency manifest: for each dataset (lake partitions, alert and "
+        "audit logs, Kafka topics, edge spools, MQTT queues) its host and path or topic, "
+        "retention (and the retention.ms the brokers report), reader roles, and the "
+        "exports, marking what leaves the city.",
+        _residency,
+        "cloud.residency.cli:run",
     ),
     Command(
         "federate",
         "publish aggregated counts to a regional twin",
-        "Publish per-line and per-zone counts per time bucket to a regional twin over "
-        "Kafka, suppressing small counts; no event-level rows ever leave the city.",
-        _config,
+        "Publish per-line crossings and per-zone peak occupancy per time bucket to a "
+        "regional twin over Kafka (the federation section of the config), suppressing "
+        "counts below k. No event-level rows, track ids or snapshots ever leave the "
+        "city, and every export is written to the audit log before it is sent.",
+        _once,
+        "cloud.federation.cli:federate",
+    ),
+    Command(
+        "region",
+        "receive cities' aggregated counts into a regional twin",
+        "Consume the count cells that cities publish with `citytwin federate` into the "
+        "regional Parquet lake, refusing any record that is not an aggregate. Reads a "
+        "regional deployment file (region, cities with map positions, Kafka, lake); "
+        "with --serve, also show every city of the region on one map.",
+        _region,
+        "cloud.federation.cli:region",
     ),
 )

@@ -1,0 +1,77 @@
+"""The city side: aggregate the twin into count cells, suppress small ones, audit, and publish.
+
+Each export covers the last ``lookback_buckets`` closed buckets (a bucket is
+closed ``grace_s`` after it ends, so late events still count). Re-exporting a
+bucket sends the same keys again and the region keeps the newest value, so
+exports can run on any schedule and after any outage without double counting.
+The audit record is written before anything is sent: nothing leaves the city
+without a trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from cloud.audit.chain import AuditLog
+from cloud.federation.cells import CountCell
+from cloud.federation.settings import FederationSettings
+from cloud.twin.twin import Twin
+
+log = logging.getLogger(__name__)
+
+_LINES = ("SELECT camera, line, direction, time_bucket(to_seconds($bucket), ts) AS b, count(*) FROM crossings "
+          "WHERE ts >= $start AND ts < $end GROUP BY ALL")
+_ZONES = ("SELECT camera, zone, time_bucket(to_seconds($bucket), ts) AS b, max(total) FROM occupancy "
+          "WHERE ts >= $start AND ts < $end GROUP BY ALL")
+
+Send = Callable[[str, bytes], None]  # (key, value)
+
+
+@dataclass(frozen=True)
+class Export:
+    """What one export sent and what it held back."""
+
+    start: datetime
+    end: datetime
+    cells: list[CountCell]
+    suppressed: int
+
+
+def window(settings: FederationSettings, now: datetime) -> tuple[datetime, datetime]:
+    """The closed buckets an export at ``now`` covers, as [start, end)."""
+    closed = now - timedelta(seconds=settings.grace_s)
+    epoch = int(closed.timestamp())
+    end = datetime.fromtimestamp(epoch - epoch % settings.bucket_s, tz=timezone.utc)
+    return end - timedelta(seconds=settings.bucket_s * settings.lookback_buckets), end
+
+
+def aggregate(twin: Twin, settings: FederationSettings, city: str, start: datetime, end: datetime) -> Export:
+    """Count cells of [start, end); cells below ``k`` are counted as suppressed and left out."""
+    params: dict[str, Any] = {"bucket": float(settings.bucket_s), "start": start, "end": end}
+    raw: list[dict[str, Any]] = []
+    for camera, line, direction, b, n in twin.query(_LINES, params).rows:
+        raw.append({"camera": camera, "kind": "line", "subject": line, "direction": direction, "bucket_start": b, "value": n})
+    for camera, zone, b, peak in twin.query(_ZONES, params).rows:
+        raw.append({"camera": camera, "kind": "zone", "subject": zone, "bucket_start": b, "value": peak})
+    now = datetime.now(timezone.utc)
+    kept = [CountCell(city=city, bucket_s=settings.bucket_s, k=settings.k, exported_at=now, **r)
+            for r in raw if r["value"] >= settings.k]
+    return Export(start, end, kept, len(raw) - len(kept))
+
+
+def publish(export: Export, settings: FederationSettings, city: str, send: Send, audit: AuditLog, actor: str) -> None:
+    """Audit the export, then hand every cell to ``send``."""
+    audit.append(actor, "federation.export", {
+        "destination": f"{settings.bootstrap}/{settings.topic}", "city": city, "start": export.start.isoformat(),
+        "end": export.end.isoformat(), "bucket_s": settings.bucket_s, "k": settings.k, "cells": len(export.cells),
+        "suppressed": export.suppressed, "contains": "aggregated counts per line, zone and bucket",
+    })
+    for cell in export.cells:
+        send(cell.key, json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
+    log.info("federation: exported %d cells of %s..%s to %s (%d below k=%d suppressed)", len(export.cells),
+             export.start.isoformat(), export.end.isoformat(), settings.topic, export.suppressed, settings.k)

@@ -1,0 +1,141 @@
+"""Two city twins federate into a regional twin over the live Kafka: sums add up, nothing identifying crosses."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from cloud.audit.chain import AuditLog, verify
+from cloud.federation.cells import CountCell
+from cloud.federation.export import aggregate, publish, window
+from cloud.federation.regional import RegionalSink, RegionalTwin
+from cloud.federation.settings import FederationSettings
+from cloud.twin import Twin
+from cloud.twin.synth import CityShape, generate
+from edge.events.site import SiteSpec
+from tests.support.brokers import KafkaBroker
+
+pytestmark = [pytest.mark.kafka]
+
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+CITIES = {"ghent": 7, "bruges": 11}  # city -> synthetic seed-ish size factor
+K = 5
+
+
+def city_twin(tmp: Path, city: str, factor: int) -> Twin:
+    lake = tmp / city / "lake"
+    generate(lake, CityShape(site=city, cameras=3, days=1, events=400 * factor, start=START))
+    return Twin(lake, SiteSpec(id=city, name=city, width_m=10, height_m=10), [])
+
+
+def expected_cells(twin: Twin, bucket_s: int, start: datetime, end: datetime) -> tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
+    """Crossing counts and zone peaks per cell, computed here in Python from the raw rows."""
+    def bucket(ts: datetime) -> int:
+        return int(ts.timestamp()) // bucket_s
+
+    lines: Counter[tuple[Any, ...]] = Counter()
+    for camera, line, direction, ts in twin.query("SELECT camera, line, direction, ts FROM crossings WHERE ts >= ? AND ts < ?",
+                                                  [start, end]).rows:
+        lines[(camera, line, direction, bucket(ts))] += 1
+    zones: Counter[tuple[Any, ...]] = Counter()
+    for camera, zone, total, ts in twin.query("SELECT camera, zone, total, ts FROM occupancy WHERE ts >= ? AND ts < ?",
+                                              [start, end]).rows:
+        key = (camera, zone, bucket(ts))
+        zones[key] = max(zones[key], total)
+    return lines, zones
+
+
+def test_two_cities_federate_into_a_regional_twin(tmp_path: Path, kafka_broker: KafkaBroker, kafka_topic: str) -> None:
+    from kafka import KafkaProducer
+
+    settings = FederationSettings(bootstrap=kafka_broker.bootstrap, topic=kafka_topic, bucket_s=3600, k=K,
+                                  grace_s=0, lookback_buckets=24)
+    start, end = window(settings, START + timedelta(days=1))
+    assert (start, end) == (START, START + timedelta(days=1))
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, acks="all")
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    expected_lines: dict[str, int] = {}
+    expected_peaks: dict[str, int] = {}
+    suppressed: dict[str, int] = {}
+    identifiers: set[str] = set()
+    for city, factor in CITIES.items():
+        twin = city_twin(tmp_path, city, factor)
+        lines, zones = expected_cells(twin, settings.bucket_s, start, end)
+        expected_lines[city] = sum(n for n in lines.values() if n >= K)
+        expected_peaks[city] = max(n for n in zones.values() if n >= K)
+        suppressed[city] = sum(1 for n in [*lines.values(), *zones.values()] if n < K)
+        identifiers |= {str(v) for row in twin.query("SELECT event_id, track_id FROM crossings").rows for v in row}
+        identifiers |= {str(r[0]) for r in twin.query("SELECT event_id FROM events").rows}
+        export = aggregate(twin, settings, city, start, end)
+        assert export.suppressed == suppressed[city] > 0, "the data should hold cells below k"
+        assert len(export.cells) == sum(1 for n in [*lines.values(), *zones.values()] if n >= K)
+        for _ in range(2):  # a repeated export must not count twice in the region
+            publish(export, settings, city, lambda key, value: producer.send(kafka_topic, key=key.encode(), value=value),
+                    audit, actor="federation")
+        twin.close()
+    producer.flush(30)
+
+    sink = RegionalSink(kafka_broker.bootstrap, kafka_topic, tmp_path / "region", group=f"{kafka_topic}-region")
+    region = RegionalTwin(tmp_path / "region")
+    for _ in range(30):
+        sink.step(1000)
+        region.refresh()
+        both = region.query("SELECT count(*) FROM raw_cells")[0][0] == 2 * region.query("SELECT count(*) FROM cells")[0][0]
+        if both and dict(region.query("SELECT city, sum(value) FROM cells WHERE kind = 'line' GROUP BY city")) == expected_lines:
+            break
+    sink.close()
+
+    # Totals: each city's sum of crossings, minus the suppressed cells; the region's total is their sum.
+    got_lines = dict(region.query("SELECT city, sum(value) FROM cells WHERE kind = 'line' GROUP BY city"))
+    assert got_lines == expected_lines
+    assert region.query("SELECT sum(value) FROM cells WHERE kind = 'line'")[0][0] == sum(expected_lines.values())
+    got_peaks = dict(region.query("SELECT city, max(value) FROM cells WHERE kind = 'zone' GROUP BY city"))
+    assert got_peaks == expected_peaks
+    assert region.query("SELECT min(value) FROM cells")[0][0] >= K
+    assert region.query("SELECT count(*) FROM raw_cells")[0][0] == 2 * region.query("SELECT count(*) FROM cells")[0][0]
+
+    # Nothing identifying is in the regional lake: no such columns, and no value equal to any event or track id.
+    files = sorted((tmp_path / "region").rglob("*.parquet"))
+    assert files
+    for path in files:
+        table = pq.read_table(path)
+        assert not {"event_id", "track_id", "node", "seq", "body", "snapshot"} & set(table.column_names)
+        values = {str(v) for column in table.columns for v in column.to_pylist()}
+        assert not values & identifiers, f"{path} holds an event or track id"
+
+    # Every export is in the audit log, with what crossed and what was held back.
+    exports = [json.loads(line) for line in audit.path.read_text().splitlines()]
+    assert [(r["action"], r["details"]["city"]) for r in exports] == [("federation.export", c) for c in CITIES for _ in range(2)]
+    assert [r["details"]["suppressed"] for r in exports[::2]] == [suppressed[c] for c in CITIES]
+    assert verify(audit.path).ok
+    region.close()
+
+
+def test_the_region_refuses_records_that_are_not_count_cells(tmp_path: Path, kafka_broker: KafkaBroker, kafka_topic: str) -> None:
+    from kafka import KafkaProducer
+
+    good = CountCell(city="ghent", camera="cam-1", kind="line", subject="gate", direction="in",
+                     bucket_start=START, bucket_s=900, value=9, k=K).model_dump(mode="json")
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, acks="all")
+    for bad in ({**good, "event_id": "ghent-cam-1:7"}, {**good, "track_id": 3}, {**good, "value": 2}, {**good, "direction": None}):
+        producer.send(kafka_topic, json.dumps(bad).encode())
+    producer.send(kafka_topic, b"not json")
+    producer.send(kafka_topic, json.dumps(good).encode())
+    producer.flush(30)
+    sink = RegionalSink(kafka_broker.bootstrap, kafka_topic, tmp_path / "region", group=f"{kafka_topic}-region")
+    written = 0
+    for _ in range(20):
+        written += sink.step(500)
+        if written + sink.refused >= 6:
+            break
+    sink.close()
+    assert (written, sink.refused) == (1, 5)
+    region = RegionalTwin(tmp_path / "region")
+    region.refresh()
+    assert region.query("SELECT city, subject, value FROM cells") == [("ghent", "gate", 9)]
