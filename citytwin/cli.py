@@ -59,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return NOT_BUILT
+    if command.audits_config and getattr(args, "config", None) is not None and args.config.is_file():
+        from cloud.audit.config_change import on_start
+
+        on_start(args.config, command.name)
     try:
         return _resolve(command.handler)(args)
     except KeyboardInterrupt:

@@ -26,6 +26,7 @@ class Command:
     description: str
     add_arguments: AddArguments
     handler: str | None = None
+    audits_config: bool = False  # a cloud service: its deployment file is recorded in the audit log when it changed
 
 
 def _config(parser: argparse.ArgumentParser) -> None:
@@ -200,7 +201,7 @@ COMMANDS: tuple[Command, ...] = (
         "keyed by site/camera, send invalid ones to citytwin.dlq with the reason, and "
         "acknowledge MQTT only after Kafka has acknowledged.",
         _service,
-        "cloud.bridge.service:run",
+        "cloud.bridge.service:run", audits_config=True,
     ),
     Command(
         "sink",
@@ -209,7 +210,7 @@ COMMANDS: tuple[Command, ...] = (
         "zstd Parquet files atomically into date=/hour= partitions with the offsets in "
         "the file name, and commit offsets only after the file is durable.",
         _service,
-        "cloud.sink.service:run",
+        "cloud.sink.service:run", audits_config=True,
     ),
     Command(
         "query",
@@ -228,7 +229,7 @@ COMMANDS: tuple[Command, ...] = (
         "the config's audit path). With --every, enforce every retention.interval_s until "
         "SIGTERM. Kafka topic retention is set to the same policy by the bridge.",
         _retention,
-        "cloud.twin.cli:run_retention",
+        "cloud.twin.cli:run_retention", audits_config=True,
     ),
     Command(
         "cockpit",
@@ -236,7 +237,7 @@ COMMANDS: tuple[Command, ...] = (
         "Serve the web cockpit and its REST API: site map, live counts, alerts, node "
         "health, history charts and an audited read-only SQL console.",
         _cockpit,
-        "cloud.cockpit.cli:run",
+        "cloud.cockpit.cli:run", audits_config=True,
     ),
     Command(
         "rules",
@@ -249,7 +250,7 @@ COMMANDS: tuple[Command, ...] = (
         "on MQTT citytwin/alerts/{site}/{rule} and Kafka citytwin.alerts. Operators' "
         "acknowledgements and false alarms from the cockpit stop reminders.",
         _rules,
-        "cloud.rules.service:run",
+        "cloud.rules.service:run", audits_config=True,
     ),
     Command(
         "dlq",
@@ -303,7 +304,7 @@ COMMANDS: tuple[Command, ...] = (
         "counts below k. No event-level rows, track ids or snapshots ever leave the "
         "city, and every export is written to the audit log before it is sent.",
         _once,
-        "cloud.federation.cli:federate",
+        "cloud.federation.cli:federate", audits_config=True,
     ),
     Command(
         "region",

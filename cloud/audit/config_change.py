@@ -1,0 +1,81 @@
+"""Configuration changes, audited: a cloud service that starts on a changed deployment file records it.
+
+Each start compares the file's SHA-256 with the newest ``config.change``
+record for that file. When it differs, the service keeps a copy of the new
+version next to the audit log (``config/<sha256>.yaml``) and appends a record
+naming the file, both hashes and the top-level sections that changed, so an
+auditor can see what changed, when, and diff the two versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cloud.audit.chain import AuditLog
+
+log = logging.getLogger(__name__)
+
+ACTION = "config.change"
+
+
+def _previous(audit: AuditLog, path: str) -> str | None:
+    last = None
+    for line in audit.path.read_text().split("\n"):
+        if ACTION in line:
+            record = json.loads(line)
+            if record.get("action") == ACTION and record["details"].get("path") == path:
+                last = record["details"]["sha256"]
+    return last
+
+
+def _sections(text: bytes | None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def record_config(audit: AuditLog, config: Path, actor: str) -> bool:
+    """Audit ``config`` if it differs from the version last recorded; True when a record was written."""
+    text = config.read_bytes()
+    digest = hashlib.sha256(text).hexdigest()
+    path = str(config.resolve())
+    previous = _previous(audit, path)
+    if previous == digest:
+        return False
+    store = audit.path.parent / "config"
+    store.mkdir(parents=True, exist_ok=True)
+    old_copy = store / f"{previous}.yaml" if previous else None
+    old = _sections(old_copy.read_bytes() if old_copy and old_copy.exists() else None)
+    new = _sections(text)
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k)) if previous else sorted(new)
+    snapshot = store / f"{digest}.yaml"
+    tmp = snapshot.with_suffix(".tmp")
+    tmp.write_bytes(text)
+    os.replace(tmp, snapshot)
+    audit.append(actor, ACTION, {"path": path, "sha256": digest, "previous": previous, "changed": changed,
+                                 "snapshot": str(snapshot)})
+    log.info("audit: %s changed (%s); recorded", path, ", ".join(changed) or "formatting only")
+    return True
+
+
+def on_start(config: Path, service: str) -> None:
+    """Record the deployment file a service starts with; an invalid file is left to the service to report."""
+    from citytwin.configfile import ConfigError
+    from cloud.config import load
+
+    try:
+        cfg = load(config)
+    except (ConfigError, OSError):
+        return
+    record_config(AuditLog(cfg.audit.log_path(cfg.lake.path)), config, f"service:{service}")
