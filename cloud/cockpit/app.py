@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from cloud.cockpit import errors
 from cloud.cockpit.routes_auth import router as auth_router
 from cloud.cockpit.routes_ops import router as ops_router
+from cloud.cockpit.routes_residency import router as residency_router
 from cloud.cockpit.routes_twin import router as twin_router
 from cloud.cockpit.service import Cockpit
 
@@ -50,6 +51,7 @@ def create_app(cockpit: Cockpit, *, background_refresh: bool = True) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(twin_router)
     app.include_router(ops_router)
+    app.include_router(residency_router)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from citytwin import configfile
 from citytwin.configfile import ConfigError
+from cloud import config
 from cloud.audit.chain import AuditLog
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.app import create_app
@@ -54,16 +55,17 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         registry = load_site(args.config)
+        deployment = config.load(args.config)
         users = Users.load(args.users)
     except (ConfigError, UsersError) as exc:
         print(f"citytwin cockpit: {exc}", file=sys.stderr)
         return 2
-    audit_path = args.audit_log or registry.lake.parent / "audit" / "cockpit.jsonl"
+    audit_path = args.audit_log or deployment.audit.log_path(deployment.lake.path)
     follower = _follower(args.config)
     twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, max_rows=5000)
     cockpit = Cockpit(
         twin=twin, users=users, audit=AuditLog(audit_path),
-        alerts=AlertBoard(registry.lake), follower=follower,
+        alerts=AlertBoard(registry.lake), follower=follower, deployment=deployment,
     )
     import uvicorn  # imported late so `citytwin --help` needs no server
 

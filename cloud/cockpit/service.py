@@ -21,6 +21,7 @@ from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.auth import Sessions
 from cloud.cockpit.rwlock import RWLock
 from cloud.cockpit.users import Users
+from cloud.config import CloudDeployment
 from cloud.twin import Twin
 from cloud.twin.follow import Follower
 
@@ -41,6 +42,7 @@ class Cockpit:
     stale_after_s: float = 120.0
     lock: RWLock = field(default_factory=RWLock)
     follower: Follower | None = None
+    deployment: CloudDeployment | None = None  # the validated deployment file, for the residency manifest
     version: int = 0
     _snapshot: dict[str, Any] | None = None
     _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -3,8 +3,11 @@
 Brokers run with ``auto.create.topics.enable=false``, so the services create
 their topics explicitly at start-up: the events topic with the configured
 partitions (the most sinks that can share the work), the dead-letter topic,
-and the compacted status topic keyed by camera. Existing topics are left as
-they are.
+the compacted status topic keyed by camera, and the rules' alerts topic when
+asked for. Given the deployment's retention policy, the events, dead-letter
+and alerts topics are created with its ``retention.ms``, and existing topics
+whose ``retention.ms`` differs are altered to match (incremental alter
+configs, so their other settings stay); every change is logged.
 """
 
 from __future__ import annotations
@@ -13,27 +16,41 @@ import logging
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, ConfigResource  # re-exported without __all__
+from confluent_kafka.admin._resource import ResourceType
 from confluent_kafka.cimpl import NewTopic
 
 from cloud.config import KafkaSettings
+from cloud.governance import RetentionSettings, TopicRole
 from cloud.kafka.settings import admin_config
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 30.0
+RETENTION_MS = "retention.ms"
 
 
 class TopicError(RuntimeError):
     """A topic could not be created; the message names it and the broker's reason."""
 
 
-def wanted_topics(kafka: KafkaSettings) -> list[NewTopic]:
-    """The topics of a deployment, with their partitions and settings."""
+def wanted_topics(
+    kafka: KafkaSettings, retention: RetentionSettings | None = None, alerts_topic: str | None = None
+) -> list[NewTopic]:
+    """The topics of a deployment, with their partitions and settings.
+
+    Without ``retention`` the topics get the broker's default retention, so a
+    service that does not know the policy never overrides it.
+    """
     size = {"max.message.bytes": str(kafka.max_message_bytes)}
     rf = kafka.replication_factor
-    return [
-        NewTopic(kafka.topics.events, num_partitions=kafka.partitions, replication_factor=rf, config=size),
-        NewTopic(kafka.topics.dlq, num_partitions=1, replication_factor=rf, config=size),
+
+    def kept(role: TopicRole) -> dict[str, str]:
+        return {} if retention is None else {RETENTION_MS: str(retention.kafka_retention_ms(role))}
+
+    topics = [
+        NewTopic(kafka.topics.events, num_partitions=kafka.partitions, replication_factor=rf, config={**size, **kept("events")}),
+        NewTopic(kafka.topics.dlq, num_partitions=1, replication_factor=rf, config={**size, **kept("dlq")}),
         NewTopic(
             kafka.topics.status,
             num_partitions=1,
@@ -41,13 +58,66 @@ def wanted_topics(kafka: KafkaSettings) -> list[NewTopic]:
             config={**size, "cleanup.policy": "compact"},
         ),
     ]
+    if alerts_topic is not None:
+        topics.append(NewTopic(alerts_topic, num_partitions=1, replication_factor=rf, config={**size, **kept("alerts")}))
+    return topics
 
 
-def ensure_topics(kafka: KafkaSettings, client_id: str = "citytwin-admin") -> list[str]:
-    """Create the deployment's missing topics; returns the names created."""
+def topic_configs(admin: AdminClient, names: list[str], timeout_s: float = TIMEOUT_S) -> dict[str, dict[str, str]]:
+    """The current settings of existing topics, by name; raises ``KafkaException`` when the broker fails."""
+    resources = [ConfigResource(ResourceType.TOPIC, name) for name in names]
+    if not resources:
+        return {}
+    futures = admin.describe_configs(resources, request_timeout=timeout_s)
+    return {
+        resource.name: {key: entry.value for key, entry in future.result().items() if entry.value is not None}
+        for resource, future in futures.items()
+    }
+
+
+def align_retention(admin: AdminClient, wanted: list[NewTopic], kafka: KafkaSettings) -> list[str]:
+    """Set ``retention.ms`` on each wanted topic whose current value differs; returns the names altered."""
+    target = {t.topic: value for t in wanted if (value := (t.config or {}).get(RETENTION_MS)) is not None}
+    current = topic_configs(admin, sorted(target))
+    changes = {name: value for name, value in target.items() if current.get(name, {}).get(RETENTION_MS) != value}
+    if not changes:
+        return []
+    resources = [
+        ConfigResource(ResourceType.TOPIC, name, incremental_configs=[
+            ConfigEntry(RETENTION_MS, value, incremental_operation=AlterConfigOpType.SET)
+        ])
+        for name, value in changes.items()
+    ]
+    for resource, future in admin.incremental_alter_configs(resources, request_timeout=TIMEOUT_S).items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            error: KafkaError = exc.args[0]
+            raise TopicError(f"could not set retention.ms of Kafka topic {resource.name!r} on {kafka.bootstrap}: {error.str()}") from None
+        log.info("set retention.ms of Kafka topic %s from %s to %s", resource.name,
+                 current.get(resource.name, {}).get(RETENTION_MS), changes[resource.name])
+    return sorted(changes)
+
+
+def ensure_topics(
+    kafka: KafkaSettings,
+    client_id: str = "citytwin-admin",
+    retention: RetentionSettings | None = None,
+    alerts_topic: str | None = None,
+) -> list[str]:
+    """Create the deployment's missing topics and, given ``retention``, align existing ones; returns the names created."""
     admin = AdminClient(admin_config(kafka, client_id))
     existing = set(admin.list_topics(timeout=TIMEOUT_S).topics)
-    missing = [topic for topic in wanted_topics(kafka) if topic.topic not in existing]
+    wanted = wanted_topics(kafka, retention, alerts_topic)
+    missing = [topic for topic in wanted if topic.topic not in existing]
+    created = _create(admin, missing, kafka)
+    if retention is not None:
+        # Includes topics another service created meanwhile, possibly without the policy.
+        align_retention(admin, [topic for topic in wanted if topic.topic not in created], kafka)
+    return created
+
+
+def _create(admin: AdminClient, missing: list[NewTopic], kafka: KafkaSettings) -> list[str]:
     if not missing:
         return []
     created = []

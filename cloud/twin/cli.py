@@ -83,21 +83,34 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_retention(args: argparse.Namespace) -> int:
-    """``citytwin retention``: delete lake partitions older than --days, auditing each."""
-    from datetime import timezone
+    """``citytwin retention``: delete lake partitions older than the policy, auditing each; once or ``--every``."""
+    import logging
 
+    from citytwin.lifecycle import stop_on_signals
+    from cloud import config
     from cloud.audit.chain import AuditLog
-    from cloud.twin.retention import enforce
+    from cloud.twin.retention import Deleted
+    from cloud.twin.retention_job import RetentionJob
 
     try:
-        registry = load_site(args.config)
-        audit = AuditLog(args.audit_log) if args.audit_log else None
-        deleted = enforce(registry.lake, args.days, datetime.now(timezone.utc), audit, dry_run=args.dry_run)
-    except (ConfigError, ValueError) as exc:
+        cfg = config.load(args.config)
+        days = args.days if args.days is not None else cfg.retention.lake_days
+        audit = AuditLog(args.audit_log or cfg.audit.log_path(cfg.lake.path))
+        job = RetentionJob(cfg.lake.path, days, audit, args.dry_run)
+    except (ConfigError, ValueError, OSError) as exc:
         print(f"citytwin retention: {exc}", file=sys.stderr)
         return 2
     verb = "would delete" if args.dry_run else "deleted"
-    for item in deleted:
-        print(f"{verb} {item.path} ({item.files} files, {item.bytes} bytes)")
-    print(f"{len(deleted)} partitions {verb}; keeping {args.days} days in {registry.lake}")
+
+    def report(deleted: list[Deleted]) -> None:
+        for item in deleted:
+            print(f"{verb} {item.path} ({item.files} files, {item.bytes} bytes)", flush=True)
+        print(f"{len(deleted)} partitions {verb}; keeping {days} days in {cfg.lake.path}; audit log {audit.path}", flush=True)
+
+    if not args.every:
+        report(job.once())
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop_on_signals(job.stop, "stopping after the current pass")
+    job.every(cfg.retention.interval_s, report)
     return 0

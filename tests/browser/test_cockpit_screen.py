@@ -158,3 +158,11 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     page.click(".tab[data-tab='audit']")
     expect(page.locator("#audit")).to_contain_text("sql.query")
     shot(page, "08-audit")
+
+    # The residency panel: every dataset, where it lives, its retention and readers.
+    page.click(".tab[data-tab='residency']")
+    expect(page.locator("#residency-meta")).to_contain_text("did not answer", timeout=10_000)
+    expect(page.locator("#residency")).to_contain_text("kafka:events")
+    expect(page.locator("#residency tbody tr").first).to_contain_text("lake")
+    expect(page.locator("#residency-exports")).to_contain_text("alerts:mqtt")
+    shot(page, "09-residency")

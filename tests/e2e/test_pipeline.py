@@ -2,15 +2,19 @@
 
 One replay of vtest.avi feeds every test here: the bridge, the sink and the
 rule service run as real processes, and the plaza's capacity is set low so
-that the replay's crowd puts it over capacity.
+that the replay's crowd puts it over capacity. Everything the run writes goes
+under one data folder (lake, edge spool, audit log), apart from the logs and
+the config, so the residency manifest can be checked against what is on disk.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -53,6 +57,8 @@ class Run:
     codes: list[int]
     logs: dict[str, str]
     lake: Path
+    config: Path
+    data: Path
 
 
 def _config(tmp: Path, video: Path, mqtt: MqttBroker, kafka: KafkaBroker) -> tuple[Path, str]:
@@ -64,7 +70,10 @@ def _config(tmp: Path, video: Path, mqtt: MqttBroker, kafka: KafkaBroker) -> tup
         "topics": {"events": f"e2e-events-{run}", "dlq": f"e2e-dlq-{run}", "status": f"e2e-status-{run}"},
         "partitions": 3,
     }
-    doc["lake"] = {"path": str(tmp / "lake")}
+    data = tmp / "data"  # what the services write; logs and this file stay outside it
+    doc["mqtt"]["spool_dir"] = str(data / "spool")
+    doc["lake"] = {"path": str(data / "lake")}
+    doc["residency"] = {"edge_host": socket.gethostname()}  # the edge node runs on this machine too
     doc["cloud"] = {"sink": {"group": f"e2e-sink-{run}", "batch_max_wait_s": 1}, "bridge": {"report_interval_s": 2}}
     doc["cameras"][0]["zones"][0]["capacity"] = CAPACITY
     doc["rules"] = {"interval_s": 1, "topic": f"e2e-alerts-{run}", "rules": [
@@ -104,7 +113,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, vtest_path: Path, mqtt_broker:
         codes = [proc.wait(timeout=60) for proc in procs.values()]
     logs = {name: (tmp / f"{name}.log").read_text(errors="replace")[-3000:] for name in SERVICES}
     on_mqtt = [(m.topic, json.loads(m.payload)) for m in alerts.messages]
-    yield Run(site, published, seen, twin, on_mqtt, twin_alerts, codes, logs, registry.lake)
+    yield Run(site, published, seen, twin, on_mqtt, twin_alerts, codes, logs, registry.lake, config, tmp / "data")
     twin.close()
 
 
@@ -129,3 +138,48 @@ def test_a_crowded_plaza_raises_an_over_capacity_alert_with_an_action(run: Run) 
     record = next(r for _, r in run.alerts_on_mqtt if r["kind"] == "fired")
     assert record["action"] == action and record["evidence"]["capacity"] == CAPACITY
     assert record["evidence"]["occupancy"] > CAPACITY
+
+
+
+def _citytwin(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "citytwin.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def _covers(dataset: dict[str, Any], path: Path) -> bool:
+    """Whether ``path`` is the dataset's file, or lies in its folder under one of the names it owns."""
+    location = Path(dataset["location"])
+    if path == location:
+        return True
+    if location not in path.parents:
+        return False
+    first = path.relative_to(location).parts[0]
+    return not dataset["files"] or any(fnmatch.fnmatch(first, name) for name in dataset["files"])
+
+
+def test_the_residency_manifest_lists_every_place_the_run_wrote(run: Run, kafka_admin: Any) -> None:
+    # Retention as its service runs it (keeping everything): its audit log goes where the config says.
+    retention = _citytwin("retention", "--config", str(run.config), "--days", "36500")
+    assert retention.returncode == 0, retention.stderr
+    done = _citytwin("residency", "--config", str(run.config), "--json")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads(done.stdout)
+    datasets = manifest["datasets"]
+    here = [d for d in datasets if d["host"] == socket.gethostname() and d["location"].startswith("/")]
+
+    written = [p for p in run.data.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".parquet" for p in written) and any(p.name == "alerts.jsonl" for p in written)
+    unlisted = [str(p) for p in written if not any(_covers(d, p) for d in here)]
+    assert not unlisted, f"the run wrote these, the manifest does not list them: {unlisted}"
+    audit = next(d for d in here if d["kind"] == "audit_log")
+    assert Path(audit["location"]).is_file(), "retention did not write the config's audit log"
+    assert next(d for d in here if d["name"] == "lake")["partitions"]["count"] >= 1
+
+    # Every topic the run used is listed, with retention.ms as the policy says (the bridge set it).
+    tag = yaml.safe_load(run.config.read_text())["kafka"]["topics"]["events"].removeprefix("e2e-events-")
+    used = {t for t in kafka_admin.list_topics() if t.endswith(tag)}
+    topics = {d["location"].rsplit("/", 1)[1]: d for d in datasets if d["kind"] == "kafka_topic"}
+    assert len(used) >= 4 and used <= topics.keys(), f"used {sorted(used)}, listed {sorted(topics)}"
+    assert "answered" in manifest["kafka"]
+    for name in used:
+        state = topics[name]["topic"]
+        assert state["exists"] and not state["mismatch"], state

@@ -80,6 +80,7 @@ function openTab(name) {
   for (const t of document.querySelectorAll(".tab")) t.classList.toggle("active", t.dataset.tab === name);
   for (const p of document.querySelectorAll(".pane")) p.classList.toggle("active", p.id === `pane-${name}`);
   if (name === "bench") loadBench(); else if (name === "audit") loadAudit(); else if (name === "history") loadHistory();
+  else if (name === "residency") loadResidency();
 }
 
 async function boot() {

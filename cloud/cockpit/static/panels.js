@@ -1,4 +1,4 @@
-// Side and bottom panels: tiles, drill-down, alerts, node health, history chart, SQL console, benchmarks, audit.
+// Side and bottom panels: tiles, drill-down, alerts, node health, history chart, SQL console, benchmarks, audit, residency.
 "use strict";
 
 function setTile(id, value, stale, alarm = false) {
@@ -84,7 +84,7 @@ async function loadAlerts() {
       el("div", { class: "muted small" }, `${a.rule} · ${a.subject} · ${fmt.age(a.raised_at)}`)),
     el("span", { class: "acked" }, alertState(a)),
     a.state === "firing" && !a.acknowledged_by ? alertButton(a, "ack", "Ack", "acknowledge: reminders stop") : "",
-    a.state === "firing" && !a.false_alarm ? alertButton(a, "false-alarm", "False", "mark a false alarm, counted against the rule") : "",
+    a.state === "firing" && !a.false_alarm ? alertButton(a, "false-alarm", "False alarm", "mark a false alarm, counted against the rule") : "",
     a.state === "firing" ? alertButton(a, "resolve", "Resolve", "resolve by hand; the rule re-arms") : "")));
 }
 
@@ -170,4 +170,25 @@ async function loadAudit() {
   const rows = await api("/api/audit?last=200");
   fillTable(document.getElementById("audit"), [["seq", "#"], ["ts", "When", (v) => fmt.time(v)], ["actor", "Who"], ["action", "Action"],
     ["details", "Details", (v) => JSON.stringify(v)]], rows);
+}
+
+// Where each dataset lives, how long it is kept, who reads it, and what leaves the city (GET /api/residency).
+function residencyRetention(d) {
+  const t = d.topic;
+  if (t && t.mismatch) return `${d.retention.policy} · topic has retention.ms ${t.retention_ms}`;
+  if (t && t.exists === false) return `${d.retention.policy} · topic missing`;
+  return d.retention.policy;
+}
+
+async function loadResidency() {
+  const m = await api("/api/residency");
+  document.getElementById("residency-meta").textContent =
+    `${m.site} on ${m.host} · jurisdiction: ${m.jurisdiction || "not declared"} · ${m.kafka}`;
+  const names = (f) => f.length > 2 ? `(${f[0]} +${f.length - 1} more)` : f.length ? `(${f.join(", ")})` : "";
+  const where = (v, d) => [v, names(d.files), d.storage ? `on ${d.storage}` : ""].filter(Boolean).join(" ");
+  fillTable(document.getElementById("residency"), [["name", "Dataset"], ["kind", "Kind"], ["host", "Host"], ["location", "Location", where],
+    ["retention", "Retention", (v, d) => residencyRetention(d)], ["readers", "Readers", (v) => v.length ? v.join(", ") : "services only"],
+    ["leaves_city", "Leaves city", (v) => v ? "yes" : "no"]], m.datasets);
+  fillTable(document.getElementById("residency-exports"), [["name", "Export"], ["destination", "Destination"],
+    ["leaves_city", "Leaves city", (v) => v ? "yes" : "no"], ["crosses", "What crosses"], ["never", "Never", (v) => v.join(", ") || "–"]], m.exports);
 }

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from cloud.audit.chain import AuditLog
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.service import Cockpit
+from cloud.config import CloudDeployment
 from cloud.rules.alerts import Alert, Severity
 from cloud.rules.outlets import AlertStore, alert_record
 from cloud.cockpit.users import User, Users, hash_password
@@ -47,10 +48,18 @@ def make_lake(lake: Path) -> Path:
     return lake
 
 
+def deployment(lake: Path, tmp: Path) -> CloudDeployment:
+    """The deployment file behind the test cockpit; Kafka on a closed port, so the manifest says it did not answer."""
+    return CloudDeployment.model_validate({
+        "site": SITE.model_dump(mode="json"), "lake": {"path": str(lake)}, "kafka": {"bootstrap": "127.0.0.1:1"},
+        "cameras": [c.model_dump(mode="json") for c in cameras()], "audit": {"path": str(tmp / "audit.jsonl")},
+    })
+
+
 def make_cockpit(lake: Path, tmp: Path, user_set: Users | None = None) -> Cockpit:
     twin = Twin(lake, SITE, cameras(), timeout_s=3.0, max_rows=1000)
     return Cockpit(twin=twin, users=user_set or users(), audit=AuditLog(tmp / "audit.jsonl"),
-                   alerts=AlertBoard(lake), results_dir=tmp / "results", refresh_s=0.5)
+                   alerts=AlertBoard(lake), results_dir=tmp / "results", refresh_s=0.5, deployment=deployment(lake, tmp))
 
 
 def login(client: TestClient, user: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ PROTECTED = [
     ("GET", "/api/me"), ("GET", "/api/map"), ("GET", "/api/live"), ("GET", "/api/range"), ("GET", "/api/nodes"),
     ("GET", "/api/benchmarks"), ("GET", "/api/alerts"), ("GET", "/api/audit"), ("POST", "/api/sql"),
     ("POST", "/api/alerts/a-1/ack"), ("POST", "/api/alerts/a-1/false-alarm"), ("POST", "/api/alerts/a-1/resolve"),
-    ("GET", "/api/alerts/feedback"), ("POST", "/api/logout"), ("GET", "/api/stream"),
+    ("GET", "/api/alerts/feedback"), ("POST", "/api/logout"), ("GET", "/api/stream"), ("GET", "/api/residency"),
     ("GET", "/api/state?at=2026-01-01T12:00:00Z"),
     ("GET", "/api/history?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z"),
 ]
@@ -223,3 +223,23 @@ def test_operator_decisions_are_logged_for_the_rules_audited_and_counted(client:
     # The twin's alerts view holds the same history.
     cockpit.twin.refresh()
     assert cockpit.twin.query("SELECT count(*) FROM alerts WHERE alert_id = 'a-2'").rows[0][0] == 2
+
+
+def test_residency_manifest_is_served_to_every_role(client: TestClient, cockpit: Cockpit) -> None:
+    for user in ("vic", "olga", "aud", "ada"):
+        r = client.get("/api/residency", headers=login(client, user))
+        assert r.status_code == 200, r.text
+    body = r.json()
+    by_name = {d["name"]: d for d in body["datasets"]}
+    assert by_name["lake"]["location"] == str(cockpit.twin.lake.resolve())
+    assert by_name["lake"]["partitions"]["count"] >= 1
+    assert by_name["audit"]["location"] == str(cockpit.audit.path.resolve())
+    assert by_name["audit"]["readers"] == ["admin", "auditor"]
+    assert "did not answer" in body["kafka"] and by_name["kafka:events"]["topic"]["reachable"] is False
+    assert not [e for e in body["exports"] if e["leaves_city"]]
+
+
+def test_residency_without_a_deployment_is_not_found(client: TestClient, cockpit: Cockpit) -> None:
+    cockpit.deployment = None
+    r = client.get("/api/residency", headers=login(client, "vic"))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
