@@ -66,7 +66,8 @@ class Bridge:
     def _ensure_topics(self) -> None:
         while self.cfg.kafka.create_topics and not self.stopping.is_set():
             try:
-                ensure_topics(self.cfg.kafka, f"citytwin-{self.name}-admin")
+                alerts = self.cfg.rules.topic if self.cfg.rules.kafka else None
+                ensure_topics(self.cfg.kafka, f"citytwin-{self.name}-admin", self.cfg.retention, alerts)
                 return
             except (KafkaException, TopicError) as exc:
                 log.warning("Kafka at %s is not ready (%s); trying again", self.cfg.kafka.bootstrap, exc)
