@@ -14,7 +14,6 @@ from citytwin.commands import COMMANDS, Command
 
 log = logging.getLogger(__name__)
 
-NOT_BUILT = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,10 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-json", action="store_true", help="log one JSON object per line")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
-        status = "" if command.handler else " (not built yet)"
         child = sub.add_parser(
             command.name,
-            help=command.summary + status,
+            help=command.summary,
             description=command.description,
         )
         command.add_arguments(child)
@@ -52,13 +50,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.configure(args.log_level, args.log_json)
     command: Command = args._command
-    if command.handler is None:
-        print(
-            f"citytwin {command.name}: not built yet in citytwin {__version__}.\n"
-            f"When built, it will: {command.description}",
-            file=sys.stderr,
-        )
-        return NOT_BUILT
     if command.audits_config and getattr(args, "config", None) is not None and args.config.is_file():
         from cloud.audit.config_change import on_start
 

@@ -3,8 +3,6 @@
 Each entry says what the command does, declares its options, and names its
 handler as ``"module:function"``. Handlers are imported only when their
 command runs, so ``--help`` works without the edge or cloud extras installed.
-A command whose handler is ``None`` is declared but not built yet: it
-explains what it will do and exits with status 3.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ class Command:
     summary: str
     description: str
     add_arguments: AddArguments
-    handler: str | None = None
+    handler: str
     audits_config: bool = False  # a cloud service: its deployment file is recorded in the audit log when it changed
 
 

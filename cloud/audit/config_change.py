@@ -45,6 +45,11 @@ def _sections(text: bytes | None) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
+def snapshot_dir(audit_log: Path) -> Path:
+    """Where the versions of the deployment file are kept, next to the audit log."""
+    return audit_log.parent / "config"
+
+
 def record_config(audit: AuditLog, config: Path, actor: str) -> bool:
     """Audit ``config`` if it differs from the version last recorded; True when a record was written."""
     text = config.read_bytes()
@@ -53,7 +58,7 @@ def record_config(audit: AuditLog, config: Path, actor: str) -> bool:
     previous = _previous(audit, path)
     if previous == digest:
         return False
-    store = audit.path.parent / "config"
+    store = snapshot_dir(audit.path)
     store.mkdir(parents=True, exist_ok=True)
     old_copy = store / f"{previous}.yaml" if previous else None
     old = _sections(old_copy.read_bytes() if old_copy and old_copy.exists() else None)

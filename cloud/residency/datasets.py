@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cloud.audit.config_change import snapshot_dir
 from cloud.config import CloudDeployment
 from cloud.governance import TopicRole
 from cloud.residency.access import roles_with
 from cloud.residency.model import Dataset, Retention
+from cloud.twin.lake import alert_log
 
 DAY_S = 86_400.0
 # The edge publisher's spool folder when mqtt.spool_dir is unset (edge/publish/mqtt.py), relative to the node's working folder.
@@ -36,8 +38,7 @@ def cloud_files(cfg: CloudDeployment, host: str) -> list[Dataset]:
             contains=f"{EVENTS}; anonymised snapshots when the edge enables them",
         ),
         Dataset(
-            # Where cloud/rules/outlets.py AlertStore appends.
-            name="alerts", kind="jsonl", host=host, location=str(lake / "alerts" / "alerts.jsonl"),
+            name="alerts", kind="jsonl", host=host, location=str(alert_log(lake)),
             retention=Retention(policy=f"{kept}; alerts and operators' decisions are the record", seconds=None, enforced_by="none"),
             readers=roles_with("read"), services=["rules (writes)", "cockpit (writes operators' decisions)", "twin alerts view"],
             contains="alert changes with evidence and suggested actions, and operators' acknowledgements",
@@ -49,8 +50,7 @@ def cloud_files(cfg: CloudDeployment, host: str) -> list[Dataset]:
             contains="who did what: logins, SQL statements, alert decisions, deletions, exports and configuration changes",
         ),
         Dataset(
-            # Where cloud/audit/config_change.py keeps each version of the deployment file a service started with.
-            name="audit:config", kind="audit_log", host=host, location=str(audit.parent / "config"),
+            name="audit:config", kind="audit_log", host=host, location=str(snapshot_dir(audit)),
             retention=Retention(policy=f"{kept}; the versions the audit log's config.change records name", seconds=None,
                                 enforced_by="none"),
             readers=roles_with("audit"), services=AUDIT_WRITERS,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cloud.rules.alerts import Alert, Notice
+from cloud.twin.lake import alert_log
 
 if TYPE_CHECKING:
     from cloud.config import KafkaTls, MqttSettings
@@ -41,7 +42,7 @@ class AlertStore:
     """Append-only JSON lines under the lake (``<lake>/alerts/alerts.jsonl``), durable per record."""
 
     def __init__(self, lake: Path) -> None:
-        self.path = lake / "alerts" / "alerts.jsonl"
+        self.path = alert_log(lake)
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def send(self, record: dict[str, Any]) -> None:
@@ -96,7 +97,8 @@ class KafkaOutlet:
 
         self.topic = topic
         self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", client_id="citytwin-rules", **kafka_python_tls(tls)
+            bootstrap_servers=bootstrap, acks="all", client_id="citytwin-rules", **kafka_python_tls(tls),
+            max_block_ms=5000,  # a missing topic or an absent broker must not stall the rule loop for a minute
         )
 
     def send(self, record: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from citytwin.configfile import ConfigError
 from citytwin.lifecycle import stop_on_signals
 from cloud.config import CloudDeployment, load
+from cloud.kafka.topics import ensure_topics
 from cloud.rules.engine import RuleEngine
 from cloud.rules.feed import OPERATOR_KINDS, AlertFeed
 from cloud.rules.outlets import AlertStore, Fanout, KafkaOutlet, MqttOutlet, Outlet
@@ -52,6 +53,8 @@ class RuleService:
             outlets.append(MqttOutlet(self.cfg.mqtt, self.cfg.site.id))
         if self.settings.kafka:
             try:
+                if self.cfg.kafka.create_topics:  # brokers do not create topics on first use
+                    ensure_topics(self.cfg.kafka, "citytwin-rules-admin", self.cfg.retention, self.settings.topic)
                 outlets.append(KafkaOutlet(self.cfg.kafka.bootstrap, self.settings.topic, tls=self.cfg.kafka.tls))
             except Exception as exc:  # alerts still reach the log and MQTT
                 log.warning("rules: no Kafka outlet at %s (%s); alerts go to the log and MQTT", self.cfg.kafka.bootstrap, exc)

@@ -18,6 +18,15 @@ import pyarrow.parquet as pq
 log = logging.getLogger(__name__)
 
 # Columns the twin needs from every lake file; anything else is ignored.
+# The rules' alert log, kept under the lake so that the twin's alerts view and backups include it.
+ALERT_LOG = Path("alerts") / "alerts.jsonl"
+
+
+def alert_log(lake: Path) -> Path:
+    """Where the rule service and the cockpit append alert changes."""
+    return lake / ALERT_LOG
+
+
 ENVELOPE = ("event_id", "site", "camera", "node", "seq", "ts", "type", "body")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from cloud.twin.lake import scan_sql
+from cloud.twin.lake import alert_log, scan_sql
 
 VIEWS: dict[str, str] = {
     "events": (
@@ -62,7 +62,7 @@ def current_views(offline_after_s: float) -> dict[str, str]:
 
 def alerts_sql(lake: Path | None) -> str:
     """Every alert change written by the rules (``<lake>/alerts/alerts.jsonl``), or an empty relation."""
-    path = lake / "alerts" / "alerts.jsonl" if lake is not None else None
+    path = alert_log(lake) if lake is not None else None
     if path is None or not path.exists() or path.stat().st_size == 0:
         return (
             "SELECT NULL::VARCHAR AS kind, NULL::VARCHAR AS at, NULL::VARCHAR AS alert_id, NULL::VARCHAR AS rule, "

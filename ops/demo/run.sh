@@ -27,9 +27,7 @@ start_service() {  # start_service NAME ARGS...: run `citytwin ARGS` in the back
 echo
 echo "== cloud services and emulated edge nodes (config $DEMO_CONFIG)"
 for service in bridge sink rules; do
-    if "$CITYTWIN" "$service" --help >/dev/null 2>&1 && ! "$CITYTWIN" "$service" --help | grep -q "not built yet"; then
-        start_service "$service" "$service" --config "$DEMO_CONFIG"
-    fi
+    start_service "$service" "$service" --config "$DEMO_CONFIG"
 done
 for camera in cam-1 cam-2; do
     start_service "edge-$camera" edge --config "$DEMO_CONFIG" --camera "$camera"
@@ -43,8 +41,7 @@ if [[ ! -f "$users" ]]; then
     echo "$password" > "$DEMO_RUN/operator.password"
     chmod 600 "$DEMO_RUN/operator.password"
 fi
-start_service cockpit cockpit --config "$DEMO_CONFIG" --users "$users" --port "$COCKPIT_PORT" \
-    --audit-log "$DEMO_RUN/audit/cockpit.jsonl"
+start_service cockpit cockpit --config "$DEMO_CONFIG" --users "$users" --port "$COCKPIT_PORT"
 
 echo
 echo "== waiting 40 s for events to reach the lake"

@@ -118,9 +118,13 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     expect(page.locator("#mode-badge")).to_have_text("LIVE")
     shot(page, "03-live")
 
-    # Acknowledge the alert.
-    page.click("#alerts li[data-alert='cap-1'] button")
+    # Acknowledge the alert, then call it a false alarm: the rule's false-alarm count shows for tuning.
+    page.click("#alerts li[data-alert='cap-1'] button[data-action='ack']")
     expect(page.locator("#alerts li[data-alert='cap-1']")).to_contain_text("ack ada")
+    page.click("#alerts li[data-alert='cap-1'] button[data-action='false-alarm']")
+    expect(page.locator("#alerts li[data-alert='cap-1']")).to_contain_text("false alarm · ada")
+    expect(page.locator("#alert-feedback")).to_have_text("False alarms: zone_capacity 1/1")
+    shot(page, "03b-false-alarm")
 
     # Drill into a camera: the history chart follows it.
     page.click('#map [data-camera="cam-1"] circle')

@@ -141,6 +141,21 @@ def test_a_crowded_plaza_raises_an_over_capacity_alert_with_an_action(run: Run) 
 
 
 
+def test_the_alert_is_also_on_kafka_for_other_systems(run: Run) -> None:
+    from kafka import KafkaConsumer
+
+    topic = yaml.safe_load(run.config.read_text())["rules"]["topic"]
+    bootstrap = yaml.safe_load(run.config.read_text())["kafka"]["bootstrap"]
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=10_000,
+                             group_id=None)
+    records = [(m.key, json.loads(m.value)) for m in consumer]
+    consumer.close()
+    fired = [r for key, r in records if r["kind"] == "fired" and key == b"plaza-full"]
+    assert fired, f"{len(records)} records on {topic}\n{run.logs['rules']}"
+    assert fired[0]["action"].startswith("dispatch a steward to plaza")
+
+
+
 def _citytwin(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "citytwin.cli", *args], capture_output=True, text=True, timeout=120)
 
