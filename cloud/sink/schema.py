@@ -31,8 +31,10 @@ from typing import Any
 import pyarrow as pa
 from pydantic import ValidationError
 
+from cloud.bridge import canonical
+from cloud.bridge.canonical import CanonicalEvent
 from cloud.dlq.records import describe_errors
-from edge.events.model import parse_event
+from edge.events.model import Event, parse_event
 
 UTC_US = pa.timestamp("us", tz="UTC")
 UTC_MS = pa.timestamp("ms", tz="UTC")
@@ -80,26 +82,29 @@ def body_json(body: Any) -> str:
 
 
 def to_table(partition: int, offsets: list[int], values: list[bytes], kafka_ts: list[int]) -> tuple[pa.Table, list[BadRecord]]:
-    """Rows for the records of one partition, in offset order; invalid records come back apart."""
-    columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+    """Rows for the records of one partition, in offset order; invalid records come back apart.
+
+    A record as the edge writes it is read on the fast path of ``cloud.bridge.canonical``, whose
+    body text is already canonical; any other goes through pydantic and ``body_json``.
+    """
+    rows: list[tuple[Any, ...]] = []
     bad: list[BadRecord] = []
     for offset, value, stamp in zip(offsets, values, kafka_ts):
-        try:
-            event = parse_event(value)
-        except ValidationError as exc:
-            bad.append(BadRecord(offset, value, "schema", describe_errors(exc)))
-            continue
-        columns["event_id"].append(event.event_id)
-        columns["schema_version"].append(event.schema_version)
-        columns["site"].append(event.site)
-        columns["camera"].append(event.camera)
-        columns["node"].append(event.node)
-        columns["seq"].append(event.seq)
-        columns["ts"].append(event.ts)
-        columns["type"].append(event.type)
-        columns["body"].append(body_json(event.body))
-        columns["kafka_offset"].append(offset)
-        columns["kafka_ts"].append(stamp)
-    columns["kafka_partition"] = [partition] * len(columns["kafka_offset"])
-    arrays = [pa.array(columns[f.name], type=f.type) for f in SCHEMA]
+        event: CanonicalEvent | Event | None = canonical.decode(value)
+        if event is not None:
+            body = canonical.body_text(value)
+        else:
+            try:
+                event = parse_event(value)
+            except ValidationError as exc:
+                bad.append(BadRecord(offset, value, "schema", describe_errors(exc)))
+                continue
+            body = body_json(event.body)
+        rows.append(
+            (event.event_id, event.schema_version, event.site, event.camera, event.node, event.seq, event.ts, event.type,
+             body, partition, offset, stamp)
+        )
+    # Rows hold the columns in SCHEMA order; transposed once, they become one array per column.
+    columns = zip(*rows) if rows else ([] for _ in SCHEMA)
+    arrays = [pa.array(column, type=f.type) for column, f in zip(columns, SCHEMA)]
     return pa.Table.from_arrays(arrays, schema=SCHEMA), bad

@@ -10,6 +10,7 @@ committing; after a restart it re-reads from the last commit.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 import threading
@@ -212,4 +213,7 @@ def run(args: argparse.Namespace) -> int:
 
     stop_on_signals(sink.stopping.set, "writing what is held and stopping")
     sink.start()
+    # What exists now (modules, schemas, clients) lives as long as the process: keep it out of
+    # the garbage collector's full passes, which otherwise walk it again and again under load.
+    gc.freeze()
     return sink.run()

@@ -11,7 +11,9 @@ import pytest
 
 from cloud.sink import writer
 from cloud.sink.recover import planned_ranges
-from cloud.sink.schema import SCHEMA, to_table
+from cloud.sink.schema import SCHEMA, body_json, to_table
+from edge.events.factory import EventFactory
+from edge.events.model import parse_event
 from tests.cloud.sink.lakefiles import START, TOPIC, table, values, write
 
 
@@ -26,6 +28,23 @@ def test_rows_follow_the_schema() -> None:
     assert json.loads(first["body"]) == event["body"]
     assert first["body"] == json.dumps(event["body"], separators=(",", ":"))
     assert (first["kafka_partition"], first["kafka_offset"]) == (4, 7)
+
+
+def _spaced(payload: bytes) -> bytes:
+    """The same event in another valid spelling: not canonical, so read through pydantic."""
+    return json.dumps(json.loads(payload), indent=1).encode()
+
+
+def test_rows_are_the_same_whichever_way_a_record_is_spelled() -> None:
+    factory = EventFactory("campus", "cam-1", "campus-cam-1")
+    health = {"fps": 10, "stage_ms": {"détect": 4e-05}, "frames": 1, "dropped_frames": 0, "cpu_percent": 5,
+              "rss_mb": 1e16, "uptime_s": 3}
+    payloads = [*values(2), factory.make("node_health", START, health).to_json()]
+    fast, _ = to_table(0, [0, 1, 2], payloads, [0, 0, 0])
+    slow, _ = to_table(0, [0, 1, 2], [_spaced(p) for p in payloads], [0, 0, 0])
+    assert fast.equals(slow)
+    assert fast.column("body").to_pylist()[2] == body_json(parse_event(payloads[2]).body)
+    assert '"stage_ms":{"d\\u00e9tect":4e-05}' in fast.column("body").to_pylist()[2]
 
 
 def test_invalid_records_come_back_apart() -> None:

@@ -1,0 +1,202 @@
+"""The fast path for canonical events against the pydantic model it mirrors.
+
+What ``decode`` accepts, ``parse_event`` must accept with the same values, and
+the body text must be ``body_json`` of pydantic's body; anything else must
+come back ``None``. The mirror is checked field by field, then both are run
+on the edge's own output, on hand-made variants, and on fuzzed ones.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+
+from cloud.bridge import canonical
+from cloud.sink.schema import body_json
+from edge.events import model
+from edge.events.factory import EventFactory
+
+TS = datetime(2026, 1, 1, 12, 0, 0, 250_000, tzinfo=timezone.utc)
+BODIES: dict[str, dict[str, Any]] = {
+    "line_crossing": {"line": "gate", "direction": "in", "object_class": "person", "track_id": 3},
+    "zone_occupancy": {"zone": "plaza", "total": 2, "by_class": {"person": 2, "bicycle": 0}},
+    "dwell": {"zone": "plaza", "object_class": "person", "track_id": 3, "entered": TS, "seconds": 4.25},
+    "count": {
+        "interval_start": TS, "interval_s": 60, "by_class": {"car": 1},
+        "lines": [{"line": "gate", "inbound": {"person": 2}, "outbound": {}}],
+    },
+    "node_health": {"fps": 9.5, "stage_ms": {"detect": 40, "track": 0.5}, "frames": 1, "dropped_frames": 0,
+                    "cpu_percent": 50, "rss_mb": 200, "temperature_c": -3.5, "uptime_s": 5},
+}
+ENVELOPE = ("schema_version", "event_id", "site", "camera", "node", "seq", "ts", "type")
+
+
+def _event(kind: str = "line_crossing", **body: Any) -> bytes:
+    return EventFactory("campus", "cam-1", "campus-cam-1").make(kind, TS, {**BODIES[kind], **body}).to_json()
+
+
+def _agrees(payload: bytes) -> canonical.CanonicalEvent | None:
+    """``decode(payload)``, after checking it against ``parse_event``."""
+    fast = canonical.decode(payload)
+    if fast is None:
+        return None
+    slow = model.parse_event(payload)  # raises if the fast path accepted what the model refuses
+    assert tuple(getattr(fast, name) for name in ENVELOPE) == tuple(getattr(slow, name) for name in ENVELOPE)
+    assert canonical.body_text(payload) == body_json(slow.body)
+    return fast
+
+
+def _fields(struct: type[msgspec.Struct]) -> tuple[str, ...]:
+    return struct.__struct_fields__
+
+
+@pytest.mark.parametrize("kind", sorted(canonical.EVENTS))
+def test_the_mirror_has_the_models_fields_in_the_models_order(kind: str) -> None:
+    pydantic_event: type[BaseModel] = model.__dict__[canonical.EVENTS[kind].__name__]
+    pydantic_body: type[BaseModel] = pydantic_event.model_fields["body"].annotation  # type: ignore[assignment]
+    assert _fields(canonical.EVENTS[kind]) == tuple(pydantic_event.model_fields)
+    fast_body = next(f.type for f in msgspec.structs.fields(canonical.EVENTS[kind]) if f.name == "body")
+    assert _fields(fast_body) == tuple(pydantic_body.model_fields)
+
+
+def test_every_type_but_snapshots_has_a_fast_path() -> None:
+    assert set(canonical.EVENTS) == set(model.EVENT_TYPES) - {"snapshot"}
+    assert _fields(canonical.LineTotals) == tuple(model.LineTotals.model_fields)
+
+
+def test_the_name_patterns_are_the_models() -> None:
+    schema = json.dumps(model.json_schema())
+    for names in (canonical.IDENTS, canonical.CLASSES):
+        assert json.dumps("^" + names.pattern + "$") in schema
+
+
+@pytest.mark.parametrize("kind", sorted(canonical.EVENTS))
+def test_the_edges_own_events_take_the_fast_path(kind: str) -> None:
+    assert _agrees(_event(kind)) is not None
+
+
+def _replace(payload: bytes, old: str, new: str) -> bytes:
+    assert old.encode() in payload
+    return payload.replace(old.encode(), new.encode(), 1)
+
+
+VALID_BUT_NOT_CANONICAL = {
+    "spaces": _replace(_event(), '"site":', '"site": '),
+    "utc spelled +00:00": _replace(_event(), "250000Z", "250000+00:00"),
+    "int for a float": _replace(_event("dwell"), '"seconds":4.25', '"seconds":4'),
+    "exponent": _replace(_event("dwell"), '"seconds":4.25', '"seconds":4.25e0'),
+    "tiny float": _event("dwell", seconds=0.00001),
+    "huge float": _event("node_health", uptime_s=1e16),
+    "default left out": _replace(_event("node_health"), ',"spool_depth":0', ""),
+    "non-ASCII key": _event("node_health", stage_ms={"détect": 1.0}),
+    "escaped key": _event("node_health", stage_ms={'a"b': 1.0}),
+    "DEL in a key": _event("node_health", stage_ms={"a\x7fb": 1.0}),
+    "keys reordered": _replace(_event(), '"site":"campus","camera":"cam-1"', '"camera":"cam-1","site":"campus"'),
+    "duplicate key": _replace(_event(), '"site":"campus"', '"site":"campus","site":"campus"'),
+    "schema_version left out": _replace(_event(), '"schema_version":1,', ""),
+    "snapshot": EventFactory("campus", "cam-1", "campus-cam-1").make(
+        "snapshot", TS, {"jpeg_b64": "AA==", "width": 1, "height": 1, "anonymised": True, "faces_blurred": 0,
+                         "vehicles_blurred": 0}).to_json(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(VALID_BUT_NOT_CANONICAL))
+def test_valid_events_in_another_spelling_take_the_pydantic_path(case: str) -> None:
+    model.parse_event(VALID_BUT_NOT_CANONICAL[case])
+    assert canonical.decode(VALID_BUT_NOT_CANONICAL[case]) is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        _replace(_event(), '"campus-cam-1:0"', '"other:12"'),
+        _replace(_event("dwell"), '"entered":"2026-01-01T12:00:00.250000Z"', '"entered":"2026-01-01T13:00:00.250000+01:00"'),
+        _event("count", lines=[]),
+        _event("node_health", temperature_c=None, stage_ms={}),
+    ],
+)
+def test_what_the_model_allows_in_canonical_form_takes_the_fast_path(payload: bytes) -> None:
+    assert _agrees(payload) is not None
+
+
+INVALID = {
+    "site pattern": _replace(_event(), '"site":"campus"', '"site":"Campus"'),
+    "site ends in a newline": _replace(_event(), '"site":"campus"', '"site":"campus\\n"'),
+    "class pattern": _event().replace(b'"person"', b'"9person"'),
+    "negative count": _replace(_event("zone_occupancy"), '"total":2', '"total":-2'),
+    "zero interval": _replace(_event("count"), '"interval_s":60.0', '"interval_s":0.0'),
+    "negative float": _replace(_event("dwell"), '"seconds":4.25', '"seconds":-4.25'),
+    "direction": _replace(_event(), '"in"', '"up"'),
+    "ts not UTC": _replace(_event(), '"ts":"2026-01-01T12:00:00.250000Z"', '"ts":"2026-01-01T13:00:00.250000+01:00"'),
+    "ts naive": _replace(_event(), '"ts":"2026-01-01T12:00:00.250000Z"', '"ts":"2026-01-01T12:00:00.250000"'),
+    "event_id shape": _replace(_event(), '"campus-cam-1:0"', '"campus-cam-1"'),
+    "unknown field": _replace(_event(), '"seq":0', '"seq":0,"face":"x"'),
+    "unknown body field": _replace(_event(), '"track_id":3', '"track_id":3,"face":"x"'),
+    "schema_version 2": _replace(_event(), '"schema_version":1', '"schema_version":2'),
+    "unknown type": _replace(_event(), '"type":"line_crossing"', '"type":"teleport"'),
+    "body of another type": _replace(_event(), '"type":"line_crossing"', '"type":"dwell"'),
+    "truncated": _event()[:-1],
+    "trailing data": _event() + b"x",
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_invalid_events_never_take_the_fast_path(case: str) -> None:
+    assert canonical.decode(INVALID[case]) is None
+    with pytest.raises(ValidationError):
+        model.parse_event(INVALID[case])
+
+
+_JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12),
+    st.datetimes(timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=2))])).map(lambda d: d.isoformat()),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    kind=st.sampled_from(sorted(canonical.EVENTS)),
+    path=st.lists(st.sampled_from(["body", *ENVELOPE, *sorted({k for b in BODIES.values() for k in b})]), min_size=1,
+                  max_size=3),
+    value=st.one_of(_JSON_SCALARS, st.dictionaries(st.text(max_size=8), _JSON_SCALARS, max_size=3)),
+)
+def test_fuzzed_events_agree_with_the_model(kind: str, path: list[str], value: Any) -> None:
+    doc = json.loads(_event(kind))
+    target = doc
+    for key in path[:-1]:
+        nested = target.get(key)
+        if not isinstance(nested, dict):
+            break
+        target = nested
+    target[path[-1]] = value
+    for payload in (json.dumps(doc, separators=(",", ":")).encode(),
+                    json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()):
+        try:
+            _agrees(payload)
+        except UnicodeEncodeError:  # lone surrogates from st.text: not UTF-8 at all
+            pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seconds=st.floats(min_value=0, allow_nan=False, allow_infinity=False),
+    stage=st.dictionaries(st.text(max_size=6), st.floats(min_value=0, allow_nan=False, allow_infinity=False), max_size=3),
+    ts=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(timezone.utc)),
+)
+def test_any_canonical_event_agrees_with_the_model(seconds: float, stage: dict[str, float], ts: datetime) -> None:
+    factory = EventFactory("campus", "cam-1", "campus-cam-1")
+    dwell = factory.make("dwell", ts, {**BODIES["dwell"], "seconds": seconds, "entered": ts}).to_json()
+    health = factory.make("node_health", ts, {**BODIES["node_health"], "stage_ms": stage, "fps": seconds}).to_json()
+    for payload in (dwell, health):
+        fast = _agrees(payload)
+        plain = all(canonical.plain(x) for x in [seconds, *stage.values()])
+        if plain and payload.isascii() and b"\\" not in payload and b"\x7f" not in payload:
+            assert fast is not None, payload
