@@ -75,7 +75,7 @@ class Sink:
     def _ensure_topics(self) -> None:
         while self.cfg.kafka.create_topics and not self.stopping.is_set():
             try:
-                ensure_topics(self.cfg.kafka, f"citytwin-{self.name}-admin")
+                ensure_topics(self.cfg.kafka, f"citytwin-{self.name}-admin", self.cfg.retention)
                 return
             except (KafkaException, TopicError) as exc:
                 log.warning("Kafka at %s is not ready (%s); trying again", self.cfg.kafka.bootstrap, exc)
