@@ -54,7 +54,7 @@ class EventEnvelope(_Strict):
     site: Ident = Field(description="site the camera belongs to")
     camera: Ident = Field(description="camera id within the site")
     node: Ident = Field(description="edge node that produced the event")
-    seq: int = Field(ge=0, description="per-node sequence number, gap-free from 0 in one node run")
+    seq: int = Field(ge=0, description="per-node sequence number, gap-free within one node run; a replay starts at 0, a live node continues where it left off")
     ts: AwareDatetime = Field(description="capture time of the frame the event describes, UTC")
 
     @field_validator("ts")

@@ -6,6 +6,8 @@ import argparse
 import itertools
 import logging
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from citytwin.configfile import ConfigError
 from citytwin.lifecycle import stop_on_signals
@@ -20,11 +22,25 @@ from edge.publish.mqtt import MqttPublisher
 from edge.runtime.node import EdgeNode, Parts
 from edge.source.base import SourceError
 from edge.source.file import FileSourceConfig
-from edge.source.registry import build_source
+from edge.source.registry import SourceConfig, build_source
 from edge.track.registry import build_tracker
 from edge.detect.runtime import resolve_model
 
 log = logging.getLogger(__name__)
+
+
+def numbering(source: SourceConfig, spool_dir: Path, node_id: str) -> Callable[[], int]:
+    """Sequence numbers for a node's events.
+
+    A replay whose capture times repeat (a fast replay, or one with a fixed
+    ``start_time``) restarts at 0 so that its event ids repeat too. Anything
+    stamped from the clock (a live camera, or a file paced in real time as an
+    emulated camera) continues from blocks reserved on disk: a restart must
+    never reuse an id, or the twin would take new events for duplicates.
+    """
+    if isinstance(source, FileSourceConfig) and (source.start_time is not None or not source.realtime):
+        return itertools.count().__next__
+    return SequenceBlocks(spool_dir / f"{node_id}.seq").next
 
 
 def build(deployment: edge_config.EdgeDeployment, camera_id: str | None) -> tuple[EdgeNode, MqttPublisher]:
@@ -39,12 +55,7 @@ def build(deployment: edge_config.EdgeDeployment, camera_id: str | None) -> tupl
     if snapshots.enabled:
         anonymiser = Anonymiser(CenterFace(resolve_model(snapshots.face_model)), snapshots.face_threshold)
     publisher = MqttPublisher(deployment.mqtt, deployment.site.id, camera.id, node_id)
-    # Replays restart numbering so their ids repeat; live cameras never reuse an id.
-    if isinstance(camera.source, FileSourceConfig):
-        sequence = itertools.count().__next__
-    else:
-        sequence = SequenceBlocks(deployment.mqtt.spool_dir / f"{node_id}.seq").next
-    factory = EventFactory(deployment.site.id, camera.id, node_id, sequence)
+    factory = EventFactory(deployment.site.id, camera.id, node_id, numbering(camera.source, deployment.mqtt.spool_dir, node_id))
     node = EdgeNode(deployment, camera, Parts(source, detector, tracker, publisher, anonymiser), factory)
     return node, publisher
 

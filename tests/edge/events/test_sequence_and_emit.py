@@ -28,6 +28,13 @@ def test_sequence_never_repeats_across_restarts(tmp_path: Path) -> None:
     assert second.next() > max(used)
 
 
+def test_a_node_without_its_reservation_file_starts_above_any_earlier_life(tmp_path: Path) -> None:
+    earlier = SequenceBlocks(tmp_path / "old.seq")
+    used = [earlier.next() for _ in range(3)]
+    (tmp_path / "old.seq").unlink()  # a wiped disk
+    assert SequenceBlocks(tmp_path / "old.seq").next() > max(used)
+
+
 def test_corrupt_sequence_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "n.seq"
     path.write_text("twelve")
