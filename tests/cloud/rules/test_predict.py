@@ -94,3 +94,18 @@ def test_capacity_forecast_warns_ahead_of_the_daily_peak(stream: Stream) -> None
     assert active.action == f"open the overflow area before {(day + timedelta(hours=12)).isoformat()}"
     # The peak leaves the horizon at 13:01, and the next day's is not in it before 10:01.
     assert hours(11, 24) == [(13, "resolved")]
+
+
+def test_capacity_forecast_reminders_stop_once_acknowledged(stream: Stream) -> None:
+    for day in range(3):
+        for hour in range(24):
+            stream.occupancy(T0 + timedelta(days=day, hours=hour, minutes=30), 7 if hour == 12 else 2)
+    rule = ForecastCapacity(name="plaza-ahead", subject="plaza", bucket_s=HOUR, period=24, seasons=3, horizon=3, renotify_s=HOUR)
+    engine = RuleEngine(stream.twin, [rule])
+    stream.twin.refresh()
+    day = T0 + timedelta(days=3)
+    kinds = [n.kind for h in (10, 11) for n in engine.evaluate(day + timedelta(hours=h, minutes=1), refresh=False)]
+    assert kinds == ["fired", "renotify"]
+    engine.manager.acknowledge(engine.manager.active()[0].alert_id, "olga")
+    later = [n.kind for h in (12, 13) for n in engine.evaluate(day + timedelta(hours=h, minutes=1), refresh=False)]
+    assert later == ["resolved"]
