@@ -9,6 +9,7 @@ auditor can see what changed, when, and diff the two versions.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -51,25 +52,31 @@ def snapshot_dir(audit_log: Path) -> Path:
 
 
 def record_config(audit: AuditLog, config: Path, actor: str) -> bool:
-    """Audit ``config`` if it differs from the version last recorded; True when a record was written."""
+    """Audit ``config`` if it differs from the version last recorded; True when a record was written.
+
+    Services sharing a file often start together; a lock next to the snapshots
+    makes the check and the record one step, so a change is recorded once.
+    """
     text = config.read_bytes()
     digest = hashlib.sha256(text).hexdigest()
     path = str(config.resolve())
-    previous = _previous(audit, path)
-    if previous == digest:
-        return False
     store = snapshot_dir(audit.path)
     store.mkdir(parents=True, exist_ok=True)
-    old_copy = store / f"{previous}.yaml" if previous else None
-    old = _sections(old_copy.read_bytes() if old_copy and old_copy.exists() else None)
-    new = _sections(text)
-    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k)) if previous else sorted(new)
-    snapshot = store / f"{digest}.yaml"
-    tmp = snapshot.with_suffix(".tmp")
-    tmp.write_bytes(text)
-    os.replace(tmp, snapshot)
-    audit.append(actor, ACTION, {"path": path, "sha256": digest, "previous": previous, "changed": changed,
-                                 "snapshot": str(snapshot)})
+    with (store / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = _previous(audit, path)
+        if previous == digest:
+            return False
+        old_copy = store / f"{previous}.yaml" if previous else None
+        old = _sections(old_copy.read_bytes() if old_copy and old_copy.exists() else None)
+        new = _sections(text)
+        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k)) if previous else sorted(new)
+        snapshot = store / f"{digest}.yaml"
+        tmp = store / f".{digest}.{os.getpid()}.tmp"
+        tmp.write_bytes(text)
+        os.replace(tmp, snapshot)
+        audit.append(actor, ACTION, {"path": path, "sha256": digest, "previous": previous, "changed": changed,
+                                     "snapshot": str(snapshot)})
     log.info("audit: %s changed (%s); recorded", path, ", ".join(changed) or "formatting only")
     return True
 
@@ -83,4 +90,7 @@ def on_start(config: Path, service: str) -> None:
         cfg = load(config)
     except (ConfigError, OSError):
         return
-    record_config(AuditLog(cfg.audit.log_path(cfg.lake.path)), config, f"service:{service}")
+    try:
+        record_config(AuditLog(cfg.audit.log_path(cfg.lake.path)), config, f"service:{service}")
+    except OSError as exc:  # the service still starts; the operator sees why the change went unrecorded
+        log.error("audit: could not record the configuration %s (%s)", config, exc)

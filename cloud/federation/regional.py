@@ -115,18 +115,15 @@ class RegionalTwin:
         files = sorted(self.folder.glob("*.parquet"))
         if files:
             listing = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
-            source = f"SELECT * FROM read_parquet([{listing}])"
-        else:
-            source = "SELECT * FROM (SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS city) WHERE false"
-        self.con.execute(f"CREATE OR REPLACE VIEW raw_cells AS {source}")
+            self.con.execute(f"CREATE OR REPLACE VIEW raw_cells AS SELECT * FROM read_parquet([{listing}])")
+        else:  # nothing received yet: the same columns, no rows
+            self.con.register("no_cells", SCHEMA.empty_table())
+            self.con.execute("CREATE OR REPLACE VIEW raw_cells AS SELECT * FROM no_cells")
         self.con.execute("CREATE OR REPLACE VIEW cells AS SELECT * FROM raw_cells QUALIFY "
-                         "row_number() OVER (PARTITION BY key ORDER BY exported_at DESC) = 1" if files else
-                         "CREATE OR REPLACE VIEW cells AS SELECT * FROM raw_cells")
-        self.con.execute("CREATE OR REPLACE VIEW city_totals AS SELECT city, kind, "
-                         "sum(value) FILTER (WHERE kind = 'line') AS crossings, max(value) FILTER (WHERE kind = 'zone') AS "
-                         "peak_occupancy, count(*) AS cells, min(bucket_start) AS first_bucket, max(bucket_start) AS last_bucket "
-                         "FROM cells GROUP BY ALL" if files else
-                         "CREATE OR REPLACE VIEW city_totals AS SELECT * FROM raw_cells")
+                         "row_number() OVER (PARTITION BY key ORDER BY exported_at DESC) = 1")
+        self.con.execute("CREATE OR REPLACE VIEW city_totals AS SELECT city, sum(value) FILTER (WHERE kind = 'line') AS "
+                         "crossings, max(value) FILTER (WHERE kind = 'zone') AS peak_occupancy, count(*) AS cells, "
+                         "min(bucket_start) AS first_bucket, max(bucket_start) AS last_bucket FROM cells GROUP BY city")
         return len(files)
 
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:

@@ -42,3 +42,17 @@ def test_the_command_line_records_the_file_a_service_starts_with(tmp_path: Path)
     log = tmp_path / "audit" / "audit.jsonl"  # the default: audit/ next to the lake folder
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(r["actor"], r["action"]) for r in records if r["action"] == "config.change"] == [("service:retention", "config.change")]
+
+
+def test_services_starting_together_record_a_change_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    config = _config(tmp_path)
+    code = ("import sys; from pathlib import Path; from cloud.audit.config_change import on_start; "
+            "on_start(Path(sys.argv[1]), sys.argv[2])")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(config), f"s{i}"]) for i in range(6)]
+    assert [p.wait(timeout=60) for p in procs] == [0] * 6
+    log = tmp_path / "audit" / "audit.jsonl"
+    assert len(_changes(log)) == 1
+    assert verify(log).ok

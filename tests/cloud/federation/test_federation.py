@@ -139,3 +139,10 @@ def test_the_region_refuses_records_that_are_not_count_cells(tmp_path: Path, kaf
     region = RegionalTwin(tmp_path / "region")
     region.refresh()
     assert region.query("SELECT city, subject, value FROM cells") == [("ghent", "gate", 9)]
+
+
+def test_an_empty_regional_twin_answers_with_no_rows(tmp_path: Path) -> None:
+    region = RegionalTwin(tmp_path / "region")
+    region.refresh()
+    assert region.query("SELECT city, sum(value) FROM cells WHERE kind = 'line' GROUP BY city") == []
+    assert region.query("SELECT count(*) FROM city_totals") == [(0,)]

@@ -61,8 +61,9 @@ def test_cities_federate_and_the_region_receives(region: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert "cells of" in done.stdout and "suppressed" in done.stdout
         audit = region / city / "audit" / "audit.jsonl"
-        (record,) = [json.loads(line) for line in audit.read_text().splitlines()]
-        assert record["action"] == "federation.export" and record["details"]["city"] == city
+        records = [json.loads(line) for line in audit.read_text().splitlines()]
+        (record,) = [r for r in records if r["action"] == "federation.export"]
+        assert record["details"]["city"] == city and record["actor"] == f"federate:{city}"
     cfg = load_region(region / "region.yaml")
     twin = RegionalTwin(cfg.lake.path)
     cities: set[str] = set()
