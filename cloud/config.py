@@ -23,13 +23,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from citytwin import configfile
 from edge.events.model import Ident
 from edge.events.site import CameraSpec, SiteSpec
 from cloud.federation.settings import FederationSettings
 from cloud.governance import AuditSettings, ResidencySettings, RetentionSettings
+from cloud.transport import KafkaTls as KafkaTls  # re-exported: part of the deployment file
 from cloud.rules.settings import RulesSettings
 from edge.events.topics import PREFIX
 
@@ -75,29 +76,6 @@ class KafkaTopics(_Section):
     events: str = Field("citytwin.events", title="Events topic", description="validated events, keyed by site/camera")
     dlq: str = Field("citytwin.dlq", title="Dead-letter topic", description="rejected payloads with the reason in the headers")
     status: str = Field("citytwin.status", title="Status topic", description="node online/offline status, compacted")
-
-
-class KafkaTls(_Section):
-    """TLS (Kafka's SSL security protocol) towards the brokers; certificates are PEM file paths on the host."""
-
-    ca_file: Path | None = Field(
-        None, title="CA file", description="PEM CA bundle that signed the broker certificates; the system store if unset"
-    )
-    cert_file: Path | None = Field(
-        None, title="Client certificate", description="PEM client certificate, for brokers with ssl.client.auth=required"
-    )
-    key_file: Path | None = Field(None, title="Client key", description="PEM private key of the client certificate")
-    key_password_env: str | None = Field(
-        None,
-        title="Key password variable",
-        description="environment variable holding the password of an encrypted client key; secrets never live in the config file",
-    )
-
-    @model_validator(mode="after")
-    def _cert_with_key(self) -> KafkaTls:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together: set both for mutual TLS, or neither")
-        return self
 
 
 class KafkaSettings(_Section):

@@ -13,6 +13,7 @@ configs, so their other settings stay); every change is logged.
 from __future__ import annotations
 
 import logging
+import time
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
@@ -27,6 +28,7 @@ from cloud.kafka.settings import admin_config
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 30.0
+_NEW_TOPIC_GRACE_S = 10.0
 RETENTION_MS = "retention.ms"
 
 
@@ -64,15 +66,27 @@ def wanted_topics(
 
 
 def topic_configs(admin: AdminClient, names: list[str], timeout_s: float = TIMEOUT_S) -> dict[str, dict[str, str]]:
-    """The current settings of existing topics, by name; raises ``KafkaException`` when the broker fails."""
-    resources = [ConfigResource(ResourceType.TOPIC, name) for name in names]
-    if not resources:
+    """The current settings of existing topics, by name; raises ``KafkaException`` when the broker fails.
+
+    A topic created a moment ago may not be known to the broker that answers
+    yet; that is retried for a few seconds rather than reported.
+    """
+    if not names:
         return {}
-    futures = admin.describe_configs(resources, request_timeout=timeout_s)
-    return {
-        resource.name: {key: entry.value for key, entry in future.result().items() if entry.value is not None}
-        for resource, future in futures.items()
-    }
+    deadline = time.monotonic() + _NEW_TOPIC_GRACE_S
+    while True:
+        resources = [ConfigResource(ResourceType.TOPIC, name) for name in names]
+        futures = admin.describe_configs(resources, request_timeout=timeout_s)
+        try:
+            return {
+                resource.name: {key: entry.value for key, entry in future.result().items() if entry.value is not None}
+                for resource, future in futures.items()
+            }
+        except KafkaException as exc:
+            error: KafkaError = exc.args[0]
+            if error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def align_retention(admin: AdminClient, wanted: list[NewTopic], kafka: KafkaSettings) -> list[str]:

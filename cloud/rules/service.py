@@ -30,6 +30,8 @@ from cloud.twin.follow import Follower
 
 log = logging.getLogger(__name__)
 
+KAFKA_RETRY_S = 30.0
+
 
 class RuleService:
     """The rule engine, its outlets and the operators' feedback, for one deployment."""
@@ -42,23 +44,42 @@ class RuleService:
         self.twin = Twin(cfg.lake.path, cfg.site, cfg.cameras, tail=self.follower.buffer)
         self.remote: list[Outlet] = outlets if outlets is not None else self._remote_outlets()
         self.fanout = Fanout([self.store, *self.remote])
+        self.kafka_outlet: KafkaOutlet | None = None
         self.engine = RuleEngine(self.twin, self.settings.rules, self.fanout)
         self.feed = AlertFeed(self.store.path)
         self.stopping = threading.Event()
         self._take_up()
+        self._kafka_thread: threading.Thread | None = None
+        if outlets is None and self.settings.kafka:  # injected outlets are used as given
+            self._kafka_thread = threading.Thread(target=self._connect_kafka, name="rules-kafka", daemon=True)
+            self._kafka_thread.start()
 
     def _remote_outlets(self) -> list[Outlet]:
         outlets: list[Outlet] = []
         if self.settings.mqtt:
             outlets.append(MqttOutlet(self.cfg.mqtt, self.cfg.site.id))
-        if self.settings.kafka:
+        return outlets
+
+    def _connect_kafka(self) -> None:
+        """Add the Kafka outlet once Kafka answers; meanwhile alerts go to the log and MQTT.
+
+        Runs in its own thread, so an absent broker never holds up an evaluation.
+        """
+        while not self.stopping.is_set():
             try:
                 if self.cfg.kafka.create_topics:  # brokers do not create topics on first use
                     ensure_topics(self.cfg.kafka, "citytwin-rules-admin", self.cfg.retention, self.settings.topic)
-                outlets.append(KafkaOutlet(self.cfg.kafka.bootstrap, self.settings.topic, tls=self.cfg.kafka.tls))
-            except Exception as exc:  # alerts still reach the log and MQTT
-                log.warning("rules: no Kafka outlet at %s (%s); alerts go to the log and MQTT", self.cfg.kafka.bootstrap, exc)
-        return outlets
+                outlet = KafkaOutlet(self.cfg.kafka.bootstrap, self.settings.topic, tls=self.cfg.kafka.tls)
+            except Exception as exc:
+                log.warning("rules: no Kafka outlet at %s yet (%s); alerts go to the log and MQTT; retrying in %.0f s",
+                            self.cfg.kafka.bootstrap, exc, KAFKA_RETRY_S)
+                self.stopping.wait(KAFKA_RETRY_S)
+                continue
+            self.kafka_outlet = outlet
+            self.remote.append(outlet)
+            self.fanout.outlets.append(outlet)
+            log.info("rules: alerts also go to Kafka %s", self.settings.topic)
+            return
 
     def _take_up(self) -> None:
         self.feed.poll()
@@ -119,6 +140,9 @@ class RuleService:
         return 0
 
     def close(self) -> None:
+        self.stopping.set()
+        if self._kafka_thread is not None:
+            self._kafka_thread.join(timeout=2)  # a daemon: an attempt still waiting on Kafka ends with the process
         for outlet in self.remote:
             close = getattr(outlet, "close", None)
             if close is not None:

@@ -91,3 +91,20 @@ def test_resolved_by_hand_re_arms_the_rule(lake: Path) -> None:
     # The zone is still over capacity, so the re-armed rule fires a new alert.
     assert svc.kinds(range(5, 6)) == ["fired"]
     assert {a.id for a in board.recent() if a.state == "firing"} != {first}
+
+
+def test_an_absent_kafka_never_holds_up_the_rules(lake: Path) -> None:
+    import time
+
+    cfg = deployment(lake).model_copy(deep=True)
+    cfg.kafka.bootstrap = "127.0.0.1:1"  # nothing listens there
+    cfg.rules.kafka = True
+    service = RuleService(cfg)
+    svc = Service.__new__(Service)
+    svc.service, svc.factory = service, EventFactory("port", "cam-1", "port-cam-1")
+    svc.occupancy(T0, 9)
+    started = time.monotonic()
+    assert svc.kinds(range(0, 1)) == ["fired"]
+    assert time.monotonic() - started < 5
+    assert service.kafka_outlet is None
+    service.close()

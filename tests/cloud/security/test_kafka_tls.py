@@ -173,3 +173,34 @@ def _tail_once_created(kafka: KafkaSettings, log: Path, timeout_s: float = 60) -
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the bridge did not create {kafka.topics.events}; see {log}") from None
             time.sleep(0.5)
+
+
+def test_federation_link_to_the_region_over_tls(bootstrap: str, certs: Certs, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    from kafka import KafkaProducer
+
+    from cloud.audit.chain import AuditLog
+    from cloud.federation.cells import CountCell
+    from cloud.federation.export import Export, publish
+    from cloud.federation.regional import RegionalSink, RegionalTwin
+    from cloud.federation.settings import FederationSettings
+
+    tls = mutual(certs)
+    topic = unique_name(request.node.name)
+    link = FederationSettings(bootstrap=bootstrap, topic=topic, tls=tls, k=5)
+    sink = RegionalSink(bootstrap, topic, tmp_path / "region", group=f"{topic}-g", **kafka_python_tls(tls))  # creates the topic
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    cell = CountCell(city="ghent", camera="cam-1", kind="zone", subject="plaza", bucket_start=start, bucket_s=900, value=7, k=5)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", **kafka_python_tls(link.tls))
+    publish(Export(start, start, [cell], 0), link, "ghent", lambda k, v: producer.send(topic, key=k.encode(), value=v),
+            AuditLog(tmp_path / "audit.jsonl"), "federate:ghent")
+    producer.flush(30)
+    producer.close()
+    written = 0
+    for _ in range(20):
+        written += sink.step(500)
+        if written:
+            break
+    sink.close()
+    region = RegionalTwin(tmp_path / "region")
+    region.refresh()
+    assert region.query("SELECT city, subject, value FROM cells") == [("ghent", "plaza", 7)]
