@@ -6,7 +6,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 # shellcheck source=ops/demo/env.sh
 source ops/demo/env.sh
-for pidfile in "$DEMO_RUN"/cockpit.pid "$DEMO_RUN"/edge-*.pid "$DEMO_RUN"/bridge.pid "$DEMO_RUN"/sink.pid; do
+for pidfile in "$DEMO_RUN"/cockpit.pid "$DEMO_RUN"/rules.pid "$DEMO_RUN"/edge-*.pid "$DEMO_RUN"/bridge.pid "$DEMO_RUN"/sink.pid; do
     [[ -f "$pidfile" ]] || continue
     pid="$(cat "$pidfile")"
     name="$(basename "$pidfile" .pid)"

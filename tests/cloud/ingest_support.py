@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class Ingest:
     prefix: str
     site: str
     logs: Path
+    started: list[Service] = field(default_factory=list)
 
     @property
     def lake(self) -> Path:
@@ -45,7 +46,9 @@ class Ingest:
 
     def service(self, command: str, instance: str = "t1", *extra: str) -> Service:
         """Start ``citytwin COMMAND`` on this config as a separate process."""
-        return Service(command, self.path, instance, self.logs / f"{command}-{instance}.log", list(extra)).start()
+        service = Service(command, self.path, instance, self.logs / f"{command}-{instance}.log", list(extra)).start()
+        self.started.append(service)
+        return service
 
 
 def write_config(folder: Path, mqtt: MqttBroker, kafka: KafkaBroker, name: str, **cloud: Any) -> Path:
@@ -96,6 +99,9 @@ def make_ingest(
 
     yield make
     for setup in made:
+        for service in setup.started:  # a test that failed half-way leaves no process behind
+            if service.running():
+                service.kill()
         topics = setup.cfg.kafka.topics
         try:
             existing = set(kafka_admin.list_topics())
