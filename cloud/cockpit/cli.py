@@ -48,7 +48,6 @@ def _follower(config: Path) -> Follower:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.users is None:
         print("citytwin cockpit: --users USERS.yaml is required (there is no default account); create one with\n"
               "  python -m cloud.cockpit.users USERS.yaml NAME admin", file=sys.stderr)

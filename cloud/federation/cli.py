@@ -19,10 +19,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
 def federate(args: argparse.Namespace) -> int:
     """Export closed buckets every ``federation.interval_s`` (or once), each export audited first."""
     from kafka import KafkaProducer
@@ -34,7 +30,6 @@ def federate(args: argparse.Namespace) -> int:
     from cloud.kafka.tls import kafka_python_tls
     from cloud.twin import Twin
 
-    _logging()
     try:
         cfg = load(args.config)
     except ConfigError as exc:
@@ -88,7 +83,6 @@ def region(args: argparse.Namespace) -> int:
     from cloud.federation.regional import RegionalSink
     from cloud.kafka.tls import kafka_python_tls
 
-    _logging()
     try:
         cfg = load(args.config)
     except ConfigError as exc:

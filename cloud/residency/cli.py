@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from citytwin.configfile import ConfigError
@@ -54,7 +53,6 @@ def render(manifest: Manifest) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         cfg = config.load(args.config)
     except ConfigError as exc:

@@ -153,7 +153,6 @@ class RuleService:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin rules``."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         cfg = load(args.config)
     except ConfigError as exc:

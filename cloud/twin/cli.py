@@ -84,8 +84,6 @@ def run(args: argparse.Namespace) -> int:
 
 def run_retention(args: argparse.Namespace) -> int:
     """``citytwin retention``: delete lake partitions older than the policy, auditing each; once or ``--every``."""
-    import logging
-
     from citytwin.lifecycle import stop_on_signals
     from cloud import config
     from cloud.audit.chain import AuditLog
@@ -110,7 +108,6 @@ def run_retention(args: argparse.Namespace) -> int:
     if not args.every:
         report(job.once())
         return 0
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop_on_signals(job.stop, "stopping after the current pass")
     job.every(cfg.retention.interval_s, report)
     return 0
