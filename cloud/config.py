@@ -26,6 +26,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from citytwin import configfile
+from edge.events.broker import MqttConnection
+from edge.events.broker import MqttTls as MqttTls  # re-exported: part of the deployment file
 from edge.events.model import Ident
 from edge.events.site import CameraSpec, SiteSpec
 from cloud.federation.settings import FederationSettings
@@ -41,28 +43,9 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class MqttTls(_Section):
-    """TLS towards the MQTT broker; certificates are file paths on the host."""
-
-    ca_file: Path | None = Field(None, title="CA file", description="CA bundle that signed the broker certificate")
-    cert_file: Path | None = Field(None, title="Client certificate", description="client certificate for mutual TLS")
-    key_file: Path | None = Field(None, title="Client key", description="private key of the client certificate")
-
-
-class MqttSettings(_Section):
+class MqttSettings(MqttConnection):
     """The MQTT broker; the edge's publisher keys are accepted so one file serves both sides."""
 
-    type: Literal["mqtt"] = Field("mqtt", title="Type", description="transport; only MQTT exists")
-    host: str = Field("127.0.0.1", title="Broker host", description="MQTT broker host name or address")
-    port: int = Field(1883, ge=1, le=65535, title="Broker port", description="MQTT broker port")
-    username: str | None = Field(None, title="User name", description="MQTT user name, if the broker requires one")
-    password_env: str = Field(
-        "CITYTWIN_MQTT_PASSWORD",
-        title="Password variable",
-        description="environment variable holding the MQTT password; secrets never live in the config file",
-    )
-    tls: MqttTls | None = Field(None, title="TLS", description="enable TLS with these settings")
-    keepalive_s: int = Field(30, ge=5, title="Keep-alive", description="seconds between pings")
     spool_dir: Path | None = Field(None, title="Spool folder", description="edge setting; ignored by the cloud")
     spool_path: Path | None = Field(None, title="Spool file", description="older edge setting; ignored by the cloud")
     spool_max_messages: int | None = Field(None, title="Spool size", description="edge setting; ignored by the cloud")

@@ -66,13 +66,7 @@ class MqttOutlet:
 
         self.site = site
         self.client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id or f"citytwin-rules-{site}")
-        if settings.username:
-            self.client.username_pw_set(settings.username, os.environ.get(settings.password_env))
-        if settings.tls is not None:
-            tls = settings.tls
-            self.client.tls_set(ca_certs=str(tls.ca_file) if tls.ca_file else None,
-                                certfile=str(tls.cert_file) if tls.cert_file else None,
-                                keyfile=str(tls.key_file) if tls.key_file else None)
+        settings.configure_paho(self.client)
         self.client.connect_async(settings.host, settings.port, keepalive=settings.keepalive_s)
         self.client.loop_start()
 

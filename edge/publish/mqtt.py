@@ -9,7 +9,6 @@ delivery is at least once; the cloud removes duplicates by ``event_id``.
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import ssl
 import sys
@@ -17,12 +16,14 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from edge.events.broker import MqttConnection
+from edge.events.broker import MqttTls as MqttTls  # re-exported: the edge's view of the deployment file
 from edge.events.status import NodeStatus
 from edge.events.topics import status_topic
 from edge.publish.base import Publisher
@@ -31,31 +32,9 @@ from edge.publish.spool import Spool
 log = logging.getLogger(__name__)
 
 
-class MqttTls(BaseModel):
-    """TLS settings; certificates are file paths on the node."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ca_file: Path | None = Field(None, title="CA file", description="CA bundle that signed the broker certificate")
-    cert_file: Path | None = Field(None, title="Client certificate", description="client certificate for mutual TLS")
-    key_file: Path | None = Field(None, title="Client key", description="private key of the client certificate")
-
-
-class MqttPublisherConfig(BaseModel):
+class MqttPublisherConfig(MqttConnection):
     """Where and how an edge node publishes."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["mqtt"] = Field("mqtt", title="Type", description="MQTT publisher")
-    host: str = Field("127.0.0.1", title="Broker host", description="MQTT broker host name or address")
-    port: int = Field(1883, ge=1, le=65535, title="Broker port", description="MQTT broker port")
-    username: str | None = Field(None, title="User name", description="MQTT user name, if the broker requires one")
-    password_env: str = Field(
-        "CITYTWIN_MQTT_PASSWORD",
-        title="Password variable",
-        description="environment variable holding the MQTT password; secrets never live in the config file",
-    )
-    tls: MqttTls | None = Field(None, title="TLS", description="enable TLS with these settings")
     keepalive_s: int = Field(30, ge=5, title="Keep-alive", description="seconds between pings; the last will fires after 1.5x this")
     spool_dir: Path = Field(
         Path(".run/spool"),
@@ -96,16 +75,7 @@ class MqttPublisher(Publisher):
         )
         offline = NodeStatus(**self._status, status="offline", since=self._since)
         client.will_set(self.topic_status, offline.to_json(), qos=1, retain=True)
-        if self.config.username:
-            client.username_pw_set(self.config.username, os.environ.get(self.config.password_env))
-        if self.config.tls:
-            tls = self.config.tls
-            client.tls_set(
-                ca_certs=str(tls.ca_file) if tls.ca_file else None,
-                certfile=str(tls.cert_file) if tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls.key_file else None,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
+        self.config.configure_paho(client)
         client.max_inflight_messages_set(self.config.inflight)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
         client.on_connect = self._on_connect
