@@ -20,6 +20,7 @@ from typing import Any
 from cloud.audit.chain import AuditLog
 from cloud.federation.cells import CountCell
 from cloud.federation.settings import FederationSettings
+from cloud.twin.buckets import bucket_start
 from cloud.twin.twin import Twin
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,7 @@ class Export:
 
 def window(settings: FederationSettings, now: datetime) -> tuple[datetime, datetime]:
     """The closed buckets an export at ``now`` covers, as [start, end)."""
-    closed = now - timedelta(seconds=settings.grace_s)
-    epoch = int(closed.timestamp())
-    end = datetime.fromtimestamp(epoch - epoch % settings.bucket_s, tz=timezone.utc)
+    end = bucket_start(now - timedelta(seconds=settings.grace_s), settings.bucket_s)
     return end - timedelta(seconds=settings.bucket_s * settings.lookback_buckets), end
 
 

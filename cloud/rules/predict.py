@@ -17,6 +17,7 @@ from pydantic import Field
 from cloud.rules.alerts import Reading, Thresholds
 from cloud.rules.catalog import RuleBase
 from cloud.rules.forecast import SeasonalNaive
+from cloud.twin.buckets import bucket_start
 
 if TYPE_CHECKING:
     from cloud.twin.twin import Twin
@@ -27,12 +28,6 @@ _SERIES_SQL = {
     "zone": "SELECT time_bucket(to_seconds($bucket), ts) AS b, max(total) FROM occupancy "
             "WHERE zone = $id AND ts >= $start AND ts < $end GROUP BY b",
 }
-
-
-def bucket_start(at: datetime, bucket_s: int) -> datetime:
-    """The start of the epoch-aligned bucket holding ``at``."""
-    epoch = int(at.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % bucket_s, tz=timezone.utc)
 
 
 def series(twin: Twin, target: str, subject: str, end: datetime, bucket_s: int, buckets: int) -> np.ndarray:
