@@ -121,3 +121,5 @@ class Fanout:
                 outlet.send(record)
             except Exception:
                 log.exception("alert outlet %s failed", type(outlet).__name__)
+
+    send = record  # a fanout is itself an outlet, so fanouts nest

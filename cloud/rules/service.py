@@ -42,8 +42,9 @@ class RuleService:
         self.store = AlertStore(cfg.lake.path)
         self.follower = Follower(cfg.kafka.bootstrap, cfg.kafka.topics.events, tls=cfg.kafka.tls)
         self.twin = Twin(cfg.lake.path, cfg.site, cfg.cameras, tail=self.follower.buffer)
-        self.remote: list[Outlet] = outlets if outlets is not None else self._remote_outlets()
-        self.fanout = Fanout([self.store, *self.remote])
+        # Other systems: MQTT, and Kafka once it answers; they get alert changes and operators' decisions.
+        self.remote = Fanout(outlets if outlets is not None else self._remote_outlets())
+        self.fanout = Fanout([self.store, self.remote])
         self.kafka_outlet: KafkaOutlet | None = None
         self.engine = RuleEngine(self.twin, self.settings.rules, self.fanout)
         self.feed = AlertFeed(self.store.path)
@@ -76,8 +77,7 @@ class RuleService:
                 self.stopping.wait(KAFKA_RETRY_S)
                 continue
             self.kafka_outlet = outlet
-            self.remote.append(outlet)
-            self.fanout.outlets.append(outlet)
+            self.remote.outlets.append(outlet)
             log.info("rules: alerts also go to Kafka %s", self.settings.topic)
             return
 
@@ -101,11 +101,7 @@ class RuleService:
                 self._apply(record)
             except KeyError:
                 log.info("rules: %s of %s: the alert is no longer firing", record["kind"], record["alert_id"])
-            for outlet in self.remote:  # other systems see the operators' decisions too
-                try:
-                    outlet.send(record)
-                except Exception:
-                    log.exception("alert outlet %s failed", type(outlet).__name__)
+            self.remote.record(record)  # other systems see the operators' decisions too
             applied += 1
         return applied
 
@@ -143,7 +139,7 @@ class RuleService:
         self.stopping.set()
         if self._kafka_thread is not None:
             self._kafka_thread.join(timeout=2)  # a daemon: an attempt still waiting on Kafka ends with the process
-        for outlet in self.remote:
+        for outlet in self.remote.outlets:
             close = getattr(outlet, "close", None)
             if close is not None:
                 close()
