@@ -94,6 +94,15 @@ class AuditLog:
                 fcntl.flock(fh, fcntl.LOCK_UN)
         return Record(**record)
 
+    def records(self, last: int | None = None) -> list[dict[str, Any]]:
+        """The records as written, oldest first; with ``last``, only the newest ``last`` of them.
+
+        Lines are split on newlines only: statements may hold U+2028 and
+        friends, which ``splitlines()`` would cut at.
+        """
+        lines = [line for line in self.path.read_bytes().split(b"\n") if line.strip()]
+        return [json.loads(line) for line in (lines[-last:] if last is not None else lines)]
+
     def head(self) -> tuple[int, str]:
         """Sequence number and hash of the newest record (-1 and the genesis hash when empty)."""
         with self.path.open("rb") as fh:

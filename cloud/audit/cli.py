@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import deque
 from pathlib import Path
 
 from cloud.audit.chain import AuditLog, verify
@@ -24,8 +23,6 @@ def run(args: argparse.Namespace) -> int:
         seq, digest = AuditLog(path).head()
         print(f"{seq} {digest}")
         return 0
-    with path.open() as fh:
-        for line in deque(fh, maxlen=args.last):
-            record = json.loads(line)
-            print(f"{record['seq']:>6} {record['ts']} {record['actor']:<12} {record['action']:<20} {json.dumps(record['details'])}")
+    for record in AuditLog(path).records(args.last):
+        print(f"{record['seq']:>6} {record['ts']} {record['actor']:<12} {record['action']:<20} {json.dumps(record['details'])}")
     return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import logging
 import os
 from pathlib import Path
@@ -28,11 +27,9 @@ ACTION = "config.change"
 
 def _previous(audit: AuditLog, path: str) -> str | None:
     last = None
-    for line in audit.path.read_text().split("\n"):
-        if ACTION in line:
-            record = json.loads(line)
-            if record.get("action") == ACTION and record["details"].get("path") == path:
-                last = record["details"]["sha256"]
+    for record in audit.records():
+        if record.get("action") == ACTION and record["details"].get("path") == path:
+            last = record["details"]["sha256"]
     return last
 
 
