@@ -17,7 +17,9 @@ the switch) is stamped with the sink's clock when read.
 
 ``RegionalTwin`` reads those files. A cell exported again replaces the
 earlier one: the newest *arrival* wins (``arrived_at``, then partition and
-offset), never the sender's ``exported_at``.
+offset), never the sender's ``exported_at``. Rows written before cells were
+signed (they have no ``key_id``) stay in ``raw_cells`` but count nowhere;
+the cities' next exports (their look-back) bring those buckets back.
 """
 
 from __future__ import annotations
@@ -211,15 +213,18 @@ class RegionalTwin:
 
     def refresh(self) -> int:
         files = sorted(self.folder.glob("*.parquet"))
+        # Every column, even over files from before a column was added; such a file's rows read NULL there.
+        self.con.register("no_cells", SCHEMA.empty_table())
         if files:
             listing = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
-            self.con.execute(f"CREATE OR REPLACE VIEW raw_cells AS SELECT * FROM read_parquet([{listing}], union_by_name = true)")
-        else:  # nothing received yet: the same columns, no rows
-            self.con.register("no_cells", SCHEMA.empty_table())
+            self.con.execute("CREATE OR REPLACE VIEW raw_cells AS SELECT * FROM no_cells UNION ALL BY NAME "
+                             f"SELECT * FROM read_parquet([{listing}], union_by_name = true)")
+        else:
             self.con.execute("CREATE OR REPLACE VIEW raw_cells AS SELECT * FROM no_cells")
-        # Arrival order, which the region's Kafka sets; a sender's exported_at decides nothing.
-        self.con.execute("CREATE OR REPLACE VIEW cells AS SELECT * FROM raw_cells QUALIFY row_number() OVER (PARTITION BY key "
-                         "ORDER BY arrived_at DESC NULLS LAST, kafka_partition DESC, kafka_offset DESC) = 1")
+        # Only verified cells count (a row without key_id predates signing), in arrival order: the sender's
+        # exported_at decides nothing.
+        self.con.execute("CREATE OR REPLACE VIEW cells AS SELECT * FROM raw_cells WHERE key_id IS NOT NULL QUALIFY "
+                         "row_number() OVER (PARTITION BY key ORDER BY arrived_at DESC, kafka_partition DESC, kafka_offset DESC) = 1")
         self.con.execute("CREATE OR REPLACE VIEW city_totals AS SELECT city, sum(value) FILTER (WHERE kind = 'line') AS "
                          "crossings, max(value) FILTER (WHERE kind = 'zone') AS peak_occupancy, count(*) AS cells, "
                          "min(bucket_start) AS first_bucket, max(bucket_start) AS last_bucket FROM cells GROUP BY city")

@@ -128,8 +128,17 @@ def _cities(tmp: Path, bootstrap: str, topic: str) -> None:
     (tmp / "region.yaml").write_text(yaml.safe_dump(region_doc(bootstrap, topic, tmp / "region-lake")))
 
 
+def _where(future: Any) -> tuple[int, int]:
+    """Partition and offset of a sent record; (-1, -1) if the broker refused it."""
+    try:
+        meta = future.get(30)
+    except Exception:  # the tests then say which record is missing
+        return (-1, -1)
+    return (meta.partition, meta.offset)
+
+
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory, kafka_broker: KafkaBroker) -> Iterator[Run]:
+def run(tmp_path_factory: pytest.TempPathFactory, kafka_broker: KafkaBroker, kafka_admin: Any) -> Iterator[Run]:
     from kafka import KafkaProducer
 
     from cloud.federation.regional import RegionalTwin
@@ -138,7 +147,9 @@ def run(tmp_path_factory: pytest.TempPathFactory, kafka_broker: KafkaBroker) -> 
     topic = unique_name("region")
     bootstrap = kafka_broker.bootstrap
     _cities(tmp, bootstrap, topic)
-    runs = [citytwin("region", "-c", str(tmp / "region.yaml"), "--once")]  # the region creates its topics
+    # The topic exists before the region first runs, as one made by hand would: the region takes it over.
+    kafka_admin.create_topics({topic: {"num_partitions": 3, "replication_factor": 1}}, wait_for_metadata=True)
+    runs = [citytwin("region", "-c", str(tmp / "region.yaml"), "--once")]
     for city in ("ghent", "bruges"):
         runs.append(citytwin("federate", "-c", str(tmp / f"{city}.yaml"), "--once"))
     genuine = [json.loads(m.value()) for m in read_all(bootstrap, topic)]
@@ -154,10 +165,11 @@ def run(tmp_path_factory: pytest.TempPathFactory, kafka_broker: KafkaBroker) -> 
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=4 * 2**20)
     cell_key = "/".join([target["city"], target["camera"], target["kind"], target["subject"], target["direction"] or "-",
                          datetime.fromisoformat(target["bucket_start"]).isoformat()]).encode()
-    sender_time = {"good_with_a_forged_kafka_timestamp": int(datetime.fromisoformat(FAR_FUTURE).timestamp() * 1000)}
+    # Two days back: a broker takes any past CreateTime, and the cell would look two days early by it.
+    sender_time = {"good_with_a_forged_kafka_timestamp": int((datetime.now(timezone.utc) - timedelta(days=2)).timestamp() * 1000)}
     futures = {name: producer.send(topic, key=cell_key, value=raw, timestamp_ms=sender_time.get(name))
                for name, (raw, _) in records.items()}
-    sent = {name: (f.get(30).partition, f.get(30).offset) for name, f in futures.items()}
+    sent = {name: _where(f) for name, f in futures.items()}
     producer.close()
     runs += [citytwin("region", "-c", str(tmp / "region.yaml"), "--once") for _ in range(2)]  # the second finds nothing new
     dead = {}
@@ -171,6 +183,11 @@ def run(tmp_path_factory: pytest.TempPathFactory, kafka_broker: KafkaBroker) -> 
     yield Run(tmp, topic, target, sent, {n: e for n, (_, e) in records.items()}, runs, dead, dead_raw,
               twin.query)
     twin.close()
+    for name in (topic, f"{topic}.dlq"):
+        try:
+            kafka_admin.delete_topics([name])
+        except Exception:  # the dead-letter topic may never have been made; cleaning up must not fail the tests
+            pass
 
 
 def test_the_region_survives_every_hostile_record(run: Run) -> None:

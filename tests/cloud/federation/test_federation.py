@@ -164,3 +164,25 @@ def test_an_empty_regional_twin_answers_with_no_rows(tmp_path: Path) -> None:
     region.refresh()
     assert region.query("SELECT city, sum(value) FROM cells WHERE kind = 'line' GROUP BY city") == []
     assert region.query("SELECT count(*) FROM city_totals") == [(0,)]
+
+
+def test_rows_from_before_signing_stay_in_raw_cells_and_count_nowhere(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from cloud.federation.regional import Received, table
+    from cloud.sink.writer import write_atomic
+
+    now = datetime.now(timezone.utc)
+    signed = CountCell(city="ghent", camera="cam-1", kind="zone", subject="plaza", bucket_start=START, bucket_s=900,
+                       value=12, k=K, exported_at=now)
+    rows, _ = table([Received(signed, "ghent-test", now, 0, 0, b"")])
+    write_atomic(rows, tmp_path / "region" / "counts" / "new.parquet", zstd_level=3)
+    unsigned = {c: signed.model_dump()[c] for c in ["schema_version", "city", "camera", "kind", "subject", "direction",
+                                                     "bucket_start", "bucket_s", "k", "exported_at"]}
+    old = pa.Table.from_pylist([{"key": signed.key, **unsigned, "value": 999_999}])  # the lake's columns before signing
+    write_atomic(old, tmp_path / "region" / "counts" / "old.parquet", zstd_level=3)
+    region = RegionalTwin(tmp_path / "region")
+    region.refresh()
+    assert region.query("SELECT value, key_id FROM raw_cells ORDER BY value") == [(12, "ghent-test"), (999_999, None)]
+    assert region.query("SELECT value FROM cells") == [(12,)]
+    region.close()
