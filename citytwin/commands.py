@@ -300,7 +300,8 @@ COMMANDS: tuple[Command, ...] = (
         "Publish per-line crossings and per-zone peak occupancy per time bucket to a "
         "regional twin over Kafka (the federation section of the config), suppressing "
         "counts below k. No event-level rows, track ids or snapshots ever leave the "
-        "city, and every export is written to the audit log before it is sent.",
+        "city, every export is written to the audit log before it is sent, and every "
+        "cell is signed with the city's key (federation.key_env).",
         _once,
         "cloud.federation.cli:federate", audits_config=True,
     ),
@@ -308,8 +309,10 @@ COMMANDS: tuple[Command, ...] = (
         "region",
         "receive cities' aggregated counts into a regional twin",
         "Consume the count cells that cities publish with `citytwin federate` into the "
-        "regional Parquet lake, refusing any record that is not an aggregate. Reads a "
-        "regional deployment file (region, cities with map positions, Kafka, lake); "
+        "regional Parquet lake. Only cells signed with a city's key and within the "
+        "region's own limits (min k, values, buckets, clock) get in; the rest go to the "
+        "regional dead-letter topic with the reason. Reads a regional deployment file "
+        "(region and its limits, cities with map positions and keys, Kafka, lake); "
         "with --serve, also show every city of the region on one map.",
         _region,
         "cloud.federation.cli:region",

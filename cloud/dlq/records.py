@@ -17,6 +17,9 @@ is the source topic. Headers, all UTF-8:
 | ``original_size`` | payload size in bytes before any cut |
 | ``truncated`` | ``true`` when the value holds only the first bytes of the payload |
 
+The regional twin writes its dead letters in the same format, with its own
+``error`` codes (listed in ``cloud.federation.admission``).
+
 Example:
     >>> dl = DeadLetter.of(b'{"a":', "invalid_json", "EOF", "mqtt", "citytwin/x/y/events/count", by="bridge-1")
     >>> DeadLetter.from_headers(dl.raw, dl.headers()).reason

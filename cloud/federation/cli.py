@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How long `citytwin region --once` waits to join its group and read to the end of the topic.
+ONCE_DEADLINE_S = 120.0
+
 
 def federate(args: argparse.Namespace) -> int:
     """Export closed buckets every ``federation.interval_s`` (or once), each export audited first."""
@@ -26,7 +30,8 @@ def federate(args: argparse.Namespace) -> int:
 
     from cloud.audit.chain import AuditLog
     from cloud.config import load
-    from cloud.federation.export import aggregate, publish, window
+    from cloud.federation.export import aggregate, publish, signing_key, window
+    from cloud.federation.signing import SigningKeyError
     from cloud.kafka.tls import kafka_python_tls
     from cloud.twin import Twin
 
@@ -38,9 +43,14 @@ def federate(args: argparse.Namespace) -> int:
     settings = cfg.federation
     if settings is None:
         print(f"citytwin federate: {args.config} has no federation section, so nothing leaves the city; "
-              "add federation: {bootstrap: REGION:9092, k: 5}", file=sys.stderr)
+              "add federation: {bootstrap: REGION:9092, k: 10, key_env: CITYTWIN_FEDERATION_KEY}", file=sys.stderr)
         return 2
     city = settings.city or cfg.site.id
+    try:
+        key = signing_key(settings, city)
+    except SigningKeyError as exc:
+        print(f"citytwin federate: {args.config}: {exc}", file=sys.stderr)
+        return 2
     audit = AuditLog(cfg.audit.log_path(cfg.lake.path))
     twin = Twin(cfg.lake.path, cfg.site, cfg.cameras)
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", client_id=f"citytwin-federate-{city}",
@@ -54,10 +64,10 @@ def federate(args: argparse.Namespace) -> int:
                 start, end = window(settings, datetime.now(timezone.utc))
                 export = aggregate(twin, settings, city, start, end)
 
-                def send(key: str, value: bytes) -> None:
-                    producer.send(settings.topic, key=key.encode(), value=value)
+                def send(cell_key: str, value: bytes) -> None:
+                    producer.send(settings.topic, key=cell_key.encode(), value=value)
 
-                publish(export, settings, city, send, audit, actor=f"federate:{city}")
+                publish(export, settings, key, send, audit, actor=f"federate:{city}")
                 producer.flush(60)
                 print(f"exported {len(export.cells)} cells of {start.isoformat()}..{end.isoformat()} to "
                       f"{settings.bootstrap}/{settings.topic}; {export.suppressed} below k={settings.k} suppressed", flush=True)
@@ -78,28 +88,50 @@ def federate(args: argparse.Namespace) -> int:
 
 
 def region(args: argparse.Namespace) -> int:
-    """Receive count cells into the regional lake until stopped (or once); with --serve, show the regional screen."""
-    from cloud.federation.region_config import load
+    """Receive count cells into the regional lake until stopped (or until caught up, with --once); --serve shows the screen."""
+    from confluent_kafka import KafkaException
+
+    from cloud.federation.region_config import keyring, load
     from cloud.federation.regional import RegionalSink
-    from cloud.kafka.tls import kafka_python_tls
+    from cloud.federation.signing import SigningKeyError
+    from cloud.kafka.topics import TopicError
 
     try:
         cfg = load(args.config)
+        keys = keyring(cfg)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    sink = RegionalSink(cfg.kafka.bootstrap, cfg.kafka.topic, cfg.lake.path, cfg.kafka.group, **kafka_python_tls(cfg.kafka.tls))
+    except SigningKeyError as exc:
+        print(f"citytwin region: {args.config}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sink = RegionalSink(cfg, keys)
+    except (KafkaException, TopicError) as exc:
+        print(f"citytwin region: cannot set up the topics {cfg.kafka.topic} and {cfg.kafka.dead_letters} at "
+              f"{cfg.kafka.bootstrap}: {exc}; check kafka.bootstrap and that the broker is up", file=sys.stderr)
+        return 1
     stopping = threading.Event()
-    counts = {"written": 0}
+    state = {"written": 0, "status": 0}
 
     def receive() -> None:
-        while not stopping.is_set():
-            n = sink.step(1000)
-            counts["written"] += n
-            if n:
-                log.info("region: %d cells written (%d in all, %d refused)", n, counts["written"], sink.refused)
-            elif args.once:
-                break
+        deadline = time.monotonic() + ONCE_DEADLINE_S
+        try:
+            while not stopping.is_set():
+                n = sink.step(1000)
+                state["written"] += n
+                if n:
+                    log.info("region: %d cells written (%d in all, %d refused)", n, state["written"], sink.refused)
+                if args.once and sink.caught_up():
+                    break
+                if args.once and time.monotonic() > deadline:
+                    log.error("region: not caught up with %s after %.0f s; stopping", cfg.kafka.topic, ONCE_DEADLINE_S)
+                    state["status"] = 1
+                    break
+        except Exception:  # a lake or Kafka failure, never a bad record: those go to the dead-letter topic
+            log.exception("region: receiving failed; stopping without committing, the batch is read again after a restart")
+            state["status"] = 1
+            stopping.set()
 
     try:
         if args.serve:
@@ -109,8 +141,8 @@ def region(args: argparse.Namespace) -> int:
             receive()
     finally:
         sink.close()
-    print(f"{counts['written']} cells written to {cfg.lake.path}; {sink.refused} records refused")
-    return 0
+    print(f"{state['written']} cells written to {cfg.lake.path}; {sink.refused} records refused to {cfg.kafka.dead_letters}")
+    return state["status"]
 
 
 def _serve(cfg: RegionDeployment, args: argparse.Namespace, stopping: threading.Event, receive: Callable[[], None]) -> None:
@@ -122,9 +154,16 @@ def _serve(cfg: RegionDeployment, args: argparse.Namespace, stopping: threading.
     worker = threading.Thread(target=receive, name="region-sink", daemon=True)
     worker.start()
     twin = RegionalTwin(cfg.lake.path)
+    server = uvicorn.Server(uvicorn.Config(create_region_app(cfg, twin), host=args.host, port=args.port, log_level="info"))
+
+    def stop_serving_when_receiving_stops() -> None:
+        stopping.wait()
+        server.should_exit = True
+
+    threading.Thread(target=stop_serving_when_receiving_stops, name="region-watch", daemon=True).start()
     log.info("regional screen: http://%s:%d/", args.host, args.port)
     try:
-        uvicorn.run(create_region_app(cfg, twin), host=args.host, port=args.port, log_level="info")
+        server.run()
     finally:
         stopping.set()
         worker.join(timeout=5)

@@ -5,14 +5,13 @@ closed ``grace_s`` after it ends, so late events still count). Re-exporting a
 bucket sends the same keys again and the region keeps the newest value, so
 exports can run on any schedule and after any outage without double counting.
 The audit record is written before anything is sent: nothing leaves the city
-without a trace.
+without a trace. Every cell is sent signed with the city's key.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from cloud.audit.chain import AuditLog
 from cloud.federation.cells import CountCell
 from cloud.federation.settings import FederationSettings
+from cloud.federation.signing import CellKey, read_key, seal
 from cloud.twin.buckets import bucket_start
 from cloud.twin.twin import Twin
 
@@ -63,14 +63,19 @@ def aggregate(twin: Twin, settings: FederationSettings, city: str, start: dateti
     return Export(start, end, kept, len(raw) - len(kept))
 
 
-def publish(export: Export, settings: FederationSettings, city: str, send: Send, audit: AuditLog, actor: str) -> None:
-    """Audit the export, then hand every cell to ``send``."""
+def signing_key(settings: FederationSettings, city: str, environ: Mapping[str, str] | None = None) -> CellKey:
+    """The city's signing key from ``federation.key_env``; raises ``SigningKeyError`` saying what to set."""
+    return read_key(settings.key_env, settings.key_id or city, city, "federation.key_env", environ)
+
+
+def publish(export: Export, settings: FederationSettings, key: CellKey, send: Send, audit: AuditLog, actor: str) -> None:
+    """Audit the export, then hand every cell, signed with ``key``, to ``send``."""
     audit.append(actor, "federation.export", {
-        "destination": f"{settings.bootstrap}/{settings.topic}", "city": city, "start": export.start.isoformat(),
+        "destination": f"{settings.bootstrap}/{settings.topic}", "city": key.city, "start": export.start.isoformat(),
         "end": export.end.isoformat(), "bucket_s": settings.bucket_s, "k": settings.k, "cells": len(export.cells),
-        "suppressed": export.suppressed, "contains": "aggregated counts per line, zone and bucket",
+        "suppressed": export.suppressed, "contains": "aggregated counts per line, zone and bucket", "key_id": key.id,
     })
     for cell in export.cells:
-        send(cell.key, json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
+        send(cell.key, seal(cell.model_dump(mode="json"), key))
     log.info("federation: exported %d cells of %s..%s to %s (%d below k=%d suppressed)", len(export.cells),
              export.start.isoformat(), export.end.isoformat(), settings.topic, export.suppressed, settings.k)

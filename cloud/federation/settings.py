@@ -2,17 +2,21 @@
 
 Only aggregates cross: crossings per line and direction, and peak occupancy
 per zone, per time bucket. Cells below ``k`` are suppressed so that a count
-of one or two cannot single anyone out.
+of one or two cannot single anyone out. Every cell is signed with the city's
+key (``cloud.federation.signing``), read from the environment variable
+``key_env`` names; the region refuses what it cannot verify.
 
 Example:
-    >>> FederationSettings.model_validate({"bootstrap": "region:9092", "k": 5}).topic
-    'citytwin.region.counts'
+    >>> FederationSettings.model_validate({"bootstrap": "region:9092", "k": 10}).key_env
+    'CITYTWIN_FEDERATION_KEY'
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cloud.federation.cells import MAX_BUCKET_S
+from cloud.federation.signing import ENV_NAME
 from cloud.transport import KafkaTls
 from edge.events.model import Ident
 
@@ -26,8 +30,19 @@ class FederationSettings(BaseModel):
     bootstrap: str = Field(title="Regional Kafka", description="bootstrap servers of the regional twin's Kafka")
     topic: str = Field("citytwin.region.counts", min_length=1, title="Regional topic", description="topic of the aggregated counts")
     tls: KafkaTls | None = Field(None, title="TLS", description="connect to the regional Kafka over TLS; plaintext if unset")
-    bucket_s: int = Field(900, ge=60, title="Bucket", description="seconds per exported time bucket")
-    k: int = Field(5, ge=1, title="Suppression threshold", description="counts below this are never exported")
+    bucket_s: int = Field(900, ge=60, le=MAX_BUCKET_S, title="Bucket", description="seconds per exported time bucket")
+    k: int = Field(
+        10, ge=1, title="Suppression threshold",
+        description="counts below this are never exported; at least the region's region.min_k, or the region refuses the cells",
+    )
+    key_env: str = Field(
+        "CITYTWIN_FEDERATION_KEY", pattern=ENV_NAME, title="Signing key variable",
+        description="environment variable holding the city's signing key (32 characters or more); the region holds the same "
+        "key for this city. Secrets never live in the config file",
+    )
+    key_id: Ident | None = Field(
+        None, title="Signing key id", description="the id the region knows the key by; default: the city id"
+    )
     grace_s: float = Field(
         120.0, ge=0, title="Grace", description="a bucket is exported only this long after it ended, so late events count"
     )

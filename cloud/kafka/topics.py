@@ -7,7 +7,8 @@ the compacted status topic keyed by camera, and the rules' alerts topic when
 asked for. Given the deployment's retention policy, the events, dead-letter
 and alerts topics are created with its ``retention.ms``, and existing topics
 whose ``retention.ms`` differs are altered to match (incremental alter
-configs, so their other settings stay); every change is logged.
+configs, so their other settings stay); every change is logged. The regional
+twin creates its own topics the same way (``create_and_align``).
 """
 
 from __future__ import annotations
@@ -89,28 +90,46 @@ def topic_configs(admin: AdminClient, names: list[str], timeout_s: float = TIMEO
             time.sleep(0.2)
 
 
-def align_retention(admin: AdminClient, wanted: list[NewTopic], kafka: KafkaSettings) -> list[str]:
-    """Set ``retention.ms`` on each wanted topic whose current value differs; returns the names altered."""
-    target = {t.topic: value for t in wanted if (value := (t.config or {}).get(RETENTION_MS)) is not None}
+def align_config(admin: AdminClient, wanted: list[NewTopic], name: str, kafka: KafkaSettings) -> list[str]:
+    """Set setting ``name`` on each wanted topic that asks for it and has another value; returns the names altered."""
+    target = {t.topic: value for t in wanted if (value := (t.config or {}).get(name)) is not None}
     current = topic_configs(admin, sorted(target))
-    changes = {name: value for name, value in target.items() if current.get(name, {}).get(RETENTION_MS) != value}
+    changes = {topic: value for topic, value in target.items() if current.get(topic, {}).get(name) != value}
     if not changes:
         return []
     resources = [
-        ConfigResource(ResourceType.TOPIC, name, incremental_configs=[
-            ConfigEntry(RETENTION_MS, value, incremental_operation=AlterConfigOpType.SET)
+        ConfigResource(ResourceType.TOPIC, topic, incremental_configs=[
+            ConfigEntry(name, value, incremental_operation=AlterConfigOpType.SET)
         ])
-        for name, value in changes.items()
+        for topic, value in changes.items()
     ]
     for resource, future in admin.incremental_alter_configs(resources, request_timeout=TIMEOUT_S).items():
         try:
             future.result()
         except KafkaException as exc:
             error: KafkaError = exc.args[0]
-            raise TopicError(f"could not set retention.ms of Kafka topic {resource.name!r} on {kafka.bootstrap}: {error.str()}") from None
-        log.info("set retention.ms of Kafka topic %s from %s to %s", resource.name,
-                 current.get(resource.name, {}).get(RETENTION_MS), changes[resource.name])
+            raise TopicError(f"could not set {name} of Kafka topic {resource.name!r} on {kafka.bootstrap}: {error.str()}") from None
+        log.info("set %s of Kafka topic %s from %s to %s", name, resource.name,
+                 current.get(resource.name, {}).get(name), changes[resource.name])
     return sorted(changes)
+
+
+def align_retention(admin: AdminClient, wanted: list[NewTopic], kafka: KafkaSettings) -> list[str]:
+    """Set ``retention.ms`` on each wanted topic whose current value differs; returns the names altered."""
+    return align_config(admin, wanted, RETENTION_MS, kafka)
+
+
+def create_and_align(
+    kafka: KafkaSettings, wanted: list[NewTopic], client_id: str, align: tuple[str, ...] = ()
+) -> list[str]:
+    """Create the missing topics of ``wanted`` and set the ``align`` settings on the others; returns the names created."""
+    admin = AdminClient(admin_config(kafka, client_id))
+    existing = set(admin.list_topics(timeout=TIMEOUT_S).topics)
+    created = _create(admin, [topic for topic in wanted if topic.topic not in existing], kafka)
+    # Includes topics another service created meanwhile, possibly without the settings.
+    for name in align:
+        align_config(admin, [topic for topic in wanted if topic.topic not in created], name, kafka)
+    return created
 
 
 def ensure_topics(
@@ -120,15 +139,8 @@ def ensure_topics(
     alerts_topic: str | None = None,
 ) -> list[str]:
     """Create the deployment's missing topics and, given ``retention``, align existing ones; returns the names created."""
-    admin = AdminClient(admin_config(kafka, client_id))
-    existing = set(admin.list_topics(timeout=TIMEOUT_S).topics)
-    wanted = wanted_topics(kafka, retention, alerts_topic)
-    missing = [topic for topic in wanted if topic.topic not in existing]
-    created = _create(admin, missing, kafka)
-    if retention is not None:
-        # Includes topics another service created meanwhile, possibly without the policy.
-        align_retention(admin, [topic for topic in wanted if topic.topic not in created], kafka)
-    return created
+    align = (RETENTION_MS,) if retention is not None else ()
+    return create_and_align(kafka, wanted_topics(kafka, retention, alerts_topic), client_id, align)
 
 
 def _create(admin: AdminClient, missing: list[NewTopic], kafka: KafkaSettings) -> list[str]:

@@ -10,15 +10,21 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from confluent_kafka.admin import AdminClient
 
 from cloud.audit.chain import AuditLog, verify
+from cloud.config import KafkaSettings
 from cloud.federation.cells import CountCell
-from cloud.federation.export import aggregate, publish, window
+from cloud.federation.export import aggregate, publish, signing_key, window
+from cloud.federation.region_config import RegionDeployment, keyring
 from cloud.federation.regional import RegionalSink, RegionalTwin
 from cloud.federation.settings import FederationSettings
+from cloud.kafka.settings import admin_config
+from cloud.kafka.topics import topic_configs
 from cloud.twin import Twin
 from cloud.twin.synth import CityShape, generate
 from edge.events.site import SiteSpec
+from tests.cloud.federation.support import key_env, key_environ, key_id, region_doc, signed_by
 from tests.support.brokers import KafkaBroker
 
 pytestmark = [pytest.mark.kafka]
@@ -26,6 +32,12 @@ pytestmark = [pytest.mark.kafka]
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 CITIES = {"ghent": 7, "bruges": 11}  # city -> synthetic seed-ish size factor
 K = 5
+
+
+def region_sink(tmp: Path, bootstrap: str, topic: str) -> RegionalSink:
+    """The regional sink of ghent and bruges, with k=5 and room for buckets of START."""
+    cfg = RegionDeployment.model_validate(region_doc(bootstrap, topic, tmp / "region", min_k=K, max_bucket_age_days=3650))
+    return RegionalSink(cfg, keyring(cfg, key_environ()))
 
 
 def city_twin(tmp: Path, city: str, factor: int) -> Twin:
@@ -73,15 +85,19 @@ def test_two_cities_federate_into_a_regional_twin(tmp_path: Path, kafka_broker: 
         identifiers |= {str(v) for row in twin.query("SELECT event_id, track_id FROM crossings").rows for v in row}
         identifiers |= {str(r[0]) for r in twin.query("SELECT event_id FROM events").rows}
         export = aggregate(twin, settings, city, start, end)
+        key = signing_key(settings.model_copy(update={"key_env": key_env(city), "key_id": key_id(city)}), city, key_environ())
         assert export.suppressed == suppressed[city] > 0, "the data should hold cells below k"
         assert len(export.cells) == sum(1 for n in [*lines.values(), *zones.values()] if n >= K)
         for _ in range(2):  # a repeated export must not count twice in the region
-            publish(export, settings, city, lambda key, value: producer.send(kafka_topic, key=key.encode(), value=value),
+            publish(export, settings, key, lambda cell_key, value: producer.send(kafka_topic, key=cell_key.encode(), value=value),
                     audit, actor="federation")
         twin.close()
     producer.flush(30)
 
-    sink = RegionalSink(kafka_broker.bootstrap, kafka_topic, tmp_path / "region", group=f"{kafka_topic}-region")
+    sink = region_sink(tmp_path, kafka_broker.bootstrap, kafka_topic)
+    # The topic existed before the region (with the senders' CreateTime); the region switched it to its own clock.
+    admin = AdminClient(admin_config(KafkaSettings(bootstrap=kafka_broker.bootstrap), "citytwin-tests"))
+    assert topic_configs(admin, [kafka_topic])[kafka_topic]["message.timestamp.type"] == "LogAppendTime"
     region = RegionalTwin(tmp_path / "region")
     for _ in range(30):
         sink.step(1000)
@@ -106,7 +122,9 @@ def test_two_cities_federate_into_a_regional_twin(tmp_path: Path, kafka_broker: 
     for path in files:
         table = pq.read_table(path)
         assert not {"event_id", "track_id", "node", "seq", "body", "snapshot"} & set(table.column_names)
-        values = {str(v) for column in table.columns for v in column.to_pylist()}
+        # The region's own columns (where and when a cell arrived, which key signed it) come from no city.
+        sent = [n for n in table.column_names if n not in {"key_id", "arrived_at", "kafka_partition", "kafka_offset"}]
+        values = {str(v) for name in sent for v in table.column(name).to_pylist()}
         assert not values & identifiers, f"{path} holds an event or track id"
 
     # Every export is in the audit log, with what crossed and what was held back.
@@ -120,15 +138,15 @@ def test_two_cities_federate_into_a_regional_twin(tmp_path: Path, kafka_broker: 
 def test_the_region_refuses_records_that_are_not_count_cells(tmp_path: Path, kafka_broker: KafkaBroker, kafka_topic: str) -> None:
     from kafka import KafkaProducer
 
-    good = CountCell(city="ghent", camera="cam-1", kind="line", subject="gate", direction="in",
-                     bucket_start=START, bucket_s=900, value=9, k=K).model_dump(mode="json")
+    good = CountCell(city="ghent", camera="cam-1", kind="line", subject="gate", direction="in", bucket_start=START,
+                     bucket_s=900, value=9, k=K, exported_at=datetime.now(timezone.utc)).model_dump(mode="json")
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, acks="all")
     for bad in ({**good, "event_id": "ghent-cam-1:7"}, {**good, "track_id": 3}, {**good, "value": 2}, {**good, "direction": None}):
-        producer.send(kafka_topic, json.dumps(bad).encode())
+        producer.send(kafka_topic, signed_by("ghent", bad))  # signed by the city, and still not a count cell
     producer.send(kafka_topic, b"not json")
-    producer.send(kafka_topic, json.dumps(good).encode())
+    producer.send(kafka_topic, signed_by("ghent", good))
     producer.flush(30)
-    sink = RegionalSink(kafka_broker.bootstrap, kafka_topic, tmp_path / "region", group=f"{kafka_topic}-region")
+    sink = region_sink(tmp_path, kafka_broker.bootstrap, kafka_topic)
     written = 0
     for _ in range(20):
         written += sink.step(500)
@@ -146,3 +164,25 @@ def test_an_empty_regional_twin_answers_with_no_rows(tmp_path: Path) -> None:
     region.refresh()
     assert region.query("SELECT city, sum(value) FROM cells WHERE kind = 'line' GROUP BY city") == []
     assert region.query("SELECT count(*) FROM city_totals") == [(0,)]
+
+
+def test_rows_from_before_signing_stay_in_raw_cells_and_count_nowhere(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from cloud.federation.regional import Received, table
+    from cloud.sink.writer import write_atomic
+
+    now = datetime.now(timezone.utc)
+    signed = CountCell(city="ghent", camera="cam-1", kind="zone", subject="plaza", bucket_start=START, bucket_s=900,
+                       value=12, k=K, exported_at=now)
+    rows, _ = table([Received(signed, "ghent-test", now, 0, 0, b"")])
+    write_atomic(rows, tmp_path / "region" / "counts" / "new.parquet", zstd_level=3)
+    unsigned = {c: signed.model_dump()[c] for c in ["schema_version", "city", "camera", "kind", "subject", "direction",
+                                                     "bucket_start", "bucket_s", "k", "exported_at"]}
+    old = pa.Table.from_pylist([{"key": signed.key, **unsigned, "value": 999_999}])  # the lake's columns before signing
+    write_atomic(old, tmp_path / "region" / "counts" / "old.parquet", zstd_level=3)
+    region = RegionalTwin(tmp_path / "region")
+    region.refresh()
+    assert region.query("SELECT value, key_id FROM raw_cells ORDER BY value") == [(12, "ghent-test"), (999_999, None)]
+    assert region.query("SELECT value FROM cells") == [(12,)]
+    region.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -19,17 +20,19 @@ from cloud.federation.region_config import load as load_region
 from cloud.federation.regional import RegionalTwin
 from cloud.twin.synth import CityShape, generate
 from tests.browser.test_cockpit_screen import CHROMIUM, FLAGS, _free_port
+from tests.cloud.federation.support import CITIES, federation_doc, key_environ, region_doc
 from tests.support.brokers import KafkaBroker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "region"
-CITIES = {"ghent": (51.05, 3.72), "bruges": (51.21, 3.22)}
 EVENTS = {"ghent": 4500, "bruges": 3000}
 
 
 def citytwin(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "citytwin.cli", *args], capture_output=True, text=True, timeout=180)
+    # Each city holds its own key and the region holds all of them; one environment serves both here.
+    return subprocess.run([sys.executable, "-m", "citytwin.cli", *args], capture_output=True, text=True, timeout=180,
+                          env={**os.environ, **key_environ()})
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +45,9 @@ def region(tmp_path_factory: pytest.TempPathFactory, kafka_broker: KafkaBroker) 
         generate(lake, CityShape(site=city, cameras=2, days=1, events=EVENTS[city], start=start))
         doc = {"site": {"id": city, "name": city.title(), "width_m": 10, "height_m": 10}, "lake": {"path": str(lake)},
                "kafka": {"bootstrap": kafka_broker.bootstrap},
-               "federation": {"bootstrap": kafka_broker.bootstrap, "topic": topic, "bucket_s": 3600, "k": 5,
-                              "grace_s": 0, "lookback_buckets": 48}}
+               "federation": federation_doc(kafka_broker.bootstrap, topic, city)}
         (tmp / f"{city}.yaml").write_text(yaml.safe_dump(doc))
-    region_doc = {"region": {"id": "flanders", "name": "West Flanders"},
-                  "cities": [{"id": c, "name": c.title(), "lat": lat, "lon": lon} for c, (lat, lon) in CITIES.items()],
-                  "kafka": {"bootstrap": kafka_broker.bootstrap, "topic": topic, "group": f"{topic}-region"},
-                  "lake": {"path": str(tmp / "region-lake")}}
-    (tmp / "region.yaml").write_text(yaml.safe_dump(region_doc))
+    (tmp / "region.yaml").write_text(yaml.safe_dump(region_doc(kafka_broker.bootstrap, topic, tmp / "region-lake")))
     yield tmp
 
 

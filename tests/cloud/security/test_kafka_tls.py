@@ -181,17 +181,25 @@ def test_federation_link_to_the_region_over_tls(bootstrap: str, certs: Certs, tm
     from cloud.audit.chain import AuditLog
     from cloud.federation.cells import CountCell
     from cloud.federation.export import Export, publish
+    from cloud.federation.region_config import RegionDeployment, keyring
     from cloud.federation.regional import RegionalSink, RegionalTwin
     from cloud.federation.settings import FederationSettings
+    from cloud.federation.signing import CellKey
+    from tests.cloud.federation.support import SECRETS, key_environ, key_id, region_doc
 
     tls = mutual(certs)
     topic = unique_name(request.node.name)
     link = FederationSettings(bootstrap=bootstrap, topic=topic, tls=tls, k=5)
-    sink = RegionalSink(bootstrap, topic, tmp_path / "region", group=f"{topic}-g", **kafka_python_tls(tls))  # creates the topic
+    doc = region_doc(bootstrap, topic, tmp_path / "region", ["ghent"], min_k=5, max_bucket_age_days=3650)
+    doc["kafka"]["tls"] = tls.model_dump(mode="json")
+    cfg = RegionDeployment.model_validate(doc)
+    sink = RegionalSink(cfg, keyring(cfg, key_environ()))  # creates the topic
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    cell = CountCell(city="ghent", camera="cam-1", kind="zone", subject="plaza", bucket_start=start, bucket_s=900, value=7, k=5)
+    cell = CountCell(city="ghent", camera="cam-1", kind="zone", subject="plaza", bucket_start=start, bucket_s=900, value=7, k=5,
+                     exported_at=datetime.now(timezone.utc))
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", **kafka_python_tls(link.tls))
-    publish(Export(start, start, [cell], 0), link, "ghent", lambda k, v: producer.send(topic, key=k.encode(), value=v),
+    key = CellKey(key_id("ghent"), "ghent", SECRETS["ghent"].encode())
+    publish(Export(start, start, [cell], 0), link, key, lambda k, v: producer.send(topic, key=k.encode(), value=v),
             AuditLog(tmp_path / "audit.jsonl"), "federate:ghent")
     producer.flush(30)
     producer.close()
