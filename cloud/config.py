@@ -23,13 +23,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from citytwin import configfile
 from edge.events.broker import MqttConnection
 from edge.events.broker import MqttTls as MqttTls  # re-exported: part of the deployment file
 from edge.events.model import Ident
-from edge.events.site import CameraSpec, SiteSpec
+from edge.events.site import CameraSpec, SiteSpec, duplicated, node_id
 from cloud.federation.settings import FederationSettings
 from cloud.governance import AuditSettings, ResidencySettings, RetentionSettings
 from cloud.transport import KafkaTls as KafkaTls  # re-exported: part of the deployment file
@@ -124,6 +124,13 @@ class BridgeSettings(_Section):
     status: bool = Field(True, title="Status topics", description="also forward node status messages to the status topic")
     report_interval_s: float = Field(10.0, gt=0, title="Report interval", description="seconds between throughput lines")
     drain_timeout_s: float = Field(10.0, ge=0, title="Drain timeout", description="time given to Kafka to acknowledge on shutdown")
+    max_clock_ahead_s: float = Field(
+        300.0,
+        ge=0,
+        title="Clock margin",
+        description="events stamped more than this many seconds ahead of the bridge's clock go to the dead-letter "
+        "topic (error 'clock'), as do events older than retention.lake_days",
+    )
 
 
 class SinkSettings(_Section):
@@ -187,6 +194,18 @@ class CloudDeployment(_Section):
     federation: FederationSettings | None = Field(
         None, title="Federation", description="aggregated counts published to a regional twin; nothing leaves the city if unset"
     )
+
+    @model_validator(mode="after")
+    def _one_node_per_camera(self) -> CloudDeployment:
+        for kind, ids in (("camera ids", [c.id for c in self.cameras]), ("node ids", list(self.node_ids().values()))):
+            dupes = duplicated(ids)
+            if dupes:
+                raise ValueError(f"cameras: duplicate {kind} {', '.join(dupes)}; each camera needs its own id and node")
+        return self
+
+    def node_ids(self) -> dict[str, str]:
+        """Camera id -> the id of the edge node that speaks for it."""
+        return {c.id: node_id(self.site.id, c.id, c.node) for c in self.cameras}
 
 
 def load(path: Path | str, environ: Mapping[str, str] | None = None) -> CloudDeployment:

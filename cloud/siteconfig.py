@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from citytwin import configfile
-from edge.events.site import CameraSpec, SiteSpec
+from edge.events.site import CameraSpec, SiteSpec, duplicated, node_id
 
 
 class _Registry(BaseModel):
@@ -45,6 +45,10 @@ def load_site(path: Path | str, default_lake: Path = Path(".run/lake")) -> SiteR
             cameras.append(CameraSpec.model_validate(geometry))
         except ValueError as exc:
             raise configfile.ConfigError(f"{path}: cameras[{index}]: {exc}") from None
-    nodes = {str(c["id"]): str(c.get("node") or f"{doc.site.id}-{c['id']}") for c in doc.cameras}
+    nodes = {str(c["id"]): node_id(doc.site.id, str(c["id"]), c.get("node")) for c in doc.cameras}
+    shared = duplicated(nodes.values())
+    if shared:
+        # One node id for two cameras would let one node's credentials speak for both.
+        raise configfile.ConfigError(f"{path}: cameras: node ids {', '.join(shared)} are used by more than one camera")
     lake = Path(str((doc.lake or {}).get("path", default_lake)))
     return SiteRegistry(doc.site, cameras, nodes, lake)

@@ -16,11 +16,15 @@ from citytwin import configfile
 from edge.detect.registry import DetectorConfig
 from edge.detect.nanodet import NanoDetConfig
 from edge.events.model import Ident
-from edge.events.site import CameraSpec, SiteSpec, duplicated
+from edge.events.site import CameraSpec, SiteSpec, duplicated, node_id
+from edge.events.vocab import ObjectClass
 from edge.publish.mqtt import MqttPublisherConfig
 from edge.source.registry import SourceConfig
 from edge.track.bytetrack import ByteTrackConfig
 from edge.track.registry import TrackerConfig
+
+
+STREET_CLASSES: tuple[ObjectClass, ...] = ("person", "bicycle", "car", "motorcycle", "bus", "truck", "boat")
 
 
 class _Section(BaseModel):
@@ -56,10 +60,10 @@ class EdgeSettings(_Section):
     tracker: TrackerConfig = Field(default_factory=ByteTrackConfig, title="Tracker", description="tracker plugin and its settings")
     detect_every: int = Field(1, ge=1, title="Detect every", description="run the detector on every Nth frame; the tracker coasts between")
     motion: MotionGate = Field(default_factory=MotionGate, title="Motion gate", description="skip detection on still frames")
-    classes: list[str] = Field(
-        default_factory=lambda: ["person", "bicycle", "car", "motorcycle", "bus", "truck", "boat"],
+    classes: list[ObjectClass] = Field(
+        default_factory=lambda: list(STREET_CLASSES),
         title="Classes",
-        description="object classes that are tracked and counted",
+        description="object classes that are tracked and counted; COCO-80 names, the only ones events may carry",
     )
     anchor: Literal["bottom_center", "center"] = Field(
         "bottom_center", title="Anchor", description="point of a box that crosses lines and sits in zones"
@@ -97,6 +101,9 @@ class EdgeDeployment(_Section):
         dupes = duplicated(camera.id for camera in self.cameras)
         if dupes:
             raise ValueError(f"duplicate camera ids: {', '.join(dupes)}")
+        shared = duplicated(self.node_id(camera) for camera in self.cameras)
+        if shared:
+            raise ValueError(f"cameras share node ids {', '.join(shared)}; each camera needs a node of its own")
         return self
 
     def camera(self, camera_id: str | None) -> EdgeCamera:
@@ -113,7 +120,7 @@ class EdgeDeployment(_Section):
         raise configfile.ConfigError(f"camera {camera_id!r} is not in the config; configured: {ids}")
 
     def node_id(self, camera: EdgeCamera) -> str:
-        return camera.node or f"{self.site.id}-{camera.id}"
+        return node_id(self.site.id, camera.id, camera.node)
 
 
 def load(path: Path | str) -> EdgeDeployment:

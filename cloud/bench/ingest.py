@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from citytwin.paths import REPO_ROOT
-from cloud.bench.nodes import SimulatedNodes
+from cloud.bench.nodes import SimulatedNodes, camera_ids
 
 BROKERS = REPO_ROOT / "ops" / "brokers"
 TARGET_PER_CORE = 20_000
@@ -154,7 +154,7 @@ class LakeWatcher:
         self._thread.join()
 
 
-def _config(folder: Path, brokers: Brokers, partitions: int, tag: str) -> Path:
+def _config(folder: Path, brokers: Brokers, partitions: int, tag: str, nodes: int) -> Path:
     doc = {
         "site": {"id": "bench", "name": "Ingest benchmark", "width_m": 100, "height_m": 100},
         "mqtt": {"host": "127.0.0.1", "port": brokers.mqtt_port},
@@ -169,6 +169,8 @@ def _config(folder: Path, brokers: Brokers, partitions: int, tag: str) -> Path:
             "sink": {"group": tag, "batch_max_wait_s": 0.5, "batch_max_records": 50_000, "report_interval_s": 5},
             "compaction": {"enabled": False},
         },
+        # The bridge takes events only from listed cameras: the simulated nodes' (SimulatedNodes names them).
+        "cameras": [{"id": camera, "map": {"x_m": 0, "y_m": 0}} for camera in camera_ids(nodes)],
     }
     path = folder / "bench.yaml"
     path.write_text(yaml.safe_dump(doc))
@@ -184,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     started = brokers.start()
     tag = f"bench-{int(time.time())}"
     folder = Path(tempfile.mkdtemp(prefix="citytwin-bench-"))
-    config = _config(folder, brokers, args.partitions, tag)
+    config = _config(folder, brokers, args.partitions, tag, args.nodes)
     nodes = None
     services: list[Service] = []
     try:

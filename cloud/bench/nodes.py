@@ -52,9 +52,13 @@ def _body(kind: str, n: int, ts: datetime) -> dict[str, Any]:
     }
 
 
+def camera_ids(count: int) -> list[str]:
+    """The cameras of ``count`` simulated nodes, as a deployment file must list them."""
+    return [f"cam-{index:02d}" for index in range(count)]
+
+
 class _Node:
-    def __init__(self, host: str, port: int, prefix: str, site: str, index: int, client_prefix: str) -> None:
-        camera = f"cam-{index:02d}"
+    def __init__(self, host: str, port: int, prefix: str, site: str, camera: str, client_prefix: str) -> None:
         self.factory = EventFactory(site=site, camera=camera, node=f"{site}-{camera}")
         self.topic = f"{prefix}/{site}/{camera}/events/"
         self.acked = 0
@@ -86,7 +90,7 @@ class SimulatedNodes:
     def __init__(
         self, host: str, port: int, site: str = "bench", count: int = 20, prefix: str = PREFIX, client_prefix: str = "sim"
     ) -> None:
-        self.nodes = [_Node(host, port, prefix, site, i, client_prefix) for i in range(count)]
+        self.nodes = [_Node(host, port, prefix, site, camera, client_prefix) for camera in camera_ids(count)]
         self._kinds = itertools.cycle(_MIX)
 
     def start(self, timeout_s: float = 10.0) -> SimulatedNodes:

@@ -16,6 +16,9 @@ accepted here pydantic accepts too, with the same values:
   and no non-ASCII text, which ``json.dumps`` writes differently;
 - a float that Python writes in exponent form (below 1e-4, or from 1e16 on)
   is never taken, because msgspec writes those differently;
+- every bound on a number or a length is the model's own, read from it
+  (``_like``); class and stage names are the model's vocabularies; ``NaN``
+  and ``Infinity`` are not JSON, and msgspec refuses them;
 - snapshots (rare and large) always take the pydantic path.
 
 It follows that the body's text in the payload is also its canonical text,
@@ -38,25 +41,50 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
+from pydantic import BaseModel
 
-# Identifiers and class names are checked against the model's patterns outside msgspec (see
-# ``_Names``); msgspec checks the lengths, which bound what a pattern is asked to match.
+from edge.events import model
+from edge.events.vocab import ObjectClass, Stage
+
+_BOUNDS = ("ge", "gt", "le", "lt", "min_length", "max_length")
+
+
+def _like(source: object, field: str | None = None) -> msgspec.Meta:
+    """The model's bounds of an annotated type, or of ``field`` of a model class, as msgspec's.
+
+    Taken from the model rather than written again, so the two cannot drift
+    apart. Patterns are not taken: msgspec's ``re.search`` is not pydantic's
+    Rust ``$``; identifiers are checked with ``IDENTS`` instead.
+    """
+    if field is not None:
+        if not (isinstance(source, type) and issubclass(source, BaseModel)):
+            raise TypeError(f"a field's bounds are taken from a model class, not {source!r}")
+        constraints = source.model_fields[field].metadata
+    else:
+        constraints = [m for info in get_args(source)[1:] for m in getattr(info, "metadata", [])]
+    found = {name: getattr(c, name) for c in constraints for name in _BOUNDS if getattr(c, name, None) is not None}
+    return msgspec.Meta(**found)
+
+
+# Identifiers are checked against the model's pattern outside msgspec (see ``_Names``); msgspec
+# checks the lengths, which bound what the pattern is asked to match.
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
-ObjectClass = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
-Natural = Annotated[int, msgspec.Meta(ge=0)]
-NonNegative = Annotated[float, msgspec.Meta(ge=0)]
+Counter = Annotated[int, _like(model.Counter)]
+Occupancy = Annotated[int, _like(model.Occupancy)]
+IntervalCount = Annotated[int, _like(model.IntervalCount)]
 Aware = Annotated[datetime, msgspec.Meta(tz=True)]
-ClassCounts = dict[ObjectClass, Natural]
+ClassOccupancy = dict[ObjectClass, Occupancy]
+ClassCounts = dict[ObjectClass, IntervalCount]
 
 
 class _Names:
     """Strings proven to match one of the model's patterns.
 
-    A site sends the same few names (sites, cameras, lines, zones, classes)
-    over and over; a set lookup is much cheaper than a regular expression.
+    A site sends the same few names (sites, cameras, lines, zones) over and
+    over; a set lookup is much cheaper than a regular expression.
     """
 
     def __init__(self, pattern: str, size: int = 4096) -> None:
@@ -78,8 +106,7 @@ class _Names:
         return True
 
 
-IDENTS = _Names(r"[a-z0-9][a-z0-9_-]{0,62}")
-CLASSES = _Names(r"[a-z][a-z0-9 _-]{0,31}")
+IDENTS = _Names(model.IDENT_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 def plain(value: float) -> bool:
@@ -99,30 +126,30 @@ class LineCrossingBody(_Body):
     line: Ident
     direction: Literal["in", "out"]
     object_class: ObjectClass
-    track_id: Natural
+    track_id: Counter
 
     def valid(self) -> bool:
-        return IDENTS.ok((self.line,)) and CLASSES.ok((self.object_class,))
+        return IDENTS.ok((self.line,))
 
 
 class ZoneOccupancyBody(_Body):
     zone: Ident
-    total: Natural
-    by_class: ClassCounts
+    total: Occupancy
+    by_class: ClassOccupancy
 
     def valid(self) -> bool:
-        return IDENTS.ok((self.zone,)) and CLASSES.ok(self.by_class)
+        return IDENTS.ok((self.zone,))
 
 
 class DwellBody(_Body):
     zone: Ident
     object_class: ObjectClass
-    track_id: Natural
+    track_id: Counter
     entered: Aware
-    seconds: NonNegative
+    seconds: Annotated[float, _like(model.DwellBody, "seconds")]
 
     def valid(self) -> bool:
-        return IDENTS.ok((self.zone,)) and CLASSES.ok((self.object_class,)) and plain(self.seconds)
+        return IDENTS.ok((self.zone,)) and plain(self.seconds)
 
 
 class LineTotals(msgspec.Struct, forbid_unknown_fields=True, gc=False):
@@ -133,35 +160,33 @@ class LineTotals(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 class CountBody(_Body):
     interval_start: Aware
-    interval_s: Annotated[float, msgspec.Meta(gt=0)]
+    interval_s: Annotated[float, _like(model.CountBody, "interval_s")]
     by_class: ClassCounts
-    lines: list[LineTotals]
+    lines: Annotated[list[LineTotals], _like(model.CountBody, "lines")]
 
     def valid(self) -> bool:
-        return (
-            plain(self.interval_s)
-            and CLASSES.ok(self.by_class)
-            and IDENTS.ok(totals.line for totals in self.lines)
-            and all(CLASSES.ok(totals.inbound) and CLASSES.ok(totals.outbound) for totals in self.lines)
-        )
+        return plain(self.interval_s) and IDENTS.ok(totals.line for totals in self.lines)
 
 
 class NodeHealthBody(_Body):
-    fps: NonNegative
-    stage_ms: dict[str, NonNegative]
-    frames: Natural
-    dropped_frames: Natural
-    cpu_percent: NonNegative
-    rss_mb: NonNegative
-    temperature_c: float | None
-    spool_depth: Natural
-    spool_dropped: Natural
-    uptime_s: NonNegative
+    fps: Annotated[float, _like(model.NodeHealthBody, "fps")]
+    stage_ms: dict[Stage, Annotated[float, _like(model.StageMs)]]
+    frames: Counter
+    dropped_frames: Counter
+    cpu_percent: Annotated[float, _like(model.NodeHealthBody, "cpu_percent")]
+    rss_mb: Annotated[float, _like(model.NodeHealthBody, "rss_mb")]
+    temperature_c: Annotated[float, _like(model.NodeHealthBody, "temperature_c")] | None
+    spool_depth: Counter
+    spool_dropped: Counter
+    uptime_s: Annotated[float, _like(model.NodeHealthBody, "uptime_s")]
+    clock_offset_ms: Annotated[float, _like(model.NodeHealthBody, "clock_offset_ms")] | None
+    clock_synced: bool | None
 
     def valid(self) -> bool:
         floats = [self.fps, self.cpu_percent, self.rss_mb, self.uptime_s, *self.stage_ms.values()]
-        if self.temperature_c is not None:
-            floats.append(self.temperature_c)
+        for optional in (self.temperature_c, self.clock_offset_ms):
+            if optional is not None:
+                floats.append(optional)
         return all(plain(value) for value in floats)
 
 
@@ -169,21 +194,20 @@ class CanonicalEvent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """A canonical event; each type narrows ``type`` and ``body`` (fields keep their place)."""
 
     schema_version: Literal[1]
-    event_id: str
+    event_id: Annotated[str, _like(model.EventEnvelope, "event_id")]
     site: Ident
     camera: Ident
     node: Ident
-    seq: Natural
+    seq: Annotated[int, _like(model.EventEnvelope, "seq")]
     ts: Aware
     type: str
     body: _Body
 
     def valid(self) -> bool:
         """Whether the envelope checks msgspec does not make hold (the model's validators and patterns)."""
-        node, sep, seq = self.event_id.rpartition(":")
         return (
             self.ts.tzinfo is timezone.utc  # msgspec's for "Z"; the round trip leaves no other spelling of UTC
-            and bool(sep and node and seq.isdigit())
+            and self.event_id == f"{self.node}:{self.seq}"
             and IDENTS.ok((self.site, self.camera, self.node))
         )
 

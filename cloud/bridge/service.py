@@ -7,8 +7,8 @@ Stop order is the reverse: stop taking messages, let Kafka acknowledge what
 is in flight (up to ``drain_timeout_s``), acknowledge those to MQTT,
 disconnect, then close the producer. Whatever was not acknowledged stays in
 the broker's session and is delivered again, so nothing is lost if the bridge
-dies at any point; Kafka may then hold a duplicate, which the twin removes by
-``event_id``.
+dies at any point; Kafka may then hold a duplicate, which the twin removes
+(``cloud.twin.store.KEY``).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Bridge:
         self.cfg = cfg
         self.settings = cfg.cloud.bridge
         self.name = f"bridge-{instance}"
-        self.validator = Validator(self.settings.topic_prefix, cfg.kafka.topics, self.settings.max_payload_bytes)
+        self.validator = Validator.of(cfg)
         self.meter = BridgeMeter(self.settings.report_interval_s)
         self.stopping = threading.Event()
         self.fatal: KafkaError | None = None

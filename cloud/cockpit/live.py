@@ -103,12 +103,13 @@ def live(twin: Twin, now: datetime, stale_after_s: float) -> dict[str, Any]:
 
 
 def nodes(twin: Twin, now: datetime, offline_after_s: float) -> list[dict[str, Any]]:
-    """Every node ever seen: fps, pipeline latency, last seen, online."""
+    """Every node ever seen: fps, pipeline latency, clock offset and whether it is synchronised, last seen, online."""
     rows = _rows(
         twin,
         "SELECT site, camera, node, max(ts) AS last_seen, arg_max(fps, ts) AS fps, "
         "CAST(arg_max(stage_ms, ts) AS VARCHAR) AS stage_ms, arg_max(cpu_percent, ts) AS cpu_percent, "
-        "arg_max(spool_depth, ts) AS spool_depth FROM health WHERE ts <= $now GROUP BY ALL ORDER BY node",
+        "arg_max(spool_depth, ts) AS spool_depth, arg_max(clock_offset_ms, ts) AS clock_offset_ms, "
+        "arg_max(clock_synced, ts) AS clock_synced FROM health WHERE ts <= $now GROUP BY ALL ORDER BY node",
         {"now": now},
     )
     for r in rows:

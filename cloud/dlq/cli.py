@@ -7,7 +7,7 @@ with the current code and sends those that pass to the topic they were meant
 for, keyed as the bridge would. Records that still fail, or whose payload was
 cut, are reported and left alone. The dead-letter topic itself is never
 changed, so replaying twice sends an event twice; the twin keeps one row per
-``event_id``.
+event (``cloud.twin.store.KEY``).
 """
 
 from __future__ import annotations
@@ -97,17 +97,17 @@ def _read_ranges(
 
 
 def verdict(cfg: CloudDeployment, letter: DeadLetter) -> Accepted | Rejected:
-    """What the current code says about a dead letter's payload."""
+    """What the current code says about a dead letter's payload: every check the bridge makes."""
     if letter.truncated:
         return Rejected("truncated", f"only {len(letter.raw)} of {letter.original_size} bytes were kept")
-    if letter.source == "mqtt":
-        bridge = cfg.cloud.bridge
-        return Validator(bridge.topic_prefix, cfg.kafka.topics, bridge.max_payload_bytes).check(letter.source_topic, letter.raw)
-    try:
-        event = parse_event(letter.raw)
-    except ValidationError as exc:
-        return Rejected("schema", describe_errors(exc))
-    return Accepted(cfg.kafka.topics.events, f"{event.site}/{event.camera}".encode(), event.to_json(), event.ts.timestamp())
+    topic = letter.source_topic
+    if letter.source != "mqtt":  # rejected by the sink: judged as if it came on its own event topic
+        try:
+            event = parse_event(letter.raw)
+        except ValidationError as exc:
+            return Rejected("schema", describe_errors(exc))
+        topic = f"{cfg.cloud.bridge.topic_prefix}/{event.site}/{event.camera}/events/{event.type}"
+    return Validator.of(cfg).check(topic, letter.raw)
 
 
 def list_records(records: list[Stored], limit: int, out: TextIO) -> None:

@@ -6,8 +6,7 @@ is the source topic. Headers, all UTF-8:
 
 | header | meaning |
 | --- | --- |
-| ``error`` | short code: ``too_large``, ``invalid_utf8``, ``invalid_json``, ``schema_version``, |
-| | ``schema``, ``topic`` or ``kafka_rejected`` |
+| ``error`` | short code, see below |
 | ``reason`` | what is wrong and where, for people |
 | ``source`` | ``mqtt`` (rejected by the bridge) or ``kafka`` (rejected by the sink) |
 | ``source_topic`` | the MQTT or Kafka topic it came from |
@@ -16,6 +15,21 @@ is the source topic. Headers, all UTF-8:
 | ``by`` | the service instance that rejected it |
 | ``original_size`` | payload size in bytes before any cut |
 | ``truncated`` | ``true`` when the value holds only the first bytes of the payload |
+
+Error codes:
+
+| code | rejected by | meaning |
+| --- | --- | --- |
+| ``too_large`` | bridge | larger than ``cloud.bridge.max_payload_bytes``; not parsed |
+| ``topic`` | bridge | not an event or status topic, or the event names another site, camera or type |
+| ``unknown_source`` | bridge | the topic's site or camera is not listed in the deployment file |
+| ``invalid_utf8``, ``invalid_json`` | bridge | not UTF-8 JSON |
+| ``schema_version`` | bridge | another version of the event schema |
+| ``schema`` | bridge, sink | not a valid event: the reason names the fields |
+| ``identity`` | bridge | the event's node is not its camera's configured node |
+| ``clock`` | bridge | a time ahead of the bridge's clock by more than the margin, or older than the lake keeps |
+| ``kafka_rejected`` | bridge | Kafka refused the record |
+| ``unstorable`` | sink | valid, yet the lake's columns cannot hold it (the schema's bounds should prevent this) |
 
 The regional twin writes its dead letters in the same format, with its own
 ``error`` codes (listed in ``cloud.federation.admission``).
@@ -37,16 +51,22 @@ from pydantic import ValidationError
 Headers = list[tuple[str, str | bytes | None]]
 # Most field errors worth naming in one reason; a payload can have hundreds.
 _MAX_ERRORS = 5
+# A message listing every allowed value (80 class names) says no more than its start.
+_MAX_MESSAGE = 160
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(payload)"
 
 
+def _cut(message: str) -> str:
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 3] + "..."
+
+
 def describe_errors(error: ValidationError) -> str:
     """The first few field errors of ``error`` as ``field: message; ...``, for a ``reason`` header."""
     items = error.errors()
-    parts = [f"{_location(tuple(item['loc']))}: {item['msg']}" for item in items[:_MAX_ERRORS]]
+    parts = [f"{_location(tuple(item['loc']))[:_MAX_MESSAGE]}: {_cut(item['msg'])}" for item in items[:_MAX_ERRORS]]
     more = len(items) - _MAX_ERRORS
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 

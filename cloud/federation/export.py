@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 
 _LINES = ("SELECT camera, line, direction, time_bucket(to_seconds($bucket), ts) AS b, count(*) FROM crossings "
           "WHERE ts >= $start AND ts < $end GROUP BY ALL")
+# Rows whose total does not read as a number (NULL) say nothing about a peak; they are left out, never fatal.
 _ZONES = ("SELECT camera, zone, time_bucket(to_seconds($bucket), ts) AS b, max(total) FROM occupancy "
-          "WHERE ts >= $start AND ts < $end GROUP BY ALL")
+          "WHERE ts >= $start AND ts < $end AND total IS NOT NULL GROUP BY ALL")
 
 Send = Callable[[str, bytes], None]  # (key, value)
 

@@ -56,8 +56,8 @@ class ZoneCapacity(RuleBase):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         rows = _rows(twin, "SELECT o.camera, o.zone, o.total, z.capacity FROM (SELECT site, camera, zone, "
-                     "arg_max(total, ts) AS total FROM occupancy WHERE ts <= $now GROUP BY ALL) o JOIN zones z "
-                     "USING (site, camera, zone) WHERE z.capacity IS NOT NULL", {"now": now})
+                     "arg_max(total, ts) AS total FROM occupancy WHERE ts <= $now AND total IS NOT NULL GROUP BY ALL) o "
+                     "JOIN zones z USING (site, camera, zone) WHERE z.capacity IS NOT NULL", {"now": now})
         return [Reading(self.name, f"{cam}/{zone}", total - cap, now, {"zone": zone, "camera": cam, "occupancy": total, "capacity": cap,
                         "query": "newest occupancy per zone JOIN zones"}) for cam, zone, total, cap in rows]
 
@@ -95,11 +95,12 @@ class _CrossingCount(RuleBase):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         where, params = self._where(now)
-        sql = f"SELECT line, count(*), list(object_class) FROM crossings WHERE ts > $start AND ts <= $now AND {where} GROUP BY line"
+        sql = (f"SELECT line, count(*), list(DISTINCT object_class) FILTER (WHERE object_class IS NOT NULL) FROM crossings "
+               f"WHERE ts > $start AND ts <= $now AND {where} GROUP BY line")
         rows = _rows(twin, sql, {**params, "start": now - timedelta(seconds=self.period_s), "now": now})
         seen = {line: (n, classes) for line, n, classes in rows}
         return [Reading(self.name, line, float(seen.get(line, (0, []))[0]), now,
-                        {"line": line, "classes": sorted(set(seen.get(line, (0, []))[1]))}) for line in self._lines(twin)]
+                        {"line": line, "classes": sorted(seen.get(line, (0, []))[1] or [])}) for line in self._lines(twin)]
 
     def _lines(self, twin: Twin) -> list[str]:
         raise NotImplementedError
@@ -174,7 +175,8 @@ class NodeDegraded(RuleBase):
         return self._th(0, 0)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
-        rows = _rows(twin, "SELECT node, arg_max(fps, ts) FROM health WHERE ts <= $now GROUP BY node", {"now": now})
+        rows = _rows(twin, "SELECT node, arg_max(fps, ts) FROM health WHERE ts <= $now AND fps IS NOT NULL GROUP BY node",
+                     {"now": now})
         return [Reading(self.name, node, self.fps_floor - fps, now, {"node": node, "fps": fps, "floor": self.fps_floor}) for node, fps in rows]
 
 

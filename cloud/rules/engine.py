@@ -32,7 +32,12 @@ class RuleEngine:
             self.twin.refresh()
         notices: list[Notice] = []
         for rule in self.rules:
-            for reading in rule.read(self.twin, now):
+            try:
+                readings = rule.read(self.twin, now)
+            except Exception:  # one rule over odd data must not blind the others; it is tried again next pass
+                log.exception("rule %s could not be read at %s; the other rules go on", rule.name, now.isoformat())
+                continue
+            for reading in readings:
                 notices += self.manager.observe(reading)
         for notice in notices:
             log.info("alert %s: %s %s (%s)", notice.kind, notice.alert.rule, notice.alert.subject, notice.alert.action)

@@ -37,7 +37,7 @@ def series(twin: Twin, target: str, subject: str, end: datetime, bucket_s: int, 
     out = np.zeros(buckets)
     for at, value in rows:
         index = int((at.astimezone(timezone.utc) - start).total_seconds()) // bucket_s
-        if 0 <= index < buckets:
+        if 0 <= index < buckets and value is not None:  # a bucket whose values do not read as numbers
             out[index] = float(value)
     return out
 

@@ -81,13 +81,37 @@ def body_json(body: Any) -> str:
     return _COMPACT.encode(body.model_dump(mode="json"))
 
 
+def _columns(rows: list[tuple[Any, ...]]) -> pa.Table:
+    # Rows hold the columns in SCHEMA order; transposed once, they become one array per column.
+    columns = zip(*rows) if rows else ([] for _ in SCHEMA)
+    arrays = [pa.array(column, type=f.type) for column, f in zip(columns, SCHEMA)]
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+
+
+# What Arrow raises for a value its column cannot hold (an integer beyond int64, a string that is not text, ...).
+_UNSTORABLE = (pa.ArrowException, OverflowError, ValueError, TypeError)
+
+
+def _unstorable(row: tuple[Any, ...]) -> str | None:
+    """Why the lake's columns cannot hold ``row``, naming the column; None if they can."""
+    for value, f in zip(row, SCHEMA):
+        try:
+            pa.array([value], type=f.type)
+        except _UNSTORABLE as exc:
+            return f"column {f.name} ({f.type}) cannot hold this record's value: {type(exc).__name__}: {exc}"[:500]
+    return None
+
+
 def to_table(partition: int, offsets: list[int], values: list[bytes], kafka_ts: list[int]) -> tuple[pa.Table, list[BadRecord]]:
     """Rows for the records of one partition, in offset order; invalid records come back apart.
 
     A record as the edge writes it is read on the fast path of ``cloud.bridge.canonical``, whose
-    body text is already canonical; any other goes through pydantic and ``body_json``.
+    body text is already canonical; any other goes through pydantic and ``body_json``. The event
+    schema's bounds are the lake's, so every valid event fits; should one not, it comes back apart
+    as ``unstorable`` rather than failing the batch, which would stall the partition for good.
     """
     rows: list[tuple[Any, ...]] = []
+    kept: list[tuple[int, bytes]] = []
     bad: list[BadRecord] = []
     for offset, value, stamp in zip(offsets, values, kafka_ts):
         event: CanonicalEvent | Event | None = canonical.decode(value)
@@ -104,7 +128,17 @@ def to_table(partition: int, offsets: list[int], values: list[bytes], kafka_ts: 
             (event.event_id, event.schema_version, event.site, event.camera, event.node, event.seq, event.ts, event.type,
              body, partition, offset, stamp)
         )
-    # Rows hold the columns in SCHEMA order; transposed once, they become one array per column.
-    columns = zip(*rows) if rows else ([] for _ in SCHEMA)
-    arrays = [pa.array(column, type=f.type) for column, f in zip(columns, SCHEMA)]
-    return pa.Table.from_arrays(arrays, schema=SCHEMA), bad
+        kept.append((offset, value))
+    try:
+        return _columns(rows), bad
+    except _UNSTORABLE:
+        pass  # some row does not fit: find it, and keep the rest
+    fitting = []
+    for row, (offset, value) in zip(rows, kept):
+        reason = _unstorable(row)
+        if reason is None:
+            fitting.append(row)
+        else:
+            bad.append(BadRecord(offset, value, "unstorable", reason))
+    bad.sort(key=lambda record: record.offset)
+    return _columns(fitting), bad

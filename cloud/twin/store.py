@@ -3,8 +3,16 @@
 The Parquet lake is the record; this store is a cache of it that makes the
 common questions take milliseconds instead of a scan of every file. ``sync``
 loads files it has not seen (by path, size and modification time), drops
-events whose ``event_id`` it already holds, and forgets the days that
-retention removed from the lake. It can be thrown away and rebuilt at any time.
+events it already holds, and forgets the days that retention removed from the
+lake. It can be thrown away and rebuilt at any time.
+
+An event is identified by ``KEY``, ``(site, camera, node, seq)``: the
+bridge binds site and camera to the MQTT topic (which the broker's ACL binds
+to the sender's credentials) and node to the camera's configured node, and
+``event_id`` is ``node:seq``. Keyed on ``event_id`` alone, a row claiming
+another node's id (from before the bridge checked identities, or written to
+Kafka past it) would shadow that node's real event; keyed on the whole
+binding, it keeps to the camera it came from.
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ from pathlib import Path
 import duckdb
 
 log = logging.getLogger(__name__)
+
+KEY = ("site", "camera", "node", "seq")
 
 _J = "json_extract_string(body, '{}')"
 
@@ -39,6 +49,11 @@ TYPED_SELECT = (
     f"TRY_CAST({_J.format('dropped_frames')} AS BIGINT) AS dropped_frames, "
     f"TRY_CAST({_J.format('spool_depth')} AS BIGINT) AS spool_depth FROM {{source}}"
 )
+
+
+def same_event(a: str, b: str) -> str:
+    """SQL: rows ``a`` and ``b`` are the same event."""
+    return " AND ".join(f"{a}.{column} = {b}.{column}" for column in KEY)
 
 
 def create(con: duckdb.DuckDBPyConnection) -> None:
@@ -76,8 +91,8 @@ def sync(con: duckdb.DuckDBPyConnection, files: list[Path], signature: Callable[
         con.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS {TYPED_SELECT.format(source=source)}")
         # Duplicates share their capture time, so only the incoming days need checking.
         con.execute(
-            "INSERT INTO store SELECT * FROM (SELECT DISTINCT ON (event_id) * FROM incoming i WHERE NOT EXISTS ("
-            "SELECT 1 FROM store s WHERE s.date IN (SELECT DISTINCT date FROM incoming) AND s.event_id = i.event_id)) "
+            f"INSERT INTO store SELECT * FROM (SELECT DISTINCT ON ({', '.join(KEY)}) * FROM incoming i WHERE NOT EXISTS ("
+            f"SELECT 1 FROM store s WHERE s.date IN (SELECT DISTINCT date FROM incoming) AND {same_event('s', 'i')})) "
             # Ordered so that each row group holds one type and a narrow time span: min/max pruning does the rest.
             "ORDER BY type, ts"
         )

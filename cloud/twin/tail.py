@@ -2,8 +2,13 @@
 
 A ``TailBuffer`` holds the most recent events (bounded) as they arrive from
 Kafka, so the cockpit sees them within a second instead of after the sink's
-next batch. Once a lake file covers an event, deduplication by ``event_id``
-hides the tail's copy, and the buffer forgets events older than its window.
+next batch. Once a lake file covers an event, deduplication hides the tail's
+copy, and the buffer forgets events older than its window.
+
+The tail reads the same records as the sink and converts them the same way
+(``cloud.sink.schema.to_table``), so what the lake can hold the tail can too,
+and a record that neither can hold is counted in ``rejected`` and dropped:
+``add_raw`` and ``flush_into`` never raise on any payload.
 """
 
 from __future__ import annotations
@@ -12,13 +17,13 @@ import logging
 import threading
 from collections import deque
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from cloud.sink.schema import body_json
+from cloud.bridge import canonical
+from cloud.sink.schema import to_table
 from cloud.twin.store import TYPED_SELECT
-
 from edge.events import parse_event
 from edge.events.model import Event
 
@@ -29,30 +34,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _row(event: Event) -> tuple[Any, ...]:
-    ts = event.ts.astimezone(timezone.utc)
-    return (event.event_id, event.site, event.camera, event.node, event.seq, ts, event.type, body_json(event.body))
-
-
 class TailBuffer:
     """Thread-safe, bounded buffer of the events that arrived within ``window``."""
 
     def __init__(self, max_events: int = 50_000, window: timedelta = timedelta(minutes=10)) -> None:
         self.window = window
-        self._events: deque[tuple[datetime, tuple[Any, ...]]] = deque(maxlen=max_events)
+        self._events: deque[tuple[datetime, bytes]] = deque(maxlen=max_events)
         self._lock = threading.Lock()
         self.rejected = 0
 
-    def add_raw(self, payload: bytes) -> None:
+    def add_raw(self, payload: bytes | None) -> None:
         """Add one wire payload; invalid ones are counted and dropped (the bridge dead-letters them)."""
         try:
-            self.add(parse_event(payload))
-        except ValueError:
+            if canonical.decode(payload or b"") is None:
+                parse_event(payload or b"")
+        except Exception:  # whatever a record holds, it must not end the tail
             self.rejected += 1
+            return
+        with self._lock:
+            self._events.append((datetime.now(timezone.utc), payload or b""))
 
     def add(self, event: Event) -> None:
         with self._lock:
-            self._events.append((datetime.now(timezone.utc), _row(event)))
+            self._events.append((datetime.now(timezone.utc), event.to_json()))
 
     def __len__(self) -> int:
         return len(self._events)
@@ -64,15 +68,28 @@ class TailBuffer:
             # By arrival, not capture time: a replay of old video is still fresh news.
             while self._events and self._events[0][0] < horizon:
                 self._events.popleft()
-            rows = [row for _, row in self._events]
+            payloads = [payload for _, payload in self._events]
+        table, bad = to_table(0, list(range(len(payloads))), payloads, [0] * len(payloads))
+        if bad:
+            self._forget({record.value for record in bad}, bad[0].reason)
         cur = con.cursor()
         cur.execute("DELETE FROM tail")
-        if rows:
-            cur.execute("CREATE OR REPLACE TEMP TABLE tail_in (event_id VARCHAR, site VARCHAR, camera VARCHAR, "
-                        "node VARCHAR, seq BIGINT, ts TIMESTAMPTZ, type VARCHAR, body VARCHAR)")
-            cur.executemany("INSERT INTO tail_in VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            cur.execute(f"INSERT INTO tail {TYPED_SELECT.format(source='tail_in')}")
-            cur.execute("DROP TABLE tail_in")
+        if table.num_rows:
+            cur.register("tail_in", table)
+            try:
+                cur.execute(f"INSERT INTO tail {TYPED_SELECT.format(source='tail_in')}")
+            except duckdb.Error as exc:  # the lake still answers; the next refresh tries the tail again
+                log.warning("twin tail: could not load %d buffered events: %s", table.num_rows, exc)
+            finally:
+                cur.unregister("tail_in")
+
+    def _forget(self, payloads: set[bytes], reason: str) -> None:
+        """Drop payloads the lake's columns cannot hold, so they are judged once."""
+        with self._lock:
+            kept = [(at, p) for at, p in self._events if p not in payloads]
+            self.rejected += len(self._events) - len(kept)
+            self._events = deque(kept, maxlen=self._events.maxlen)
+        log.warning("twin tail: dropped %d events the lake cannot hold, e.g.: %s", len(payloads), reason)
 
 
 class KafkaTail:

@@ -1,7 +1,7 @@
 """The twin's SQL views: deduplicated events and one typed view per event type.
 
-``events`` is the store (already one row per ``event_id``) plus the live
-tail's events that the store does not hold yet. ``lake_raw`` scans the
+``events`` is the store (already one row per event, keyed ``store.KEY``)
+plus the live tail's events that the store does not hold yet. ``lake_raw`` scans the
 Parquet files directly, duplicates included, for audits of the lake itself;
 filters on its ``date``/``hour`` columns prune files.
 """
@@ -13,12 +13,13 @@ from pathlib import Path
 import duckdb
 
 from cloud.twin.lake import alert_log, scan_sql
+from cloud.twin.store import KEY, same_event
 
 VIEWS: dict[str, str] = {
     "events": (
         "SELECT * FROM store UNION ALL "
-        "SELECT * FROM (SELECT DISTINCT ON (event_id) * FROM tail) t "
-        "WHERE NOT EXISTS (SELECT 1 FROM store s WHERE s.event_id = t.event_id AND s.date = t.date)"
+        f"SELECT * FROM (SELECT DISTINCT ON ({', '.join(KEY)}) * FROM tail) t "
+        f"WHERE NOT EXISTS (SELECT 1 FROM store s WHERE {same_event('s', 't')} AND s.date = t.date)"
     ),
     "crossings": (
         "SELECT event_id, site, camera, node, ts, date, hour, line, direction, object_class, track_id "
@@ -34,7 +35,10 @@ VIEWS: dict[str, str] = {
     ),
     "health": (
         "SELECT event_id, site, camera, node, ts, date, hour, fps, cpu_percent, rss_mb, temperature_c, "
-        "dropped_frames, spool_depth, json_extract(body, 'stage_ms') AS stage_ms FROM events WHERE type = 'node_health'"
+        "dropped_frames, spool_depth, json_extract(body, 'stage_ms') AS stage_ms, "
+        "TRY_CAST(json_extract_string(body, 'clock_offset_ms') AS DOUBLE) AS clock_offset_ms, "
+        "TRY_CAST(json_extract_string(body, 'clock_synced') AS BOOLEAN) AS clock_synced "
+        "FROM events WHERE type = 'node_health'"
     ),
 }
 

@@ -17,6 +17,16 @@ from edge.events.model import Ident
 Point = tuple[float, float]
 
 
+def node_id(site: str, camera: str, configured: str | None = None) -> str:
+    """The id of the edge node of ``camera``: the configured one, else ``{site}-{camera}``.
+
+    Example:
+        >>> node_id("campus", "cam-1"), node_id("campus", "cam-1", "pi-17")
+        ('campus-cam-1', 'pi-17')
+    """
+    return configured or f"{site}-{camera}"
+
+
 def duplicated(values: Iterable[str]) -> list[str]:
     """The values that occur more than once, sorted.
 

@@ -9,21 +9,27 @@ from typing import Any
 
 import psutil
 
+from edge.events.vocab import STAGES
+from edge.runtime.clock import kernel_clock
 from edge.runtime.stats import StageTimer
 
 log = logging.getLogger(__name__)
 
 THERMAL_ZONES = Path("/sys/class/thermal")
+# Readings outside this range come from absent or broken sensors (some report -273 or 255); the contract refuses them.
+PLAUSIBLE_C = (-100.0, 250.0)
 
 
 def soc_temperature_c() -> float | None:
-    """Highest thermal-zone reading (Pi, Jetson, most laptops); None where there is none."""
+    """Highest plausible thermal-zone reading (Pi, Jetson, most laptops); None where there is none."""
     readings = []
     for zone in THERMAL_ZONES.glob("thermal_zone*/temp"):
         try:
-            readings.append(int(zone.read_text().strip()) / 1000.0)
+            celsius = int(zone.read_text().strip()) / 1000.0
         except (OSError, ValueError):
             continue
+        if PLAUSIBLE_C[0] <= celsius <= PLAUSIBLE_C[1]:
+            readings.append(celsius)
     return max(readings) if readings else None
 
 
@@ -46,9 +52,11 @@ class HealthReporter:
         span = max(now - self._last, 1e-6)
         fps = (timer.frames - self._last_frames) / span
         self._last, self._last_frames = now, timer.frames
+        clock = kernel_clock()
         return {
             "fps": round(fps, 2),
-            "stage_ms": {k: round(v, 2) for k, v in timer.medians().items()},
+            # Only the contract's stage names: a stage added to the loop but not to the contract stays local.
+            "stage_ms": {k: round(v, 2) for k, v in timer.medians().items() if k in STAGES},
             "frames": timer.frames,
             "dropped_frames": dropped,
             "cpu_percent": self._process.cpu_percent(None),
@@ -57,4 +65,6 @@ class HealthReporter:
             "spool_depth": spool_depth,
             "spool_dropped": spool_dropped,
             "uptime_s": round(now - self._started, 1),
+            "clock_offset_ms": clock.offset_ms,
+            "clock_synced": clock.synced,
         }

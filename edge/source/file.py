@@ -37,8 +37,24 @@ class FileSourceConfig(BaseModel):
         None,
         title="Start time",
         description="capture time of the first frame (UTC); default: now for a real-time replay (an emulated live "
-        "camera), else the file's modification time so that fast replays repeat exactly",
+        "camera), else the start of the UTC day on which the replay, ending now, began, so that fast replays on the "
+        "same day repeat exactly and stay within the bridge's clock window",
     )
+
+
+def replay_start(now: datetime, duration_s: float) -> datetime:
+    """Capture time of a fast replay's first frame: midnight UTC of the day the stream would have begun to end now.
+
+    The same on every replay of the day, so ids and bodies repeat; never so late that a stream
+    of ``duration_s`` ends ahead of the clock (a looped one can still run past it).
+
+    Example:
+        >>> now = datetime(2026, 3, 2, 0, 1, tzinfo=timezone.utc)
+        >>> replay_start(now, 30.0).isoformat(), replay_start(now, 600.0).isoformat()
+        ('2026-03-02T00:00:00+00:00', '2026-03-01T00:00:00+00:00')
+    """
+    began = now - timedelta(seconds=duration_s)
+    return began.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 class FileSource(VideoSource):
@@ -65,8 +81,17 @@ class FileSource(VideoSource):
         elif config.realtime:
             self._start = datetime.now(timezone.utc)
         else:
-            self._start = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+            self._start = replay_start(datetime.now(timezone.utc), self._duration_s())
         self._start = self._start.astimezone(timezone.utc)
+
+    def _duration_s(self) -> float:
+        """Stream seconds of one pass through the file, as its container says (0 if it says nothing)."""
+        cap, fps = self._open()
+        try:
+            frames = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+        finally:
+            cap.release()
+        return max(float(frames or 0.0), 0.0) / fps
 
     @property
     def dropped(self) -> int:

@@ -108,13 +108,15 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
         cockpit.twin.tail.add(factory.make("line_crossing", now, {"line": "line-0", "direction": "in", "object_class": "person", "track_id": i}))
     cockpit.twin.tail.add(factory.make("node_health", now, {"fps": 9.6, "stage_ms": {"detect": 38.0, "track": 2.0},
                                                              "frames": 100, "dropped_frames": 0, "cpu_percent": 71.0,
-                                                             "rss_mb": 290.0, "uptime_s": 60.0}))
+                                                             "rss_mb": 290.0, "uptime_s": 60.0, "clock_offset_ms": 1.5,
+                                                             "clock_synced": False}))
     expect(page.locator("#tile-people .tile-value")).to_have_text("7", timeout=10_000)
     expect(page.locator("#tile-people")).to_have_class("tile")
     expect(page.locator("#tile-flow .tile-value")).to_have_text("4")
     expect(page.locator("#tile-over .tile-value")).to_have_text("1")
     expect(page.locator('#map [data-zone="cam-0/zone-0"] polygon')).to_have_class("zone over")
     expect(page.locator("#nodes")).to_contain_text("online")
+    expect(page.locator("#nodes")).to_contain_text("+1.5 ms unsynced")  # the node's clock, as its kernel reports it
     expect(page.locator("#mode-badge")).to_have_text("LIVE")
     shot(page, "03-live")
 

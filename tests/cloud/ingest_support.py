@@ -20,10 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import paho.mqtt.client as mqtt
 import pytest
 import yaml
+from confluent_kafka import Consumer, Message, TopicPartition
+from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.config import CloudDeployment, load
+from cloud.kafka.settings import reader_config
 from tests.support.brokers import KafkaBroker, MqttBroker, unique_name
 
 LOG_WAIT_S = 60.0
@@ -51,8 +55,19 @@ class Ingest:
         return service
 
 
-def write_config(folder: Path, mqtt: MqttBroker, kafka: KafkaBroker, name: str, **cloud: Any) -> Path:
-    """A deployment file with names unique to ``name``; ``cloud`` overrides service settings."""
+# The cameras every test deployment lists: the bridge takes events only from listed cameras.
+CAMERAS = [f"cam-{n}" for n in range(1, 10)] + [f"cam-{n:02d}" for n in range(30)]
+
+
+def camera_list(ids: list[str]) -> list[dict[str, Any]]:
+    """Deployment-file entries for cameras ``ids`` (each with its default node ``campus-<id>``)."""
+    return [{"id": camera, "map": {"x_m": 1, "y_m": 1}} for camera in ids]
+
+
+def write_config(
+    folder: Path, mqtt: MqttBroker, kafka: KafkaBroker, name: str, top: dict[str, Any] | None = None, **cloud: Any
+) -> Path:
+    """A deployment file with names unique to ``name``; ``cloud`` overrides service settings, ``top`` whole sections."""
     settings: dict[str, Any] = {
         "bridge": {"topic_prefix": name, "session_expiry_s": 120, "report_interval_s": 2},
         "sink": {"group": name, "batch_max_wait_s": 1.0, "report_interval_s": 2},
@@ -70,6 +85,8 @@ def write_config(folder: Path, mqtt: MqttBroker, kafka: KafkaBroker, name: str, 
         },
         "lake": {"path": str(folder / "lake")},
         "cloud": settings,
+        "cameras": camera_list(CAMERAS),
+        **(top or {}),
     }
     path = folder / "site.yaml"
     path.write_text(yaml.safe_dump(doc))
@@ -83,14 +100,17 @@ MakeIngest = Callable[..., Ingest]
 def make_ingest(
     tmp_path: Path, mqtt_broker: MqttBroker, kafka_broker: KafkaBroker, kafka_admin: Any, request: pytest.FixtureRequest
 ) -> Iterator[MakeIngest]:
-    """Makes fresh deployments for one test (keyword arguments override ``cloud`` sections); deletes their topics."""
+    """Makes fresh deployments for one test; deletes their topics.
+
+    Keyword arguments override ``cloud`` sections; ``top`` replaces whole top-level sections (``mqtt``, ``cameras``).
+    """
     made: list[Ingest] = []
 
-    def make(**cloud: Any) -> Ingest:
+    def make(top: dict[str, Any] | None = None, **cloud: Any) -> Ingest:
         name = unique_name(request.node.name, prefix="ct")
         folder = tmp_path / name
         folder.mkdir()
-        path = write_config(folder, mqtt_broker, kafka_broker, name, **cloud)
+        path = write_config(folder, mqtt_broker, kafka_broker, name, top, **cloud)
         cfg = load(path, environ={})
         logs = folder / "logs"
         logs.mkdir()
@@ -168,6 +188,43 @@ class Service:
             self.proc.kill()
             self.proc.wait(10)
             pytest.fail(f"citytwin {self.command} did not stop within {timeout_s}s; its log:\n{self.text()[-4000:]}")
+
+
+class Publisher:
+    """One MQTT client that waits for every PUBACK; ``login`` is (user, password) for a broker that wants one."""
+
+    def __init__(self, host: str, port: int, client_id: str, login: tuple[str, str] | None = None) -> None:
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.client.max_inflight_messages_set(100)
+        if login is not None:
+            self.client.username_pw_set(*login)
+        self.client.connect(host, port)
+        self.client.loop_start()
+
+    def send(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1).wait_for_publish(LOG_WAIT_S)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def read_topic(
+    cfg: CloudDeployment, topic: str, until: int, keep: Callable[[Message], bool] = lambda _m: True,
+    timeout_s: float = LOG_WAIT_S,
+) -> list[Message]:
+    """Records of ``topic`` from the start that ``keep`` accepts, once there are ``until`` of them (or the time is up)."""
+    consumer = Consumer(reader_config(cfg.kafka, "citytwin-tests"))
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        found: list[Message] = []
+        deadline = time.monotonic() + timeout_s
+        while len(found) < until and time.monotonic() < deadline:
+            found.extend(m for m in consumer.consume(1000, 0.5) if m.error() is None and keep(m))
+        return found
+    finally:
+        consumer.close()
 
 
 def lake_ids(root: Path) -> tuple[int, set[str]]:

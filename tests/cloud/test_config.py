@@ -84,3 +84,25 @@ def test_every_setting_has_a_title_and_description() -> None:
     for model in own:
         for name, info in model.model_fields.items():
             assert info.title and info.description, f"{model.__name__}.{name} needs a title and a description"
+
+
+@pytest.mark.parametrize(
+    ("cameras", "part"),
+    [
+        ("[{id: a, map: {x_m: 0, y_m: 0}, node: n1}, {id: b, map: {x_m: 0, y_m: 0}, node: n1}]", "duplicate node ids n1"),
+        # b's default node is campus-b: a camera configured with that node id would speak for both.
+        ("[{id: a, map: {x_m: 0, y_m: 0}, node: campus-b}, {id: b, map: {x_m: 0, y_m: 0}}]", "duplicate node ids campus-b"),
+        ("[{id: a, map: {x_m: 0, y_m: 0}}, {id: a, map: {x_m: 0, y_m: 0}}]", "duplicate camera ids a"),
+    ],
+)
+def test_each_camera_has_a_node_of_its_own(tmp_path: Path, cameras: str, part: str) -> None:
+    path = _write(tmp_path, MINIMAL + f"cameras: {cameras}\n")
+    with pytest.raises(ConfigError, match=part):
+        config.load(path, environ={})
+
+
+def test_node_ids_default_to_site_and_camera(tmp_path: Path) -> None:
+    path = _write(tmp_path, MINIMAL + "cameras: [{id: a, map: {x_m: 0, y_m: 0}}, {id: b, map: {x_m: 0, y_m: 0}, node: pi-7}]\n")
+    cfg = config.load(path, environ={})
+    assert cfg.node_ids() == {"a": "campus-a", "b": "pi-7"}
+    assert cfg.cloud.bridge.max_clock_ahead_s == 300.0

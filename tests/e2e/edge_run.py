@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from tests.support.mqtt import Received, Recorder
 
 LINE = [[0, 330], [768, 330]]
 ZONE = [[100, 250], [650, 250], [700, 576], [50, 576]]
-START = "2026-01-01T08:00:00Z"
+# Fixed for the session, so two replays stamp the same times; recent, so the bridge's clock window takes them.
+START = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0).isoformat()
 
 
 def site_config(tmp: Path, video: Path, broker: MqttBroker, **edge: Any) -> tuple[Path, str]:

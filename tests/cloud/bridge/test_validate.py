@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cloud.bridge.clock import ClockWindow
+from cloud.bridge.sources import Sources
 from cloud.bridge.validate import Accepted, Rejected, Validator
 from cloud.config import KafkaTopics
 from edge.events.factory import EventFactory
@@ -16,10 +18,12 @@ from edge.events.status import NodeStatus
 
 TOPICS = KafkaTopics(events="ev", dlq="dlq", status="st")
 TS = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
-VALIDATOR = Validator("citytwin", TOPICS, max_payload_bytes=64 * 1024)
+SOURCES = Sources("campus", {"cam-1": "campus-cam-1", "cam-2": "campus-cam-2"})
+WINDOW = ClockWindow(ahead_s=300, behind_s=30 * 86_400, now=TS.timestamp)  # the bridge's clock reads TS
+VALIDATOR = Validator("citytwin", TOPICS, 64 * 1024, SOURCES, WINDOW)
 
 
-def _event(kind: str = "line_crossing", camera: str = "cam-1") -> bytes:
+def _event(kind: str = "line_crossing", camera: str = "cam-1", ts: datetime = TS, node: str | None = None) -> bytes:
     bodies = {
         "line_crossing": {"line": "gate", "direction": "in", "object_class": "person", "track_id": 3},
         "zone_occupancy": {"zone": "plaza", "total": 2, "by_class": {"person": 2}},
@@ -28,7 +32,7 @@ def _event(kind: str = "line_crossing", camera: str = "cam-1") -> bytes:
         "node_health": {"fps": 9.0, "stage_ms": {"detect": 40}, "frames": 1, "dropped_frames": 0,
                         "cpu_percent": 50, "rss_mb": 200, "uptime_s": 5},
     }
-    return EventFactory("campus", camera, f"campus-{camera}").make(kind, TS, bodies[kind]).to_json()
+    return EventFactory("campus", camera, node or f"campus-{camera}").make(kind, ts, bodies[kind]).to_json()
 
 
 def _patched(**changes: object) -> bytes:
@@ -71,6 +75,20 @@ def test_status_goes_to_the_status_topic() -> None:
         ("citytwin/campus/cam-2/status", STATUS, "topic", "camera=cam-1"),
         ("citytwin/campus/cam-1/status", b'{"status": "maybe"}', "schema", "status"),
         ("citytwin/campus/cam-1/events/line_crossing", b"x" * (64 * 1024 + 1), "too_large", "65537 bytes"),
+        ("citytwin/bench/cam-1/events/line_crossing", _event(), "unknown_source", "site 'bench'"),
+        ("citytwin/campus/cam-9/events/line_crossing", _event(camera="cam-9"), "unknown_source", "camera 'cam-9'"),
+        ("citytwin/campus/cam-9/status", STATUS, "unknown_source", "camera 'cam-9'"),
+        ("citytwin/campus/cam-1/events/line_crossing", _event(node="campus-cam-2"), "identity", "its node is campus-cam-1"),
+        ("citytwin/campus/cam-1/status", NodeStatus(site="campus", camera="cam-1", node="campus-cam-2", status="online",
+                                                     since=TS).to_json(), "identity", "may not speak for camera cam-1"),
+        ("citytwin/campus/cam-1/events/line_crossing", _event(ts=TS + timedelta(seconds=301)), "clock", "ahead"),
+        ("citytwin/campus/cam-1/events/zone_occupancy", _event("zone_occupancy", ts=datetime(2099, 1, 1, tzinfo=timezone.utc)),
+         "clock", "ahead of the bridge's clock"),
+        ("citytwin/campus/cam-1/events/dwell", _event("dwell", ts=datetime(9999, 12, 31, tzinfo=timezone.utc)), "clock", "ahead"),
+        ("citytwin/campus/cam-1/events/line_crossing", _event(ts=datetime(1, 1, 1, tzinfo=timezone.utc)), "clock", "older than"),
+        ("citytwin/campus/cam-1/events/line_crossing", _event(ts=TS - timedelta(days=31)), "clock", "lake_days = 30"),
+        ("citytwin/campus/cam-1/status", NodeStatus(site="campus", camera="cam-1", node="campus-cam-1", status="online",
+                                                     since=datetime(2099, 1, 1, tzinfo=timezone.utc)).to_json(), "clock", "since"),
     ],
 )
 def test_invalid_messages_are_rejected_with_a_reason(topic: str, payload: bytes, error: str, reason_part: str) -> None:
@@ -80,8 +98,23 @@ def test_invalid_messages_are_rejected_with_a_reason(topic: str, payload: bytes,
     assert reason_part in verdict.reason
 
 
+def test_times_just_inside_the_window_are_taken() -> None:
+    for ts in (TS + timedelta(seconds=299), TS - timedelta(days=29)):
+        assert isinstance(VALIDATOR.check("citytwin/campus/cam-1/events/line_crossing", _event(ts=ts)), Accepted)
+    old_since = NodeStatus(site="campus", camera="cam-1", node="campus-cam-1", status="offline",
+                           since=TS - timedelta(days=400)).to_json()
+    assert isinstance(VALIDATOR.check("citytwin/campus/cam-1/status", old_since), Accepted)
+
+
+def test_body_times_obey_the_window_too() -> None:
+    doc = json.loads(_event("dwell"))
+    doc["body"]["entered"] = "2099-01-01T00:00:00Z"
+    verdict = VALIDATOR.check("citytwin/campus/cam-1/events/dwell", json.dumps(doc).encode())
+    assert isinstance(verdict, Rejected) and verdict.error == "clock" and "entered 2099" in verdict.reason
+
+
 def test_a_custom_prefix_isolates_traffic() -> None:
-    validator = Validator("staging", TOPICS, max_payload_bytes=1024)
+    validator = Validator("staging", TOPICS, 1024, SOURCES, WINDOW)
     assert isinstance(validator.check("staging/campus/cam-1/events/line_crossing", _event()), Accepted)
     assert isinstance(validator.check("citytwin/campus/cam-1/events/line_crossing", _event()), Rejected)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.security.mqtt_acl import BRIDGE_USER, accounts, render_acl, write_files
 from edge.events.site import CameraSpec, SiteSpec
+from tests.support.acl_broker import acl_broker
 from tests.support.mqtt import Recorder
 
 pytestmark = pytest.mark.mqtt
@@ -23,37 +21,10 @@ SITE = SiteSpec(id="acl", name="ACL test", width_m=10, height_m=10)
 CAMERAS = [CameraSpec(id=c, map={"x_m": 0, "y_m": 0}) for c in ("cam-a", "cam-b")]  # type: ignore[arg-type]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def secure_broker(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    nodes = accounts(SITE, CAMERAS, {})
-    passwords = write_files(tmp_path / "secure", SITE, nodes)
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(
-        # Mosquitto drops root privileges unless told otherwise; the secrets are mode 600.
-        f"user {getpass.getuser()}\nlistener {port} 127.0.0.1\nallow_anonymous false\n"
-        f"password_file {tmp_path / 'secure' / 'passwd'}\nacl_file {tmp_path / 'secure' / 'acl'}\n"
-    )
-    broker = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if broker.poll() is not None:
-            pytest.fail(f"mosquitto with the generated ACL did not start: {broker.stderr.read() if broker.stderr else ''}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
-    try:
-        yield port, passwords
-    finally:
-        broker.terminate()
-        broker.wait(10)
+    with acl_broker(tmp_path, SITE, CAMERAS) as running:
+        yield running
 
 
 def client(port: int, user: str, password: str) -> mqtt.Client:

@@ -1,0 +1,140 @@
+"""Hypothesis strategies for events: schema-valid ones across the contract's bounds, and hostile ones beyond them.
+
+``valid_events`` draws every type but snapshots with values anywhere in the
+model's ranges, the extremes included, and canonical wire form (the edge's
+``to_json``). ``hostile_payloads`` draws the values an attacker or a broken
+node sends: integers just past int64 or a bound, ``NaN`` and ``Infinity``,
+undeclared class and stage names, long strings, an ``event_id`` that is not
+the event's own. Both are shared by the contract tests and the pipeline's
+property test, so the same corpus checks the fast path, the model and every
+stage behind the bridge.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from hypothesis import strategies as st
+
+from edge.events import model
+from edge.events.model import Event, event_id
+from edge.events.vocab import OBJECT_CLASSES, STAGES
+
+KINDS = ("line_crossing", "zone_occupancy", "dwell", "count", "node_health")
+_IDS = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,62}", fullmatch=True)
+
+
+def _ints(high: int) -> st.SearchStrategy[int]:
+    return st.one_of(st.sampled_from([0, 1, high - 1, high]), st.integers(0, high))
+
+
+def _floats(low: float, high: float) -> st.SearchStrategy[float]:
+    return st.one_of(st.sampled_from([low, high]), st.floats(low, high, allow_nan=False, allow_infinity=False))
+
+
+def _classes(high: int) -> st.SearchStrategy[dict[str, int]]:
+    return st.dictionaries(st.sampled_from(OBJECT_CLASSES), _ints(high), max_size=4)
+
+
+def _bodies(kind: str, ts: datetime) -> st.SearchStrategy[dict[str, Any]]:
+    earlier = st.floats(0, 3600, allow_nan=False).map(lambda s: ts - timedelta(seconds=s))
+    if kind == "line_crossing":
+        return st.fixed_dictionaries({"line": _IDS, "direction": st.sampled_from(["in", "out"]),
+                                      "object_class": st.sampled_from(OBJECT_CLASSES), "track_id": _ints(model.MAX_COUNTER)})
+    if kind == "zone_occupancy":
+        return st.fixed_dictionaries({"zone": _IDS, "total": _ints(model.MAX_OCCUPANCY),
+                                      "by_class": _classes(model.MAX_OCCUPANCY)})
+    if kind == "dwell":
+        return st.fixed_dictionaries({"zone": _IDS, "object_class": st.sampled_from(OBJECT_CLASSES),
+                                      "track_id": _ints(model.MAX_COUNTER), "entered": earlier,
+                                      "seconds": _floats(0, 31_536_000)})
+    if kind == "count":
+        totals = st.fixed_dictionaries({"line": _IDS, "inbound": _classes(model.MAX_INTERVAL_COUNT),
+                                        "outbound": _classes(model.MAX_INTERVAL_COUNT)})
+        return st.fixed_dictionaries({"interval_start": earlier, "interval_s": _floats(1e-3, 86_400),
+                                      "by_class": _classes(model.MAX_INTERVAL_COUNT), "lines": st.lists(totals, max_size=3)})
+    return st.fixed_dictionaries({
+        "fps": _floats(0, 10_000),
+        "stage_ms": st.dictionaries(st.sampled_from(STAGES), _floats(0, 3_600_000), max_size=len(STAGES)),
+        "frames": _ints(model.MAX_COUNTER), "dropped_frames": _ints(model.MAX_COUNTER),
+        "cpu_percent": _floats(0, 100_000), "rss_mb": _floats(0, 16_777_216),
+        "temperature_c": st.none() | _floats(-100, 250), "spool_depth": _ints(model.MAX_COUNTER),
+        "spool_dropped": _ints(model.MAX_COUNTER), "uptime_s": _floats(0, 1e9),
+        "clock_offset_ms": st.none() | _floats(-model.MAX_CLOCK_OFFSET_MS, model.MAX_CLOCK_OFFSET_MS),
+        "clock_synced": st.none() | st.booleans(),
+    })
+
+
+@st.composite
+def valid_events(
+    draw: st.DrawFn, site: str, camera: str, node: str, ts: st.SearchStrategy[datetime] | None = None
+) -> Event:
+    """One schema-valid event of ``node`` on ``camera``, any type but snapshot, any values within the bounds."""
+    stamp = draw(ts if ts is not None else st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(timezone.utc)))
+    kind = draw(st.sampled_from(KINDS))
+    seq = draw(_ints(model.MAX_SEQ))
+    payload = {"event_id": event_id(node, seq), "site": site, "camera": camera, "node": node, "seq": seq, "ts": stamp,
+               "type": kind, "body": draw(_bodies(kind, stamp))}
+    return model.parse_event(json.dumps(payload, default=lambda t: t.isoformat()))
+
+
+# Each hostile change takes the event's JSON document and returns it changed; every one breaks the contract.
+Change = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _envelope(**values: Any) -> Change:
+    return lambda doc: {**doc, **values}
+
+
+def _body(**values: Any) -> Change:
+    return lambda doc: {**doc, "body": {**doc["body"], **values}}
+
+
+def _seq(seq: int) -> Change:
+    return lambda doc: {**doc, "seq": seq, "event_id": f"{doc['node']}:{seq}"}
+
+
+def _first_number(value: Any) -> Change:
+    """Put ``value`` in the body's first numeric field (every type but snapshots has one)."""
+
+    def change(doc: dict[str, Any]) -> dict[str, Any]:
+        name = next(k for k, v in doc["body"].items() if isinstance(v, (int, float)) and not isinstance(v, bool))
+        return _body(**{name: value})(doc)
+
+    return change
+
+
+HOSTILE: dict[str, Change] = {
+    "seq 2^63": _seq(2**63),
+    "seq 2^64": _seq(2**64 + 7),
+    "seq -1": _seq(-1),
+    "number 2^63": _first_number(2**63),
+    "number -2^63-1": _first_number(-(2**63) - 1),
+    "NaN": _first_number(float("nan")),
+    "Infinity": _first_number(float("inf")),
+    "-Infinity": _first_number(float("-inf")),
+    "1e308": _first_number(1e308),
+    "event_id of another node": lambda doc: {**doc, "event_id": f"other-node:{doc['seq']}"},
+    "event_id with another seq": lambda doc: {**doc, "event_id": f"{doc['node']}:{doc['seq'] + 1}"},
+    "event_id of 180 kB": _envelope(event_id="a" * 180_000 + ":1"),
+    "event_id with leading zero": lambda doc: {**doc, "event_id": f"{doc['node']}:0{doc['seq']}"},
+    "class that is plate text": lambda doc: _body(**{
+        k: ({"AB-123-CD": 1} if isinstance(v, dict) else "plate ab123cd")
+        for k, v in doc["body"].items() if k in ("object_class", "by_class")
+    } or {"line": "x" * 64})(doc),
+    "stage that is an embedding": _body(stage_ms={"emb " + "0.12,-0.5," * 40: 1.0}),
+    "long line id": _body(line="a" * 5000),
+}
+
+
+@st.composite
+def hostile_payloads(draw: st.DrawFn, base: st.SearchStrategy[Event]) -> tuple[str, bytes]:
+    """One broken payload (and the name of what broke it) made from an event of ``base``."""
+    event = draw(base)
+    name = draw(st.sampled_from(sorted(HOSTILE)))
+    doc = HOSTILE[name](json.loads(event.to_json()))
+    return name, json.dumps(doc, separators=(",", ":")).encode()
