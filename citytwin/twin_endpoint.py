@@ -83,7 +83,7 @@ class TwinEndpoint(Endpoint):
         while not self._stop.is_set():
             self.twin.refresh()
             now = time.time()
-            for (event_id,) in self.twin.query("SELECT event_id FROM events").rows:
+            for (event_id,) in self.twin.read("SELECT event_id FROM events").rows:
                 self._seen.setdefault(str(event_id), now)
             self._stop.wait(0.05)
 

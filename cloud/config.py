@@ -34,6 +34,7 @@ from cloud.federation.settings import FederationSettings
 from cloud.governance import AuditSettings, ResidencySettings, RetentionSettings
 from cloud.transport import KafkaTls as KafkaTls  # re-exported: part of the deployment file
 from cloud.rules.settings import RulesSettings
+from cloud.twin.settings import SqlSettings
 from edge.events.topics import PREFIX
 
 MiB = 2**20
@@ -163,6 +164,10 @@ class CloudSettings(_Section):
     sink: SinkSettings = Field(default_factory=SinkSettings, title="Sink", description="Kafka to Parquet sink")
     compaction: CompactionSettings = Field(
         default_factory=CompactionSettings, title="Compaction", description="merging of small Parquet files"
+    )
+    sql: SqlSettings = Field(
+        default_factory=SqlSettings, title="SQL limits",
+        description="time, memory, threads and result size of the SQL people type (cockpit console, citytwin query)",
     )
 
 

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     audit_path = args.audit_log or deployment.audit.log_path(deployment.lake.path)
     follower = _follower(args.config)
-    twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, max_rows=5000)
+    twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, sql=deployment.cloud.sql)
     cockpit = Cockpit(
         twin=twin, users=users, audit=AuditLog(audit_path),
         alerts=AlertBoard(registry.lake), follower=follower, deployment=deployment,

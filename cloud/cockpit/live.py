@@ -22,7 +22,7 @@ MAX_BUCKETS = 5000
 
 
 def _rows(twin: Twin, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    result = twin.query(sql, params)
+    result = twin.read(sql, params)
     return records(result.columns, result.rows)
 
 
@@ -158,7 +158,7 @@ def history(
 
 
 def data_range(twin: Twin) -> dict[str, Any]:
-    row = twin.query("SELECT min(ts), max(ts), count(*) FROM events").rows[0]
+    row = twin.read("SELECT min(ts), max(ts), count(*) FROM events").rows[0]
     return {"first": cell(row[0]), "last": cell(row[1]), "events": int(row[2])}
 
 

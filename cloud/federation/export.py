@@ -54,9 +54,9 @@ def aggregate(twin: Twin, settings: FederationSettings, city: str, start: dateti
     """Count cells of [start, end); cells below ``k`` are counted as suppressed and left out."""
     params: dict[str, Any] = {"bucket": float(settings.bucket_s), "start": start, "end": end}
     raw: list[dict[str, Any]] = []
-    for camera, line, direction, b, n in twin.query(_LINES, params).rows:
+    for camera, line, direction, b, n in twin.read(_LINES, params).rows:
         raw.append({"camera": camera, "kind": "line", "subject": line, "direction": direction, "bucket_start": b, "value": n})
-    for camera, zone, b, peak in twin.query(_ZONES, params).rows:
+    for camera, zone, b, peak in twin.read(_ZONES, params).rows:
         raw.append({"camera": camera, "kind": "zone", "subject": zone, "bucket_start": b, "value": peak})
     now = datetime.now(timezone.utc)
     kept = [CountCell(city=city, bucket_s=settings.bucket_s, k=settings.k, exported_at=now, **r)

@@ -42,7 +42,7 @@ class RuleBase(BaseModel):
 
 
 def _rows(twin: Twin, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return twin.query(sql, params).rows
+    return twin.read(sql, params).rows
 
 
 class ZoneCapacity(RuleBase):

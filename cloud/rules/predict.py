@@ -33,7 +33,7 @@ _SERIES_SQL = {
 def series(twin: Twin, target: str, subject: str, end: datetime, bucket_s: int, buckets: int) -> np.ndarray:
     """Counts of the ``buckets`` whole buckets before ``end`` (oldest first), zero where nothing was seen."""
     start = end - timedelta(seconds=bucket_s * buckets)
-    rows = twin.query(_SERIES_SQL[target], {"bucket": float(bucket_s), "id": subject, "start": start, "end": end}).rows
+    rows = twin.read(_SERIES_SQL[target], {"bucket": float(bucket_s), "id": subject, "start": start, "end": end}).rows
     out = np.zeros(buckets)
     for at, value in rows:
         index = int((at.astimezone(timezone.utc) - start).total_seconds()) // bucket_s
@@ -87,7 +87,7 @@ class ForecastCapacity(_ForecastRule):
         return self._th(0, 0)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
-        capacity = twin.query("SELECT min(capacity) FROM zones WHERE zone = $id", {"id": self.subject}).rows[0][0]
+        capacity = twin.read("SELECT min(capacity) FROM zones WHERE zone = $id", {"id": self.subject}).rows[0][0]
         end = bucket_start(now, self.bucket_s)
         history = series(twin, "zone", self.subject, end, self.bucket_s, self.period * self.seasons)
         if capacity is None or not history.any():

@@ -10,10 +10,13 @@ import sys
 from datetime import date, datetime
 from typing import Any
 
+import duckdb
+
 from citytwin.configfile import ConfigError
 from cloud.siteconfig import load_site
 from cloud.twin.named import QUERIES
 from cloud.twin.readonly import QueryRefused, QueryResult, QueryTimeout
+from cloud.twin.settings import load_sql_settings
 from cloud.twin.twin import Twin
 
 
@@ -57,6 +60,7 @@ def _params(pairs: list[str]) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     try:
         registry = load_site(args.config)
+        limits = load_sql_settings(args.config)
     except ConfigError as exc:
         print(f"citytwin query: {exc}", file=sys.stderr)
         return 2
@@ -67,18 +71,20 @@ def run(args: argparse.Namespace) -> int:
     if not args.sql:
         print("citytwin query: give a SQL statement, --named NAME, or --list", file=sys.stderr)
         return 2
-    twin = Twin(registry.lake, registry.site, registry.cameras)
+    twin = Twin(registry.lake, registry.site, registry.cameras, sql=limits)
     try:
         if args.named:
             result = twin.named(args.sql, **_params(args.param))
         else:
             result = twin.query(args.sql)
-    except (QueryRefused, QueryTimeout, KeyError, ValueError) as exc:
+    except (QueryRefused, QueryTimeout, KeyError, ValueError, duckdb.Error) as exc:
         print(f"citytwin query: {exc}", file=sys.stderr)
         return 1
+    finally:
+        twin.close()
     print(render(result, args.format))
     if result.truncated:
-        print(f"(truncated at {twin.max_rows} rows)", file=sys.stderr)
+        print(f"(truncated: {len(result.rows)} rows shown, cut by {result.cut_by})", file=sys.stderr)
     return 0
 
 

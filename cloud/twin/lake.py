@@ -3,16 +3,21 @@
 The sink writes Hive partitions ``date=YYYY-MM-DD/hour=HH/`` and renames a
 file into place only once it is complete; a file that is still being written
 (a temporary name) is never listed. A file whose footer cannot be read
-(truncated, corrupt) is skipped with a warning naming it, so one bad file
-never takes the twin down.
+(truncated, corrupt), whose columns do not fit the lake schema (``ts`` as
+text, a missing envelope column, a number where text belongs), or that lies
+in a partition folder that is not a date and an hour, is skipped with a
+warning naming it, so no file can stop a twin from opening or refreshing.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
@@ -29,6 +34,54 @@ def alert_log(lake: Path) -> Path:
 
 ENVELOPE = ("event_id", "site", "camera", "node", "seq", "ts", "type", "body")
 
+# The Hive partition columns, from the folder names.
+PARTITIONS = pa.schema([("date", pa.date32()), ("hour", pa.string())])
+
+# What the twin reads of every file: the sink's envelope columns, then the partition columns.
+SCHEMA = pa.schema(
+    [(name, pa.int64() if name == "seq" else pa.timestamp("us", tz="UTC") if name == "ts" else pa.string()) for name in ENVELOPE]
+    + list(PARTITIONS)
+)
+
+_DAY, _HOUR = re.compile(r"date=(\d{4}-\d{2}-\d{2})"), re.compile(r"hour=([01]\d|2[0-3])")
+
+
+def _fits(actual: pa.DataType, wanted: pa.DataType) -> bool:
+    """Whether a file's column converts to the lake's type without loss or guesswork."""
+    if pa.types.is_dictionary(actual):
+        actual = actual.value_type
+    if pa.types.is_string(wanted):
+        return bool(pa.types.is_string(actual) or pa.types.is_large_string(actual) or pa.types.is_string_view(actual))
+    if pa.types.is_int64(wanted):
+        return bool(pa.types.is_signed_integer(actual)) or actual in (pa.uint8(), pa.uint16(), pa.uint32())
+    if pa.types.is_timestamp(wanted):  # an instant: a time zone is required, and nanoseconds would not cast safely
+        return bool(pa.types.is_timestamp(actual)) and actual.tz is not None and actual.unit in ("s", "ms", "us")
+    return bool(actual == wanted)
+
+
+def schema_problems(schema: pa.Schema) -> list[str]:
+    """Why a file with ``schema`` cannot join the lake; empty when it can."""
+    problems = [f"no column {name!r}" for name in ENVELOPE if schema.get_field_index(name) < 0]
+    for wanted in SCHEMA:
+        index = schema.get_field_index(wanted.name)
+        if index >= 0 and not _fits(schema.field(index).type, wanted.type):
+            problems.append(f"{wanted.name!r} is {schema.field(index).type}, not {wanted.type}")
+    if len(set(schema.names)) != len(schema.names):
+        problems.append("repeated column names")
+    return problems
+
+
+def partition_problem(path: Path) -> str | None:
+    """Why ``date=…/hour=…/`` above ``path`` is not a real day and hour; ``None`` when it is."""
+    day, hour = path.parent.parent.name, path.parent.name
+    if not _DAY.fullmatch(day) or not _HOUR.fullmatch(hour):
+        return f"folder {day}/{hour} is not date=YYYY-MM-DD/hour=00..23"
+    try:
+        date.fromisoformat(day.removeprefix("date="))
+    except ValueError:
+        return f"folder {day} is not a calendar date"
+    return None
+
 
 @dataclass
 class LakeFiles:
@@ -43,15 +96,20 @@ class LakeFiles:
         if known and known[:2] == (size, mtime):
             return known[2]
         try:
-            names = set(pq.read_metadata(path).schema.names)
-            ok = all(col in names for col in ENVELOPE)
-            if not ok:
-                log.warning("skipping lake file %s: missing columns %s", path, sorted(set(ENVELOPE) - names))
+            problems = [p for p in [partition_problem(path)] if p] + schema_problems(pq.read_schema(path))
+            if problems:
+                log.warning("skipping lake file %s: it does not fit the lake schema: %s", path, "; ".join(problems))
         except Exception as exc:  # pyarrow raises several types for a damaged footer
             log.warning("skipping unreadable lake file %s: %s", path, exc)
-            ok = False
-        self._seen[path] = (size, mtime, ok)
-        return ok
+            problems = ["unreadable"]
+        self._seen[path] = (size, mtime, not problems)
+        return not problems
+
+    def reject(self, path: Path, reason: str) -> None:
+        """Skip ``path`` from now on, until it changes: its footer was fine but its data could not be read."""
+        size, mtime, _ = self._seen[path]
+        self._seen[path] = (size, mtime, False)
+        log.warning("skipping lake file %s: %s", path, reason)
 
     def signature(self, path: Path) -> tuple[int, float]:
         """Size and modification time of a file returned by the last ``list``."""

@@ -36,10 +36,8 @@ COLUMNS = (
     "cpu_percent DOUBLE, rss_mb DOUBLE, temperature_c DOUBLE, dropped_frames BIGINT, spool_depth BIGINT"
 )
 
-# From the lake's envelope + JSON body to the store's typed columns.
-TYPED_SELECT = (
-    "SELECT event_id, site, camera, node, seq, ts, type, body, CAST(ts AT TIME ZONE 'UTC' AS DATE) AS date, "
-    "strftime(ts AT TIME ZONE 'UTC', '%H') AS hour, "
+# The typed columns of the store that come from an event's JSON body.
+BODY_COLUMNS = (
     f"{_J.format('line')} AS line, {_J.format('direction')} AS direction, "
     f"{_J.format('object_class')} AS object_class, TRY_CAST({_J.format('track_id')} AS BIGINT) AS track_id, "
     f"{_J.format('zone')} AS zone, TRY_CAST({_J.format('total')} AS INTEGER) AS total, "
@@ -47,7 +45,13 @@ TYPED_SELECT = (
     f"TRY_CAST({_J.format('fps')} AS DOUBLE) AS fps, TRY_CAST({_J.format('cpu_percent')} AS DOUBLE) AS cpu_percent, "
     f"TRY_CAST({_J.format('rss_mb')} AS DOUBLE) AS rss_mb, TRY_CAST({_J.format('temperature_c')} AS DOUBLE) AS temperature_c, "
     f"TRY_CAST({_J.format('dropped_frames')} AS BIGINT) AS dropped_frames, "
-    f"TRY_CAST({_J.format('spool_depth')} AS BIGINT) AS spool_depth FROM {{source}}"
+    f"TRY_CAST({_J.format('spool_depth')} AS BIGINT) AS spool_depth"
+)
+
+# From the lake's envelope + JSON body to the store's typed columns.
+TYPED_SELECT = (
+    "SELECT event_id, site, camera, node, seq, ts, type, body, CAST(ts AT TIME ZONE 'UTC' AS DATE) AS date, "
+    "strftime(ts AT TIME ZONE 'UTC', '%H') AS hour, " + BODY_COLUMNS + " FROM {source}"
 )
 
 
@@ -66,10 +70,17 @@ def _quote(paths: list[Path]) -> str:
     return ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
 
 
-def sync(con: duckdb.DuckDBPyConnection, files: list[Path], signature: Callable[[Path], tuple[int, float]]) -> int:
+def sync(
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    signature: Callable[[Path], tuple[int, float]],
+    reject: Callable[[Path, str], None] | None = None,
+) -> int:
     """Load new files into the store; returns the number of new distinct events.
 
     ``signature`` gives a file's (size, mtime) as the lake listing saw it, so files are not stat'ed twice.
+    ``reject`` hears of each file whose data cannot be loaded (a sound footer over damaged pages, a body
+    that is not JSON); the others are loaded all the same. Without it, such a file raises.
     """
     known = {row[0]: (row[1], row[2]) for row in con.execute("SELECT path, size, mtime FROM loaded_files").fetchall()}
     present_days = {p.parent.parent.name.removeprefix("date=") for p in files}
@@ -84,6 +95,22 @@ def sync(con: duckdb.DuckDBPyConnection, files: list[Path], signature: Callable[
             new.append((path, size, mtime))
     if not new:
         return 0
+    try:
+        return _load(con, new)
+    except duckdb.Error:
+        if reject is None:
+            raise
+    added = 0
+    for item in new:  # one of them is bad: load them one by one to find it and keep the rest
+        try:
+            added += _load(con, [item])
+        except duckdb.Error as exc:
+            reject(item[0], f"its data cannot be read: {exc}")
+    return added
+
+
+def _load(con: duckdb.DuckDBPyConnection, new: list[tuple[Path, int, float]]) -> int:
+    """Load ``new`` (path, size, mtime) in one transaction; returns the number of new distinct events."""
     source = f"read_parquet([{_quote([p for p, _, _ in new])}], union_by_name = true)"
     before = con.execute("SELECT count(*) FROM store").fetchone()
     con.execute("BEGIN")

@@ -64,24 +64,31 @@ def current_views(offline_after_s: float) -> dict[str, str]:
     }
 
 
+# The columns of the alerts view when there is no alert log yet.
+ALERT_COLUMNS = ("kind", "at", "alert_id", "rule", "subject", "severity", "state", "action")
+
+
 def alerts_sql(lake: Path | None) -> str:
     """Every alert change written by the rules (``<lake>/alerts/alerts.jsonl``), or an empty relation."""
     path = alert_log(lake) if lake is not None else None
     if path is None or not path.exists() or path.stat().st_size == 0:
-        return (
-            "SELECT NULL::VARCHAR AS kind, NULL::VARCHAR AS at, NULL::VARCHAR AS alert_id, NULL::VARCHAR AS rule, "
-            "NULL::VARCHAR AS subject, NULL::VARCHAR AS severity, NULL::VARCHAR AS state, NULL::VARCHAR AS action "
-            "WHERE false"
-        )
+        return "SELECT " + ", ".join(f"NULL::VARCHAR AS {c}" for c in ALERT_COLUMNS) + " WHERE false"
     quoted = str(path).replace("'", "''")
     return f"SELECT * FROM read_json_auto('{quoted}', format = 'newline_delimited', union_by_name = true)"
 
 
 def install(con: duckdb.DuckDBPyConnection, files: list[Path], offline_after_s: float = 60.0, lake: Path | None = None) -> None:
     """(Re)create the raw lake scan over ``files`` and every view."""
-    con.execute(f"CREATE OR REPLACE VIEW lake_raw AS {scan_sql(files)}")
-    con.execute(f"CREATE OR REPLACE VIEW alerts AS {alerts_sql(lake)}")
-    for name, sql in {**VIEWS, **current_views(offline_after_s)}.items():
+    create(con, {"lake_raw": scan_sql(files), "alerts": alerts_sql(lake), **VIEWS}, offline_after_s)
+
+
+def create(con: duckdb.DuckDBPyConnection, sources: dict[str, str], offline_after_s: float) -> None:
+    """(Re)create ``sources`` (name -> SQL, in order), the live-state views and the macros.
+
+    The trusted connection and the sandbox (``sandbox.py``) differ only in ``sources``: where ``lake_raw``,
+    ``alerts`` and ``events`` come from.
+    """
+    for name, sql in {**sources, **current_views(offline_after_s)}.items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
     for sql in MACROS:
         con.execute(sql)

@@ -16,6 +16,7 @@ from cloud.rules.alerts import Alert, Severity
 from cloud.rules.outlets import AlertStore, alert_record
 from cloud.cockpit.users import User, Users, hash_password
 from cloud.twin import Twin
+from cloud.twin.settings import SqlSettings
 from cloud.twin.synth import CityShape, generate
 from edge.events.site import CameraSpec, SiteSpec
 
@@ -57,7 +58,7 @@ def deployment(lake: Path, tmp: Path) -> CloudDeployment:
 
 
 def make_cockpit(lake: Path, tmp: Path, user_set: Users | None = None) -> Cockpit:
-    twin = Twin(lake, SITE, cameras(), timeout_s=3.0, max_rows=1000)
+    twin = Twin(lake, SITE, cameras(), sql=SqlSettings(timeout_s=3.0, max_rows=1000))
     return Cockpit(twin=twin, users=user_set or users(), audit=AuditLog(tmp / "audit.jsonl"),
                    alerts=AlertBoard(lake), results_dir=tmp / "results", refresh_s=0.5, deployment=deployment(lake, tmp))
 

@@ -1,0 +1,71 @@
+"""Limits on the SQL that people type (``citytwin query``, the cockpit console): ``cloud.sql`` in the deployment file.
+
+The project's own queries run on the twin's trusted connection and are not
+bound by these; typed SQL runs in the sandbox (``sandbox.py``) under them.
+
+Example:
+    >>> SqlSettings(memory_limit_mb=256).memory_limit_mb
+    256
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from citytwin import configfile
+
+
+class SqlSettings(BaseModel):
+    """How long typed SQL may run, how much it may use, and how much of its result comes back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_s: float = Field(10.0, gt=0, le=3600, title="Time limit", description="seconds before a query is interrupted")
+    max_rows: int = Field(
+        10_000, ge=1, le=1_000_000, title="Row limit", description="rows returned; the rest is cut and the result marked truncated",
+    )
+    max_result_mb: float = Field(
+        16.0, gt=0, le=1024, title="Result bytes",
+        description="MiB of values returned; the rows beyond are cut and the result marked truncated",
+    )
+    max_cell_kb: float = Field(
+        256.0, gt=0, le=65_536, title="Value bytes",
+        description="KiB one value may hold; a query returning a larger one is refused, naming its row and column",
+    )
+    memory_limit_mb: int = Field(
+        1024, ge=64, title="Memory limit",
+        description="MiB of DuckDB memory for typed SQL; beyond it, queries spill, then fail with a clear error",
+    )
+    threads: int = Field(2, ge=1, le=256, title="Threads", description="DuckDB threads that typed SQL may use")
+    spill_dir: Path | None = Field(
+        None, title="Private folder",
+        description="folder in which a private subfolder holds the sandbox's read-only catalog and spill files; "
+        "default: the system's temporary folder. Never inside the lake",
+    )
+    max_spill_mb: int = Field(
+        1024, ge=0, title="Spill limit", description="MiB that typed SQL may spill to the private folder before a query fails",
+    )
+    statement_allowlist: bool = Field(
+        True, title="Statement allowlist",
+        description="refuse anything but one SELECT or a plain EXPLAIN of one before DuckDB runs it; an extra layer, "
+        "since the sandbox alone can change no table, file or setting",
+    )
+
+
+class _CloudPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    sql: SqlSettings = Field(default_factory=SqlSettings, title="SQL limits", description="see SqlSettings")
+
+
+class _SqlPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    cloud: _CloudPart = Field(default_factory=_CloudPart, title="Cloud", description="only its sql section is read")
+
+
+def load_sql_settings(path: Path | str) -> SqlSettings:
+    """Just ``cloud.sql`` of a deployment file, for tools that need no other cloud section; ``ConfigError`` names the key."""
+    return configfile.load(path, _SqlPart).cloud.sql
