@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from cloud.audit.chain import verify
 from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
-from tests.cloud.cockpit.support import PASSWORDS
 from tests.cloud.cockpit.fixtures import MakeCockpit, cockpit_lake, cockpit_users, cockpits  # noqa: F401
 
 HOSTILE = "\x1b[31m\u202e\u200b\U0001f600\\u0041\n\r\t\"'<script>%s{}"  # terminal codes, bidi, emoji, forged escapes
@@ -74,15 +73,6 @@ def test_failures_past_the_individual_records_are_summed_up(cockpits: MakeCockpi
     assert details["other"] == {"failed": 20, "throttled": 0}
 
 
-def test_a_single_typo_is_one_record_and_no_summary(cockpits: MakeCockpit) -> None:
-    cockpit = cockpits()
-    with TestClient(create_app(cockpit, background_refresh=False)) as client:
-        assert client.post("/api/login", json={"username": "ada", "password": "typo"}).status_code == 401
-        assert client.post("/api/login", json={"username": "ada", "password": PASSWORDS["ada"]}).status_code == 200
-    alone, summaries = _failures(cockpit)
-    assert [(r["actor"], r["details"]["client"]) for r in alone] == [("ada", "testclient")] and summaries == []
-
-
 def test_the_summary_is_written_when_its_window_ends(cockpits: MakeCockpit) -> None:
     cockpit = cockpits({**RELAXED, "login_audit": {"window_s": 2}})
     with TestClient(create_app(cockpit, background_refresh=False)) as client:
@@ -94,15 +84,3 @@ def test_the_summary_is_written_when_its_window_ends(cockpits: MakeCockpit) -> N
             time.sleep(0.1)
         (summary,) = _failures(cockpit)[1]
         assert summary["details"]["failed"] == 3 and summary["details"]["recorded_individually"] == 1
-
-
-def test_successful_logins_are_still_recorded_one_by_one(cockpits: MakeCockpit) -> None:
-    cockpit = cockpits()
-    with TestClient(create_app(cockpit, background_refresh=False)) as client:
-        for name in _sprayed_names(30):
-            client.post("/api/login", json={"username": name, "password": "x"})
-        for user in ("olga", "vic", "aud"):
-            other = TestClient(create_app(cockpit, background_refresh=False), client=("10.0.0.9", 1))
-            assert other.post("/api/login", json={"username": user, "password": PASSWORDS[user]}).status_code == 200
-    ok = [r["actor"] for r in cockpit.audit.records() if r["action"] == "cockpit.login" and r["details"]["ok"]]
-    assert ok == ["olga", "vic", "aud"]
