@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from citytwin import configfile
+from cloud.cockpit.settings import CockpitSettings
 from edge.events.broker import MqttConnection
 from edge.events.broker import MqttTls as MqttTls  # re-exported: part of the deployment file
 from edge.events.model import Ident
@@ -195,6 +196,9 @@ class CloudDeployment(_Section):
     audit: AuditSettings = Field(default_factory=AuditSettings, title="Audit", description="the tamper-evident audit log")
     residency: ResidencySettings = Field(
         default_factory=ResidencySettings, title="Residency", description="where the data physically lives"
+    )
+    cockpit: CockpitSettings = Field(
+        default_factory=CockpitSettings, title="Cockpit", description="operators' screen: sessions, login throttle, failed-login audit"
     )
     federation: FederationSettings | None = Field(
         None, title="Federation", description="aggregated counts published to a regional twin; nothing leaves the city if unset"

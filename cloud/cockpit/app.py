@@ -17,6 +17,7 @@ from cloud.cockpit.routes_ops import router as ops_router
 from cloud.cockpit.routes_residency import router as residency_router
 from cloud.cockpit.routes_twin import router as twin_router
 from cloud.cockpit.service import Cockpit
+from cloud.security import headers
 
 STATIC = Path(__file__).with_name("static")
 
@@ -26,14 +27,17 @@ def create_app(cockpit: Cockpit, *, background_refresh: bool = True) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(cockpit.refresh_forever()) if background_refresh else None
+        tasks = [asyncio.create_task(cockpit.flush_logins_forever())]
+        if background_refresh:
+            tasks.append(asyncio.create_task(cockpit.refresh_forever()))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            cockpit.failed_logins.flush(force=True)  # the window still open goes into the log too
 
     app = FastAPI(
         title="citytwin cockpit",
@@ -48,6 +52,7 @@ def create_app(cockpit: Cockpit, *, background_refresh: bool = True) -> FastAPI:
     )
     app.state.cockpit = cockpit
     errors.install(app)
+    headers.install(app)
     app.include_router(auth_router)
     app.include_router(twin_router)
     app.include_router(ops_router)

@@ -13,7 +13,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -24,11 +24,16 @@ from cloud.audit.chain import AuditLog
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
+from cloud.cockpit.settings import CockpitSettings
 from cloud.cockpit.users import Users, UsersError
 from cloud.siteconfig import load_site
 from cloud.twin import Twin
 from cloud.config import KafkaSettings
 from cloud.twin.follow import Follower
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,19 @@ def _follower(config: Path) -> Follower:
         return Follower(None, "citytwin.events")
     kafka = KafkaSettings.model_validate(raw)
     return Follower(kafka.bootstrap or None, kafka.topics.events, tls=kafka.tls)
+
+
+def server(app: FastAPI, host: str, port: int, settings: CockpitSettings, log_level: str = "info") -> uvicorn.Server:
+    """The uvicorn server for the cockpit: X-Forwarded-For is believed only from ``settings.trusted_proxies``.
+
+    uvicorn's own default believes it from 127.0.0.1, where the cockpit listens:
+    any local process could then pose as any client address to the login throttle.
+    """
+    import uvicorn  # imported late so `citytwin --help` needs no server
+
+    trusted = [str(network) for network in settings.trusted_proxies]
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level,
+                                         proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,13 +82,11 @@ def run(args: argparse.Namespace) -> int:
     twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, sql=deployment.cloud.sql)
     cockpit = Cockpit(
         twin=twin, users=users, audit=AuditLog(audit_path),
-        alerts=AlertBoard(registry.lake), follower=follower, deployment=deployment,
+        alerts=AlertBoard(registry.lake), follower=follower, deployment=deployment, settings=deployment.cockpit,
     )
-    import uvicorn  # imported late so `citytwin --help` needs no server
-
     log.info("cockpit: http://%s:%d/ (%d users, audit log %s)", args.host, args.port, len(users), audit_path)
     try:
-        uvicorn.run(create_app(cockpit), host=args.host, port=args.port, log_level="info")
+        server(create_app(cockpit), args.host, args.port, deployment.cockpit).run()
     finally:
         follower.stop()
         twin.close()

@@ -26,6 +26,11 @@ class CockpitError(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Extra response headers this error calls for."""
+        return {}
+
 
 class BadRequest(CockpitError):
     code, status = "bad_request", 400
@@ -55,13 +60,27 @@ class QueryTimedOut(CockpitError):
     code, status = "query_timeout", 408
 
 
+class TooManyAttempts(CockpitError):
+    """Refused before any work is done; ``retry_after_s`` says when to try again."""
+
+    code, status = "too_many_attempts", 429
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
 def body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
-def _response(status: int, code: str, message: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body(code, message), status_code=status, headers=headers)
+def _response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    extra = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    return JSONResponse(body(code, message), status_code=status, headers={**extra, **(headers or {})})
 
 
 _HTTP_CODES = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
@@ -72,7 +91,7 @@ def install(app: FastAPI) -> None:
 
     async def cockpit_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, CockpitError)
-        return _response(exc.status, exc.code, exc.message)
+        return _response(exc.status, exc.code, exc.message, exc.headers)
 
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

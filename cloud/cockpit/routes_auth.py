@@ -1,7 +1,15 @@
-"""Login, logout, who am I, and the unauthenticated health check."""
+"""Login, logout, who am I, and the unauthenticated health check.
+
+A login is first asked of the throttle: past a few failures for the user name
+or the client address it is refused with 429 and ``Retry-After`` before the
+password is looked at, so a guesser gets neither argon2 time nor an audit
+write per try. Failed and refused logins reach the audit log through
+``FailedLogins`` at a bounded rate; successful ones are recorded one by one.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -10,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.cockpit.auth import Session, current_session, current_user
-from cloud.cockpit.errors import NotAuthenticated
+from cloud.cockpit.errors import NotAuthenticated, TooManyAttempts
 from cloud.cockpit.service import Cockpit
 from cloud.cockpit.users import PERMISSIONS, User
 
@@ -42,14 +50,26 @@ def health(request: Request) -> dict[str, Any]:
     return {"status": "ok", "time": datetime.now(timezone.utc).isoformat()}
 
 
-@router.post("/login", summary="Exchange a user name and password for a bearer token", response_model=LoginResponse)
+def client_address(request: Request) -> str:
+    """The socket peer (or, from a configured trusted proxy, the client it names), cut to a bounded length."""
+    return request.client.host[:64] if request.client else "unknown"
+
+
+@router.post("/login", summary="Exchange a user name and password for a bearer token", response_model=LoginResponse,
+             responses={429: {"description": "too many failed logins for this user name or address; see Retry-After"}})
 def login(body: LoginRequest, request: Request) -> LoginResponse:
     cockpit = cockpit_of(request)
-    client = request.client.host if request.client else None
+    client = client_address(request)
+    wait_s = cockpit.throttle.admit(body.username, client)
+    if wait_s > 0:
+        cockpit.failed_logins.throttled(body.username, client)
+        retry = math.ceil(wait_s)
+        raise TooManyAttempts(f"too many failed logins for this user or from this address; try again in {retry} s", retry)
     user = cockpit.users.check(body.username, body.password)
     if user is None:
-        cockpit.audit.append(body.username, "cockpit.login", {"ok": False, "client": client})
+        cockpit.failed_logins.failed(body.username, client)
         raise NotAuthenticated("wrong user name or password")
+    cockpit.throttle.succeeded(body.username, client)
     session = cockpit.sessions.open(user)
     cockpit.audit.append(user.username, "cockpit.login", {"ok": True, "role": user.role, "client": client})
     return LoginResponse(

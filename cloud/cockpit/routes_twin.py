@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from cloud.cockpit import benchmarks, live
-from cloud.cockpit.auth import current_user
+from cloud.cockpit.auth import Session, current_session, current_user
 from cloud.cockpit.errors import BadRequest
 from cloud.cockpit.routes_auth import cockpit_of
 from cloud.cockpit.users import User
@@ -43,15 +43,31 @@ def live_now(request: Request) -> dict[str, Any]:
     return cockpit_of(request).snapshot()[1]
 
 
+def _session_ended(session: Session) -> str:
+    """The stream's last event: the screen shows the login again when it arrives."""
+    reason = "expired" if time.time() >= session.expires else "logged_out"
+    message = "Your session has expired; log in again." if reason == "expired" else "You were logged out; log in again."
+    return f"event: session_ended\ndata: {json.dumps({'reason': reason, 'message': message})}\n\n"
+
+
 @router.get("/stream", include_in_schema=False)
-async def stream(request: Request, max_events: int | None = Query(None, ge=1, le=1000)) -> StreamingResponse:
-    """Server-sent events: a ``live`` event whenever the snapshot changes, a comment every 15 s otherwise."""
+async def stream(
+    request: Request, max_events: int | None = Query(None, ge=1, le=1000), session: Session = Depends(current_session)
+) -> StreamingResponse:
+    """Server-sent events: a ``live`` event whenever the snapshot changes, a comment every 15 s otherwise.
+
+    The session is checked on every turn (every 0.5 s): once it is logged out
+    or expired, a ``session_ended`` event is sent and the stream ends.
+    """
     cockpit = cockpit_of(request)
 
     async def events() -> AsyncIterator[str]:
         sent, last_version, last_write = 0, -1, time.monotonic()
         while max_events is None or sent < max_events:
             if await request.is_disconnected():
+                return
+            if cockpit.sessions.get(session.token) is None:
+                yield _session_ended(session)
                 return
             version, snapshot = await asyncio.to_thread(cockpit.snapshot)
             if version != last_version:

@@ -1,8 +1,9 @@
-"""The cockpit's long-lived parts: twin, sessions, users, audit log, alerts, and the refresh loop.
+"""The cockpit's long-lived parts: twin, sessions, users, audit log, alerts, login throttle, and the refresh loop.
 
 A background task refreshes the twin every ``refresh_s`` (new lake files and
 the live tail) and recomputes the live snapshot once, so any number of
-operators' streams share one computation.
+operators' streams share one computation. Another writes the failed-login
+summary of each window that has ended.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from cloud.audit.chain import AuditLog
 from cloud.cockpit import live
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.auth import Sessions
+from cloud.cockpit.login_audit import FailedLogins
 from cloud.cockpit.rwlock import RWLock
+from cloud.cockpit.settings import CockpitSettings
+from cloud.cockpit.throttle import LoginThrottle
 from cloud.cockpit.users import Users
 from cloud.config import CloudDeployment
 from cloud.twin import Twin
@@ -36,7 +40,7 @@ class Cockpit:
     users: Users
     audit: AuditLog
     alerts: AlertBoard
-    sessions: Sessions = field(default_factory=Sessions)
+    settings: CockpitSettings = field(default_factory=CockpitSettings)
     results_dir: Path = Path("hardware/results")
     refresh_s: float = 1.5
     stale_after_s: float = 120.0
@@ -46,6 +50,14 @@ class Cockpit:
     version: int = 0
     _snapshot: dict[str, Any] | None = None
     _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)
+    sessions: Sessions = field(init=False)
+    throttle: LoginThrottle = field(init=False)
+    failed_logins: FailedLogins = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sessions = Sessions(self.settings.session_ttl_s)
+        self.throttle = LoginThrottle(self.settings.login)
+        self.failed_logins = FailedLogins(self.audit, self.settings.login_audit)
 
     def refresh(self) -> dict[str, Any]:
         """Pick up new data, then recompute and keep the live snapshot."""
@@ -77,3 +89,12 @@ class Cockpit:
             except Exception:  # a bad file or a transient error must not stop live updates
                 log.exception("cockpit: twin refresh failed; retrying")
             await asyncio.sleep(self.refresh_s)
+
+    async def flush_logins_forever(self, every_s: float = 1.0) -> None:
+        """Write each ended window's failed-login summary soon after it ends, even if no one tries again."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await asyncio.to_thread(self.failed_logins.flush)
+            except Exception:  # the next window must still be counted and written
+                log.exception("cockpit: writing the failed-login summary failed; retrying")

@@ -13,11 +13,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from cloud.federation.region_config import RegionDeployment
 from cloud.federation.regional import RegionalTwin
+from cloud.security import headers
 
-PAGE = Path(__file__).with_name("static") / "region.html"
+STATIC = Path(__file__).with_name("static")
+PAGE = STATIC / "region.html"
 
 
 def region_state(cfg: RegionDeployment, twin: RegionalTwin) -> dict[str, Any]:
@@ -38,6 +41,7 @@ def region_state(cfg: RegionDeployment, twin: RegionalTwin) -> dict[str, Any]:
 
 def create_region_app(cfg: RegionDeployment, twin: RegionalTwin) -> FastAPI:
     app = FastAPI(title="citytwin regional screen", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    headers.install(app)
     lock = threading.Lock()  # one DuckDB connection, many request threads
 
     @app.get("/api/region", summary="The region's cities, positions and federated totals")
@@ -49,4 +53,5 @@ def create_region_app(cfg: RegionDeployment, twin: RegionalTwin) -> FastAPI:
     def index() -> FileResponse:
         return FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
 
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

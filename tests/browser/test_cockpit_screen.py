@@ -6,9 +6,6 @@ Screenshots at 1920x1080 go to ``test-artifacts/cockpit/``.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +17,7 @@ from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
 from edge.events.factory import EventFactory
 from tests.cloud.cockpit.support import PASSWORDS, fire_alert, make_cockpit, make_lake
+from tests.support.http import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "cockpit"
@@ -33,35 +31,28 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Cockpit]]:
-    import uvicorn
-
     tmp = tmp_path_factory.mktemp("browser")
     cockpit = make_cockpit(make_lake(tmp / "lake"), tmp)
     fire_alert(cockpit, "cap-1", "zone-0 over capacity: 9 of 5 people; open the second gate", "critical", "zone_capacity")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(cockpit), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the cockpit did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", cockpit
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(cockpit)) as url:
+        yield url, cockpit
     cockpit.twin.close()
 
 
+def csp_violations(page: Any) -> list[str]:
+    """Collects what the browser reports blocked by the Content-Security-Policy, from the console and the DOM event."""
+    found: list[str] = []
+    page.on("console", lambda m: found.append(m.text) if "Content Security Policy" in m.text else None)
+    page.expose_function("reportCspViolation", lambda text: found.append(str(text)))
+    page.add_init_script("document.addEventListener('securitypolicyviolation', (e) => "
+                         "window.reportCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));")
+    return found
+
+
 @pytest.fixture(scope="module")
-def page(served: tuple[str, Cockpit]) -> Iterator[Any]:
+def browser_page(served: tuple[str, Cockpit]) -> Iterator[tuple[Any, list[str]]]:
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
     ARTIFACTS.mkdir(parents=True)
@@ -70,9 +61,19 @@ def page(served: tuple[str, Cockpit]) -> Iterator[Any]:
         context = browser.new_context(viewport={"width": 1920, "height": 1080})
         pg = context.new_page()
         pg.set_default_timeout(15_000)
-        yield pg
+        violations = csp_violations(pg)
+        yield pg, violations
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def page(browser_page: tuple[Any, list[str]]) -> Iterator[Any]:
+    """The shared page; every test using it fails if the browser blocked anything under the CSP meanwhile."""
+    pg, violations = browser_page
+    violations.clear()
+    yield pg
+    assert violations == [], f"the Content-Security-Policy blocked part of the screen: {violations}"
 
 
 def shot(page: Any, name: str) -> None:
@@ -172,3 +173,30 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     expect(page.locator("#residency tbody tr").first).to_contain_text("lake")
     expect(page.locator("#residency-exports")).to_contain_text("alerts:mqtt")
     shot(page, "09-residency")
+
+
+def test_the_screen_asks_for_a_login_again_when_its_session_ends(served: tuple[str, Cockpit], page: Any) -> None:
+    url, cockpit = served
+    expect = playwright_sync.expect
+    page.goto(url)
+    page.evaluate("sessionStorage.clear()")
+    page.goto(url)
+    for ended in ("on the server", "by the operator"):
+        page.fill("#login-user", "vic")
+        page.fill("#login-pass", PASSWORDS["vic"])
+        page.click("#login-submit")
+        expect(page.locator("#login")).to_be_hidden()
+        expect(page.locator('#map [data-camera="cam-0"]')).to_be_visible()
+        token = page.evaluate("sessionStorage.getItem('ct-token')")
+        if ended == "on the server":
+            # The server drops the session (expiry, or a logout in another tab); only the open stream tells the screen.
+            cockpit.sessions.close(token)
+            expect(page.locator("#login")).to_be_visible(timeout=3_000)
+            expect(page.locator("#login-error")).to_contain_text("log in again")
+            shot(page, "10-session-ended")
+        else:
+            page.click("#logout")
+            expect(page.locator("#login")).to_be_visible()
+            expect(page.locator("#login-error")).to_have_text("")
+        assert page.evaluate("sessionStorage.getItem('ct-token')") is None
+        assert cockpit.sessions.get(token) is None

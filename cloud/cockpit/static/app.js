@@ -5,6 +5,7 @@ function showLogin(message = "") {
   document.getElementById("login").hidden = false;
   document.getElementById("login-error").textContent = message;
   CT.token = null; sessionStorage.removeItem("ct-token");
+  if (CT.stream) { CT.stream.abort(); CT.stream = null; }
 }
 
 async function onLogin(event) {
@@ -17,12 +18,22 @@ async function onLogin(event) {
   } catch (e) { document.getElementById("login-error").textContent = e.message; }
 }
 
+// One server-sent event: its type ("message" when unnamed) and its data, or null for a comment.
+function parseEvent(chunk) {
+  const lines = chunk.split("\n");
+  const type = (lines.find((l) => l.startsWith("event: ")) || "event: message").slice(7);
+  const data = lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+  return data ? { type, data: JSON.parse(data) } : null;
+}
+
 // Server-sent events over fetch, so the bearer token travels in a header rather than the URL.
+// The server ends the stream with a session_ended event once the session is logged out or expires.
 async function followStream() {
   const token = CT.token;
   while (CT.token === token) {
+    const stream = new AbortController(); CT.stream = stream;
     try {
-      const response = await fetch("/api/stream", { headers: { Authorization: `Bearer ${token}` } });
+      const response = await fetch("/api/stream", { headers: { Authorization: `Bearer ${token}` }, signal: stream.signal });
       if (response.status === 401) { showLogin("Your session has ended; log in again."); return; }
       const reader = response.body.getReader(), decoder = new TextDecoder();
       let buffer = "";
@@ -31,12 +42,12 @@ async function followStream() {
         buffer += decoder.decode(value, { stream: true });
         let cut;
         while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          const chunk = buffer.slice(0, cut); buffer = buffer.slice(cut + 2);
-          const data = chunk.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
-          if (data) onLive(JSON.parse(data));
+          const event = parseEvent(buffer.slice(0, cut)); buffer = buffer.slice(cut + 2);
+          if (event && event.type === "session_ended") { showLogin(event.data.message); return; }
+          if (event && event.type === "live") onLive(event.data);
         }
       }
-    } catch (e) { console.warn("stream lost, reconnecting", e); }
+    } catch (e) { if (!stream.signal.aborted) console.warn("stream lost, reconnecting", e); }
     await new Promise((r) => setTimeout(r, 2000));
   }
 }

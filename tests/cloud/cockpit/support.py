@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from cloud.audit.chain import AuditLog
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.service import Cockpit
+from cloud.cockpit.settings import CockpitSettings
 from cloud.config import CloudDeployment
 from cloud.rules.alerts import Alert, Severity
 from cloud.rules.outlets import AlertStore, alert_record
@@ -57,10 +58,11 @@ def deployment(lake: Path, tmp: Path) -> CloudDeployment:
     })
 
 
-def make_cockpit(lake: Path, tmp: Path, user_set: Users | None = None) -> Cockpit:
+def make_cockpit(lake: Path, tmp: Path, user_set: Users | None = None, settings: CockpitSettings | None = None) -> Cockpit:
     twin = Twin(lake, SITE, cameras(), sql=SqlSettings(timeout_s=3.0, max_rows=1000))
     return Cockpit(twin=twin, users=user_set or users(), audit=AuditLog(tmp / "audit.jsonl"),
-                   alerts=AlertBoard(lake), results_dir=tmp / "results", refresh_s=0.5, deployment=deployment(lake, tmp))
+                   alerts=AlertBoard(lake), results_dir=tmp / "results", refresh_s=0.5, deployment=deployment(lake, tmp),
+                   settings=settings or CockpitSettings())
 
 
 def login(client: TestClient, user: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -19,9 +18,10 @@ import yaml
 from cloud.federation.region_config import load as load_region
 from cloud.federation.regional import RegionalTwin
 from cloud.twin.synth import CityShape, generate
-from tests.browser.test_cockpit_screen import CHROMIUM, FLAGS, _free_port
+from tests.browser.test_cockpit_screen import CHROMIUM, FLAGS, csp_violations
 from tests.cloud.federation.support import CITIES, federation_doc, key_environ, region_doc
 from tests.support.brokers import KafkaBroker
+from tests.support.http import serving
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -85,8 +85,6 @@ def test_nothing_leaves_a_city_without_a_federation_section(region: Path) -> Non
 
 
 def test_the_regional_screen_shows_every_city_on_one_map(region: Path) -> None:
-    import uvicorn
-
     from cloud.federation.screen import create_region_app
 
     playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -94,25 +92,19 @@ def test_the_regional_screen_shows_every_city_on_one_map(region: Path) -> None:
         pytest.skip("Debian chromium is not installed (make browser-deps)")
     cfg = load_region(region / "region.yaml")
     twin = RegionalTwin(cfg.lake.path)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_region_app(cfg, twin), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
-        with playwright_sync.sync_playwright() as p:
+        with serving(create_region_app(cfg, twin)) as url, playwright_sync.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
             page: Any = browser.new_page(viewport={"width": 1600, "height": 900})
-            page.goto(f"http://127.0.0.1:{port}/")
+            violations = csp_violations(page)
+            page.goto(f"{url}/")
             for city in CITIES:
                 playwright_sync.expect(page.locator(f'#map g[data-city="{city}"]')).to_contain_text(f"{city.title()}: ")
                 playwright_sync.expect(page.locator(f'#cities tr[data-city="{city}"]')).to_be_visible()
             playwright_sync.expect(page.locator("#title")).to_have_text("West Flanders")
             page.screenshot(path=str(ARTIFACTS / "region-map.png"))
             browser.close()
+        assert violations == [], f"the Content-Security-Policy blocked part of the regional screen: {violations}"
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         twin.close()
