@@ -62,7 +62,8 @@ def test_every_cockpit_response_carries_the_headers(cockpits: MakeCockpit) -> No
 def test_every_regional_screen_response_carries_the_headers(tmp_path: Path) -> None:
     cfg = RegionDeployment.model_validate({
         "region": {"id": "flanders", "name": "West Flanders"},
-        "cities": [{"id": "ghent", "name": "Ghent", "lat": 51.05, "lon": 3.72}],
+        "cities": [{"id": "ghent", "name": "Ghent", "lat": 51.05, "lon": 3.72,
+                    "keys": [{"id": "ghent-1", "env": "CITYTWIN_TEST_GHENT_KEY"}]}],
         "kafka": {"bootstrap": "127.0.0.1:1"}, "lake": {"path": str(tmp_path / "region-lake")},
     })
     twin = RegionalTwin(cfg.lake.path)
