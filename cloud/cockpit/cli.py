@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from citytwin import configfile
 from citytwin.configfile import ConfigError
 from cloud import config
-from cloud.audit.chain import AuditLog
+from cloud.audit.chain import AuditLog, AuditWriteError
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
@@ -60,10 +60,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"citytwin cockpit: {exc}", file=sys.stderr)
         return 2
     audit_path = args.audit_log or deployment.audit.log_path(deployment.lake.path)
+    try:
+        audit = AuditLog(audit_path)
+    except AuditWriteError as exc:  # every login and query would be refused: say so now, once
+        print(f"citytwin cockpit: {exc}", file=sys.stderr)
+        return 2
     follower = _follower(args.config)
     twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, max_rows=5000)
     cockpit = Cockpit(
-        twin=twin, users=users, audit=AuditLog(audit_path),
+        twin=twin, users=users, audit=audit,
         alerts=AlertBoard(registry.lake), follower=follower, deployment=deployment,
     )
     import uvicorn  # imported late so `citytwin --help` needs no server

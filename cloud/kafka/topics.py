@@ -113,6 +113,12 @@ def align_retention(admin: AdminClient, wanted: list[NewTopic], kafka: KafkaSett
     return sorted(changes)
 
 
+def anchor_topic(kafka: KafkaSettings, retention: RetentionSettings) -> NewTopic:
+    """The audit anchors topic: one partition, so each log's anchors stay in order, kept as the policy says."""
+    return NewTopic(kafka.topics.audit_anchors, num_partitions=1, replication_factor=kafka.replication_factor,
+                    config={RETENTION_MS: str(retention.kafka_retention_ms("audit_anchors"))})
+
+
 def ensure_topics(
     kafka: KafkaSettings,
     client_id: str = "citytwin-admin",
@@ -120,12 +126,16 @@ def ensure_topics(
     alerts_topic: str | None = None,
 ) -> list[str]:
     """Create the deployment's missing topics and, given ``retention``, align existing ones; returns the names created."""
+    return ensure(kafka, wanted_topics(kafka, retention, alerts_topic), client_id, align=retention is not None)
+
+
+def ensure(kafka: KafkaSettings, wanted: list[NewTopic], client_id: str, align: bool, timeout_s: float = TIMEOUT_S) -> list[str]:
+    """Create the ``wanted`` topics that are missing and, with ``align``, set their retention; returns the names created."""
     admin = AdminClient(admin_config(kafka, client_id))
-    existing = set(admin.list_topics(timeout=TIMEOUT_S).topics)
-    wanted = wanted_topics(kafka, retention, alerts_topic)
+    existing = set(admin.list_topics(timeout=timeout_s).topics)
     missing = [topic for topic in wanted if topic.topic not in existing]
     created = _create(admin, missing, kafka)
-    if retention is not None:
+    if align:
         # Includes topics another service created meanwhile, possibly without the policy.
         align_retention(admin, [topic for topic in wanted if topic.topic not in created], kafka)
     return created
