@@ -89,7 +89,7 @@ class AnchorFile:
     def append(self, anchor: Anchor) -> None:
         """Add one anchor durably; raises ``OSError`` when the file cannot be written."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from citytwin import configfile
 from citytwin.configfile import ConfigError
+from citytwin.lifecycle import stop_on_signals
 from cloud import config
 from cloud.audit.chain import AuditLog, AuditWriteError
 from cloud.cockpit.alerts import AlertBoard
@@ -74,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn  # imported late so `citytwin --help` needs no server
 
     log.info("cockpit: http://%s:%d/ (%d users, audit log %s)", args.host, args.port, len(users), audit_path)
+    # uvicorn handles SIGTERM while it serves, then raises it again once it has stopped; with this handler in place
+    # that second one lets the clean-up below, and the last anchor of the audit log, run instead of killing the process.
+    stop_on_signals(lambda: None, "the cockpit has stopped serving; closing")
     try:
         uvicorn.run(create_app(cockpit), host=args.host, port=args.port, log_level="info")
     finally:

@@ -22,9 +22,16 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from confluent_kafka import Consumer
+from confluent_kafka.admin import AdminClient
 
 from cloud.cockpit.users import upsert
+from cloud.config import CloudDeployment, KafkaSettings, load
+from cloud.kafka.reading import ranges, read_ranges
+from cloud.kafka.settings import reader_config
+from cloud.kafka.topics import ensure_topics
 from tests.cloud.cockpit.support import SITE, cameras, make_lake
+from tests.support.brokers import KafkaBroker, unique_name
 
 PASSWORD = "admin-pass-1"
 STARTUP_S = 60.0
@@ -167,3 +174,46 @@ def rehash(records: list[dict[str, Any]]) -> bytes:
         body["hash"] = prev = hashlib.sha256(canonical.encode()).hexdigest()
         out += json.dumps(body, sort_keys=True, ensure_ascii=False).encode() + b"\n"
     return out
+
+
+@dataclass(frozen=True)
+class DlqSite:
+    """A deployment file on the live Kafka and its parsed form."""
+
+    path: Path
+    cfg: CloudDeployment
+
+    @property
+    def log(self) -> Path:
+        return self.cfg.audit.log_path(self.cfg.lake.path)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log.read_bytes().split(b"\n") if line.strip()]
+
+
+@pytest.fixture
+def dlq_site(tmp_path: Path, kafka_broker: KafkaBroker, request: pytest.FixtureRequest) -> Iterator[DlqSite]:
+    """A deployment on the live Kafka with topics of its own, deleted afterwards."""
+    name = unique_name(request.node.name, "dlq")
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump({
+        "site": {"id": "campus", "name": "Campus", "width_m": 100, "height_m": 100},
+        "kafka": {"bootstrap": kafka_broker.bootstrap, "partitions": 1,
+                  "topics": {"events": f"{name}.events", "dlq": f"{name}.dlq", "status": f"{name}.status"}},
+        "lake": {"path": str(tmp_path / "lake")},
+        "audit": {"anchor_kafka": False},
+    }))
+    cfg = load(path, environ={})
+    ensure_topics(cfg.kafka)
+    yield DlqSite(path, cfg)
+    AdminClient({"bootstrap.servers": kafka_broker.bootstrap}).delete_topics(
+        [cfg.kafka.topics.events, cfg.kafka.topics.dlq, cfg.kafka.topics.status], operation_timeout=30)
+
+
+def read_topic(kafka: KafkaSettings, topic: str, timeout_s: float = 15.0) -> list[bytes]:
+    """The values on ``topic`` now, in partition and offset order."""
+    consumer = Consumer(reader_config(kafka, "citytwin-tests"))
+    try:
+        return [msg.value() or b"" for msg in read_ranges(consumer, topic, ranges(consumer, topic, timeout_s), timeout_s)]
+    finally:
+        consumer.close()
