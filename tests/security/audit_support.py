@@ -22,13 +22,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient
 
 from cloud.cockpit.users import upsert
-from cloud.config import CloudDeployment, KafkaSettings, load
-from cloud.kafka.reading import ranges, read_ranges
-from cloud.kafka.settings import reader_config
+from cloud.config import CloudDeployment, load
 from cloud.kafka.topics import ensure_topics
 from tests.cloud.cockpit.support import SITE, cameras, make_lake
 from tests.support.brokers import KafkaBroker, unique_name
@@ -70,20 +67,33 @@ class Site:
         return [json.loads(line) for line in self.anchors.read_bytes().split(b"\n") if line.strip()]
 
 
-def make_site(folder: Path, lake: Path, bootstrap: str, topic: str, **audit: Any) -> Site:
-    """A deployment file over ``lake`` whose audit log and anchor file lie in ``folder``."""
+def make_site(folder: Path, lake: Path, bootstrap: str, anchors_topic: str | None = None, **audit: Any) -> Site:
+    """A deployment file over ``lake`` whose audit log and anchor file lie in ``folder``.
+
+    Without ``anchors_topic`` and ``audit`` settings the file holds only keys every version of the
+    deployment file knows, so a test of something else runs the same against older code.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "audit" / "audit.jsonl"
+    kafka: dict[str, Any] = {"bootstrap": bootstrap}
+    if anchors_topic is not None:
+        kafka["topics"] = {"audit_anchors": anchors_topic, "events": f"{anchors_topic}.events"}
     doc = {
         "site": SITE.model_dump(mode="json"),
         "cameras": [c.model_dump(mode="json") for c in cameras()],
         "lake": {"path": str(lake)},
-        "kafka": {"bootstrap": bootstrap, "topics": {"audit_anchors": topic, "events": f"{topic}.events"}},
-        "audit": {"path": str(log), "anchor_interval_s": 0.5, **audit},
+        "kafka": kafka,
+        "audit": {"path": str(log), **audit},
     }
     config = folder / "site.yaml"
     config.write_text(yaml.safe_dump(doc))
-    return Site(config, log, log.with_name("audit.anchors.jsonl"), topic, bootstrap)
+    return Site(config, log, log.with_name("audit.anchors.jsonl"), anchors_topic or "", bootstrap)
+
+
+def newest(log: Path) -> tuple[int, str]:
+    """Seq and hash of the last complete record, read straight from the file."""
+    record = json.loads(log.read_bytes().rstrip(b"\n").rsplit(b"\n", 1)[-1])
+    return int(record["seq"]), str(record["hash"])
 
 
 def citytwin(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -201,7 +211,6 @@ def dlq_site(tmp_path: Path, kafka_broker: KafkaBroker, request: pytest.FixtureR
         "kafka": {"bootstrap": kafka_broker.bootstrap, "partitions": 1,
                   "topics": {"events": f"{name}.events", "dlq": f"{name}.dlq", "status": f"{name}.status"}},
         "lake": {"path": str(tmp_path / "lake")},
-        "audit": {"anchor_kafka": False},
     }))
     cfg = load(path, environ={})
     ensure_topics(cfg.kafka)
@@ -210,10 +219,13 @@ def dlq_site(tmp_path: Path, kafka_broker: KafkaBroker, request: pytest.FixtureR
         [cfg.kafka.topics.events, cfg.kafka.topics.dlq, cfg.kafka.topics.status], operation_timeout=30)
 
 
-def read_topic(kafka: KafkaSettings, topic: str, timeout_s: float = 15.0) -> list[bytes]:
-    """The values on ``topic`` now, in partition and offset order."""
-    consumer = Consumer(reader_config(kafka, "citytwin-tests"))
+def read_topic(bootstrap: str, topic: str, wait_ms: int = 5000) -> list[tuple[bytes | None, bytes]]:
+    """The keys and values on ``topic`` now, oldest first (one partition), read with a plain client."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None,
+                             consumer_timeout_ms=wait_ms)
     try:
-        return [msg.value() or b"" for msg in read_ranges(consumer, topic, ranges(consumer, topic, timeout_s), timeout_s)]
+        return [(m.key, m.value) for m in consumer]
     finally:
         consumer.close()

@@ -19,11 +19,9 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._config import ConfigResource  # re-exported without __all__
 from confluent_kafka.admin._resource import ResourceType
 
-from cloud.audit import anchor_kafka
-from cloud.audit.chain import AuditLog, head
-from cloud.config import load
+from cloud.audit.chain import AuditLog
 from tests.security.audit_support import audit_lake, cockpits, site_users  # noqa: F401 (fixtures)
-from tests.security.audit_support import CockpitProcess, Site, citytwin, make_site, rehash, wait_for
+from tests.security.audit_support import CockpitProcess, Site, citytwin, make_site, newest, read_topic, rehash, wait_for
 from tests.support.brokers import KafkaBroker, unique_name
 
 pytestmark = pytest.mark.kafka
@@ -46,7 +44,7 @@ def live_sites(
 
     yield make
     admin = AdminClient({"bootstrap.servers": kafka_broker.bootstrap})
-    for future in admin.delete_topics([site.topic for site in made], operation_timeout=30).values() if made else []:
+    for future in admin.delete_topics([site.topic for site in made], operation_timeout=30).values():
         try:
             future.result()
         except Exception:  # never created, or the broker is gone: not this test's result
@@ -60,7 +58,9 @@ def live_site(live_sites: LiveSite) -> Site:
 
 
 def _kafka_anchors(site: Site) -> list[dict[str, Any]]:
-    return [a.model_dump(mode="json") for a in anchor_kafka.read(load(site.config).kafka, "citytwin-tests").anchors]
+    found = read_topic(site.bootstrap, site.topic, wait_ms=2000)
+    assert all(key == f"city:{site.log.resolve()}".encode() for key, _ in found), found  # keyed by site and log
+    return [json.loads(value) for _, value in found]
 
 
 def _use(cockpit: CockpitProcess) -> None:
@@ -79,19 +79,19 @@ def anchored(live_site: Site, site_users: Path, tmp_path: Path, cockpits: list[C
     return live_site
 
 
-def _newest(site: Site) -> dict[str, Any]:
-    seq, digest = head(site.log)
+def _head(site: Site) -> dict[str, Any]:
+    seq, digest = newest(site.log)
     return {"seq": seq, "hash": digest, "log": str(site.log.resolve()), "site": "city"}
 
 
 def test_the_cockpit_anchors_its_head_to_a_private_file_and_to_kafka_when_it_stops(anchored: Site) -> None:
-    newest = _newest(anchored)
+    expected = _head(anchored)
     filed = anchored.anchor_lines()
-    assert [a["seq"] for a in filed] == [0, newest["seq"]]  # at start (its config.change), and on shutdown
-    assert {k: filed[-1][k] for k in newest} == newest
+    assert [a["seq"] for a in filed] == [0, expected["seq"]]  # at start (its config.change), and on shutdown
+    assert {k: filed[-1][k] for k in expected} == expected
     assert stat.S_IMODE(anchored.anchors.stat().st_mode) == 0o600
     published = _kafka_anchors(anchored)
-    assert [a["seq"] for a in published] == [0, newest["seq"]] and {k: published[-1][k] for k in newest} == newest
+    assert [a["seq"] for a in published] == [0, expected["seq"]] and {k: published[-1][k] for k in expected} == expected
     # Created through the deployment's retention policy: anchors are kept as long as the audit log.
     admin = AdminClient({"bootstrap.servers": anchored.bootstrap})
     resource = ConfigResource(ResourceType.TOPIC, anchored.topic)
@@ -106,18 +106,18 @@ def test_the_cockpit_anchors_at_its_interval_while_it_runs(
     cockpit = CockpitProcess(site, site_users, tmp_path / "logs")
     cockpits.append(cockpit)
     _use(cockpit)
-    newest = _newest(site)
-    wait_for(lambda: bool(site.anchor_lines()) and site.anchor_lines()[-1]["seq"] == newest["seq"], 30, "a file anchor")
-    wait_for(lambda: any(a["seq"] == newest["seq"] for a in _kafka_anchors(site)), 60, "a Kafka anchor")
+    expected = _head(site)
+    wait_for(lambda: bool(site.anchor_lines()) and site.anchor_lines()[-1]["seq"] == expected["seq"], 30, "a file anchor")
+    wait_for(lambda: any(a["seq"] == expected["seq"] for a in _kafka_anchors(site)), 60, "a Kafka anchor")
     cockpit.kill()  # no shutdown: what was anchored so far is what counts
     filed = site.anchor_lines()
-    assert {k: filed[-1][k] for k in newest} == newest
+    assert {k: filed[-1][k] for k in expected} == expected
     assert [a["seq"] for a in filed] == sorted({a["seq"] for a in filed}), "an unchanged head was anchored again"
 
 
 def test_verify_reports_records_cut_off_the_end(anchored: Site) -> None:
     lines = anchored.log.read_bytes().split(b"\n")[:-1]
-    anchored_seq, anchored_hash = head(anchored.log)
+    anchored_seq, anchored_hash = newest(anchored.log)
     kept = lines[:-2]
     anchored.log.write_bytes(b"\n".join(kept) + b"\n")
     last = json.loads(kept[-1])
@@ -153,21 +153,22 @@ def test_verify_of_an_intact_log_names_the_anchor_it_matched(anchored: Site) -> 
 def test_without_kafka_the_cockpit_serves_anchors_to_the_file_and_stops_promptly(
     tmp_path: Path, audit_lake: Path, site_users: Path, cockpits: list[CockpitProcess]
 ) -> None:
-    site = make_site(tmp_path / "site", audit_lake, "127.0.0.1:1", "nowhere.audit-anchors")  # nothing listens there
+    site = make_site(tmp_path / "site", audit_lake, "127.0.0.1:1", "nowhere.audit-anchors",  # nothing listens there
+                     anchor_interval_s=0.5)
     cockpit = CockpitProcess(site, site_users, tmp_path / "logs")
     cockpits.append(cockpit)
     headers = cockpit.token()
     assert cockpit.http.post("/api/sql", json={"sql": "SELECT 1"}, headers=headers).status_code == 200
-    wait_for(lambda: any(a["seq"] == head(site.log)[0] for a in site.anchor_lines()), 30, "a file anchor")
+    wait_for(lambda: any(a["seq"] == newest(site.log)[0] for a in site.anchor_lines()), 30, "a file anchor")
     assert cockpit.stop() < 15, cockpit.output()
-    assert site.anchor_lines()[-1]["seq"] == head(site.log)[0]
+    assert site.anchor_lines()[-1]["seq"] == newest(site.log)[0]
     assert "cannot anchor to Kafka" in cockpit.output() and "reached the file" in cockpit.output()
 
 
 def test_every_audited_service_anchors_not_only_the_cockpit(live_site: Site) -> None:
     done = citytwin("retention", "-c", str(live_site.config), "--days", "36500")
     assert done.returncode == 0, done.stderr
-    seq, digest = head(live_site.log)
+    seq, digest = newest(live_site.log)
     assert [r["action"] for r in live_site.records()] == ["config.change"]
     assert (live_site.anchor_lines()[-1]["seq"], live_site.anchor_lines()[-1]["hash"]) == (seq, digest)
 

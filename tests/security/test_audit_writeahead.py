@@ -20,7 +20,7 @@ SLOW_SQL = "SELECT count(*) FROM events a, events b, events c"
 
 
 def _site(tmp_path: Path, lake: Path) -> Site:
-    return make_site(tmp_path, lake, "127.0.0.1:1", "unused.audit-anchors", anchor_kafka=False)
+    return make_site(tmp_path, lake, "127.0.0.1:1")  # no Kafka: nothing here needs it
 
 
 def _phases(site: Site, action: str) -> list[tuple[str, Any]]:

@@ -30,7 +30,7 @@ def test_a_replay_is_audited_before_it_is_sent_and_its_outcome_after(dlq_site: D
     event = _letters(dlq_site)
     done = citytwin("dlq", "-c", str(dlq_site.path), "replay", "--all")
     assert done.returncode == 1 and "replayed 1 of 2 dead letters" in done.stdout, (done.stdout, done.stderr)
-    assert read_topic(dlq_site.cfg.kafka, dlq_site.cfg.kafka.topics.events) == [event]
+    assert [v for _, v in read_topic(dlq_site.cfg.kafka.bootstrap, dlq_site.cfg.kafka.topics.events)] == [event]
     intent, outcome = [r for r in dlq_site.records() if r["action"] == "dlq.replay"]
     assert intent["actor"] == f"os:{getpass.getuser()}"
     assert {k: intent["details"][k] for k in ("phase", "via", "topic", "records", "positions")} == {
@@ -47,4 +47,4 @@ def test_nothing_is_replayed_when_the_replay_cannot_be_audited(dlq_site: DlqSite
     done = citytwin("dlq", "-c", str(dlq_site.path), "replay", "0:0")
     assert done.returncode == 3, (done.stdout, done.stderr)
     assert "nothing replayed" in done.stderr and "replayed" not in done.stdout
-    assert read_topic(dlq_site.cfg.kafka, dlq_site.cfg.kafka.topics.events) == []
+    assert read_topic(dlq_site.cfg.kafka.bootstrap, dlq_site.cfg.kafka.topics.events) == []

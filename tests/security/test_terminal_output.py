@@ -72,7 +72,7 @@ def test_audit_show_escapes_hostile_text_in_every_field(tmp_path: Path) -> None:
 
 
 def test_query_output_escapes_hostile_values_and_column_names(tmp_path: Path, audit_lake: Path) -> None:
-    site = make_site(tmp_path, audit_lake, "127.0.0.1:1", "unused", anchor_kafka=False)
+    site = make_site(tmp_path, audit_lake, "127.0.0.1:1")
     sql = ("SELECT chr(27) || '[2J' || 'x' AS \"a\x1b[8m\", chr(8) || chr(13) || chr(127) AS b, "
            "'\u202eevil\u2066' AS c, chr(155) || 'C1' AS d, 'Zoë 🚲 Ωμέγα' AS e")
     for fmt in ("table", "csv", "json"):
