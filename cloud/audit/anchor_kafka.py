@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 ENSURE_TIMEOUT_S = 10.0
 
 
+def describe(exc: Exception) -> str:
+    """What went wrong, in librdkafka's words when it has some."""
+    error = exc.args[0] if exc.args else None
+    return error.str() if isinstance(error, KafkaError) else str(exc)
+
+
 class KafkaAnchors:
     """Publishes anchors to the topic; every call returns at once or after at most ``ENSURE_TIMEOUT_S``."""
 
@@ -80,7 +86,7 @@ class KafkaAnchors:
             self._producer.poll(0)
         except (KafkaException, TopicError, BufferError) as exc:
             self._pending = None
-            self._warn(str(exc.args[0].str() if isinstance(exc, KafkaException) else exc))
+            self._warn(describe(exc))
 
     def close(self, timeout_s: float) -> bool:
         """Wait up to ``timeout_s`` for what is in flight; True when every anchor offered was delivered."""
@@ -93,10 +99,11 @@ class KafkaAnchors:
         return left == 0 and self._pending is None
 
 
-def read(kafka: KafkaSettings, client_id: str, timeout_s: float = 15.0) -> Found:
+def read(kafka: KafkaSettings, client_id: str, timeout_s: float = 10.0) -> Found:
     """Every anchor on the topic, oldest first; raises ``KafkaException`` when the brokers do not answer."""
     topic = kafka.topics.audit_anchors
-    consumer = Consumer(reader_config(kafka, client_id))
+    # The caller reports a broker that does not answer in one line; librdkafka's own line per retry would bury it.
+    consumer = Consumer({**reader_config(kafka, client_id), "log_level": 2})
     found = Found()
     try:
         for msg in read_ranges(consumer, topic, ranges(consumer, topic, timeout_s), timeout_s):

@@ -55,7 +55,7 @@ def _anchors(args: argparse.Namespace, cfg: CloudDeployment | None, log: Path, n
         try:
             anchors += _mine(anchor_kafka.read(cfg.kafka, "citytwin-audit-verify"), log, site, where, notes)
         except KafkaException as exc:
-            notes.append(f"{where} could not be read ({exc.args[0].str()}): its anchors were not checked")
+            notes.append(f"{where} could not be read ({anchor_kafka.describe(exc)}): its anchors were not checked")
     return anchors, looked
 
 
