@@ -15,7 +15,6 @@ from citytwin.commands import COMMANDS, Command
 log = logging.getLogger(__name__)
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with one subparser per entry in ``COMMANDS``."""
     parser = argparse.ArgumentParser(
@@ -50,11 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.configure(args.log_level, args.log_json)
     command: Command = args._command
-    if command.audits_config and getattr(args, "config", None) is not None and args.config.is_file():
-        from cloud.audit.config_change import on_start
-
-        on_start(args.config, command.name)
     try:
+        if command.audits_config and getattr(args, "config", None) is not None and args.config.is_file():
+            from cloud.audit.anchoring import anchoring
+            from cloud.audit.config_change import on_start
+
+            audit_log = getattr(args, "audit_log", None)  # a log given on the command line replaces the config's
+            on_start(args.config, command.name, audit_log)
+            with anchoring(args.config, command.name, audit_log):
+                return _resolve(command.handler)(args)
         return _resolve(command.handler)(args)
     except KeyboardInterrupt:
         return 130

@@ -166,8 +166,13 @@ def _region(parser: argparse.ArgumentParser) -> None:
 
 def _audit(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["verify", "head", "show"], help="check the chain, print the newest hash, or list records")
-    parser.add_argument("--log", type=Path, required=True, metavar="AUDIT.jsonl", help="the audit log file")
-    parser.add_argument("--head", metavar="HASH", help="with verify: the hash last published, to detect removal of the newest records")
+    parser.add_argument("--config", "-c", type=Path, metavar="SITE.yaml",
+                        help="the deployment: its audit log, anchor file and Kafka anchors topic")
+    parser.add_argument("--log", type=Path, metavar="AUDIT.jsonl", help="the audit log file (default: the deployment's)")
+    parser.add_argument("--anchors", type=Path, metavar="ANCHORS.jsonl",
+                        help="with verify: the anchor file (default: audit.anchor_path, else next to the log)")
+    parser.add_argument("--no-kafka", action="store_true", help="with verify and -c: do not read the Kafka anchors topic")
+    parser.add_argument("--head", metavar="HASH", help="with verify: a hash published elsewhere that the newest record must have")
     parser.add_argument("--last", type=int, default=20, help="with show: how many of the newest records (default: %(default)s)")
 
 
@@ -269,9 +274,11 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "audit",
-        "verify the tamper-evident audit log",
+        "verify the tamper-evident audit log against its anchors",
         "Check the hash chain of the audit log and name the first record that was "
-        "edited, deleted or moved.",
+        "edited, deleted or moved; then check it against the newest anchors of its head "
+        "(the anchor file and, with -c, the Kafka anchors topic), so that records cut off "
+        "the end and a rewritten chain are reported too. show prints records terminal-safe.",
         _audit,
         "cloud.audit.cli:run",
     ),

@@ -32,7 +32,7 @@ from edge.events.broker import MqttTls as MqttTls  # re-exported: part of the de
 from edge.events.model import Ident
 from edge.events.site import CameraSpec, SiteSpec, duplicated, node_id
 from cloud.federation.settings import FederationSettings
-from cloud.governance import AuditSettings, ResidencySettings, RetentionSettings
+from cloud.governance import AuditSettings, ResidencySettings, RetentionSettings, inside
 from cloud.transport import KafkaTls as KafkaTls  # re-exported: part of the deployment file
 from cloud.rules.settings import RulesSettings
 from cloud.twin.settings import SqlSettings
@@ -61,6 +61,10 @@ class KafkaTopics(_Section):
     events: str = Field("citytwin.events", title="Events topic", description="validated events, keyed by site/camera")
     dlq: str = Field("citytwin.dlq", title="Dead-letter topic", description="rejected payloads with the reason in the headers")
     status: str = Field("citytwin.status", title="Status topic", description="node online/offline status, compacted")
+    audit_anchors: str = Field(
+        "citytwin.audit-anchors", title="Audit anchors topic",
+        description="heads of the audit log, keyed by site and log path, kept as long as retention.audit_anchors_topic_days",
+    )
 
 
 class KafkaSettings(_Section):
@@ -215,6 +219,14 @@ class CloudDeployment(_Section):
     def node_ids(self) -> dict[str, str]:
         """Camera id -> the id of the edge node that speaks for it."""
         return {c.id: node_id(self.site.id, c.id, c.node) for c in self.cameras}
+
+    @model_validator(mode="after")
+    def _anchors_outside_the_lake(self) -> CloudDeployment:
+        # Retention prunes the lake and every reader of the lake could see the file: anchors belong elsewhere.
+        if self.audit.anchor_path is not None and inside(self.audit.anchor_path, self.lake.path):
+            raise ValueError(f"audit.anchor_path: {self.audit.anchor_path} is inside the lake {self.lake.path}; "
+                             "put the anchor file outside it, e.g. next to the audit log")
+        return self
 
 
 def load(path: Path | str, environ: Mapping[str, str] | None = None) -> CloudDeployment:

@@ -1,4 +1,14 @@
-"""``citytwin audit``: verify the hash chain, print its head, or show recent records."""
+"""``citytwin audit``: verify the hash chain against its anchors, print its head, or show recent records.
+
+``verify`` checks every link and then the log against the newest anchors it
+can find: the anchor file (``--anchors``, else the deployment's
+``audit.anchor_path`` with ``-c``, else the default next to the log) and, with
+``-c SITE.yaml``, the Kafka topic ``kafka.topics.audit_anchors``. A log that
+ends before an anchored seq, or differs from an anchor at one, is reported
+with the seq and both hashes. Records hold text typed by anyone who reached
+the cockpit (a failed login records the name as typed), so everything is
+printed terminal-safe.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +16,89 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from cloud.audit.chain import AuditLog, verify
+from confluent_kafka import KafkaException
+
+from citytwin.configfile import ConfigError
+from citytwin.terminal import safe
+from cloud.audit import anchor_kafka
+from cloud.audit.anchor import Anchor, AnchorFile, Found
+from cloud.audit.chain import head, read, verify
+from cloud.config import CloudDeployment, load
+from cloud.governance import anchors_beside
+
+
+def _mine(found: Found, log: Path, site: str | None, source: str, notes: list[str]) -> list[Anchor]:
+    """The anchors of this log (and site, when known); the others are counted in ``notes``."""
+    mine = [a for a in found.anchors if a.log == str(log) and (site is None or a.site == site)]
+    if len(mine) < len(found.anchors):
+        notes.append(f"{len(found.anchors) - len(mine)} anchors in {source} are for other logs and were not used")
+    if found.unreadable:
+        notes.append(f"{found.unreadable} entries in {source} are not anchors and were skipped")
+    return mine
+
+
+def _anchors(args: argparse.Namespace, cfg: CloudDeployment | None, log: Path, notes: list[str]) -> tuple[list[Anchor], list[str]]:
+    """The anchors of ``log`` from every place there is to look, and the places looked in."""
+    file = args.anchors or (cfg.audit.anchor_file(cfg.lake.path) if cfg else anchors_beside(log))
+    site = cfg.site.id if cfg else None
+    looked = [f"anchor file {file}" + ("" if file.is_file() else " (absent)")]
+    anchors = _mine(AnchorFile(file).read(), log, site, str(file), notes)
+    if cfg is None:
+        looked.append("no Kafka topic (give -c SITE.yaml to read it)")
+    elif args.no_kafka or not cfg.audit.anchor_kafka:
+        looked.append("no Kafka topic (" + ("--no-kafka" if args.no_kafka else "audit.anchor_kafka is off") + ")")
+    else:
+        where = f"Kafka topic {cfg.kafka.topics.audit_anchors} at {cfg.kafka.bootstrap}"
+        looked.append(where)
+        try:
+            anchors += _mine(anchor_kafka.read(cfg.kafka, "citytwin-audit-verify"), log, site, where, notes)
+        except KafkaException as exc:
+            notes.append(f"{where} could not be read ({anchor_kafka.describe(exc)}): its anchors were not checked")
+    return anchors, looked
+
+
+def _verify(args: argparse.Namespace, cfg: CloudDeployment | None, log: Path) -> int:
+    notes: list[str] = []
+    anchors, looked = _anchors(args, cfg, log, notes)
+    verdict = verify(log, args.head, anchors)
+    print(safe(str(verdict)), file=sys.stdout if verdict.ok else sys.stderr)
+    for note in notes:
+        print(f"warning: {safe(note)}", file=sys.stderr)
+    if not anchors and args.head is None:
+        print(f"warning: no anchor of this log was found (looked in: {safe('; '.join(looked))}), so records cut off "
+              "the end or a consistently rewritten chain would go unnoticed. Long-running services anchor the log every "
+              "audit.anchor_interval_s; give -c SITE.yaml to read the Kafka anchors, or --head HASH", file=sys.stderr)
+    return 0 if verdict.ok else 1
+
+
+def _line(record: dict[str, Any]) -> str:
+    seq = "?" if record["seq"] is None else str(record["seq"])
+    details = safe(json.dumps(record["details"], ensure_ascii=False))
+    return f"{seq:>6} {safe(record['ts'])} {safe(record['actor']):<12} {safe(record['action']):<20} {details}"
 
 
 def run(args: argparse.Namespace) -> int:
-    path: Path = args.log
+    try:
+        cfg = load(args.config) if args.config is not None else None
+    except ConfigError as exc:
+        print(f"citytwin audit: {exc}", file=sys.stderr)
+        return 2
+    path = args.log or (cfg.audit.log_path(cfg.lake.path) if cfg else None)
+    if path is None:
+        print("citytwin audit: give the log as --log AUDIT.jsonl, or the deployment as -c SITE.yaml", file=sys.stderr)
+        return 2
     if not path.is_file():
         print(f"citytwin audit: no audit log at {path}", file=sys.stderr)
         return 2
+    path = path.resolve()
     if args.action == "verify":
-        verdict = verify(path, args.head)
-        print(verdict, file=sys.stdout if verdict.ok else sys.stderr)
-        return 0 if verdict.ok else 1
+        return _verify(args, cfg, path)
     if args.action == "head":
-        seq, digest = AuditLog(path).head()
-        print(f"{seq} {digest}")
+        seq, digest = head(path)
+        print(f"{seq} {safe(digest)}")
         return 0
-    for record in AuditLog(path).records(args.last):
-        print(f"{record['seq']:>6} {record['ts']} {record['actor']:<12} {record['action']:<20} {json.dumps(record['details'])}")
+    for record in read(path, args.last):
+        print(_line(record))
     return 0

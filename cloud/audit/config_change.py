@@ -78,8 +78,8 @@ def record_config(audit: AuditLog, config: Path, actor: str) -> bool:
     return True
 
 
-def on_start(config: Path, service: str) -> None:
-    """Record the deployment file a service starts with; an invalid file is left to the service to report."""
+def on_start(config: Path, service: str, audit_log: Path | None = None) -> None:
+    """Record the deployment file a service starts with (in ``audit_log`` if given); an invalid file is left to the service."""
     from citytwin.configfile import ConfigError
     from cloud.config import load
 
@@ -88,6 +88,6 @@ def on_start(config: Path, service: str) -> None:
     except (ConfigError, OSError):
         return
     try:
-        record_config(AuditLog(cfg.audit.log_path(cfg.lake.path)), config, f"service:{service}")
+        record_config(AuditLog(audit_log or cfg.audit.log_path(cfg.lake.path)), config, f"service:{service}")
     except OSError as exc:  # the service still starts; the operator sees why the change went unrecorded
         log.error("audit: could not record the configuration %s (%s)", config, exc)

@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict
 
 from citytwin import configfile
 from citytwin.configfile import ConfigError
+from citytwin.lifecycle import stop_on_signals
 from cloud import config
-from cloud.audit.chain import AuditLog
+from cloud.audit.chain import AuditLog, AuditWriteError
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
@@ -78,13 +79,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"citytwin cockpit: {exc}", file=sys.stderr)
         return 2
     audit_path = args.audit_log or deployment.audit.log_path(deployment.lake.path)
+    try:
+        audit = AuditLog(audit_path)
+    except AuditWriteError as exc:  # every login and query would be refused: say so now, once
+        print(f"citytwin cockpit: {exc}", file=sys.stderr)
+        return 2
     follower = _follower(args.config)
     twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, sql=deployment.cloud.sql)
     cockpit = Cockpit(
-        twin=twin, users=users, audit=AuditLog(audit_path),
+        twin=twin, users=users, audit=audit,
         alerts=AlertBoard(registry.lake), follower=follower, deployment=deployment, settings=deployment.cockpit,
     )
     log.info("cockpit: http://%s:%d/ (%d users, audit log %s)", args.host, args.port, len(users), audit_path)
+    # uvicorn handles SIGTERM while it serves, then raises it again once it has stopped; with this handler in place
+    # that second one lets the clean-up below, and the last anchor of the audit log, run instead of killing the process.
+    stop_on_signals(lambda: None, "the cockpit has stopped serving; closing")
     try:
         server(create_app(cockpit), args.host, args.port, deployment.cockpit).run()
     finally:

@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cloud.audit.chain import AuditWriteError
+
 log = logging.getLogger(__name__)
 
 
@@ -74,6 +76,12 @@ class TooManyAttempts(CockpitError):
         return {"Retry-After": str(self.retry_after_s)}
 
 
+class AuditUnavailable(CockpitError):
+    """The audit log could not record the request, so it was not carried out."""
+
+    code, status = "audit_unavailable", 503
+
+
 def body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
@@ -104,11 +112,19 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         return _response(exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail))
 
+    async def audit_unwritable(request: Request, exc: Exception) -> JSONResponse:
+        log.error("cockpit: %s %s refused: %s", request.method, request.url.path, exc)
+        # The path and the cause stay in the server log: the caller may not even be logged in.
+        return _response(AuditUnavailable.status, AuditUnavailable.code,
+                         "the audit log could not record this request, so it was not carried out; the server log "
+                         "says why. Retry once the audit log is writable again")
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("cockpit: unexpected error on %s %s", request.method, request.url.path)
         return _response(500, "internal", "internal error; the server log has the details")
 
     app.add_exception_handler(CockpitError, cockpit_error)
+    app.add_exception_handler(AuditWriteError, audit_unwritable)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

@@ -1,4 +1,8 @@
-"""Operator actions: the alerts feed and acknowledgement, the audited SQL console, the audit log."""
+"""Operator actions: the alerts feed and acknowledgement, the audited SQL console, the audit log.
+
+SQL statements and alert decisions are audited write-ahead (``cloud.audit.writeahead``): the intent is durable
+before the statement or decision runs, or it does not run and the answer is 503 ``audit_unavailable``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import duckdb
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from cloud.audit.writeahead import begin
 from cloud.cockpit.alerts import Action, Alert, RuleFeedback
 from cloud.cockpit.auth import current_user, require
 from cloud.cockpit.cells import cell
@@ -49,10 +54,12 @@ def feedback(request: Request, user: User = Depends(current_user)) -> list[RuleF
 def _act(alert_id: str, action: Action, request: Request, user: User) -> Alert:
     require("ack", user)
     cockpit = cockpit_of(request)
-    alert = cockpit.alerts.act(alert_id, action, user.username)
-    if alert is None:
-        raise NotFound(f"no alert with id {alert_id!r}")
-    cockpit.audit.append(user.username, f"alert.{action}", {"alert": alert_id, "rule": alert.rule, "subject": alert.subject})
+    with begin(cockpit.audit, user.username, f"alert.{action}", {"alert": alert_id}) as step:
+        alert = cockpit.alerts.act(alert_id, action, user.username)
+        if alert is None:
+            step.note(error="no such alert")
+            raise NotFound(f"no alert with id {alert_id!r}")
+        step.note(rule=alert.rule, subject=alert.subject)
     return alert
 
 
@@ -72,27 +79,24 @@ def resolve(alert_id: str, request: Request, user: User = Depends(current_user))
     return _act(alert_id, "resolve", request, user)
 
 
-@router.post("/sql", summary="Run one read-only SQL statement against the twin (audited)", response_model=SqlResponse)
+@router.post("/sql", summary="Run one read-only SQL statement against the twin (audited before it runs)",
+             response_model=SqlResponse)
 def sql(body: SqlRequest, request: Request, user: User = Depends(current_user)) -> SqlResponse:
     cockpit = cockpit_of(request)
-    details: dict[str, Any] = {"sql": body.sql}
-    try:
-        with cockpit.lock.read():
-            result = cockpit.twin.query(body.sql)
-    except QueryRefused as exc:
-        cockpit.audit.append(user.username, "sql.query", {**details, "refused": True, "reason": str(exc), "rows": 0})
-        raise QueryRefusedError(str(exc)) from None
-    except QueryTimeout as exc:
-        cockpit.audit.append(user.username, "sql.query", {**details, "refused": False, "error": str(exc), "rows": 0})
-        raise QueryTimedOut(str(exc)) from None
-    except duckdb.Error as exc:
-        cockpit.audit.append(user.username, "sql.query", {**details, "refused": False, "error": str(exc), "rows": 0})
-        raise QueryFailed(f"the query failed: {exc}") from None
-    cockpit.audit.append(
-        user.username, "sql.query",
-        {**details, "refused": False, "rows": len(result.rows), "truncated": result.truncated,
-         "elapsed_ms": round(result.elapsed_ms, 1)},
-    )
+    with begin(cockpit.audit, user.username, "sql.query", {"sql": body.sql}) as step:
+        try:
+            with cockpit.lock.read():
+                result = cockpit.twin.query(body.sql)
+        except QueryRefused as exc:
+            step.note(refused=True, reason=str(exc), rows=0)
+            raise QueryRefusedError(str(exc)) from None
+        except QueryTimeout as exc:
+            step.note(refused=False, error=str(exc), rows=0)
+            raise QueryTimedOut(str(exc)) from None
+        except duckdb.Error as exc:
+            step.note(refused=False, error=str(exc), rows=0)
+            raise QueryFailed(f"the query failed: {exc}") from None
+        step.note(refused=False, rows=len(result.rows), truncated=result.truncated, elapsed_ms=round(result.elapsed_ms, 1))
     return SqlResponse(columns=result.columns, rows=[[cell(v) for v in row] for row in result.rows], row_count=len(result.rows),
                        truncated=result.truncated, elapsed_ms=result.elapsed_ms)
 

@@ -7,28 +7,36 @@ with the current code and sends those that pass to the topic they were meant
 for, keyed as the bridge would. Records that still fail, or whose payload was
 cut, are reported and left alone. The dead-letter topic itself is never
 changed, so replaying twice sends an event twice; the twin keeps one row per
-event (``cloud.twin.store.KEY``).
+event (``cloud.twin.store.KEY``). A replay is recorded in the audit log
+before anything is sent (who ran it, which records) and its outcome after; if
+the log cannot be written nothing is sent and the command exits with status 3.
+Dead letters hold whatever reached the broker, so everything printed from them
+is made safe for a terminal first (control and bidi characters shown escaped).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from dataclasses import dataclass
 from typing import TextIO
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer
 from pydantic import ValidationError
 
 from citytwin.configfile import ConfigError
+from citytwin.terminal import safe
+from cloud.audit.chain import AuditLog, AuditWriteError
+from cloud.audit.writeahead import EXIT_NOT_AUDITED, begin, command_line_user
 from cloud.bridge.validate import Accepted, Rejected, Validator
 from cloud.config import CloudDeployment, load
 from cloud.dlq.records import DeadLetter, describe_errors
+from cloud.kafka.reading import ranges, read_ranges
 from cloud.kafka.settings import producer_config, reader_config
 from edge.events.model import parse_event
 
 READ_TIMEOUT_S = 30.0
+MAX_AUDITED_POSITIONS = 1000  # a replay of everything names its first records; the count says how many
 
 
 @dataclass(frozen=True)
@@ -60,40 +68,18 @@ def read(cfg: CloudDeployment, positions: list[tuple[int, int]] | None = None) -
     topic = cfg.kafka.topics.dlq
     consumer = Consumer(reader_config(cfg.kafka, "citytwin-dlq-tool"))
     try:
-        metadata = consumer.list_topics(topic, timeout=READ_TIMEOUT_S).topics.get(topic)
-        if metadata is None or metadata.error is not None:
-            return []
-        ends: dict[int, tuple[int, int]] = {}
-        for partition in metadata.partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=READ_TIMEOUT_S)
-            if high > low:
-                ends[partition] = (low, high)
+        ends = ranges(consumer, topic, READ_TIMEOUT_S)
         wanted = None if positions is None else set(positions)
         if wanted is not None:
             ends = {p: (min(o for q, o in wanted if q == p), e[1]) for p, e in ends.items() if any(q == p for q, _ in wanted)}
-        return _read_ranges(consumer, topic, ends, wanted)
+        found = [
+            Stored(msg.partition() or 0, msg.offset() or 0, DeadLetter.from_headers(msg.value() or b"", msg.headers()))
+            for msg in read_ranges(consumer, topic, ends, READ_TIMEOUT_S)
+            if wanted is None or (msg.partition(), msg.offset()) in wanted
+        ]
+        return sorted(found, key=lambda s: (s.partition, s.offset))
     finally:
         consumer.close()
-
-
-def _read_ranges(
-    consumer: Consumer, topic: str, ends: dict[int, tuple[int, int]], wanted: set[tuple[int, int]] | None
-) -> list[Stored]:
-    consumer.assign([TopicPartition(topic, p, low) for p, (low, _) in ends.items()])
-    found: list[Stored] = []
-    open_partitions = set(ends)
-    deadline = time.monotonic() + READ_TIMEOUT_S
-    while open_partitions and time.monotonic() < deadline:
-        for msg in consumer.consume(1000, 0.5):
-            partition, offset = msg.partition(), msg.offset()
-            if msg.error() is not None or partition is None or offset is None:
-                continue
-            if offset >= ends[partition][1] - 1:
-                open_partitions.discard(partition)
-            if wanted is None or (partition, offset) in wanted:
-                letter = DeadLetter.from_headers(msg.value() or b"", msg.headers())
-                found.append(Stored(partition, offset, letter))
-    return sorted(found, key=lambda s: (s.partition, s.offset))
 
 
 def verdict(cfg: CloudDeployment, letter: DeadLetter) -> Accepted | Rejected:
@@ -116,8 +102,8 @@ def list_records(records: list[Stored], limit: int, out: TextIO) -> None:
         dl = stored.letter
         reason = dl.reason if len(dl.reason) <= 100 else dl.reason[:97] + "..."
         out.write(
-            f"{stored.position:>10}  {dl.received_at:%Y-%m-%d %H:%M:%S}  {dl.error:<14} {dl.source}:{dl.source_topic}  "
-            f"{dl.original_size}B  {reason}\n"
+            f"{stored.position:>10}  {dl.received_at:%Y-%m-%d %H:%M:%S}  {safe(dl.error):<14} "
+            f"{safe(dl.source)}:{safe(dl.source_topic)}  {dl.original_size}B  {safe(reason)}\n"
         )
     out.write(f"{len(shown)} of {len(records)} dead letters shown\n")
 
@@ -128,12 +114,13 @@ def show_records(cfg: CloudDeployment, records: list[Stored], max_bytes: int, ou
         now = verdict(cfg, dl)
         out.write(f"--- {cfg.kafka.topics.dlq} {stored.position}\n")
         for name, value in dl.headers():
-            out.write(f"{name}: {value.decode('utf-8', 'replace') if isinstance(value, bytes) else value}\n")
+            text = value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
+            out.write(f"{safe(name)}: {safe(text)}\n")
         status = "valid now (can be replayed)" if isinstance(now, Accepted) else f"still invalid: {now.error}: {now.reason}"
-        out.write(f"now: {status}\n")
+        out.write(f"now: {safe(status)}\n")
         payload = dl.raw[:max_bytes].decode("utf-8", "backslashreplace")
         more = f" ... ({len(dl.raw) - max_bytes} more bytes)" if len(dl.raw) > max_bytes else ""
-        out.write(f"payload: {payload}{more}\n")
+        out.write(f"payload: {safe(payload)}{more}\n")
 
 
 def replay(cfg: CloudDeployment, records: list[Stored], out: TextIO) -> int:
@@ -144,7 +131,7 @@ def replay(cfg: CloudDeployment, records: list[Stored], out: TextIO) -> int:
     for stored in records:
         now = verdict(cfg, stored.letter)
         if isinstance(now, Rejected):
-            out.write(f"{stored.position}: not replayed, still invalid: {now.error}: {now.reason}\n")
+            out.write(f"{stored.position}: not replayed, still invalid: {safe(now.error)}: {safe(now.reason)}\n")
             skipped += 1
             continue
 
@@ -155,7 +142,7 @@ def replay(cfg: CloudDeployment, records: list[Stored], out: TextIO) -> int:
         producer.produce(now.topic, now.value, now.key, on_delivery=report)
     left = producer.flush(READ_TIMEOUT_S)
     for failure in failures:
-        out.write(f"{failure}: Kafka did not accept the replay\n")
+        out.write(f"{safe(failure)}: Kafka did not accept the replay\n")
     sent = len(records) - skipped - len(failures) - left
     out.write(f"replayed {sent} of {len(records)} dead letters\n")
     return len(records) - sent
@@ -188,5 +175,21 @@ def run(args: argparse.Namespace) -> int:
     elif args.action == "show":
         show_records(cfg, records, args.max_bytes, sys.stdout)
     else:
-        return 1 if replay(cfg, records, sys.stdout) or missing else 0
+        return _audited_replay(cfg, records, sys.stdout) or (1 if missing else 0)
     return 1 if missing else 0
+
+
+def _audited_replay(cfg: CloudDeployment, records: list[Stored], out: TextIO) -> int:
+    """Replay, recorded write-ahead in the audit log: 0 when all were sent, 1 when some were not, 3 when not audited."""
+    actor, what = command_line_user("citytwin dlq replay")
+    positions = [r.position for r in records]
+    what.update(topic=cfg.kafka.topics.dlq, records=len(records), positions=positions[:MAX_AUDITED_POSITIONS])
+    try:
+        step = begin(AuditLog(cfg.audit.log_path(cfg.lake.path)), actor, "dlq.replay", what)
+    except AuditWriteError as exc:
+        print(f"citytwin dlq replay: nothing replayed, because it could not be audited: {exc}", file=sys.stderr)
+        return EXIT_NOT_AUDITED
+    with step:
+        left = replay(cfg, records, out)
+        step.note(replayed=len(records) - left, not_replayed=left)
+    return 1 if left else 0

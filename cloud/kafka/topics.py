@@ -120,16 +120,22 @@ def align_retention(admin: AdminClient, wanted: list[NewTopic], kafka: KafkaSett
 
 
 def create_and_align(
-    kafka: KafkaSettings, wanted: list[NewTopic], client_id: str, align: tuple[str, ...] = ()
+    kafka: KafkaSettings, wanted: list[NewTopic], client_id: str, align: tuple[str, ...] = (), timeout_s: float = TIMEOUT_S
 ) -> list[str]:
     """Create the missing topics of ``wanted`` and set the ``align`` settings on the others; returns the names created."""
     admin = AdminClient(admin_config(kafka, client_id))
-    existing = set(admin.list_topics(timeout=TIMEOUT_S).topics)
+    existing = set(admin.list_topics(timeout=timeout_s).topics)
     created = _create(admin, [topic for topic in wanted if topic.topic not in existing], kafka)
     # Includes topics another service created meanwhile, possibly without the settings.
     for name in align:
         align_config(admin, [topic for topic in wanted if topic.topic not in created], name, kafka)
     return created
+
+
+def anchor_topic(kafka: KafkaSettings, retention: RetentionSettings) -> NewTopic:
+    """The audit anchors topic: one partition, so each log's anchors stay in order, kept as the policy says."""
+    return NewTopic(kafka.topics.audit_anchors, num_partitions=1, replication_factor=kafka.replication_factor,
+                    config={RETENTION_MS: str(retention.kafka_retention_ms("audit_anchors"))})
 
 
 def ensure_topics(

@@ -18,8 +18,11 @@ from cloud.twin.lake import alert_log
 DAY_S = 86_400.0
 # The edge publisher's spool folder when mqtt.spool_dir is unset (edge/publish/mqtt.py), relative to the node's working folder.
 EDGE_SPOOL_DEFAULT = Path(".run/spool")
-# Every cloud service records the deployment file it starts with; some also record what they do.
+# Every cloud service records the deployment file it starts with, and anchors the log's head; some also record what they do.
 AUDIT_WRITERS = ["bridge", "sink", "rules", "cockpit", "citytwin retention", "citytwin federate"]
+# Operators' commands that are audited before they run.
+AUDITED_COMMANDS = ["citytwin query", "citytwin dlq replay"]
+ANCHORS = "heads of the audit log (seq, hash, when, host, log path) that `citytwin audit verify` checks it against"
 EVENTS = "event metadata: line crossings, zone occupancy, dwell, counts and node health; no identities"
 
 
@@ -46,8 +49,13 @@ def cloud_files(cfg: CloudDeployment, host: str) -> list[Dataset]:
         Dataset(
             name="audit", kind="audit_log", host=host, location=str(audit),
             retention=Retention(policy=f"{kept}; a hash chain, pruning it would break verification", seconds=None, enforced_by="none"),
-            readers=roles_with("audit"), services=[*AUDIT_WRITERS, "citytwin audit"],
+            readers=roles_with("audit"), services=[*AUDIT_WRITERS, *AUDITED_COMMANDS, "citytwin audit"],
             contains="who did what: logins, SQL statements, alert decisions, deletions, exports and configuration changes",
+        ),
+        Dataset(
+            name="audit:anchors", kind="audit_log", host=host, location=str(cfg.audit.anchor_file(lake).resolve()),
+            retention=Retention(policy=f"{kept}; append-only, created 0600", seconds=None, enforced_by="none"),
+            readers=[], services=[*AUDIT_WRITERS, "citytwin audit verify"], contains=ANCHORS,
         ),
         Dataset(
             name="audit:config", kind="audit_log", host=host, location=str(snapshot_dir(audit)),
@@ -68,10 +76,13 @@ def _topic(cfg: CloudDeployment, key: str, topic: str, retention: Retention, con
     )
 
 
-def _kept(cfg: CloudDeployment, role: TopicRole) -> Retention:
+def _kept(cfg: CloudDeployment, role: TopicRole, by: str = "the bridge") -> Retention:
     ms = cfg.retention.kafka_retention_ms(role)
+    if ms < 0:
+        return Retention(policy="kept (retention.ms -1), as long as the audit log", seconds=None,
+                         enforced_by=f"Kafka retention.ms, set by {by} when it creates the topic")
     return Retention(policy=f"{ms / 3_600_000:g} hours (retention.ms {ms})", seconds=ms / 1000,
-                     enforced_by="Kafka retention.ms, set by the bridge at start-up")
+                     enforced_by=f"Kafka retention.ms, set by {by} at start-up")
 
 
 def topics(cfg: CloudDeployment) -> list[Dataset]:
@@ -86,6 +97,9 @@ def topics(cfg: CloudDeployment) -> list[Dataset]:
                Retention(policy="compacted: the latest status per camera", seconds=None, enforced_by="Kafka log compaction"),
                "each camera's online/offline status", ["bridge (writes)"], []),
     ]
+    if cfg.audit.anchor_kafka:
+        found.append(_topic(cfg, "audit-anchors", names.audit_anchors, _kept(cfg, "audit_anchors", "every audit log writer"),
+                            ANCHORS, [f"{w} (writes)" for w in AUDIT_WRITERS] + ["citytwin audit verify"], []))
     if cfg.rules.kafka:
         found.append(_topic(cfg, "alerts", cfg.rules.topic, _kept(cfg, "alerts"),
                             "alert changes: rule, subject, severity, evidence, suggested action", ["rules (writes)"], []))

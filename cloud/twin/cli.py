@@ -1,4 +1,12 @@
-"""``citytwin query``: run SQL or a named query against the twin; table, CSV or JSON out."""
+"""``citytwin query``: run SQL or a named query against the twin; table, CSV or JSON out.
+
+Every statement is audited write-ahead in the deployment's audit log
+(``audit.path``): the OS user, the host and the statement are recorded before
+it runs, its outcome after. When the log cannot be written the statement does
+not run and the command exits with status 3. Output is safe for a terminal:
+control and bidi characters in values are shown escaped (``\\x1b``); use
+``--format json`` for the exact values.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +21,11 @@ from typing import Any
 import duckdb
 
 from citytwin.configfile import ConfigError
-from cloud.siteconfig import load_site
+from citytwin.terminal import safe
+from cloud.audit.chain import AuditLog, AuditWriteError
+from cloud.audit.writeahead import EXIT_NOT_AUDITED, Intent, begin, command_line_user
 from cloud.twin.named import QUERIES
 from cloud.twin.readonly import QueryRefused, QueryResult, QueryTimeout
-from cloud.twin.settings import load_sql_settings
 from cloud.twin.twin import Twin
 
 
@@ -26,20 +35,29 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _text(value: Any) -> Any:
+    """A cell as the table and CSV show it: numbers as they are, everything else as terminal-safe text."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return safe(str(value))
+
+
 def render(result: QueryResult, fmt: str) -> str:
     """The result as an aligned table, CSV or JSON lines."""
     rows = [[_cell(v) for v in row] for row in result.rows]
     if fmt == "json":
-        return "\n".join(json.dumps(dict(zip(result.columns, row)), default=str) for row in rows)
+        # ASCII-only JSON escapes every control character but DEL; that one as well.
+        return "\n".join(json.dumps(dict(zip(result.columns, row)), default=str).replace("\x7f", "\\u007f") for row in rows)
+    columns = [safe(c) for c in result.columns]
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(result.columns)
-        writer.writerows(rows)
+        writer.writerow(columns)
+        writer.writerows([[_text(v) for v in row] for row in rows])
         return buffer.getvalue().rstrip("\n")
-    text = [[str(v) for v in row] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in text]) for i, c in enumerate(result.columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(result.columns, widths)), "  ".join("-" * w for w in widths)]
+    text = [[str(_text(v)) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in text]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in text]
     return "\n".join(lines)
 
@@ -57,10 +75,35 @@ def _params(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-def run(args: argparse.Namespace) -> int:
+def _intent(audit: AuditLog, args: argparse.Namespace, params: dict[str, Any]) -> Intent:
+    actor, what = command_line_user("citytwin query")
+    if args.named:
+        known = QUERIES.get(args.sql)
+        what.update(named=args.sql, params={k: str(v) for k, v in params.items()}, sql=known.sql if known else None)
+    else:
+        what["sql"] = args.sql
+    return begin(audit, actor, "sql.query", what)
+
+
+def _execute(twin: Twin, args: argparse.Namespace, params: dict[str, Any], step: Intent) -> QueryResult | None:
     try:
-        registry = load_site(args.config)
-        limits = load_sql_settings(args.config)
+        result = twin.named(args.sql, **params) if args.named else twin.query(args.sql)
+    except QueryRefused as exc:
+        step.note(refused=True, reason=str(exc), rows=0)
+    except (QueryTimeout, KeyError, ValueError, duckdb.Error) as exc:
+        step.note(refused=False, error=str(exc).strip("'\""), rows=0)
+    else:
+        step.note(refused=False, rows=len(result.rows), truncated=result.truncated, elapsed_ms=round(result.elapsed_ms, 1))
+        return result
+    print(f"citytwin query: {safe(step.outcome.get('reason') or step.outcome['error'])}", file=sys.stderr)
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from cloud import config
+
+    try:
+        cfg = config.load(args.config)
     except ConfigError as exc:
         print(f"citytwin query: {exc}", file=sys.stderr)
         return 2
@@ -71,17 +114,24 @@ def run(args: argparse.Namespace) -> int:
     if not args.sql:
         print("citytwin query: give a SQL statement, --named NAME, or --list", file=sys.stderr)
         return 2
-    twin = Twin(registry.lake, registry.site, registry.cameras, sql=limits)
     try:
-        if args.named:
-            result = twin.named(args.sql, **_params(args.param))
-        else:
-            result = twin.query(args.sql)
-    except (QueryRefused, QueryTimeout, KeyError, ValueError, duckdb.Error) as exc:
+        params = _params(args.param)
+    except ValueError as exc:
         print(f"citytwin query: {exc}", file=sys.stderr)
-        return 1
+        return 2
+    try:
+        step = _intent(AuditLog(cfg.audit.log_path(cfg.lake.path)), args, params)
+    except AuditWriteError as exc:
+        print(f"citytwin query: not run, because it could not be audited: {exc}", file=sys.stderr)
+        return EXIT_NOT_AUDITED
+    twin = Twin(cfg.lake.path, cfg.site, cfg.cameras, sql=cfg.cloud.sql)
+    try:
+        with step:
+            result = _execute(twin, args, params, step)
     finally:
         twin.close()
+    if result is None:
+        return 1
     print(render(result, args.format))
     if result.truncated:
         print(f"(truncated: {len(result.rows)} rows shown, cut by {result.cut_by})", file=sys.stderr)

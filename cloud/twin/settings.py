@@ -53,19 +53,3 @@ class SqlSettings(BaseModel):
         "since the sandbox alone can change no table, file or setting",
     )
 
-
-class _CloudPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    sql: SqlSettings = Field(default_factory=SqlSettings, title="SQL limits", description="see SqlSettings")
-
-
-class _SqlPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    cloud: _CloudPart = Field(default_factory=_CloudPart, title="Cloud", description="only its sql section is read")
-
-
-def load_sql_settings(path: Path | str) -> SqlSettings:
-    """Just ``cloud.sql`` of a deployment file, for tools that need no other cloud section; ``ConfigError`` names the key."""
-    return configfile.load(path, _SqlPart).cloud.sql

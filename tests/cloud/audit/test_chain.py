@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cloud.audit.anchor import Anchor
 from cloud.audit.chain import AuditLog, verify
 
 N = 6
@@ -106,3 +107,46 @@ def test_cli_exit_codes(log: AuditLog) -> None:
     log.path.write_text("".join(rows))
     bad = subprocess.run([*cmd, "verify", "--log", str(log.path)], capture_output=True, text=True)
     assert bad.returncode == 1 and "line 4 (record seq 3)" in bad.stderr
+
+
+def test_a_damaged_record_in_the_middle_is_reported_not_repaired_and_appends_go_on(log: AuditLog) -> None:
+    rows = lines(log)
+    rows[2] = '{"seq": 2, "damaged\n'
+    log.path.write_text("".join(rows))
+    AuditLog(log.path).append("ada", "sql.query", {"sql": "SELECT 7"})  # opening and appending cut nothing
+    after = lines(log)
+    assert after[:N] == rows and json.loads(after[N])["seq"] == N
+    verdict = verify(log.path)
+    assert not verdict.ok and verdict.line == 3 and "not a valid record" in verdict.reason
+
+
+def test_appends_go_on_after_a_damaged_last_record(log: AuditLog) -> None:
+    rows = lines(log)
+    log.path.write_text("".join(rows) + "not a record\n")
+    record = log.append("ada", "sql.query", {"sql": "SELECT 7"})
+    assert (record.seq, record.prev) == (N, json.loads(rows[-1])["hash"])  # chained to the last readable record
+    verdict = verify(log.path)
+    assert not verdict.ok and verdict.line == N + 1
+
+
+def test_head_and_readers_never_count_a_torn_line(log: AuditLog) -> None:
+    before = log.head()
+    with log.path.open("ab") as fh:
+        fh.write(json.dumps({"seq": N, "hash": "f" * 64}).encode())  # a record's bytes, but no newline: not written
+    assert log.head() == before
+    assert [r["action"] for r in log.records()][-1] == "audit.unreadable"
+    verdict = verify(log.path)
+    assert verdict.ok and verdict.records == N and "incomplete" in str(verdict)
+
+
+def _anchor(seq: int, digest: str) -> Anchor:
+    return Anchor.now(seq, digest, "/srv/audit.jsonl", "campus")
+
+
+def test_verify_holds_the_log_to_its_anchors(log: AuditLog) -> None:
+    records = [json.loads(row) for row in lines(log)]
+    assert verify(log.path, anchors=[_anchor(2, records[2]["hash"]), _anchor(N - 1, records[-1]["hash"])]).ok
+    cut = verify(log.path, anchors=[_anchor(N + 1, "a" * 64)])
+    assert not cut.ok and "cut off" in cut.reason and f"seq {N + 1}" in cut.reason and records[-1]["hash"] in cut.reason
+    rewritten = verify(log.path, anchors=[_anchor(3, "b" * 64)])
+    assert not rewritten.ok and rewritten.seq == 3 and "b" * 64 in rewritten.reason and records[3]["hash"] in rewritten.reason

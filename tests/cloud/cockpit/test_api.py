@@ -73,8 +73,8 @@ def test_viewer_cannot_acknowledge_but_operator_can(client: TestClient, cockpit:
     r = client.post("/api/alerts/a-1/ack", headers=login(client, "olga"))
     assert r.status_code == 200 and r.json()["acknowledged_by"] == "olga"
     assert client.post("/api/alerts/zzz/ack", headers=login(client, "olga")).status_code == 404
-    acks = [r for r in _audit(cockpit) if r["action"] == "alert.ack"]
-    assert [a["actor"] for a in acks] == ["olga"]
+    acks = [r for r in _audit(cockpit) if r["action"] == "alert.ack" and r["details"]["phase"] == "intent"]  # type: ignore[index]
+    assert [(a["actor"], a["details"]["alert"]) for a in acks] == [("olga", "a-1"), ("olga", "zzz")]  # type: ignore[index]
 
 
 def test_only_auditor_and_admin_read_the_audit_log(client: TestClient) -> None:
@@ -91,11 +91,11 @@ def test_sql_runs_and_is_audited(client: TestClient, cockpit: Cockpit) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["columns"] == ["camera", "n"] and body["row_count"] == 3 and body["rows"][0][0] == "cam-0"
-    last = _audit(cockpit)[-1]
-    assert last["actor"] == "vic" and last["action"] == "sql.query"
-    assert last["details"] == {"sql": body and "SELECT camera, count(*) AS n FROM crossings GROUP BY 1 ORDER BY 1",
-                               "refused": False, "rows": 3, "truncated": False,
-                               "elapsed_ms": last["details"]["elapsed_ms"]}  # type: ignore[index]
+    intent, outcome = _audit(cockpit)[-2:]
+    assert (intent["actor"], intent["action"], outcome["actor"], outcome["action"]) == ("vic", "sql.query", "vic", "sql.query")
+    assert intent["details"] == {"phase": "intent", "sql": "SELECT camera, count(*) AS n FROM crossings GROUP BY 1 ORDER BY 1"}
+    assert outcome["details"] == {"phase": "outcome", "intent": intent["seq"], "refused": False, "rows": 3, "truncated": False,
+                                  "elapsed_ms": outcome["details"]["elapsed_ms"]}  # type: ignore[index]
     assert verify(cockpit.audit.path).ok
 
 
@@ -118,8 +118,9 @@ def test_sql_refusals_are_clear_and_audited(client: TestClient, cockpit: Cockpit
     assert r.status_code == 400, r.text
     error = r.json()["error"]
     assert error["code"] == "query_refused" and says in error["message"]
-    last = _audit(cockpit)[-1]
-    assert last["details"]["refused"] is True and last["details"]["sql"] == sql  # type: ignore[index]
+    intent, outcome = _audit(cockpit)[-2:]
+    assert intent["details"] == {"phase": "intent", "sql": sql}
+    assert outcome["details"]["refused"] is True and outcome["details"]["intent"] == intent["seq"]  # type: ignore[index]
 
 
 def test_sql_errors_and_odd_values_are_not_500(client: TestClient) -> None:
@@ -199,7 +200,9 @@ def test_audit_log_survives_unicode_line_separators(client: TestClient) -> None:
     headers = login(client, "ada")
     client.post("/api/sql", json={"sql": "SELECT 1 \u2028\x1c\x85"}, headers=headers)
     records = client.get("/api/audit", headers=headers).json()
-    assert records[0]["action"] == "sql.query" and "\u2028" in records[0]["details"]["sql"]
+    outcome, intent = records[:2]  # newest first
+    assert intent["action"] == "sql.query" and "\u2028" in intent["details"]["sql"]
+    assert outcome["details"]["intent"] == intent["seq"]
 
 
 def test_operator_decisions_are_logged_for_the_rules_audited_and_counted(client: TestClient, cockpit: Cockpit) -> None:
@@ -217,8 +220,9 @@ def test_operator_decisions_are_logged_for_the_rules_audited_and_counted(client:
     records = [json.loads(line) for line in (cockpit.twin.lake / "alerts" / "alerts.jsonl").read_text().splitlines()]
     mine = [(r["kind"], r["alert_id"], r.get("by")) for r in records if r["alert_id"] in ("a-2", "a-3")]
     assert mine == [("fired", "a-2", None), ("fired", "a-3", None), ("false_alarm", "a-2", "olga"), ("resolve", "a-3", "olga")]
-    actions = [(r["action"], r["details"]["alert"]) for r in _audit(cockpit)
-               if str(r["action"]).startswith("alert.") and r["details"]["alert"] in ("a-2", "a-3")]  # type: ignore[index]
+    actions = [(r["action"], r["details"]["alert"]) for r in _audit(cockpit)  # type: ignore[index]
+               if str(r["action"]).startswith("alert.") and r["details"]["phase"] == "intent"  # type: ignore[index]
+               and r["details"]["alert"] in ("a-2", "a-3")]  # type: ignore[index]
     assert actions == [("alert.false_alarm", "a-2"), ("alert.false_alarm", "a-2"), ("alert.resolve", "a-3")]
     # The twin's alerts view holds the same history.
     cockpit.twin.refresh()

@@ -36,7 +36,8 @@ def manifest(tmp: Path, **extra: Any) -> Manifest:
 def test_lists_every_kind_of_place(tmp_path: Path) -> None:
     m = manifest(tmp_path)
     assert [d.name for d in m.datasets] == [
-        "lake", "alerts", "audit", "audit:config", "kafka:events", "kafka:dlq", "kafka:status", "kafka:alerts",
+        "lake", "alerts", "audit", "audit:anchors", "audit:config", "kafka:events", "kafka:dlq", "kafka:status",
+        "kafka:audit-anchors", "kafka:alerts",
         "spool:campus-cam-1", "spool:gate", "mqtt",
     ]
     assert {d.kind for d in m.datasets} == {"parquet", "jsonl", "audit_log", "kafka_topic", "edge_spool", "mqtt_queue"}
