@@ -14,7 +14,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from citytwin import configfile
 
 
 class SqlSettings(BaseModel):
