@@ -44,7 +44,7 @@ def _follower(config: Path) -> Follower:
     if raw is None:  # no Kafka configured: the screen follows the lake only
         return Follower(None, "citytwin.events")
     kafka = KafkaSettings.model_validate(raw)
-    return Follower(kafka.bootstrap or None, kafka.topics.events, tls=kafka.tls)
+    return Follower(kafka.bootstrap or None, kafka.topics.events, tls=kafka.tls, sasl=kafka.sasl)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,10 +61,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     audit_path = args.audit_log or deployment.audit.log_path(deployment.lake.path)
     follower = _follower(args.config)
-    twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, max_rows=5000)
+    decisions = deployment.rules.decisions_log(deployment.lake.path)
+    twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, max_rows=5000, decisions=decisions)
     cockpit = Cockpit(
         twin=twin, users=users, audit=AuditLog(audit_path),
-        alerts=AlertBoard(registry.lake), follower=follower, deployment=deployment,
+        alerts=AlertBoard(registry.lake, decisions), follower=follower, deployment=deployment,
     )
     import uvicorn  # imported late so `citytwin --help` needs no server
 

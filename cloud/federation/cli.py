@@ -27,7 +27,7 @@ def federate(args: argparse.Namespace) -> int:
     from cloud.audit.chain import AuditLog
     from cloud.config import load
     from cloud.federation.export import aggregate, publish, window
-    from cloud.kafka.tls import kafka_python_tls
+    from cloud.kafka.security import kafka_python_security
     from cloud.twin import Twin
 
     try:
@@ -44,7 +44,7 @@ def federate(args: argparse.Namespace) -> int:
     audit = AuditLog(cfg.audit.log_path(cfg.lake.path))
     twin = Twin(cfg.lake.path, cfg.site, cfg.cameras)
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", client_id=f"citytwin-federate-{city}",
-                             max_block_ms=15_000, **kafka_python_tls(settings.tls))
+                             max_block_ms=15_000, **kafka_python_security(settings.tls, settings.sasl, section="federation"))
     stopping = threading.Event()
     stop_on_signals(stopping.set, "stopping after this export")
     try:
@@ -81,14 +81,15 @@ def region(args: argparse.Namespace) -> int:
     """Receive count cells into the regional lake until stopped (or once); with --serve, show the regional screen."""
     from cloud.federation.region_config import load
     from cloud.federation.regional import RegionalSink
-    from cloud.kafka.tls import kafka_python_tls
+    from cloud.kafka.security import kafka_python_security
 
     try:
         cfg = load(args.config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    sink = RegionalSink(cfg.kafka.bootstrap, cfg.kafka.topic, cfg.lake.path, cfg.kafka.group, **kafka_python_tls(cfg.kafka.tls))
+    kafka = kafka_python_security(cfg.kafka.tls, cfg.kafka.sasl)
+    sink = RegionalSink(cfg.kafka.bootstrap, cfg.kafka.topic, cfg.lake.path, cfg.kafka.group, **kafka)
     stopping = threading.Event()
     counts = {"written": 0}
 

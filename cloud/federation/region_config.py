@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from citytwin import configfile
-from cloud.transport import KafkaTls
+from cloud.transport import KafkaSasl, KafkaTls
 from edge.events.model import Ident
 from edge.events.site import duplicated
 
@@ -41,6 +41,7 @@ class RegionKafka(_Section):
     topic: str = Field("citytwin.region.counts", min_length=1, title="Topic", description="topic of the count cells")
     group: str = Field("citytwin-region", min_length=1, title="Consumer group", description="consumer group of the regional sink")
     tls: KafkaTls | None = Field(None, title="TLS", description="connect over TLS; plaintext if unset")
+    sasl: KafkaSasl | None = Field(None, title="SASL", description="log in with SASL/SCRAM; unauthenticated if unset")
 
 
 class RegionLake(_Section):

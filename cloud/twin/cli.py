@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.sql:
         print("citytwin query: give a SQL statement, --named NAME, or --list", file=sys.stderr)
         return 2
-    twin = Twin(registry.lake, registry.site, registry.cameras)
+    twin = Twin(registry.lake, registry.site, registry.cameras, decisions=registry.decisions)
     try:
         if args.named:
             result = twin.named(args.sql, **_params(args.param))

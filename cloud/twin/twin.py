@@ -13,7 +13,8 @@ from typing import Any
 import duckdb
 
 from cloud.twin import registry, store, views
-from cloud.twin.lake import LakeFiles
+from cloud.twin.alertlog import AlertLogs
+from cloud.twin.lake import LakeFiles, alert_log, default_decision_log
 from cloud.twin.named import QUERIES
 from cloud.twin.readonly import QueryResult, lock_down, run_query
 from cloud.twin.tail import TailBuffer
@@ -35,7 +36,8 @@ class TwinState:
 class Twin:
     """Queries over the lake; thread-safe through one cursor per call.
 
-    ``offline_after_s`` is how long a node may stay silent before it counts as offline.
+    ``offline_after_s`` is how long a node may stay silent before it counts as offline; ``decisions``
+    is the operators' decisions log the ``alerts`` view shows with the alert log (default: beside the lake).
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class Twin:
         timeout_s: float = 10.0,
         max_rows: int = 10_000,
         tail: TailBuffer | None = None,
+        decisions: Path | None = None,
     ) -> None:
         self.lake = lake
         self.offline_after_s = offline_after_s
@@ -55,6 +58,7 @@ class Twin:
         self.max_rows = max_rows
         self.files = LakeFiles(lake)
         self.tail = tail if tail is not None else TailBuffer()
+        self.alerts = AlertLogs([alert_log(lake), decisions or default_decision_log(lake)])
         self._lock = threading.Lock()
         lake.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(":memory:")
@@ -69,7 +73,7 @@ class Twin:
         files = self.files.list()
         with self._lock:
             store.sync(self.con, files, self.files.signature)
-            views.install(self.con, files, self.offline_after_s, self.lake)
+            views.install(self.con, files, self.offline_after_s, self.alerts.table())
             self.tail.flush_into(self.con)
         return len(files)
 

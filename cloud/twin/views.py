@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from cloud.twin.lake import alert_log, scan_sql
+from cloud.twin import alertlog
+from cloud.twin.lake import scan_sql
 
 VIEWS: dict[str, str] = {
     "events": (
@@ -60,23 +62,17 @@ def current_views(offline_after_s: float) -> dict[str, str]:
     }
 
 
-def alerts_sql(lake: Path | None) -> str:
-    """Every alert change written by the rules (``<lake>/alerts/alerts.jsonl``), or an empty relation."""
-    path = alert_log(lake) if lake is not None else None
-    if path is None or not path.exists() or path.stat().st_size == 0:
-        return (
-            "SELECT NULL::VARCHAR AS kind, NULL::VARCHAR AS at, NULL::VARCHAR AS alert_id, NULL::VARCHAR AS rule, "
-            "NULL::VARCHAR AS subject, NULL::VARCHAR AS severity, NULL::VARCHAR AS state, NULL::VARCHAR AS action "
-            "WHERE false"
-        )
-    quoted = str(path).replace("'", "''")
-    return f"SELECT * FROM read_json_auto('{quoted}', format = 'newline_delimited', union_by_name = true)"
-
-
-def install(con: duckdb.DuckDBPyConnection, files: list[Path], offline_after_s: float = 60.0, lake: Path | None = None) -> None:
-    """(Re)create the raw lake scan over ``files`` and every view."""
+def install(
+    con: duckdb.DuckDBPyConnection, files: list[Path], offline_after_s: float = 60.0, alerts: pa.Table | None = None
+) -> None:
+    """(Re)create the raw lake scan over ``files``, the alerts (``alertlog.SCHEMA`` rows) and every view."""
     con.execute(f"CREATE OR REPLACE VIEW lake_raw AS {scan_sql(files)}")
-    con.execute(f"CREATE OR REPLACE VIEW alerts AS {alerts_sql(lake)}")
+    con.register("alert_records_in", alerts if alerts is not None else alertlog.SCHEMA.empty_table())
+    try:
+        con.execute("CREATE OR REPLACE TABLE alert_records AS SELECT * FROM alert_records_in")
+    finally:
+        con.unregister("alert_records_in")
+    con.execute("CREATE OR REPLACE VIEW alerts AS SELECT * FROM alert_records")
     for name, sql in {**VIEWS, **current_views(offline_after_s)}.items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
     for sql in MACROS:
