@@ -7,13 +7,13 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import cast
 
-from citytwin import __version__, logs
+from citytwin import __version__, logs, secretfile
 from citytwin.commands import COMMANDS, Command
 
 log = logging.getLogger(__name__)
-
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"citytwin {__version__}")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default: INFO)")
     parser.add_argument("--log-json", action="store_true", help="log one JSON object per line")
+    parser.add_argument(
+        "--credentials", type=Path, metavar="FILE",
+        help="private NAME=value file (mode 600, from `citytwin credentials`) added to the environment first: "
+        "this service's MQTT and Kafka logins",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         child = sub.add_parser(
@@ -49,6 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen subcommand; returns the exit status."""
     args = build_parser().parse_args(argv)
     logs.configure(args.log_level, args.log_json)
+    if args.credentials is not None:
+        try:
+            names = secretfile.load_env(args.credentials)
+        except (OSError, secretfile.SecretFileError) as exc:
+            print(f"citytwin: --credentials: {exc}", file=sys.stderr)
+            return 2
+        log.debug("credentials from %s: %s", args.credentials, ", ".join(names))
     command: Command = args._command
     if command.audits_config and getattr(args, "config", None) is not None and args.config.is_file():
         from cloud.audit.config_change import on_start
