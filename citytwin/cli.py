@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--credentials", type=Path, metavar="FILE",
         help="private NAME=value file (mode 600, from `citytwin credentials`) added to the environment first: "
-        "this service's MQTT and Kafka logins",
+        "this service's MQTT and Kafka logins (default: $CITYTWIN_CREDENTIALS, if set)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
@@ -54,13 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen subcommand; returns the exit status."""
     args = build_parser().parse_args(argv)
     logs.configure(args.log_level, args.log_json)
-    if args.credentials is not None:
+    credentials = args.credentials or (Path(os.environ["CITYTWIN_CREDENTIALS"]) if os.environ.get("CITYTWIN_CREDENTIALS") else None)
+    if credentials is not None:
         try:
-            names = secretfile.load_env(args.credentials)
+            names = secretfile.load_env(credentials)
         except (OSError, secretfile.SecretFileError) as exc:
             print(f"citytwin: --credentials: {exc}", file=sys.stderr)
             return 2
-        log.debug("credentials from %s: %s", args.credentials, ", ".join(names))
+        log.debug("credentials from %s: %s", credentials, ", ".join(names))
     command: Command = args._command
     if command.audits_config and getattr(args, "config", None) is not None and args.config.is_file():
         from cloud.audit.config_change import on_start

@@ -40,15 +40,17 @@ class SecretFileError(ValueError):
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and missing parents) as a folder only its owner can enter; an existing one is left as it is."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create ``path`` and its missing parents as folders only their owner can enter; existing ones are left as they are."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):  # mkdir -p would give the parents the default mode
+        folder.mkdir(mode=0o700, exist_ok=True)
     return path
 
 
 def write_private(path: Path, data: str | bytes) -> None:
     """Replace ``path`` with ``data`` in a file that is mode 600 from creation, durably and atomically."""
     payload = data.encode() if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

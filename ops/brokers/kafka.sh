@@ -5,6 +5,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=scram.sh
+source "$(dirname "${BASH_SOURCE[0]}")/scram.sh"
 
 KAFKA_VERSION="4.1.1"
 KAFKA_PORT="${CITYTWIN_KAFKA_PORT:-9092}"
@@ -14,7 +16,6 @@ STOP_TIMEOUT="${CITYTWIN_KAFKA_STOP_TIMEOUT:-30}"
 HEAP_OPTS="${CITYTWIN_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
 SCRAM_USERS="${CITYTWIN_KAFKA_SCRAM_USERS:-}"
 BROKER_USER="${CITYTWIN_KAFKA_BROKER_USER:-kafka-broker}"
-MECHANISM=SCRAM-SHA-512
 
 KAFKA_HOME="$CACHE_ROOT/kafka-$KAFKA_VERSION"
 LIBS="$KAFKA_HOME/libs"
@@ -34,7 +35,7 @@ usage: $PROG {fetch|config|start|stop|restart|status|logs [-f] [LINES]}
 
 Single-node Apache Kafka $KAFKA_VERSION in KRaft mode on 127.0.0.1. With
 \$CITYTWIN_KAFKA_SCRAM_USERS its only client listener is SASL_PLAINTEXT with
-$MECHANISM, and the users of that file are created when the storage is formatted.
+$SCRAM_MECHANISM, and the users of that file are created when the storage is formatted.
 
   fetch    download the Kafka jars from Maven Central with mvn (once; cached)
   config   write server.properties as start would, and print its path
@@ -129,32 +130,12 @@ configured_port() {
     sed -En 's#^listeners=(SASL_)?PLAINTEXT://[^:]+:([0-9]+),.*#\2#p' "$CONFIG" 2>/dev/null
 }
 
-# The lines of the SCRAM users file, checked: names and passwords that kafka-storage's
-# SCRAM syntax and a JAAS string take literally, the broker's own user among them.
-scram_users() {
-    local line found=0
-    [[ -r "$SCRAM_USERS" ]] || die "CITYTWIN_KAFKA_SCRAM_USERS=$SCRAM_USERS is not a readable file; write it with: citytwin credentials --config SITE.yaml --out DIR (it is DIR/kafka/scram-users)"
-    [[ -z "$(find "$SCRAM_USERS" -perm /077)" ]] \
-        || die "$SCRAM_USERS holds passwords but other users may read it; chmod 600 $SCRAM_USERS"
-    while IFS= read -r line || [[ -n "$line" ]]; do
-        [[ -z "$line" || "$line" == \#* ]] && continue
-        [[ "$line" =~ ^[A-Za-z0-9._@-]+=[A-Za-z0-9_-]+$ ]] \
-            || die "$SCRAM_USERS: '${line%%=*}=...' is not NAME=password with letters, digits and . _ @ - only"
-        [[ "${line%%=*}" == "$BROKER_USER" ]] && found=1
-        printf '%s\n' "$line"
-    done <"$SCRAM_USERS"
-    (( found )) || die "$SCRAM_USERS has no line for the broker's own user $BROKER_USER (CITYTWIN_KAFKA_BROKER_USER)"
-}
-
 # The client listener as the template has it (PLAINTEXT), or SASL_PLAINTEXT with SCRAM logins.
 write_config() { # [OUT]
-    local users name secret password='' sasl=() out="${1:-$CONFIG}"
+    local users sasl=() out="${1:-$CONFIG}"
     mkdir -p "$DATA_DIR" "$LOG_DIR"
     if [[ -n "$SCRAM_USERS" ]]; then
-        users="$(scram_users)"
-        while IFS='=' read -r name secret; do
-            [[ "$name" == "$BROKER_USER" ]] && password="$secret"
-        done <<<"$users"
+        users="$(scram_users "$SCRAM_USERS" "$BROKER_USER")"
         sasl=(-e 's#PLAINTEXT:PLAINTEXT#SASL_PLAINTEXT:SASL_PLAINTEXT#' -e 's#^\(\(advertised\.\)\?listeners=\)PLAINTEXT://#\1SASL_PLAINTEXT://#'
               -e 's#^inter\.broker\.listener\.name=PLAINTEXT$#inter.broker.listener.name=SASL_PLAINTEXT#')
     fi
@@ -162,10 +143,8 @@ write_config() { # [OUT]
     (umask 077 && sed -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" \
         -e "s#@DATA_DIR@#$DATA_DIR#g" "${sasl[@]}" "$BROKERS_DIR/kafka/server.properties.in" >"$out.tmp")
     if [[ -n "$SCRAM_USERS" ]]; then
-        printf '%s\n' "" "# Clients log in with SCRAM, as the users the storage was formatted with; the broker too, as $BROKER_USER." \
-            "sasl.enabled.mechanisms=$MECHANISM" "sasl.mechanism.inter.broker.protocol=$MECHANISM" \
-            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$BROKER_USER\" password=\"$password\";" \
-            >>"$out.tmp"
+        { printf '\n# Clients log in with SCRAM, as the users the storage was formatted with; the broker too.\n'
+          scram_broker_properties "$BROKER_USER" "$(scram_password "$users" "$BROKER_USER")"; } >>"$out.tmp"
     fi
     mv "$out.tmp" "$out"
 }
@@ -188,12 +167,12 @@ format_storage() { # JAVA
         check_scram_users
         return 0
     fi
-    local cluster_id args="$RUN_DIR/format.args" extra=()
+    local cluster_id args="$RUN_DIR/format.args" users extra=()
     cluster_id="$(new_cluster_id)"
     rm -f "$SCRAM_MARKER"
     if [[ -n "$SCRAM_USERS" ]]; then
-        # The SCRAM users go in through an argument file, so no password shows in the process list.
-        (umask 077 && scram_users | sed "s#^\([^=]*\)=\(.*\)#--add-scram\n$MECHANISM=[name=\1,password=\2]#" >"$args")
+        users="$(scram_users "$SCRAM_USERS" "$BROKER_USER")"
+        (umask 077 && scram_format_args "$users" >"$args")
         extra=("@$args")
     fi
     say "formatting storage in $DATA_DIR (cluster id $cluster_id, standalone controller${extra:+, SCRAM users of $SCRAM_USERS})"
@@ -205,7 +184,7 @@ format_storage() { # JAVA
         die "formatting Kafka storage in $DATA_DIR failed (output above); delete $RUN_DIR to start from scratch"
     fi
     rm -f "$args"
-    [[ -n "$SCRAM_USERS" ]] && scram_users | cut -d= -f1 >"$SCRAM_MARKER"
+    [[ -n "$SCRAM_USERS" ]] && cut -d= -f1 <<<"$users" >"$SCRAM_MARKER"
     return 0
 }
 
@@ -215,7 +194,7 @@ check_scram_users() {
     [[ -n "$SCRAM_USERS" ]] || return 0
     [[ -f "$SCRAM_MARKER" ]] \
         || die "Kafka storage in $DATA_DIR was formatted without SCRAM users (a plaintext run); stop Kafka and delete $RUN_DIR to start over with the users of $SCRAM_USERS"
-    missing="$(scram_users | cut -d= -f1 | grep -vxF -f "$SCRAM_MARKER" | tr '\n' ' ' || true)"
+    missing="$(scram_users "$SCRAM_USERS" "$BROKER_USER" | cut -d= -f1 | grep -vxF -f "$SCRAM_MARKER" | tr '\n' ' ' || true)"
     [[ -z "$missing" ]] \
         || die "Kafka storage in $DATA_DIR has no SCRAM user for: $missing(users are created when the storage is formatted); stop Kafka and delete $RUN_DIR to start over, or add them with kafka-configs.sh --alter --add-config-file"
 }
