@@ -70,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         on_start(args.config, command.name)
     try:
         return _resolve(command.handler)(args)
+    except secretfile.MissingSecret as exc:  # whichever client needed it first: one line that says what to set
+        print(f"citytwin {command.name}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -39,6 +39,10 @@ class SecretFileError(ValueError):
     """A secret file cannot be written or used; the message names the file and what to do."""
 
 
+class MissingSecret(ValueError):
+    """A setting names an environment variable for a secret that is not set; the message names both."""
+
+
 def private_dir(path: Path) -> Path:
     """Create ``path`` and its missing parents as folders only their owner can enter; existing ones are left as they are."""
     missing = [folder for folder in (path, *path.parents) if not folder.exists()]

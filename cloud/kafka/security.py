@@ -19,10 +19,12 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
 
+from citytwin.secretfile import MissingSecret
 from cloud.kafka.tls import kafka_python_tls, librdkafka_tls
 from cloud.transport import KafkaSasl, KafkaTls
 
@@ -32,7 +34,7 @@ def sasl_password(sasl: KafkaSasl, environ: Mapping[str, str] | None = None, sec
     env = os.environ if environ is None else environ
     password = env.get(sasl.password_env)
     if not password:
-        raise ValueError(
+        raise MissingSecret(
             f"{section}.sasl.password_env names {sasl.password_env}, which is not set: export it with the password "
             f"of Kafka user {sasl.username!r}, or start the service with --credentials FILE (citytwin credentials writes one)"
         )
@@ -70,8 +72,24 @@ def librdkafka_security(
     return {**librdkafka_tls(tls, environ), **_sasl(tls, sasl, _LIBRDKAFKA, environ, section)}
 
 
+class _ScramInTheClear(logging.Filter):
+    """Drops kafka-python's warning, at every connection, that SCRAM runs without TLS.
+
+    SCRAM sends a proof, never the password, so the warning would only drown the
+    log; whether the link is also encrypted is the deployment's ``tls`` setting.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "in the clear" not in record.getMessage()
+
+
+_QUIET = _ScramInTheClear()
+
+
 def kafka_python_security(
     tls: KafkaTls | None, sasl: KafkaSasl | None, environ: Mapping[str, str] | None = None, section: str = "kafka"
 ) -> dict[str, Any]:
     """kafka-python keyword arguments for the link; empty (plaintext) with neither setting."""
+    if sasl is not None:
+        logging.getLogger("kafka.net.sasl.scram").addFilter(_QUIET)  # a filter added twice is kept once
     return {**kafka_python_tls(tls, environ), **_sasl(tls, sasl, _KAFKA_PYTHON, environ, section)}

@@ -3,7 +3,8 @@
 ``events`` is the store (already one row per ``event_id``) plus the live
 tail's events that the store does not hold yet. ``lake_raw`` scans the
 Parquet files directly, duplicates included, for audits of the lake itself;
-filters on its ``date``/``hour`` columns prune files.
+filters on its ``date``/``hour`` columns prune files. ``alerts`` holds the
+rules' alert log and the operators' decisions, as ``alertlog`` reads them.
 """
 
 from __future__ import annotations
