@@ -1,4 +1,6 @@
 # One image for every citytwin service; docker-compose.yml picks the command.
+# The citytwin user's uid is fixed (10001): the compose secrets service hands each
+# service its credentials as that user, and named volumes take their owner from here.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,9 +16,9 @@ COPY models ./models
 COPY tests/fixtures ./tests/fixtures
 RUN pip install --no-cache-dir -c constraints.txt -e '.[edge,cloud]' \
     && tests/fixtures/fetch.sh \
-    && useradd --system --home-dir /var/lib/citytwin citytwin \
-    && mkdir -p /var/lib/citytwin/lake /var/lib/citytwin/spool \
-    && chown -R citytwin /var/lib/citytwin
+    && useradd --system --uid 10001 --user-group --home-dir /var/lib/citytwin citytwin \
+    && mkdir -p /var/lib/citytwin/lake /var/lib/citytwin/spool /var/lib/citytwin/decisions /var/lib/citytwin/audit \
+    && chown -R citytwin:citytwin /var/lib/citytwin
 
 USER citytwin
 ENTRYPOINT []

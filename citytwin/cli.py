@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import cast
 
-from citytwin import __version__, logs
+from citytwin import __version__, logs, secretfile
 from citytwin.commands import COMMANDS, Command
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"citytwin {__version__}")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default: INFO)")
     parser.add_argument("--log-json", action="store_true", help="log one JSON object per line")
+    parser.add_argument(
+        "--credentials", type=Path, metavar="FILE",
+        help="private NAME=value file (mode 600, from `citytwin credentials`) added to the environment first: "
+        "this service's MQTT and Kafka logins (default: $CITYTWIN_CREDENTIALS, if set)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         child = sub.add_parser(
@@ -48,6 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen subcommand; returns the exit status."""
     args = build_parser().parse_args(argv)
     logs.configure(args.log_level, args.log_json)
+    credentials = args.credentials or (Path(os.environ["CITYTWIN_CREDENTIALS"]) if os.environ.get("CITYTWIN_CREDENTIALS") else None)
+    if credentials is not None:
+        try:
+            names = secretfile.load_env(credentials)
+        except (OSError, secretfile.SecretFileError) as exc:
+            print(f"citytwin: --credentials: {exc}", file=sys.stderr)
+            return 2
+        log.debug("credentials from %s: %s", credentials, ", ".join(names))
     command: Command = args._command
     try:
         if command.audits_config and getattr(args, "config", None) is not None and args.config.is_file():
@@ -59,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             with anchoring(args.config, command.name, audit_log):
                 return _resolve(command.handler)(args)
         return _resolve(command.handler)(args)
+    except secretfile.MissingSecret as exc:  # whichever client needed it first: one line that says what to set
+        print(f"citytwin {command.name}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

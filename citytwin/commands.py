@@ -125,6 +125,13 @@ def _mqtt_acl(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--require-certificate", action="store_true", help="nodes also need a client certificate (mutual TLS)")
 
 
+def _credentials(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for every credentials file (mode 700)")
+    parser.add_argument("--owner", action="append", metavar="PART=UID:GID",
+                        help="hand mosquitto/, kafka/ or services/ to the user that reads it (needs root; repeatable)")
+
+
 def _retention(parser: argparse.ArgumentParser) -> None:
     _config(parser)
     parser.add_argument("--days", type=int, help="keep this many days of partitions (default: retention.lake_days)")
@@ -290,6 +297,16 @@ COMMANDS: tuple[Command, ...] = (
         "only read events and status.",
         _mqtt_acl,
         "cloud.security.mqtt_acl:run",
+    ),
+    Command(
+        "credentials",
+        "generate every MQTT and Kafka login of a deployment, one file per service",
+        "Write Mosquitto's password and ACL files (each edge node may publish only under "
+        "its own camera), the Kafka SCRAM users when kafka.sasl is set, and one private "
+        "credentials file per service and edge node for `citytwin --credentials FILE`. "
+        "Existing passwords are kept, so it is safe to run at every start.",
+        _credentials,
+        "cloud.security.credentials:run",
     ),
     Command(
         "residency",

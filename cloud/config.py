@@ -33,6 +33,7 @@ from edge.events.model import Ident
 from edge.events.site import CameraSpec, SiteSpec, duplicated, node_id
 from cloud.federation.settings import FederationSettings
 from cloud.governance import AuditSettings, ResidencySettings, RetentionSettings, inside
+from cloud.transport import KafkaSasl as KafkaSasl  # re-exported: part of the deployment file
 from cloud.transport import KafkaTls as KafkaTls  # re-exported: part of the deployment file
 from cloud.rules.settings import RulesSettings
 from cloud.twin.settings import SqlSettings
@@ -73,6 +74,12 @@ class KafkaSettings(_Section):
     bootstrap: str = Field("127.0.0.1:9092", title="Bootstrap servers", description="comma-separated host:port list")
     tls: KafkaTls | None = Field(
         None, title="TLS", description="connect over TLS (security.protocol=SSL) with these settings; plaintext if unset"
+    )
+    sasl: KafkaSasl | None = Field(
+        None,
+        title="SASL",
+        description="log in with SASL/SCRAM (security.protocol=SASL_PLAINTEXT, or SASL_SSL with tls); "
+        "every Kafka client of every service honours it; unauthenticated if unset",
     )
     topics: KafkaTopics = Field(default_factory=KafkaTopics, title="Topics", description="topic names")
     partitions: int = Field(

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from citytwin import configfile
+from cloud.twin.lake import default_decision_log
 from edge.events.site import CameraSpec, SiteSpec, duplicated, node_id
 
 
@@ -23,16 +24,18 @@ class _Registry(BaseModel):
     site: SiteSpec
     cameras: list[dict[str, Any]]
     lake: dict[str, Any] | None = None
+    rules: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class SiteRegistry:
-    """A site, its cameras (geometry only), each camera's node id, and the lake folder."""
+    """A site, its cameras (geometry only), each camera's node id, the lake folder and the operators' decisions log."""
 
     site: SiteSpec
     cameras: list[CameraSpec]
     nodes: dict[str, str]
     lake: Path
+    decisions: Path
 
 
 def load_site(path: Path | str, default_lake: Path = Path(".run/lake")) -> SiteRegistry:
@@ -51,4 +54,5 @@ def load_site(path: Path | str, default_lake: Path = Path(".run/lake")) -> SiteR
         # One node id for two cameras would let one node's credentials speak for both.
         raise configfile.ConfigError(f"{path}: cameras: node ids {', '.join(shared)} are used by more than one camera")
     lake = Path(str((doc.lake or {}).get("path", default_lake)))
-    return SiteRegistry(doc.site, cameras, nodes, lake)
+    decisions = (doc.rules or {}).get("decisions")
+    return SiteRegistry(doc.site, cameras, nodes, lake, Path(str(decisions)) if decisions else default_decision_log(lake))

@@ -2,9 +2,10 @@
 
 The rule service writes each alert change to ``<lake>/alerts/alerts.jsonl``;
 the cockpit reads that log (incrementally, on each request) and appends the
-operators' acknowledgements, false alarms and resolutions to it. The rule
-service picks those up: an acknowledged alert stops re-notifying, and false
-alarms are counted per rule so its thresholds can be tuned.
+operators' acknowledgements, false alarms and resolutions to the decisions
+log (``rules.decisions``, outside the lake), so it never writes to the lake.
+The rule service reads both: an acknowledged alert stops re-notifying, and
+false alarms are counted per rule so its thresholds can be tuned.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.rules.feed import AlertFeed, Entry
-from cloud.rules.outlets import AlertStore, alert_record
+from cloud.rules.outlets import JsonLines, alert_record
+from cloud.twin.lake import alert_log, default_decision_log
 
 Severity = Literal["info", "warning", "critical"]
 Action = Literal["ack", "false_alarm", "resolve"]
@@ -60,11 +62,11 @@ def _view(entry: Entry) -> Alert:
 
 
 class AlertBoard:
-    """Thread-safe reader of the alert log, and writer of operator actions into it."""
+    """Thread-safe reader of the alert log, and writer of operator actions into the decisions log."""
 
-    def __init__(self, lake: Path) -> None:
-        self.store = AlertStore(lake)
-        self.feed = AlertFeed(self.store.path)
+    def __init__(self, lake: Path, decisions: Path | None = None) -> None:
+        self.decisions = JsonLines(decisions or default_decision_log(lake))
+        self.feed = AlertFeed(alert_log(lake), self.decisions.path)
         self._lock = threading.Lock()
 
     def recent(self, limit: int = 100) -> list[Alert]:
@@ -91,6 +93,6 @@ class AlertBoard:
             done = {"ack": a.acked_by is not None, "false_alarm": a.false_alarm,
                     "resolve": a.state == "resolved"}[action]
             if not done:
-                self.store.send(alert_record(action, a, by=who))
+                self.decisions.send(alert_record(action, a, by=who))
                 self.feed.poll()
             return _view(self.feed.entries[alert_id])

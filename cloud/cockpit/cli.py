@@ -50,7 +50,7 @@ def _follower(config: Path) -> Follower:
     if raw is None:  # no Kafka configured: the screen follows the lake only
         return Follower(None, "citytwin.events")
     kafka = KafkaSettings.model_validate(raw)
-    return Follower(kafka.bootstrap or None, kafka.topics.events, tls=kafka.tls)
+    return Follower(kafka.bootstrap or None, kafka.topics.events, tls=kafka.tls, sasl=kafka.sasl)
 
 
 def server(app: FastAPI, host: str, port: int, settings: CockpitSettings, log_level: str = "info") -> uvicorn.Server:
@@ -85,10 +85,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"citytwin cockpit: {exc}", file=sys.stderr)
         return 2
     follower = _follower(args.config)
-    twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, sql=deployment.cloud.sql)
+    decisions = deployment.rules.decisions_log(deployment.lake.path)
+    twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, sql=deployment.cloud.sql,
+                decisions=decisions)
     cockpit = Cockpit(
-        twin=twin, users=users, audit=audit,
-        alerts=AlertBoard(registry.lake), follower=follower, deployment=deployment, settings=deployment.cockpit,
+        twin=twin, users=users, audit=audit, alerts=AlertBoard(registry.lake, decisions), follower=follower,
+        deployment=deployment, settings=deployment.cockpit,
     )
     log.info("cockpit: http://%s:%d/ (%d users, audit log %s)", args.host, args.port, len(users), audit_path)
     # uvicorn handles SIGTERM while it serves, then raises it again once it has stopped; with this handler in place

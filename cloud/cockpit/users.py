@@ -27,6 +27,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from citytwin.secretfile import write_private
+
 Role = Literal["viewer", "operator", "auditor", "admin"]
 
 # What each role may do beyond reading the screen; admin may do everything.
@@ -101,13 +103,12 @@ class Users:
 
 
 def upsert(path: Path, username: str, role: Role, password: str) -> None:
-    """Add ``username`` to the users file, or replace its role and password."""
+    """Add ``username`` to the users file, or replace its role and password; the file is private from its first byte."""
     raw = yaml.safe_load(path.read_text()) if path.exists() else None
     doc = UsersFile.model_validate(raw or {})
     kept = [u for u in doc.users if u.username != username]
     kept.append(User(username=username, role=role, password_hash=hash_password(password)))
-    path.write_text(yaml.safe_dump({"users": [u.model_dump() for u in kept]}, sort_keys=False))
-    path.chmod(0o600)
+    write_private(path, yaml.safe_dump({"users": [u.model_dump() for u in kept]}, sort_keys=False))
 
 
 def main(argv: list[str] | None = None) -> int:

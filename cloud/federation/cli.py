@@ -32,7 +32,7 @@ def federate(args: argparse.Namespace) -> int:
     from cloud.config import load
     from cloud.federation.export import aggregate, publish, signing_key, window
     from cloud.federation.signing import SigningKeyError
-    from cloud.kafka.tls import kafka_python_tls
+    from cloud.kafka.security import kafka_python_security
     from cloud.twin import Twin
 
     try:
@@ -54,7 +54,7 @@ def federate(args: argparse.Namespace) -> int:
     audit = AuditLog(cfg.audit.log_path(cfg.lake.path))
     twin = Twin(cfg.lake.path, cfg.site, cfg.cameras)
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", client_id=f"citytwin-federate-{city}",
-                             max_block_ms=15_000, **kafka_python_tls(settings.tls))
+                             max_block_ms=15_000, **kafka_python_security(settings.tls, settings.sasl, section="federation"))
     stopping = threading.Event()
     stop_on_signals(stopping.set, "stopping after this export")
     try:

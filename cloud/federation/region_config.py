@@ -26,7 +26,7 @@ from citytwin import configfile
 from cloud.config import KafkaSettings, KafkaTopics
 from cloud.federation.cells import MAX_BUCKET_S, MAX_VALUE
 from cloud.federation.signing import ENV_NAME, CellKey, SigningKeyError, read_key
-from cloud.transport import KafkaTls
+from cloud.transport import KafkaSasl, KafkaTls
 from edge.events.model import Ident
 from edge.events.site import duplicated
 
@@ -102,6 +102,7 @@ class RegionKafka(_Section):
         description="where refused records go, with the reason in the headers; default: the topic with .dlq appended",
     )
     tls: KafkaTls | None = Field(None, title="TLS", description="connect over TLS; plaintext if unset")
+    sasl: KafkaSasl | None = Field(None, title="SASL", description="log in with SASL/SCRAM; unauthenticated if unset")
 
     @property
     def dead_letters(self) -> str:
@@ -109,7 +110,7 @@ class RegionKafka(_Section):
 
     def cluster(self) -> KafkaSettings:
         """These settings as the cluster settings the shared Kafka clients take."""
-        return KafkaSettings(bootstrap=self.bootstrap, tls=self.tls, topics=KafkaTopics(dlq=self.dead_letters))
+        return KafkaSettings(bootstrap=self.bootstrap, tls=self.tls, sasl=self.sasl, topics=KafkaTopics(dlq=self.dead_letters))
 
 
 class RegionLake(_Section):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.federation.cells import MAX_BUCKET_S
 from cloud.federation.signing import ENV_NAME
-from cloud.transport import KafkaTls
+from cloud.transport import KafkaSasl, KafkaTls
 from edge.events.model import Ident
 
 
@@ -30,6 +30,9 @@ class FederationSettings(BaseModel):
     bootstrap: str = Field(title="Regional Kafka", description="bootstrap servers of the regional twin's Kafka")
     topic: str = Field("citytwin.region.counts", min_length=1, title="Regional topic", description="topic of the aggregated counts")
     tls: KafkaTls | None = Field(None, title="TLS", description="connect to the regional Kafka over TLS; plaintext if unset")
+    sasl: KafkaSasl | None = Field(
+        None, title="SASL", description="log in to the regional Kafka with SASL/SCRAM as the region's user for this city"
+    )
     bucket_s: int = Field(900, ge=60, le=MAX_BUCKET_S, title="Bucket", description="seconds per exported time bucket")
     k: int = Field(
         10, ge=1, title="Suppression threshold",

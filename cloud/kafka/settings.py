@@ -3,8 +3,8 @@
 One place decides durability and recovery behaviour: producers are idempotent
 with ``acks=all``; consumers never auto-commit (the sink commits after its
 files are durable); reconnect back-off is capped at a few seconds so that a
-restarted broker is picked up quickly. ``kafka.tls`` turns on TLS for every
-client (see ``cloud.kafka.tls``).
+restarted broker is picked up quickly. ``kafka.tls`` and ``kafka.sasl`` turn
+on TLS and SASL/SCRAM for every client (see ``cloud.kafka.security``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import socket
 from typing import Any
 
 from cloud.config import KafkaSettings
-from cloud.kafka.tls import librdkafka_tls
+from cloud.kafka.security import librdkafka_security
 
 # librdkafka prefixes its own log lines; route them through Python logging.
 _LIBRDKAFKA_LOG = logging.getLogger("cloud.kafka.librdkafka")
@@ -29,7 +29,7 @@ def _common(kafka: KafkaSettings, client_id: str) -> dict[str, Any]:
         "reconnect.backoff.ms": 100,
         "reconnect.backoff.max.ms": 2000,
         "logger": _LIBRDKAFKA_LOG,
-        **librdkafka_tls(kafka.tls),
+        **librdkafka_security(kafka.tls, kafka.sasl),
     }
 
 

@@ -7,7 +7,8 @@ by every service. Hostname verification stays on in both: the broker
 certificate must name the host (or IP address) given in ``kafka.bootstrap``.
 
 Example:
-    >>> from cloud.config import KafkaTls
+    >>> from citytwin.secretfile import MissingSecret
+from cloud.config import KafkaTls
     >>> librdkafka_tls(KafkaTls(ca_file="/etc/citytwin/tls/ca.crt"))
     {'security.protocol': 'SSL', 'ssl.ca.location': '/etc/citytwin/tls/ca.crt'}
     >>> kafka_python_tls(None)
@@ -20,6 +21,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from citytwin.secretfile import MissingSecret
 from cloud.config import KafkaTls
 
 
@@ -30,7 +32,7 @@ def key_password(tls: KafkaTls, environ: Mapping[str, str] | None = None) -> str
     env = os.environ if environ is None else environ
     password = env.get(tls.key_password_env)
     if password is None:
-        raise ValueError(
+        raise MissingSecret(
             f"kafka.tls.key_password_env names {tls.key_password_env}, which is not set; "
             "export it with the client key's password, or remove key_password_env for an unencrypted key"
         )

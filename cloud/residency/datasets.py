@@ -27,9 +27,10 @@ EVENTS = "event metadata: line crossings, zone occupancy, dwell, counts and node
 
 
 def cloud_files(cfg: CloudDeployment, host: str) -> list[Dataset]:
-    """The lake, the alert log and the audit log on the cloud services' host."""
+    """The lake, the alert log, the operators' decisions and the audit log on the cloud services' host."""
     lake = cfg.lake.path.resolve()
     audit = cfg.audit.log_path(lake).resolve()
+    decisions = cfg.rules.decisions_log(lake).resolve()
     days = cfg.retention.lake_days
     kept = "kept: retention never deletes it"
     return [
@@ -43,8 +44,14 @@ def cloud_files(cfg: CloudDeployment, host: str) -> list[Dataset]:
         Dataset(
             name="alerts", kind="jsonl", host=host, location=str(alert_log(lake)),
             retention=Retention(policy=f"{kept}; alerts and operators' decisions are the record", seconds=None, enforced_by="none"),
-            readers=roles_with("read"), services=["rules (writes)", "cockpit (writes operators' decisions)", "twin alerts view"],
-            contains="alert changes with evidence and suggested actions, and operators' acknowledgements",
+            readers=roles_with("read"), services=["rules (writes)", "cockpit", "twin alerts view"],
+            contains="alert changes with evidence and suggested actions",
+        ),
+        Dataset(
+            name="decisions", kind="jsonl", host=host, location=str(decisions),
+            retention=Retention(policy=f"{kept}; alerts and operators' decisions are the record", seconds=None, enforced_by="none"),
+            readers=roles_with("read"), services=["cockpit (writes)", "rules", "twin alerts view"],
+            contains="operators' acknowledgements, false alarms and resolutions of alerts, with who made them",
         ),
         Dataset(
             name="audit", kind="audit_log", host=host, location=str(audit),

@@ -1,10 +1,14 @@
-"""The alert log read back: every alert's current state, folded from its records in order.
+"""The alert log and the operators' decisions read back: every alert's current state, folded from their records.
 
 The rule service appends what its rules decide (``fired``, ``renotify``,
-``resolved``) and the cockpit appends what operators decide (``ack``,
-``false_alarm``, ``resolve``) to the same JSON-lines file. Replaying the file
-gives each alert's state, so the cockpit's feed, the rule service after a
-restart and the twin's ``alerts`` view all agree on one record of truth.
+``resolved``) to the alert log under the lake; the cockpit appends what
+operators decide (``ack``, ``false_alarm``, ``resolve``) to the decisions log
+beside it. The decisions log may carry only decisions, so an alert record
+forged into it is skipped; the alert log may also hold decisions, which
+deployments older than the decisions log wrote there. Each poll folds the new alert records first, then
+the new decisions (a decision always follows the alert it is about, whatever
+the clocks of the two hosts say), so the cockpit's feed, the rule service
+after a restart and the twin's ``alerts`` view all agree on one record of truth.
 """
 
 from __future__ import annotations
@@ -46,18 +50,15 @@ class Entry:
     closed_by: str | None = None  # the operator who resolved it by hand
 
 
-class AlertFeed:
-    """Reads the alert log incrementally and keeps every alert's folded state."""
+class _Tail:
+    """The complete lines appended to one JSON-lines file since the last read."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, kinds: tuple[str, ...]) -> None:
         self.path = path
-        self.entries: dict[str, Entry] = {}
-        self.false_alarms: dict[str, int] = {}
-        self.fired: dict[str, int] = {}
+        self.kinds = kinds
         self._offset = 0
 
-    def poll(self) -> list[dict[str, Any]]:
-        """Fold the records appended since the last poll and return them."""
+    def read(self) -> list[bytes]:
         if not self.path.exists():
             return []
         with self.path.open("rb") as fh:
@@ -65,17 +66,36 @@ class AlertFeed:
             data = fh.read()
         end = data.rfind(b"\n") + 1  # a line still being written is read next time
         self._offset += end
+        return [line for line in data[:end].splitlines() if line.strip()]
+
+
+class AlertFeed:
+    """Reads the alert log and the decisions log incrementally and keeps every alert's folded state."""
+
+    def __init__(self, path: Path, decisions: Path | None = None) -> None:
+        self.path = path
+        self.decisions = decisions
+        self._logs = [_Tail(path, ENGINE_KINDS + OPERATOR_KINDS)]
+        if decisions is not None:
+            self._logs.append(_Tail(decisions, OPERATOR_KINDS))
+        self.entries: dict[str, Entry] = {}
+        self.false_alarms: dict[str, int] = {}
+        self.fired: dict[str, int] = {}
+
+    def poll(self) -> list[dict[str, Any]]:
+        """Fold the records appended since the last poll, alert log first, and return them."""
         records = []
-        for line in data[:end].splitlines():
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                self._fold(record)
-            except (ValueError, KeyError, TypeError) as exc:
-                log.warning("alert log %s: skipped a bad record (%s)", self.path, exc)
-                continue
-            records.append(record)
+        for source in self._logs:
+            for line in source.read():
+                try:
+                    record = json.loads(line)
+                    if not isinstance(record, dict) or record.get("kind") not in source.kinds:
+                        raise ValueError(f"not one of {', '.join(source.kinds)}")
+                    self._fold(record)
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.warning("alert log %s: skipped a bad record (%s)", source.path, exc)
+                    continue
+                records.append(record)
         return records
 
     def _fold(self, record: dict[str, Any]) -> None:

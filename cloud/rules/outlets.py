@@ -1,9 +1,10 @@
 """Where alerts go: a JSON-lines store the twin reads, MQTT and Kafka for other systems.
 
-Every outlet receives every notice (fired, renotify, resolved) and every
-operator action, as one JSON object with a ``kind`` field. Outlets never
-raise into the rule loop: a broker outage is logged and retried on the next
-notice, while the store on disk keeps everything.
+Every outlet receives every notice (fired, renotify, resolved) as one JSON
+object with a ``kind`` field; the remote ones also receive the operators'
+decisions, which the cockpit keeps in a log of their own. Outlets never raise
+into the rule loop: a broker outage is logged and retried on the next notice,
+while the store on disk keeps everything.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from cloud.rules.alerts import Alert, Notice
 from cloud.twin.lake import alert_log
 
 if TYPE_CHECKING:
-    from cloud.config import KafkaTls, MqttSettings
+    from cloud.config import KafkaSasl, KafkaTls, MqttSettings
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +39,11 @@ class Outlet(Protocol):
     def send(self, record: dict[str, Any]) -> None: ...
 
 
-class AlertStore:
-    """Append-only JSON lines under the lake (``<lake>/alerts/alerts.jsonl``), durable per record."""
+class JsonLines:
+    """An append-only JSON-lines log at ``path``, durable per record."""
 
-    def __init__(self, lake: Path) -> None:
-        self.path = alert_log(lake)
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def send(self, record: dict[str, Any]) -> None:
@@ -55,6 +56,13 @@ class AlertStore:
         if not self.path.exists():
             return []
         return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+
+
+class AlertStore(JsonLines):
+    """The rules' alert log under the lake (``<lake>/alerts/alerts.jsonl``)."""
+
+    def __init__(self, lake: Path) -> None:
+        super().__init__(alert_log(lake))
 
 
 class MqttOutlet:
@@ -84,14 +92,16 @@ class MqttOutlet:
 class KafkaOutlet:
     """Produces to ``citytwin.alerts`` keyed by rule, so one rule's alerts stay in order."""
 
-    def __init__(self, bootstrap: str, topic: str = ALERTS_TOPIC, *, tls: KafkaTls | None = None) -> None:
+    def __init__(
+        self, bootstrap: str, topic: str = ALERTS_TOPIC, *, tls: KafkaTls | None = None, sasl: KafkaSasl | None = None
+    ) -> None:
         from kafka import KafkaProducer
 
-        from cloud.kafka.tls import kafka_python_tls
+        from cloud.kafka.security import kafka_python_security
 
         self.topic = topic
         self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", client_id="citytwin-rules", **kafka_python_tls(tls),
+            bootstrap_servers=bootstrap, acks="all", client_id="citytwin-rules", **kafka_python_security(tls, sasl),
             max_block_ms=5000,  # a missing topic or an absent broker must not stall the rule loop for a minute
         )
 

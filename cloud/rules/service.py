@@ -3,8 +3,9 @@
 Every ``interval_s`` the service refreshes the twin (new lake files and the
 live Kafka tail), evaluates each rule, and sends each alert change to the
 alert log under the lake, MQTT and Kafka. Between evaluations it reads the
-operators' acknowledgements, false alarms and resolutions from the same log,
-so an acknowledged alert stops re-notifying. On start it takes up the alerts
+operators' acknowledgements, false alarms and resolutions from the decisions
+log the cockpit writes (``rules.decisions``), so an acknowledged alert stops
+re-notifying. On start it takes up the alerts
 that were still firing, so a restart neither repeats nor loses one.
 """
 
@@ -40,14 +41,15 @@ class RuleService:
         self.cfg = cfg
         self.settings = cfg.rules
         self.store = AlertStore(cfg.lake.path)
-        self.follower = Follower(cfg.kafka.bootstrap, cfg.kafka.topics.events, tls=cfg.kafka.tls)
-        self.twin = Twin(cfg.lake.path, cfg.site, cfg.cameras, tail=self.follower.buffer)
+        self.follower = Follower(cfg.kafka.bootstrap, cfg.kafka.topics.events, tls=cfg.kafka.tls, sasl=cfg.kafka.sasl)
+        self.decisions = cfg.rules.decisions_log(cfg.lake.path)
+        self.twin = Twin(cfg.lake.path, cfg.site, cfg.cameras, tail=self.follower.buffer, decisions=self.decisions)
         # Other systems: MQTT, and Kafka once it answers; they get alert changes and operators' decisions.
         self.remote = Fanout(outlets if outlets is not None else self._remote_outlets())
         self.fanout = Fanout([self.store, self.remote])
         self.kafka_outlet: KafkaOutlet | None = None
         self.engine = RuleEngine(self.twin, self.settings.rules, self.fanout)
-        self.feed = AlertFeed(self.store.path)
+        self.feed = AlertFeed(self.store.path, self.decisions)
         self.stopping = threading.Event()
         self._take_up()
         self._kafka_thread: threading.Thread | None = None
@@ -70,7 +72,7 @@ class RuleService:
             try:
                 if self.cfg.kafka.create_topics:  # brokers do not create topics on first use
                     ensure_topics(self.cfg.kafka, "citytwin-rules-admin", self.cfg.retention, self.settings.topic)
-                outlet = KafkaOutlet(self.cfg.kafka.bootstrap, self.settings.topic, tls=self.cfg.kafka.tls)
+                outlet = KafkaOutlet(self.cfg.kafka.bootstrap, self.settings.topic, tls=self.cfg.kafka.tls, sasl=self.cfg.kafka.sasl)
             except Exception as exc:
                 log.warning("rules: no Kafka outlet at %s yet (%s); alerts go to the log and MQTT; retrying in %.0f s",
                             self.cfg.kafka.bootstrap, exc, KAFKA_RETRY_S)

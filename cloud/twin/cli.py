@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     except AuditWriteError as exc:
         print(f"citytwin query: not run, because it could not be audited: {exc}", file=sys.stderr)
         return EXIT_NOT_AUDITED
-    twin = Twin(cfg.lake.path, cfg.site, cfg.cameras, sql=cfg.cloud.sql)
+    twin = Twin(cfg.lake.path, cfg.site, cfg.cameras, sql=cfg.cloud.sql, decisions=cfg.rules.decisions_log(cfg.lake.path))
     try:
         with step:
             result = _execute(twin, args, params, step)

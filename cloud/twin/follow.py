@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from cloud.twin.tail import KafkaTail, TailBuffer
 
 if TYPE_CHECKING:
-    from cloud.config import KafkaTls
+    from cloud.config import KafkaSasl, KafkaTls
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +26,15 @@ log = logging.getLogger(__name__)
 class Follower:
     """A ``TailBuffer`` for the twin, fed by a ``KafkaTail`` once one can start."""
 
-    def __init__(self, bootstrap: str | None, topic: str, retry_s: float = 30.0, tls: KafkaTls | None = None) -> None:
+    def __init__(
+        self, bootstrap: str | None, topic: str, retry_s: float = 30.0, tls: KafkaTls | None = None,
+        sasl: KafkaSasl | None = None,
+    ) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
         self.retry_s = retry_s
         self.tls = tls
+        self.sasl = sasl
         self.buffer = TailBuffer()
         self.tail: KafkaTail | None = None
         self._next_try = 0.0
@@ -55,7 +59,7 @@ class Follower:
     def _try(self) -> None:
         assert self.bootstrap is not None
         try:
-            tail = KafkaTail(self.buffer, self.bootstrap, self.topic, tls=self.tls)
+            tail = KafkaTail(self.buffer, self.bootstrap, self.topic, tls=self.tls, sasl=self.sasl)
         except Exception as exc:  # the lake still serves; the next retry may find Kafka
             log.warning("no live Kafka tail yet (%s); following the lake, retrying in %.0f s", exc, self.retry_s)
             return

@@ -36,7 +36,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from cloud.twin import registry, views
+from cloud.twin import alertlog, registry, views
 from cloud.twin.lake import PARTITIONS, SCHEMA
 from cloud.twin.readonly import QueryResult, run_query
 from cloud.twin.settings import SqlSettings
@@ -57,7 +57,7 @@ SANDBOX_VIEWS = {
         f"(SELECT * FROM lake_raw UNION ALL SELECT {_ENVELOPE} FROM {TAIL}))"
     ),
 }
-NO_ALERTS = pa.table({name: pa.array([], pa.string()) for name in views.ALERT_COLUMNS})
+NO_ALERTS = alertlog.SCHEMA.empty_table()
 
 
 def _alert_table(cursor: duckdb.DuckDBPyConnection) -> pa.Table:

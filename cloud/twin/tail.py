@@ -28,7 +28,7 @@ from edge.events import parse_event
 from edge.events.model import Event
 
 if TYPE_CHECKING:
-    from cloud.config import KafkaTls
+    from cloud.config import KafkaSasl, KafkaTls
 
 
 log = logging.getLogger(__name__)
@@ -96,15 +96,16 @@ class KafkaTail:
     """Feeds a ``TailBuffer`` from the events topic, starting at the newest offsets.
 
     It joins no consumer group and commits nothing: it only looks, so it can
-    never disturb the sink's offsets. ``tls`` is the deployment's ``kafka.tls``.
+    never disturb the sink's offsets. ``tls`` and ``sasl`` are the deployment's ``kafka.tls`` and ``kafka.sasl``.
     """
 
     def __init__(
-        self, buffer: TailBuffer, bootstrap: str, topic: str = "citytwin.events", *, tls: KafkaTls | None = None
+        self, buffer: TailBuffer, bootstrap: str, topic: str = "citytwin.events", *,
+        tls: KafkaTls | None = None, sasl: KafkaSasl | None = None,
     ) -> None:
         from kafka import KafkaConsumer, TopicPartition  # only needed when a tail is wanted
 
-        from cloud.kafka.tls import kafka_python_tls
+        from cloud.kafka.security import kafka_python_security
 
         self.buffer = buffer
         self.topic = topic
@@ -114,7 +115,7 @@ class KafkaTail:
             enable_auto_commit=False,
             auto_offset_reset="latest",
             client_id="citytwin-twin-tail",
-            **kafka_python_tls(tls),
+            **kafka_python_security(tls, sasl),
         )
         partitions = self.consumer.partitions_for_topic(topic)
         if not partitions:

@@ -21,7 +21,8 @@ from typing import Any
 import duckdb
 
 from cloud.twin import registry, store, views
-from cloud.twin.lake import LakeFiles
+from cloud.twin.alertlog import AlertLogs
+from cloud.twin.lake import LakeFiles, alert_log, default_decision_log
 from cloud.twin.named import QUERIES
 from cloud.twin.readonly import QueryResult
 from cloud.twin.sandbox import Sandbox, Sources
@@ -57,7 +58,8 @@ class Twin:
 
     ``offline_after_s`` is how long a node may stay silent before it counts as offline; ``sql`` holds the
     limits of typed SQL. The sandbox is made on the first ``query``, so services that never take typed SQL
-    (the rules, federation) never pay for it.
+    (the rules, federation) never pay for it. ``decisions`` is the operators' decisions log the ``alerts``
+    view shows with the alert log (default: beside the lake).
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class Twin:
         offline_after_s: float = 60.0,
         sql: SqlSettings | None = None,
         tail: TailBuffer | None = None,
+        decisions: Path | None = None,
     ) -> None:
         self.lake = lake
         self.site, self.cameras = site, list(cameras)
@@ -76,6 +79,7 @@ class Twin:
         self.sql = sql if sql is not None else SqlSettings()
         self.files = LakeFiles(lake)
         self.tail = tail if tail is not None else TailBuffer()
+        self.alerts = AlertLogs([alert_log(lake), decisions or default_decision_log(lake)])
         self._lock = threading.Lock()
         self._readable: list[Path] = []
         self._sandbox: Sandbox | None = None
@@ -100,7 +104,7 @@ class Twin:
 
             store.sync(self.con, files, self.files.signature, reject)
             files = [f for f in files if f not in bad]
-            views.install(self.con, files, self.offline_after_s, self.lake)
+            views.install(self.con, files, self.offline_after_s, self.alerts.table())
             self.tail.flush_into(self.con)
             self._readable, self._sources = files, None
         return len(files)

@@ -3,7 +3,8 @@
 ``events`` is the store (already one row per event, keyed ``store.KEY``)
 plus the live tail's events that the store does not hold yet. ``lake_raw`` scans the
 Parquet files directly, duplicates included, for audits of the lake itself;
-filters on its ``date``/``hour`` columns prune files.
+filters on its ``date``/``hour`` columns prune files. ``alerts`` holds the
+rules' alert log and the operators' decisions, as ``alertlog`` reads them.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from cloud.twin.lake import alert_log, scan_sql
+from cloud.twin import alertlog
+from cloud.twin.lake import scan_sql
 from cloud.twin.store import KEY, same_event
 
 VIEWS: dict[str, str] = {
@@ -64,22 +67,16 @@ def current_views(offline_after_s: float) -> dict[str, str]:
     }
 
 
-# The columns of the alerts view when there is no alert log yet.
-ALERT_COLUMNS = ("kind", "at", "alert_id", "rule", "subject", "severity", "state", "action")
-
-
-def alerts_sql(lake: Path | None) -> str:
-    """Every alert change written by the rules (``<lake>/alerts/alerts.jsonl``), or an empty relation."""
-    path = alert_log(lake) if lake is not None else None
-    if path is None or not path.exists() or path.stat().st_size == 0:
-        return "SELECT " + ", ".join(f"NULL::VARCHAR AS {c}" for c in ALERT_COLUMNS) + " WHERE false"
-    quoted = str(path).replace("'", "''")
-    return f"SELECT * FROM read_json_auto('{quoted}', format = 'newline_delimited', union_by_name = true)"
-
-
-def install(con: duckdb.DuckDBPyConnection, files: list[Path], offline_after_s: float = 60.0, lake: Path | None = None) -> None:
-    """(Re)create the raw lake scan over ``files`` and every view."""
-    create(con, {"lake_raw": scan_sql(files), "alerts": alerts_sql(lake), **VIEWS}, offline_after_s)
+def install(
+    con: duckdb.DuckDBPyConnection, files: list[Path], offline_after_s: float = 60.0, alerts: pa.Table | None = None
+) -> None:
+    """(Re)create the raw lake scan over ``files``, the alerts (``alertlog.SCHEMA`` rows) and every view."""
+    con.register("alert_records_in", alerts if alerts is not None else alertlog.SCHEMA.empty_table())
+    try:
+        con.execute("CREATE OR REPLACE TABLE alert_records AS SELECT * FROM alert_records_in")
+    finally:
+        con.unregister("alert_records_in")
+    create(con, {"lake_raw": scan_sql(files), "alerts": "SELECT * FROM alert_records", **VIEWS}, offline_after_s)
 
 
 def create(con: duckdb.DuckDBPyConnection, sources: dict[str, str], offline_after_s: float) -> None:

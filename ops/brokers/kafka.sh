@@ -5,6 +5,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=scram.sh
+source "$(dirname "${BASH_SOURCE[0]}")/scram.sh"
 
 KAFKA_VERSION="4.1.1"
 KAFKA_PORT="${CITYTWIN_KAFKA_PORT:-9092}"
@@ -12,6 +14,8 @@ CONTROLLER_PORT="${CITYTWIN_KAFKA_CONTROLLER_PORT:-9093}"
 START_TIMEOUT="${CITYTWIN_KAFKA_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${CITYTWIN_KAFKA_STOP_TIMEOUT:-30}"
 HEAP_OPTS="${CITYTWIN_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
+SCRAM_USERS="${CITYTWIN_KAFKA_SCRAM_USERS:-}"
+BROKER_USER="${CITYTWIN_KAFKA_BROKER_USER:-kafka-broker}"
 
 KAFKA_HOME="$CACHE_ROOT/kafka-$KAFKA_VERSION"
 LIBS="$KAFKA_HOME/libs"
@@ -22,14 +26,19 @@ LOG_DIR="$RUN_DIR/logs"
 CONFIG="$RUN_DIR/server.properties"
 PIDFILE="$RUN_DIR/kafka.pid"
 OUTFILE="$LOG_DIR/kafka.out"
+# The SCRAM users the storage was formatted with (names only), so a later start can tell it lacks some.
+SCRAM_MARKER="$RUN_DIR/scram-users.names"
 
 usage() {
     cat <<USAGE
-usage: $PROG {fetch|start|stop|restart|status|logs [-f] [LINES]}
+usage: $PROG {fetch|config|start|stop|restart|status|logs [-f] [LINES]}
 
-Single-node Apache Kafka $KAFKA_VERSION in KRaft mode on 127.0.0.1.
+Single-node Apache Kafka $KAFKA_VERSION in KRaft mode on 127.0.0.1. With
+\$CITYTWIN_KAFKA_SCRAM_USERS its only client listener is SASL_PLAINTEXT with
+$SCRAM_MECHANISM, and the users of that file are created when the storage is formatted.
 
   fetch    download the Kafka jars from Maven Central with mvn (once; cached)
+  config   write server.properties as start would, and print its path
   start    fetch if needed, format storage on first start, start the broker
            and wait until it answers a metadata request
   stop     SIGTERM, wait up to \$CITYTWIN_KAFKA_STOP_TIMEOUT s (default 30), then SIGKILL
@@ -44,6 +53,9 @@ Environment (defaults in brackets):
   CITYTWIN_CACHE                   downloaded jars [~/.cache/citytwin]
   CITYTWIN_KAFKA_HEAP_OPTS         JVM heap options [-Xmx512m -Xms256m]
   CITYTWIN_KAFKA_START_TIMEOUT     seconds to wait for readiness [120]
+  CITYTWIN_KAFKA_SCRAM_USERS       file of NAME=password lines (mode 600, from citytwin credentials):
+                                   clients must log in with SCRAM [unset: plaintext, no login]
+  CITYTWIN_KAFKA_BROKER_USER       the broker's own user in that file [kafka-broker]
   CITYTWIN_MVN_ARGS                extra arguments for mvn (e.g. -s settings.xml)
   JAVA_HOME                        Java 17+ to use instead of java on PATH
 USAGE
@@ -115,13 +127,26 @@ cmd_fetch() {
 
 # Port the running broker was configured with (its config may differ from the env).
 configured_port() {
-    sed -En 's#^listeners=PLAINTEXT://[^:]+:([0-9]+),.*#\1#p' "$CONFIG" 2>/dev/null
+    sed -En 's#^listeners=(SASL_)?PLAINTEXT://[^:]+:([0-9]+),.*#\2#p' "$CONFIG" 2>/dev/null
 }
 
-write_config() {
+# The client listener as the template has it (PLAINTEXT), or SASL_PLAINTEXT with SCRAM logins.
+write_config() { # [OUT]
+    local users sasl=() out="${1:-$CONFIG}"
     mkdir -p "$DATA_DIR" "$LOG_DIR"
-    sed -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" \
-        -e "s#@DATA_DIR@#$DATA_DIR#g" "$BROKERS_DIR/kafka/server.properties.in" >"$CONFIG"
+    if [[ -n "$SCRAM_USERS" ]]; then
+        users="$(scram_users "$SCRAM_USERS" "$BROKER_USER")"
+        sasl=(-e 's#PLAINTEXT:PLAINTEXT#SASL_PLAINTEXT:SASL_PLAINTEXT#' -e 's#^\(\(advertised\.\)\?listeners=\)PLAINTEXT://#\1SASL_PLAINTEXT://#'
+              -e 's#^inter\.broker\.listener\.name=PLAINTEXT$#inter.broker.listener.name=SASL_PLAINTEXT#')
+    fi
+    # The broker's password is in the file: private from its first byte.
+    (umask 077 && sed -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" \
+        -e "s#@DATA_DIR@#$DATA_DIR#g" "${sasl[@]}" "$BROKERS_DIR/kafka/server.properties.in" >"$out.tmp")
+    if [[ -n "$SCRAM_USERS" ]]; then
+        { printf '\n# Clients log in with SCRAM, as the users the storage was formatted with; the broker too.\n'
+          scram_broker_properties "$BROKER_USER" "$(scram_password "$users" "$BROKER_USER")"; } >>"$out.tmp"
+    fi
+    mv "$out.tmp" "$out"
 }
 
 # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding;
@@ -138,16 +163,40 @@ new_cluster_id() {
 # controller port later is fine: on election the controller rewrites its own
 # voter endpoint from the current config.
 format_storage() { # JAVA
-    [[ -f "$DATA_DIR/meta.properties" ]] && return 0
-    local cluster_id
+    if [[ -f "$DATA_DIR/meta.properties" ]]; then
+        check_scram_users
+        return 0
+    fi
+    local cluster_id args="$RUN_DIR/format.args" users extra=()
     cluster_id="$(new_cluster_id)"
-    say "formatting storage in $DATA_DIR (cluster id $cluster_id, standalone controller)"
+    rm -f "$SCRAM_MARKER"
+    if [[ -n "$SCRAM_USERS" ]]; then
+        users="$(scram_users "$SCRAM_USERS" "$BROKER_USER")"
+        (umask 077 && scram_format_args "$users" >"$args")
+        extra=("@$args")
+    fi
+    say "formatting storage in $DATA_DIR (cluster id $cluster_id, standalone controller${extra:+, SCRAM users of $SCRAM_USERS})"
     if ! "$1" -Xmx256m -Dlog4j2.configurationFile="$BROKERS_DIR/kafka/log4j2-tools.xml" \
             -cp "$LIBS/*" kafka.tools.StorageTool format --standalone \
-            --cluster-id "$cluster_id" --config "$CONFIG" >"$LOG_DIR/format.log" 2>&1; then
+            --cluster-id "$cluster_id" --config "$CONFIG" "${extra[@]}" >"$LOG_DIR/format.log" 2>&1; then
+        rm -f "$args"
         show_log_tail "$LOG_DIR/format.log"
         die "formatting Kafka storage in $DATA_DIR failed (output above); delete $RUN_DIR to start from scratch"
     fi
+    rm -f "$args"
+    [[ -n "$SCRAM_USERS" ]] && cut -d= -f1 <<<"$users" >"$SCRAM_MARKER"
+    return 0
+}
+
+# SCRAM users exist only if the storage was formatted with them: refuse a start that would lock clients out.
+check_scram_users() {
+    local missing
+    [[ -n "$SCRAM_USERS" ]] || return 0
+    [[ -f "$SCRAM_MARKER" ]] \
+        || die "Kafka storage in $DATA_DIR was formatted without SCRAM users (a plaintext run); stop Kafka and delete $RUN_DIR to start over with the users of $SCRAM_USERS"
+    missing="$(scram_users "$SCRAM_USERS" "$BROKER_USER" | cut -d= -f1 | grep -vxF -f "$SCRAM_MARKER" | tr '\n' ' ' || true)"
+    [[ -z "$missing" ]] \
+        || die "Kafka storage in $DATA_DIR has no SCRAM user for: $missing(users are created when the storage is formatted); stop Kafka and delete $RUN_DIR to start over, or add them with kafka-configs.sh --alter --add-config-file"
 }
 
 wait_ready() { # PID
@@ -159,7 +208,7 @@ wait_ready() { # PID
             show_log_tail "$OUTFILE" 15
             die "Kafka exited during start-up; logs in $LOG_DIR (server.log, kafka.out)"
         fi
-        if probe kafka-ready 127.0.0.1 "$KAFKA_PORT" >/dev/null 2>&1; then
+        if probe kafka-ready 127.0.0.1 "$KAFKA_PORT" "$CONFIG" >/dev/null 2>&1; then
             say "Kafka ready on 127.0.0.1:$KAFKA_PORT (pid $pid, ${KAFKA_VERSION}, $((SECONDS - start))s)"
             return 0
         fi
@@ -186,7 +235,10 @@ cmd_start() {
         running_port="$(configured_port)"
         [[ "$running_port" == "$KAFKA_PORT" ]] \
             || die "Kafka from $RUN_DIR is already running on port $running_port, not $KAFKA_PORT; stop it first ('$0 stop' with CITYTWIN_KAFKA_PORT=$running_port)"
-        if probe kafka-ready 127.0.0.1 "$KAFKA_PORT" >/dev/null 2>&1; then
+        write_config "$CONFIG.wanted"
+        require_same_security "$CONFIG" "$CONFIG.wanted" \
+            '^(listeners|listener\.security\.protocol\.map|inter\.broker\.listener\.name|sasl\.|listener\.name\.)' Kafka
+        if probe kafka-ready 127.0.0.1 "$KAFKA_PORT" "$CONFIG" >/dev/null 2>&1; then
             say "Kafka already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
             return 0
         fi
@@ -231,7 +283,7 @@ cmd_status() {
     local pid port
     if pid="$(live_pid "$PIDFILE" "$CONFIG")"; then
         port="$(configured_port)"
-        if probe kafka-ready 127.0.0.1 "$port" >/dev/null 2>&1; then
+        if probe kafka-ready 127.0.0.1 "$port" "$CONFIG" >/dev/null 2>&1; then
             echo "kafka: running (pid $pid) on 127.0.0.1:$port, ready; run dir $RUN_DIR"
         else
             echo "kafka: running (pid $pid) on 127.0.0.1:$port, not answering yet; run dir $RUN_DIR"
@@ -246,6 +298,7 @@ cmd_logs() { show_log "$LOG_DIR/server.log" Kafka "$@"; }
 
 case "${1:-}" in
     fetch) cmd_fetch; say "Kafka $KAFKA_VERSION jars in $LIBS" ;;
+    config) write_config; printf '%s\n' "$CONFIG" ;;
     start) cmd_start ;;
     stop) cmd_stop ;;
     restart) cmd_stop; cmd_start ;;

@@ -73,6 +73,17 @@ terminate_pid() { # PID NAME TIMEOUT
     done
 }
 
+# Refuse to reuse a running broker whose config lets in other clients than the wanted one would:
+# the lines matching PATTERN (listeners and authentication) must be the same in both files.
+require_same_security() { # RUNNING_CONFIG WANTED_CONFIG PATTERN NAME
+    local running wanted
+    running="$(grep -E "$3" "$1" || true)"
+    wanted="$(grep -E "$3" "$2" || true)"
+    rm -f "$2"
+    [[ "$running" == "$wanted" ]] \
+        || die "$4 from $(dirname "$1") is already running with other listeners or logins than asked for (\$CITYTWIN_MQTT_AUTH_DIR, \$CITYTWIN_KAFKA_SCRAM_USERS); restart it: '$0 restart'"
+}
+
 # Show the end of a log after a failed start.
 show_log_tail() { # FILE [LINES]
     local lines="${2:-40}"

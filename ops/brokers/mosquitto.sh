@@ -6,6 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MQTT_PORT="${CITYTWIN_MQTT_PORT:-1883}"
+AUTH_DIR="${CITYTWIN_MQTT_AUTH_DIR:-}"
 START_TIMEOUT="${CITYTWIN_MQTT_START_TIMEOUT:-15}"
 STOP_TIMEOUT="${CITYTWIN_MQTT_STOP_TIMEOUT:-10}"
 PACKAGES=(mosquitto mosquitto-clients)
@@ -22,8 +23,10 @@ usage() {
 usage: $PROG {install|start|stop|restart|status|logs [-f] [LINES]}
 
 Mosquitto 2.0 (Debian package) on 127.0.0.1, persistence under the run directory.
+With \$CITYTWIN_MQTT_AUTH_DIR only its users may connect, each within its ACL.
 
   install  apt-get install mosquitto mosquitto-clients, if not installed yet
+  config   write mosquitto.conf as start would, and print its path
   start    install if needed, then start and wait until it accepts MQTT connections
   stop     SIGTERM (the broker saves its session database), SIGKILL after \$CITYTWIN_MQTT_STOP_TIMEOUT s
   restart  stop, then start (persistent sessions and queued messages survive)
@@ -31,8 +34,10 @@ Mosquitto 2.0 (Debian package) on 127.0.0.1, persistence under the run directory
   logs     print the end of the broker log (-f to follow)
 
 Environment (defaults in brackets):
-  CITYTWIN_MQTT_PORT   MQTT port [1883]
-  CITYTWIN_RUN         run state: data, log, pid, config [<repo>/.run]
+  CITYTWIN_MQTT_PORT       MQTT port [1883]
+  CITYTWIN_RUN             run state: data, log, pid, config [<repo>/.run]
+  CITYTWIN_MQTT_AUTH_DIR   folder with passwd and acl (from citytwin credentials, its mosquitto/):
+                           no anonymous clients [unset: anyone may connect]
 USAGE
 }
 
@@ -93,10 +98,33 @@ configured_port() {
     sed -En 's/^listener ([0-9]+) .*/\1/p' "$CONFIG" 2>/dev/null
 }
 
-write_config() {
+# The lines that say who may connect (they replace @AUTH@ in the template).
+auth_lines() {
+    local dir file
+    if [[ -z "$AUTH_DIR" ]]; then
+        printf '%s\n' "# No CITYTWIN_MQTT_AUTH_DIR: anonymous clients, for development and tests only." "allow_anonymous true"
+        return 0
+    fi
+    dir="$(realpath -m -- "$AUTH_DIR")"
+    [[ "$dir" =~ ^[[:print:]]+$ ]] || die "CITYTWIN_MQTT_AUTH_DIR has control characters; it would break mosquitto.conf"
+    for file in passwd acl; do
+        [[ -r "$dir/$file" ]] \
+            || die "CITYTWIN_MQTT_AUTH_DIR=$AUTH_DIR has no readable $file; write it with: citytwin credentials --config SITE.yaml --out DIR (then use DIR/mosquitto)"
+        [[ -z "$(find "$dir/$file" -perm /077)" ]] || die "$dir/$file may be read by other users; chmod 600 $dir/$file"
+    done
+    printf '%s\n' "# Only the users of passwd may connect, each within its lines of acl." "allow_anonymous false" \
+        "password_file $dir/passwd" "acl_file $dir/acl"
+}
+
+write_config() { # [OUT]
+    local auth out="${1:-$CONFIG}"
     mkdir -p "$DATA_DIR"
+    auth="$(auth_lines)"
     sed -e "s#@PORT@#$MQTT_PORT#g" -e "s#@DATA_DIR@#$DATA_DIR#g" -e "s#@LOG_FILE@#$LOG_FILE#g" \
-        -e "s#@USER@#$(id -un)#g" "$BROKERS_DIR/mosquitto/mosquitto.conf.in" >"$CONFIG"
+        -e "s#@USER@#$(id -un)#g" "$BROKERS_DIR/mosquitto/mosquitto.conf.in" \
+        | while IFS= read -r line; do
+            if [[ "$line" == "@AUTH@" ]]; then printf '%s\n' "$auth"; else printf '%s\n' "$line"; fi
+        done >"$out"
 }
 
 cmd_start() {
@@ -106,6 +134,8 @@ cmd_start() {
         running_port="$(configured_port)"
         [[ "$running_port" == "$MQTT_PORT" ]] \
             || die "Mosquitto from $RUN_DIR is already running on port $running_port, not $MQTT_PORT; stop it first ('$0 stop')"
+        write_config "$CONFIG.wanted"
+        require_same_security "$CONFIG" "$CONFIG.wanted" '^(listener|allow_anonymous|password_file|acl_file) ' Mosquitto
         say "Mosquitto already running (pid $pid) on 127.0.0.1:$MQTT_PORT"
         return 0
     fi
@@ -163,6 +193,7 @@ cmd_status() {
 cmd_logs() { show_log "$LOG_FILE" Mosquitto "$@"; }
 
 case "${1:-}" in
+    config) write_config; printf '%s\n' "$CONFIG" ;;
     install) cmd_install; say "$("$(mosquitto_bin)" -h 2>&1 | head -n 1) at $(mosquitto_bin)" ;;
     start) cmd_start ;;
     stop) cmd_stop ;;

@@ -1,4 +1,4 @@
-# Settings shared by ops/demo/run.sh and stop.sh: the demo runs on the host,
+# Settings shared by ops/demo/setup.sh, run.sh and stop.sh: the demo runs on the host,
 # so the compose defaults in deploy/demo-site.yaml are overridden here.
 root="${root:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 export CITYTWIN_RUN="${CITYTWIN_RUN:-$root/.run}"
@@ -12,6 +12,10 @@ export CITYTWIN_KAFKA_DATA="$(hostname):$CITYTWIN_RUN/kafka/data"
 export CITYTWIN_MQTT_DATA="$(hostname):$CITYTWIN_RUN/mosquitto/data"
 DEMO_RUN="$CITYTWIN_RUN/demo"
 DEMO_LOGS="$DEMO_RUN/logs"
+# Every login of the demo (ops/demo/setup.sh writes them): the brokers admit only these.
+DEMO_SECRETS="$DEMO_RUN/secrets"
+export CITYTWIN_MQTT_AUTH_DIR="$DEMO_SECRETS/mosquitto"
+export CITYTWIN_KAFKA_SCRAM_USERS="$DEMO_SECRETS/kafka/scram-users"
 DEMO_CONFIG="$root/deploy/demo-site.yaml"
 COCKPIT_PORT="${CITYTWIN_COCKPIT_PORT:-8080}"
 CITYTWIN="$root/.venv/bin/citytwin"

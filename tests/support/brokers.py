@@ -19,7 +19,7 @@ import re
 import subprocess
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +62,15 @@ class _ScriptBroker:
     host: str
     port: int
     run_dir: Path
+    # Extra script settings, e.g. the SCRAM users of a broker that wants logins. The shared test
+    # brokers take none: whatever a developer's shell says, they admit anyone, on loopback only.
+    settings: tuple[tuple[str, str], ...] = field(default=(), kw_only=True)
 
     script_name = ""
 
     def _script_env(self) -> dict[str, str]:
-        return {"CITYTWIN_RUN": str(self.run_dir)}
+        return {"CITYTWIN_RUN": str(self.run_dir), "CITYTWIN_MQTT_AUTH_DIR": "", "CITYTWIN_KAFKA_SCRAM_USERS": "",
+                **dict(self.settings)}
 
     def run_script(self, action: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``<script> ACTION`` and return the finished process."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -216,10 +217,14 @@ def test_operator_decisions_are_logged_for_the_rules_audited_and_counted(client:
     feedback = client.get("/api/alerts/feedback", headers=login(client, "vic")).json()
     assert [f for f in feedback if f["rule"] == "plaza-full"] == [
         {"rule": "plaza-full", "fired": 2, "false_alarms": 1, "false_alarm_rate": 0.5}]
-    # The rule service reads the same log: one record per decision, with who made it.
-    records = [json.loads(line) for line in (cockpit.twin.lake / "alerts" / "alerts.jsonl").read_text().splitlines()]
-    mine = [(r["kind"], r["alert_id"], r.get("by")) for r in records if r["alert_id"] in ("a-2", "a-3")]
-    assert mine == [("fired", "a-2", None), ("fired", "a-3", None), ("false_alarm", "a-2", "olga"), ("resolve", "a-3", "olga")]
+    # The rule service reads the decisions log beside the alert log: one record per decision, with who made it.
+    def kinds(path: Path) -> list[tuple[str, str, str | None]]:
+        records = [json.loads(line) for line in path.read_text().splitlines()]
+        return [(r["kind"], r["alert_id"], r.get("by")) for r in records if r["alert_id"] in ("a-2", "a-3")]
+
+    assert kinds(cockpit.twin.lake / "alerts" / "alerts.jsonl") == [("fired", "a-2", None), ("fired", "a-3", None)]
+    assert kinds(cockpit.alerts.decisions.path) == [("false_alarm", "a-2", "olga"), ("resolve", "a-3", "olga")]
+    assert not cockpit.alerts.decisions.path.is_relative_to(cockpit.twin.lake)
     actions = [(r["action"], r["details"]["alert"]) for r in _audit(cockpit)  # type: ignore[index]
                if str(r["action"]).startswith("alert.") and r["details"]["phase"] == "intent"  # type: ignore[index]
                and r["details"]["alert"] in ("a-2", "a-3")]  # type: ignore[index]

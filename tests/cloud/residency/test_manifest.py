@@ -36,13 +36,14 @@ def manifest(tmp: Path, **extra: Any) -> Manifest:
 def test_lists_every_kind_of_place(tmp_path: Path) -> None:
     m = manifest(tmp_path)
     assert [d.name for d in m.datasets] == [
-        "lake", "alerts", "audit", "audit:anchors", "audit:config", "kafka:events", "kafka:dlq", "kafka:status",
+        "lake", "alerts", "decisions", "audit", "audit:anchors", "audit:config", "kafka:events", "kafka:dlq", "kafka:status",
         "kafka:audit-anchors", "kafka:alerts",
         "spool:campus-cam-1", "spool:gate", "mqtt",
     ]
     assert {d.kind for d in m.datasets} == {"parquet", "jsonl", "audit_log", "kafka_topic", "edge_spool", "mqtt_queue"}
     assert m.dataset("audit").location == str(tmp_path / "data" / "audit" / "audit.jsonl")
     assert m.dataset("alerts").location == str(tmp_path / "data" / "lake" / "alerts" / "alerts.jsonl")
+    assert m.dataset("decisions").location == str(tmp_path / "data" / "decisions" / "decisions.jsonl")
     assert not any(d.leaves_city for d in m.datasets) and not any(e.leaves_city for e in m.exports)
 
 

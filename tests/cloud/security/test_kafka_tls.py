@@ -27,10 +27,11 @@ from cloud.kafka.topics import ensure_topics
 from cloud.rules.outlets import KafkaOutlet
 from cloud.twin.tail import KafkaTail, TailBuffer
 from edge.events.factory import EventFactory
-from edge.events.topics import event_topic
 from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig
 from edge.publish.mqtt import MqttTls as EdgeTls
 from tests.support.brokers import unique_name
+from tests.support.region import drain, region_sink, signed_cell
+from tests.support.tail import tail_once_created, through
 from tests.support.tls import KEY_PASSWORD, Certs, kafka_ssl, mosquitto_tls, running
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -147,68 +148,30 @@ def test_edge_to_twin_tail_through_the_bridge_over_tls_only(
         }))
         command = [sys.executable, "-m", "citytwin.cli", "bridge", "--config", str(config), "--instance", "tls"]
         with running(command, tmp_path / "bridge.log", "citytwin bridge", stop_timeout_s=20):
-            tail = _tail_once_created(kafka, tmp_path / "bridge.log")
+            tail = tail_once_created(lambda: KafkaTail(TailBuffer(), kafka.bootstrap, kafka.topics.events, tls=kafka.tls),
+                                     kafka.topics.events, tmp_path / "bridge.log")
             edge = MqttPublisher(MqttPublisherConfig(host="127.0.0.1", port=port, tls=EdgeTls(**client_tls),
-                                                     spool_dir=tmp_path / "spool"), "tls", "cam-1", "tls-cam-1").start()
-            try:
-                event = EventFactory("tls", "cam-1", "tls-cam-1").make(
-                    "zone_occupancy", datetime.now(timezone.utc), {"zone": "z", "total": 2, "by_class": {"person": 2}})
-                edge.publish(event_topic(event), event.to_json())
-                deadline = time.monotonic() + 30
-                while len(tail.buffer) < 1 and time.monotonic() < deadline:
-                    time.sleep(0.05)
-            finally:
-                edge.stop(drain_timeout=2)
-                tail.stop()
-    assert len(tail.buffer) == 1, f"the event did not reach Kafka over TLS; see {tmp_path / 'bridge.log'}"
-
-
-def _tail_once_created(kafka: KafkaSettings, log: Path, timeout_s: float = 60) -> KafkaTail:
-    """The bridge creates its topics over SSL as it starts; follow the events topic once it exists."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            return KafkaTail(TailBuffer(), kafka.bootstrap, kafka.topics.events, tls=kafka.tls).start()
-        except RuntimeError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the bridge did not create {kafka.topics.events}; see {log}") from None
-            time.sleep(0.5)
+                                                     spool_dir=tmp_path / "spool"), "tls", "cam-1", "tls-cam-1")
+            arrived = through(edge, tail, "tls-cam-1")
+    assert arrived == 1, f"the event did not reach Kafka over TLS; see {tmp_path / 'bridge.log'}"
 
 
 def test_federation_link_to_the_region_over_tls(bootstrap: str, certs: Certs, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from kafka import KafkaProducer
 
-    from cloud.audit.chain import AuditLog
-    from cloud.federation.cells import CountCell
-    from cloud.federation.export import Export, publish
-    from cloud.federation.region_config import RegionDeployment, keyring
-    from cloud.federation.regional import RegionalSink, RegionalTwin
+    from cloud.federation.regional import RegionalTwin
     from cloud.federation.settings import FederationSettings
-    from cloud.federation.signing import CellKey
-    from tests.cloud.federation.support import SECRETS, key_environ, key_id, region_doc
 
     tls = mutual(certs)
     topic = unique_name(request.node.name)
-    link = FederationSettings(bootstrap=bootstrap, topic=topic, tls=tls, k=5)
-    doc = region_doc(bootstrap, topic, tmp_path / "region", ["ghent"], min_k=5, max_bucket_age_days=3650)
-    doc["kafka"]["tls"] = tls.model_dump(mode="json")
-    cfg = RegionDeployment.model_validate(doc)
-    sink = RegionalSink(cfg, keyring(cfg, key_environ()))  # creates the topic
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    cell = CountCell(city="ghent", camera="cam-1", kind="zone", subject="plaza", bucket_start=start, bucket_s=900, value=7, k=5,
-                     exported_at=datetime.now(timezone.utc))
+    link = FederationSettings(bootstrap=bootstrap, topic=topic, tls=tls)
+    sink = region_sink(bootstrap, topic, tmp_path / "region", tls=tls.model_dump(mode="json"))  # creates the topic
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", **kafka_python_tls(link.tls))
-    key = CellKey(key_id("ghent"), "ghent", SECRETS["ghent"].encode())
-    publish(Export(start, start, [cell], 0), link, key, lambda k, v: producer.send(topic, key=k.encode(), value=v),
-            AuditLog(tmp_path / "audit.jsonl"), "federate:ghent")
+    key, value = signed_cell(value=40)
+    producer.send(topic, key=key, value=value)
     producer.flush(30)
     producer.close()
-    written = 0
-    for _ in range(20):
-        written += sink.step(500)
-        if written:
-            break
-    sink.close()
+    drain(sink)
     region = RegionalTwin(tmp_path / "region")
     region.refresh()
-    assert region.query("SELECT city, subject, value FROM cells") == [("ghent", "plaza", 7)]
+    assert region.query("SELECT city, subject, value FROM cells") == [("ghent", "plaza", 40)]
