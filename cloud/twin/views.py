@@ -71,11 +71,13 @@ def install(
     con: duckdb.DuckDBPyConnection, files: list[Path], offline_after_s: float = 60.0, alerts: pa.Table | None = None
 ) -> None:
     """(Re)create the raw lake scan over ``files``, the alerts (``alertlog.SCHEMA`` rows) and every view."""
-    con.register("alert_records_in", alerts if alerts is not None else alertlog.SCHEMA.empty_table())
+    # A cursor of its own: registering refuses a connection whose last result was not read to the end.
+    cursor = con.cursor()
     try:
-        con.execute("CREATE OR REPLACE TABLE alert_records AS SELECT * FROM alert_records_in")
+        cursor.register("alert_records_in", alerts if alerts is not None else alertlog.SCHEMA.empty_table())
+        cursor.execute("CREATE OR REPLACE TABLE alert_records AS SELECT * FROM alert_records_in")
     finally:
-        con.unregister("alert_records_in")
+        cursor.close()
     create(con, {"lake_raw": scan_sql(files), "alerts": "SELECT * FROM alert_records", **VIEWS}, offline_after_s)
 
 
