@@ -211,6 +211,7 @@ def dlq_site(tmp_path: Path, kafka_broker: KafkaBroker, request: pytest.FixtureR
         "kafka": {"bootstrap": kafka_broker.bootstrap, "partitions": 1,
                   "topics": {"events": f"{name}.events", "dlq": f"{name}.dlq", "status": f"{name}.status"}},
         "lake": {"path": str(tmp_path / "lake")},
+        "cameras": [{"id": "cam-1", "map": {"x_m": 1, "y_m": 1}}],
     }))
     cfg = load(path, environ={})
     ensure_topics(cfg.kafka)

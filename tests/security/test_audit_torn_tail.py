@@ -22,7 +22,8 @@ from cloud.audit.chain import AuditLog, verify
 from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
 from cloud.cockpit.users import Users
-from tests.cloud.cockpit.conftest import client, cockpit, cockpit_lake, cockpit_users  # noqa: F401 (fixtures)
+from tests.cloud.cockpit.conftest import client, cockpit  # noqa: F401 (fixtures)
+from tests.cloud.cockpit.fixtures import cockpit_lake, cockpit_users, cockpits  # noqa: F401 (fixtures)
 from tests.cloud.cockpit.support import fire_alert, login, make_cockpit
 
 

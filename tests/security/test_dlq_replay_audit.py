@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -18,7 +19,7 @@ TOPIC = "citytwin/campus/cam-1/events/line_crossing"
 
 def _letters(site: DlqSite) -> bytes:
     """One dead letter that is valid now, and one that is not."""
-    event = values(1)[0]
+    event = values(1, start=datetime.now(timezone.utc) - timedelta(hours=1))[0]  # within the lake's retention
     publisher = DeadLetterPublisher(site.cfg.kafka, "citytwin-tests")
     publisher.send(DeadLetter.of(event, "schema", "rejected by an older schema", "mqtt", TOPIC, "bridge-old"))
     publisher.send(DeadLetter.of(b'{"seq": "seven"', "invalid_json", "payload is not JSON", "mqtt", TOPIC, "bridge-1"))

@@ -43,9 +43,9 @@ def signed_by(city: str, cell: dict[str, Any]) -> bytes:
     return sign(cell, key_id(city), SECRETS[city])
 
 
-def cell(**changes: Any) -> dict[str, Any]:
-    """A valid zone cell of ghent, exported now, as JSON-ready values; ``changes`` override fields."""
-    now = datetime.now(timezone.utc)
+def cell(now: datetime | None = None, **changes: Any) -> dict[str, Any]:
+    """A valid zone cell of ghent, exported ``now`` (default: now), as JSON-ready values; ``changes`` override fields."""
+    now = now or datetime.now(timezone.utc)
     start = datetime.fromtimestamp(int(now.timestamp()) // 3600 * 3600 - 3600, timezone.utc)
     doc: dict[str, Any] = {"schema_version": 2, "city": "ghent", "camera": "cam-1", "kind": "zone", "subject": "plaza",
                            "direction": None, "bucket_start": start.isoformat(), "bucket_s": 3600, "value": 40, "k": 10,

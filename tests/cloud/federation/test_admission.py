@@ -16,7 +16,7 @@ from cloud.federation.signing import CellKey, SigningKeyError
 from tests.cloud.federation.support import SECRETS, cell, key_env, key_environ, key_id, region_doc, sign, signed_by
 
 NOW = datetime.now(timezone.utc)
-HOUR = datetime.fromisoformat(cell()["bucket_start"])  # the last closed hour
+HOUR = datetime.fromisoformat(cell(NOW)["bucket_start"])  # the last closed hour
 
 
 def keys(*cities: str) -> dict[str, CellKey]:
@@ -33,22 +33,22 @@ def admit(raw: bytes, now: datetime = NOW, **region: Any) -> tuple[CountCell, st
     (b'[1, 2]', "unsigned"),
     (b'{"cell": {}, "key_id": "ghent-test"}', "unsigned"),
     (b'{"cell": [], "key_id": "ghent-test", "hmac_sha256": "00"}', "invalid_envelope"),
-    (sign(cell(), "ghent-test", SECRETS["bruges"]), "bad_signature"),
-    (sign(cell(), "GHENT", SECRETS["ghent"]), "invalid_envelope"),
-    (signed_by("mallory", cell(city="mallory")), "unknown_key"),
-    (signed_by("bruges", cell()), "city_mismatch"),
-    (signed_by("ghent", cell(schema_version=1)), "schema"),
-    (signed_by("ghent", cell(value="40")), "schema"),
-    (signed_by("ghent", cell(k=9, value=40)), "k_below_minimum"),
-    (signed_by("ghent", cell(value=1_000_001)), "out_of_range"),
-    (signed_by("ghent", cell(bucket_s=2700)), "bucket_s"),
-    (signed_by("ghent", cell(bucket_start=(HOUR + timedelta(minutes=30)).isoformat())), "bucket_start"),
-    (signed_by("ghent", cell(bucket_start=(HOUR + timedelta(days=3650)).isoformat())), "future"),
-    (signed_by("ghent", cell(exported_at=(NOW + timedelta(seconds=301)).isoformat())), "future"),
-    (signed_by("ghent", cell(bucket_start=(HOUR - timedelta(hours=2)).isoformat(),
+    (sign(cell(NOW), "ghent-test", SECRETS["bruges"]), "bad_signature"),
+    (sign(cell(NOW), "GHENT", SECRETS["ghent"]), "invalid_envelope"),
+    (signed_by("mallory", cell(NOW, city="mallory")), "unknown_key"),
+    (signed_by("bruges", cell(NOW)), "city_mismatch"),
+    (signed_by("ghent", cell(NOW, schema_version=1)), "schema"),
+    (signed_by("ghent", cell(NOW, value="40")), "schema"),
+    (signed_by("ghent", cell(NOW, k=9, value=40)), "k_below_minimum"),
+    (signed_by("ghent", cell(NOW, value=1_000_001)), "out_of_range"),
+    (signed_by("ghent", cell(NOW, bucket_s=2700)), "bucket_s"),
+    (signed_by("ghent", cell(NOW, bucket_start=(HOUR + timedelta(minutes=30)).isoformat())), "bucket_start"),
+    (signed_by("ghent", cell(NOW, bucket_start=(HOUR + timedelta(days=3650)).isoformat())), "future"),
+    (signed_by("ghent", cell(NOW, exported_at=(NOW + timedelta(seconds=301)).isoformat())), "future"),
+    (signed_by("ghent", cell(NOW, bucket_start=(HOUR - timedelta(hours=2)).isoformat(),
                              exported_at=(NOW - timedelta(seconds=901)).isoformat())), "stale"),
-    (signed_by("ghent", cell(bucket_start="9999-12-31T00:00:00+00:00")), "future"),
-    (signed_by("ghent", cell(bucket_start="1970-01-01T00:00:00+00:00")), "too_old"),
+    (signed_by("ghent", cell(NOW, bucket_start="9999-12-31T00:00:00+00:00")), "future"),
+    (signed_by("ghent", cell(NOW, bucket_start="1970-01-01T00:00:00+00:00")), "too_old"),
 ])
 def test_refused(raw: bytes | None, error: str) -> None:
     with pytest.raises(Refused) as refused:
@@ -57,7 +57,7 @@ def test_refused(raw: bytes | None, error: str) -> None:
 
 
 def test_the_regions_own_limits_are_settings() -> None:
-    raw = signed_by("ghent", cell(k=5, value=7, bucket_s=2700, bucket_start=datetime(2026, 1, 1, tzinfo=timezone.utc).isoformat()))
+    raw = signed_by("ghent", cell(NOW, k=5, value=7, bucket_s=2700, bucket_start=datetime(2026, 1, 1, tzinfo=timezone.utc).isoformat()))
     with pytest.raises(Refused):
         admit(raw)
     got, kid = admit(raw, min_k=5, bucket_s=[2700], max_bucket_age_days=3650)
@@ -65,14 +65,14 @@ def test_the_regions_own_limits_are_settings() -> None:
 
 
 def test_the_same_bucket_in_another_time_zone_is_the_same_cell() -> None:
-    utc = cell()
+    utc = cell(NOW)
     start = datetime.fromisoformat(utc["bucket_start"])
-    shifted = cell(bucket_start=start.astimezone(timezone(timedelta(hours=5, minutes=30))).isoformat())
+    shifted = cell(NOW, bucket_start=start.astimezone(timezone(timedelta(hours=5, minutes=30))).isoformat())
     assert admit(signed_by("ghent", utc))[0].key == admit(signed_by("ghent", shifted))[0].key
 
 
 def test_arrival_is_judged_by_the_regions_clock() -> None:
-    raw = signed_by("ghent", cell())
+    raw = signed_by("ghent", cell(NOW))
     assert admit(raw)[0].city == "ghent"
     with pytest.raises(Refused, match="stale"):
         admit(raw, now=NOW + timedelta(hours=1))  # the same record, replayed an hour later
@@ -106,7 +106,7 @@ def test_the_regional_deployment_file_refuses(tmp_path: Path, change: Any, messa
 
 
 def test_a_row_the_lake_cannot_store_is_set_aside_and_the_rest_kept() -> None:
-    good, _ = admit(signed_by("ghent", cell()))
+    good, _ = admit(signed_by("ghent", cell(NOW)))
     # The model bounds every number; a cell built past them stands for any future column it does not fit.
     unfit = CountCell.model_construct(**{**good.model_dump(), "value": 2**63})
     rows, bad = table([Received(good, "ghent-test", NOW, 0, 1, b"good"), Received(unfit, "ghent-test", NOW, 0, 2, b"unfit")])
