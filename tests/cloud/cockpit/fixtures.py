@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,14 +33,16 @@ def cockpit_users() -> Users:
 
 @pytest.fixture
 def cockpits(cockpit_lake: Path, cockpit_users: Users, tmp_path: Path) -> Iterator[MakeCockpit]:
-    """Builds cockpits over the shared lake, each with its own audit log: ``cockpits(settings={...}, wrap=...)``."""
+    """Builds cockpits over copies of the shared lake, each with its own audit, alert and decisions logs: ``cockpits(settings={...}, wrap=...)``."""
     made: list[Cockpit] = []
 
     def build(settings: dict[str, Any] | None = None, wrap: Callable[[Users], Users] | None = None) -> Cockpit:
         folder = tmp_path / f"cockpit-{len(made)}"
         folder.mkdir()
+        # A copy of the shared lake (a few hundred kB): alerts fired and decisions taken in one test stay in it.
+        lake = shutil.copytree(cockpit_lake, folder / "lake")
         accounts = wrap(cockpit_users) if wrap else cockpit_users
-        made.append(make_cockpit(cockpit_lake, folder, accounts, CockpitSettings.model_validate(settings or {})))
+        made.append(make_cockpit(lake, folder, accounts, CockpitSettings.model_validate(settings or {})))
         return made[-1]
 
     yield build
