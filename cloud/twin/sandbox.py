@@ -44,7 +44,7 @@ from cloud.twin.lake import PARTITIONS, SCHEMA
 from cloud.twin.readonly import QueryResult, run_query
 from cloud.twin.settings import SqlSettings
 from cloud.twin.store import BODY_COLUMNS, KEY
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,12 @@ from typing import Any, Literal
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from contract.topics import PREFIX
 from edge.bench.measure import Point, latency
 from edge.bench.models import save_resized
 from edge.bench.pipeline import BenchPipeline, open_publisher, open_source, timed_next
 from edge.bench.results import EndToEnd
 from edge.bench.staged import open_staged
-from edge.events.topics import PREFIX
 from edge.runtime.stats import StageTimer
 
 log = logging.getLogger(__name__)

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from contract.model import Event
+from contract.site import LineSpec, ZoneSpec
+from contract.topics import event_topic
 from edge.analytics.scene import Scene
 from edge.bench.staged import StagedDetector
 from edge.events.emit import EventEmitter
 from edge.events.factory import EventFactory
-from edge.events.model import Event
-from edge.events.site import LineSpec, ZoneSpec
-from edge.events.topics import event_topic
 from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig
 from edge.runtime.stats import StageTimer
 from edge.source.file import FileSource, FileSourceConfig

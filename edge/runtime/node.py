@@ -22,8 +22,8 @@ from edge.config import EdgeCamera, EdgeDeployment
 from edge.detect.base import Detector
 from edge.events.emit import EventEmitter
 from edge.events.factory import EventFactory
-from edge.events.model import Event
-from edge.events.topics import event_topic
+from contract.model import Event
+from contract.topics import event_topic
 from edge.privacy.anonymise import Anonymiser, encode_jpeg
 from edge.publish.base import Publisher
 from edge.runtime.health import HealthReporter

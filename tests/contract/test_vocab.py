@@ -6,8 +6,8 @@ import ast
 from pathlib import Path
 
 from citytwin.paths import REPO_ROOT
+from contract.vocab import OBJECT_CLASSES, STAGES
 from edge.detect.labels import coco80
-from edge.events.vocab import OBJECT_CLASSES, STAGES
 
 
 def test_object_classes_are_the_shipped_detectors_labels() -> None:
