@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import struct
 
+from citytwin.errors import CitytwinError
+
 CONNACK = 0x20
 PUBLISH = 0x30
 SUBACK = 0x90
@@ -36,7 +38,7 @@ _PROP_SERVER_KEEP_ALIVE = 0x13
 _PUBACK = struct.Struct(">BBH")
 
 
-class ProtocolError(ValueError):
+class ProtocolError(CitytwinError, ValueError):
     """The broker sent something this client cannot accept; the connection must be dropped."""
 
 

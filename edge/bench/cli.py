@@ -9,7 +9,7 @@ import socket
 import sys
 from pathlib import Path
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError
 from citytwin.paths import fixtures_dir
 from edge.bench.device import default_device_name
 from edge.bench.lab import HARDWARE_DIR, load_profile

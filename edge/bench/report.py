@@ -14,12 +14,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from citytwin.errors import CitytwinError
 from edge.bench.results import STAGES, BenchResult, ConfigResult, RunConfig
 
 log = logging.getLogger(__name__)
 
 
-class ResultError(ValueError):
+class ResultError(CitytwinError, ValueError):
     """A result file cannot be read; the message names it."""
 
 

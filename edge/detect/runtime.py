@@ -8,6 +8,7 @@ from pathlib import Path
 
 import onnxruntime as ort
 
+from citytwin.errors import CitytwinError
 from citytwin.paths import models_dir
 
 log = logging.getLogger(__name__)
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
 
 
-class ModelError(RuntimeError):
+class ModelError(CitytwinError, RuntimeError):
     """A model file is missing or cannot be loaded."""
 
 
