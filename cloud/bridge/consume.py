@@ -28,7 +28,8 @@ from collections import deque
 from collections.abc import Callable
 
 from cloud.bridge import mqtt5
-from cloud.config import BridgeSettings, MqttSettings
+from cloud.bridge.settings import BridgeSettings
+from contract.broker import MqttConnection
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def subscriptions(bridge: BridgeSettings) -> list[str]:
 class MqttSource:
     """Receives events over MQTT and acknowledges them in order once told they are safe."""
 
-    def __init__(self, mqtt_cfg: MqttSettings, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> None:
+    def __init__(self, mqtt_cfg: MqttConnection, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> None:
         self.cfg = mqtt_cfg
         self.bridge = bridge
         self.client_id = client_id

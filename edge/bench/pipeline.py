@@ -26,10 +26,13 @@ from edge.analytics.scene import Scene
 from edge.bench.staged import StagedDetector
 from edge.events.emit import EventEmitter
 from edge.events.factory import EventFactory
-from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig
+from edge.publish.mqtt import MqttPublisher
+from edge.publish.settings import MqttPublisherConfig
 from edge.runtime.stats import StageTimer
-from edge.source.file import FileSource, FileSourceConfig
-from edge.track.bytetrack import ByteTrack, ByteTrackConfig
+from edge.source.file import FileSource
+from edge.source.settings import FileSourceConfig
+from edge.track.bytetrack import ByteTrack
+from edge.track.settings import ByteTrackConfig
 from edge.types import Frame
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from edge.bench.models import BenchModel
-from edge.detect.nanodet import NanoDet, NanoDetConfig
-from edge.detect.yolo import Yolo, YoloConfig
+from edge.detect.nanodet import NanoDet
+from edge.detect.settings import NanoDetConfig, YoloConfig
+from edge.detect.yolo import Yolo
 from edge.types import Detections
 
 log = logging.getLogger(__name__)

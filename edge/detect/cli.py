@@ -14,8 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.detect.nanodet import NanoDet, NanoDetConfig
+from edge.detect.nanodet import NanoDet
 from edge.detect.runtime import ModelError
+from edge.detect.settings import NanoDetConfig
 from edge.types import Detections
 
 log = logging.getLogger(__name__)

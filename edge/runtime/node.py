@@ -17,13 +17,13 @@ from datetime import datetime
 
 import numpy as np
 
+from citytwin.deployment import Camera, Deployment
+from contract.model import Event
+from contract.topics import event_topic
 from edge.analytics.scene import Scene
-from edge.config import EdgeCamera, EdgeDeployment
 from edge.detect.base import Detector
 from edge.events.emit import EventEmitter
 from edge.events.factory import EventFactory
-from contract.model import Event
-from contract.topics import event_topic
 from edge.privacy.anonymise import Anonymiser, encode_jpeg
 from edge.publish.base import Publisher
 from edge.runtime.health import HealthReporter
@@ -51,7 +51,7 @@ class Parts:
 class EdgeNode:
     """Runs the per-frame loop until the source ends, ``max_frames`` or ``stop()``."""
 
-    def __init__(self, deployment: EdgeDeployment, camera: EdgeCamera, parts: Parts, factory: EventFactory) -> None:
+    def __init__(self, deployment: Deployment, camera: Camera, parts: Parts, factory: EventFactory) -> None:
         self.settings = deployment.edge
         self.camera = camera
         self.parts = parts

@@ -10,7 +10,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from edge.detect.runtime import ModelError
-from edge.detect.yolo import Yolo, YoloConfig, letterbox
+from edge.detect.settings import YoloConfig
+from edge.detect.yolo import letterbox, Yolo
 
 SIZE = 64
 
