@@ -14,22 +14,22 @@ dies at any point; Kafka may then hold a duplicate, which the twin removes
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import threading
 import time
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import KafkaError
 
 from citytwin.deployment import Deployment
-from citytwin.lifecycle import stop_on_signals
+from citytwin.service import serve
 from cloud.bridge.consume import MqttSource, Ticket
 from cloud.bridge.produce import KafkaOut, Outcome, Record
 from cloud.bridge.report import BridgeMeter
 from cloud.bridge.validate import Accepted, Validator
 from cloud.dlq.records import DeadLetter
 from cloud.kafka.clients import default_instance
-from cloud.kafka.topics import TopicError, ensure_topics
+from cloud.kafka.ready import until_ready
+from cloud.kafka.topics import create_topics
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +58,10 @@ class Bridge:
 
     def start(self) -> None:
         """Create topics, start the producer, then subscribe."""
-        self._ensure_topics()
+        until_ready(lambda: create_topics(self.cfg, f"citytwin-{self.name}-admin"), self.cfg.kafka.bootstrap,
+                    self.stopping, self.name)
         self.out = KafkaOut(self.cfg.kafka, f"citytwin-{self.name}", self.settings.linger_ms)
         self.source = MqttSource(self.cfg.mqtt, self.settings, f"citytwin-{self.name}", self._handle)
-
-    def _ensure_topics(self) -> None:
-        while self.cfg.kafka.create_topics and not self.stopping.is_set():
-            try:
-                alerts = self.cfg.rules.topic if self.cfg.rules.kafka else None
-                ensure_topics(self.cfg.kafka, f"citytwin-{self.name}-admin", self.cfg.retention, alerts)
-                return
-            except (KafkaException, TopicError) as exc:
-                log.warning("Kafka at %s is not ready (%s); trying again", self.cfg.kafka.bootstrap, exc)
-                self.stopping.wait(2.0)
 
     def _handle(self, topic: str, payload: bytes, ticket: Ticket) -> None:
         self.meter.received += 1
@@ -142,16 +133,15 @@ class Bridge:
         self.fatal = error
         self.stopping.set()
 
-    def run(self) -> int:
-        """Serve delivery reports and acknowledge MQTT until stopped; returns the exit status."""
+    def step(self) -> bool:
+        """Take what MQTT delivered, serve delivery reports, acknowledge what Kafka has; never done on its own."""
         assert self.out is not None and self.source is not None
-        while not self.stopping.is_set():
-            self.source.step(STEP_S)
-            self.out.poll(0)
-            self.source.ack_ready()
-            if self.meter.due(time.monotonic()):
-                self._report()
-        return self.stop()
+        self.source.step(STEP_S)
+        self.out.poll(0)
+        self.source.ack_ready()
+        if self.meter.due(time.monotonic()):
+            self._report()
+        return True
 
     def _report(self) -> None:
         assert self.out is not None and self.source is not None
@@ -186,12 +176,4 @@ def _instance(args: argparse.Namespace, cfg: Deployment) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin bridge``."""
-    cfg: Deployment = args.deployment
-    bridge = Bridge(cfg, _instance(args, cfg))
-
-    stop_on_signals(bridge.stopping.set, "draining")
-    bridge.start()
-    # What exists now (modules, schemas, clients) lives as long as the process: keep it out of
-    # the garbage collector's full passes, which otherwise walk it again and again under load.
-    gc.freeze()
-    return bridge.run()
+    return serve(args, lambda cfg, args: Bridge(cfg, _instance(args, cfg)), "draining")

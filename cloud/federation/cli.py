@@ -6,16 +6,15 @@ import argparse
 import logging
 import threading
 import time
-from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from citytwin.deployment import Deployment
 from citytwin.errors import ConfigError, Failed
-from citytwin.lifecycle import stop_on_signals
+from citytwin.service import run_until_stopped, serve
 
 if TYPE_CHECKING:
     from cloud.federation.region_config import RegionDeployment
+    from cloud.federation.regional import RegionalSink
 
 log = logging.getLogger(__name__)
 
@@ -25,59 +24,14 @@ ONCE_DEADLINE_S = 120.0
 
 def federate(args: argparse.Namespace) -> int:
     """Export closed buckets every ``federation.interval_s`` (or once), each export audited first."""
-    from kafka import KafkaProducer
-    from kafka.errors import KafkaTimeoutError
-
-    from cloud.audit.chain import AuditLog
-    from cloud.federation.export import aggregate, publish, signing_key, window
-    from cloud.federation.signing import SigningKeyError
-    from cloud.kafka.security import kafka_python_security
-    from cloud.twin.twin import Twin
+    from cloud.federation.federate import Federator
 
     cfg: Deployment = args.deployment
     settings = cfg.federation
     if settings is None:
         raise ConfigError(f"{args.config} has no federation section, so nothing leaves the city; "
                           "add federation: {bootstrap: REGION:9092, k: 10, key_env: CITYTWIN_FEDERATION_KEY}")
-    city = settings.city or cfg.site.id
-    try:
-        key = signing_key(settings, city)
-    except SigningKeyError as exc:
-        raise ConfigError(f"{args.config}: {exc}") from exc
-    audit = AuditLog(cfg.audit.log_path(cfg.lake_dir))
-    twin = Twin(cfg.lake_dir, cfg.site, cfg.cameras)
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", client_id=f"citytwin-federate-{city}",
-                             max_block_ms=15_000, **kafka_python_security(settings.tls, settings.sasl, section="federation"))
-    stopping = threading.Event()
-    stop_on_signals(stopping.set, "stopping after this export")
-    try:
-        while True:
-            try:
-                twin.refresh()
-                start, end = window(settings, datetime.now(timezone.utc))
-                export = aggregate(twin, settings, city, start, end)
-
-                def send(cell_key: str, value: bytes) -> None:
-                    producer.send(settings.topic, key=cell_key.encode(), value=value)
-
-                publish(export, settings, key, send, audit, actor=f"federate:{city}")
-                producer.flush(60)
-                print(f"exported {len(export.cells)} cells of {start.isoformat()}..{end.isoformat()} to "
-                      f"{settings.bootstrap}/{settings.topic}; {export.suppressed} below k={settings.k} suppressed", flush=True)
-            except KafkaTimeoutError:
-                log.error("federation: topic %s is not available at %s; the regional twin creates it "
-                          "(`citytwin region`); retrying in %.0f s", settings.topic, settings.bootstrap, settings.interval_s)
-                if args.once:
-                    return 1
-            except Exception:  # the next export covers the same buckets again
-                log.exception("federation: export failed; retrying in %.0f s", settings.interval_s)
-                if args.once:
-                    return 1
-            if args.once or stopping.wait(settings.interval_s):
-                return 0
-    finally:
-        producer.close(10)
-        twin.close()
+    return serve(args, lambda cfg, args: Federator(cfg, settings, str(args.config)), "stopping after this export")
 
 
 def region(args: argparse.Namespace) -> int:
@@ -99,47 +53,62 @@ def region(args: argparse.Namespace) -> int:
     except (KafkaException, TopicError) as exc:
         raise Failed(f"cannot set up the topics {cfg.kafka.topic} and {cfg.kafka.dead_letters} at "
                      f"{cfg.kafka.bootstrap}: {exc}; check kafka.bootstrap and that the broker is up") from exc
-    stopping = threading.Event()
-    state = {"written": 0, "status": 0}
+    receiving = Receiving(sink, cfg, bool(args.once))
+    if args.serve:
+        _serve(cfg, args, receiving)
+        return receiving.status
+    # --once means until caught up: many steps, so the runner must not stop after the first.
+    return serve(args, lambda _cfg, _args: receiving, "stopping after this batch", once=False)
 
-    def receive() -> None:
-        deadline = time.monotonic() + ONCE_DEADLINE_S
+
+class Receiving:
+    """The regional sink as a service; with ``once`` it stops when caught up (or, not caught up, after a deadline)."""
+
+    def __init__(self, sink: RegionalSink, cfg: RegionDeployment, once: bool) -> None:
+        self.sink, self.cfg, self.once = sink, cfg, once
+        self.stopping = threading.Event()
+        self.written = 0
+        self.status = 0
+        self.deadline = time.monotonic() + ONCE_DEADLINE_S
+
+    def start(self) -> None:
+        """The sink is subscribed once made."""
+
+    def step(self) -> bool:
+        """Receive one batch; False when caught up with ``once``, or after a failure (which also stops the screen)."""
         try:
-            while not stopping.is_set():
-                n = sink.step(1000)
-                state["written"] += n
-                if n:
-                    log.info("region: %d cells written (%d in all, %d refused)", n, state["written"], sink.refused)
-                if args.once and sink.caught_up():
-                    break
-                if args.once and time.monotonic() > deadline:
-                    log.error("region: not caught up with %s after %.0f s; stopping", cfg.kafka.topic, ONCE_DEADLINE_S)
-                    state["status"] = 1
-                    break
+            n = self.sink.step(1000)
         except Exception:  # a lake or Kafka failure, never a bad record: those go to the dead-letter topic
             log.exception("region: receiving failed; stopping without committing, the batch is read again after a restart")
-            state["status"] = 1
-            stopping.set()
+            self.status = 1
+            self.stopping.set()
+            return False
+        self.written += n
+        if n:
+            log.info("region: %d cells written (%d in all, %d refused)", n, self.written, self.sink.refused)
+        if self.once and self.sink.caught_up():
+            return False
+        if self.once and time.monotonic() > self.deadline:
+            log.error("region: not caught up with %s after %.0f s; stopping", self.cfg.kafka.topic, ONCE_DEADLINE_S)
+            self.status = 1
+            return False
+        return True
 
-    try:
-        if args.serve:
-            _serve(cfg, args, stopping, receive)
-        else:
-            stop_on_signals(stopping.set, "stopping after this batch")
-            receive()
-    finally:
-        sink.close()
-    print(f"{state['written']} cells written to {cfg.lake.path}; {sink.refused} records refused to {cfg.kafka.dead_letters}")
-    return state["status"]
+    def stop(self) -> int:
+        self.sink.close()
+        print(f"{self.written} cells written to {self.cfg.lake.path}; {self.sink.refused} records refused to "
+              f"{self.cfg.kafka.dead_letters}")
+        return self.status
 
 
-def _serve(cfg: RegionDeployment, args: argparse.Namespace, stopping: threading.Event, receive: Callable[[], None]) -> None:
+def _serve(cfg: RegionDeployment, args: argparse.Namespace, receiving: Receiving) -> None:
     import uvicorn
 
     from cloud.federation.regional import RegionalTwin
     from cloud.federation.screen import create_region_app
 
-    worker = threading.Thread(target=receive, name="region-sink", daemon=True)
+    stopping = receiving.stopping
+    worker = threading.Thread(target=run_until_stopped, args=(receiving,), name="region-sink", daemon=True)
     worker.start()
     twin = RegionalTwin(cfg.lake.path)
     server = uvicorn.Server(uvicorn.Config(create_region_app(cfg, twin), host=args.host, port=args.port, log_level="info"))

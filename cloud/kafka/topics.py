@@ -22,6 +22,7 @@ from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, Config
 from confluent_kafka.admin._resource import ResourceType
 from confluent_kafka.cimpl import NewTopic
 
+from citytwin.deployment import Deployment
 from citytwin.errors import CitytwinError
 from cloud.audit.settings import RetentionSettings, TopicRole
 from cloud.kafka.clients import admin_config
@@ -148,6 +149,17 @@ def ensure_topics(
     """Create the deployment's missing topics and, given ``retention``, align existing ones; returns the names created."""
     align = (RETENTION_MS,) if retention is not None else ()
     return create_and_align(kafka, wanted_topics(kafka, retention, alerts_topic), client_id, align)
+
+
+def create_topics(cfg: Deployment, client_id: str) -> list[str]:
+    """Create a deployment's missing topics, the alerts topic too when the rules produce to Kafka, and align them.
+
+    Every service that creates topics asks for the same set, so whichever starts first leaves Kafka as every other
+    expects it; nothing is done when ``kafka.create_topics`` is off. Returns the names created.
+    """
+    if not cfg.kafka.create_topics:
+        return []
+    return ensure_topics(cfg.kafka, client_id, cfg.retention, cfg.rules.topic if cfg.rules.kafka else None)
 
 
 def _create(admin: AdminClient, missing: list[NewTopic], kafka: KafkaSettings) -> list[str]:

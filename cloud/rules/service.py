@@ -20,8 +20,9 @@ from typing import Any
 
 from citytwin.deployment import Deployment
 from citytwin.errors import ConfigError
-from citytwin.lifecycle import stop_on_signals
-from cloud.kafka.topics import ensure_topics
+from citytwin.service import Pace, serve
+from cloud.kafka.ready import in_background
+from cloud.kafka.topics import create_topics
 from cloud.rules.engine import RuleEngine
 from cloud.rules.feed import OPERATOR_KINDS, AlertFeed
 from cloud.rules.outlets import AlertStore, Fanout, KafkaOutlet, MqttOutlet, Outlet
@@ -53,8 +54,12 @@ class RuleService:
         self._take_up()
         self._kafka_thread: threading.Thread | None = None
         if outlets is None and self.settings.kafka:  # injected outlets are used as given
-            self._kafka_thread = threading.Thread(target=self._connect_kafka, name="rules-kafka", daemon=True)
-            self._kafka_thread.start()
+            # In the background, so an absent broker never holds up an evaluation; meanwhile alerts go to the log and MQTT.
+            self._kafka_thread = in_background(self._kafka_outlet, self._add_kafka_outlet, cfg.kafka.bootstrap,
+                                               self.stopping, "rules", KAFKA_RETRY_S, (Exception,))
+        self._report_at = time.monotonic()
+        self.pace = Pace(self.settings.interval_s, self.stopping)
+        self.failed = False
 
     def _remote_outlets(self) -> list[Outlet]:
         outlets: list[Outlet] = []
@@ -62,25 +67,14 @@ class RuleService:
             outlets.append(MqttOutlet(self.cfg.mqtt, self.cfg.site.id))
         return outlets
 
-    def _connect_kafka(self) -> None:
-        """Add the Kafka outlet once Kafka answers; meanwhile alerts go to the log and MQTT.
+    def _kafka_outlet(self) -> KafkaOutlet:
+        create_topics(self.cfg, "citytwin-rules-admin")  # brokers do not create topics on first use
+        return KafkaOutlet(self.cfg.kafka.bootstrap, self.settings.topic, tls=self.cfg.kafka.tls, sasl=self.cfg.kafka.sasl)
 
-        Runs in its own thread, so an absent broker never holds up an evaluation.
-        """
-        while not self.stopping.is_set():
-            try:
-                if self.cfg.kafka.create_topics:  # brokers do not create topics on first use
-                    ensure_topics(self.cfg.kafka, "citytwin-rules-admin", self.cfg.retention, self.settings.topic)
-                outlet = KafkaOutlet(self.cfg.kafka.bootstrap, self.settings.topic, tls=self.cfg.kafka.tls, sasl=self.cfg.kafka.sasl)
-            except Exception as exc:
-                log.warning("rules: no Kafka outlet at %s yet (%s); alerts go to the log and MQTT; retrying in %.0f s",
-                            self.cfg.kafka.bootstrap, exc, KAFKA_RETRY_S)
-                self.stopping.wait(KAFKA_RETRY_S)
-                continue
-            self.kafka_outlet = outlet
-            self.remote.outlets.append(outlet)
-            log.info("rules: alerts also go to Kafka %s", self.settings.topic)
-            return
+    def _add_kafka_outlet(self, outlet: KafkaOutlet) -> None:
+        self.kafka_outlet = outlet
+        self.remote.outlets.append(outlet)
+        log.info("rules: alerts also go to Kafka %s", self.settings.topic)
 
     def _take_up(self) -> None:
         self.feed.poll()
@@ -114,27 +108,39 @@ class RuleService:
             manager.acknowledge(alert_id, by, false_alarm=record["kind"] == "false_alarm")
         log.info("rules: %s %s by %s", record["kind"], alert_id, by)
 
-    def step(self, now: datetime | None = None) -> int:
+    def evaluate(self, now: datetime | None = None) -> int:
         """Feedback, then one evaluation of every rule; returns the number of alert changes."""
         self.follower.ensure()
         self.apply_feedback()
         return len(self.engine.evaluate(now or datetime.now(timezone.utc)))
 
-    def run(self) -> int:
-        report_at = time.monotonic()
-        while not self.stopping.is_set():
-            started = time.monotonic()
-            try:
-                self.step()
-            except Exception:  # a bad file or a broker outage must not end the service; the next pass retries
-                log.exception("rules: evaluation failed; retrying in %.0f s", self.settings.interval_s)
-            if started - report_at >= 60:
-                report_at = started
-                log.info("rules: %d alerts firing; false alarms per rule %s", len(self.engine.manager.active()),
-                         self.engine.manager.false_alarms or "none")
-            self.stopping.wait(max(0.0, self.settings.interval_s - (time.monotonic() - started)))
+    def start(self) -> None:
+        """Everything starts when the service is made; the Kafka outlet joins in the background."""
+
+    def step(self) -> bool:
+        """The rest of ``rules.interval_s`` since the previous evaluation, then one evaluation; False once stopped.
+
+        A failed evaluation is logged and tried again at the next step; ``stop`` reports it if it was the last.
+        """
+        if not self.pace.wait():
+            return False
+        started = time.monotonic()
+        try:
+            self.evaluate()
+            self.failed = False
+        except Exception:  # a bad file or a broker outage must not end the service; the next pass retries
+            log.exception("rules: evaluation failed; retrying in %.0f s", self.settings.interval_s)
+            self.failed = True
+        if started - self._report_at >= 60:
+            self._report_at = started
+            log.info("rules: %d alerts firing; false alarms per rule %s", len(self.engine.manager.active()),
+                     self.engine.manager.false_alarms or "none")
+        return True
+
+    def stop(self) -> int:
+        """Close everything; 1 when the last evaluation failed."""
         self.close()
-        return 0
+        return 1 if self.failed else 0
 
     def close(self) -> None:
         self.stopping.set()
@@ -153,10 +159,4 @@ def run(args: argparse.Namespace) -> int:
     cfg: Deployment = args.deployment
     if not cfg.rules.rules:
         raise ConfigError(f"{args.config} declares no rules; add them under rules.rules (see cloud/rules/README.md)")
-    service = RuleService(cfg)
-    stop_on_signals(service.stopping.set, "stopping after this evaluation")
-    if getattr(args, "once", False):
-        service.step()
-        service.close()
-        return 0
-    return service.run()
+    return serve(args, lambda cfg, _args: RuleService(cfg), "stopping after this evaluation")

@@ -10,19 +10,19 @@ committing; after a restart it re-reads from the last commit.
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import threading
 import time
 
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 
 from citytwin.deployment import Deployment
-from citytwin.lifecycle import stop_on_signals
+from citytwin.service import serve
 from cloud.dlq.publish import DeadLetterPublisher
 from cloud.dlq.records import DeadLetter
 from cloud.kafka.clients import consumer_config, default_instance
-from cloud.kafka.topics import TopicError, ensure_topics
+from cloud.kafka.ready import until_ready
+from cloud.kafka.topics import create_topics
 from cloud.sink.batch import Batcher, Chunk
 from cloud.sink.commit import OffsetCommitter
 from cloud.sink.compact import CompactionSchedule
@@ -59,7 +59,8 @@ class Sink:
 
     def start(self) -> None:
         """Create topics, then the dead-letter producer, the consumer and the compaction schedule."""
-        self._ensure_topics()
+        until_ready(lambda: create_topics(self.cfg, f"citytwin-{self.name}-admin"), self.cfg.kafka.bootstrap,
+                    self.stopping, self.name)
         self.root.mkdir(parents=True, exist_ok=True)
         self.dead = DeadLetterPublisher(self.cfg.kafka, f"citytwin-{self.name}-dlq")
         self.consumer = Consumer(consumer_config(self.cfg.kafka, self.settings.group, f"citytwin-{self.name}"))
@@ -69,15 +70,6 @@ class Sink:
             self.root, self.topic, self.cfg.cloud.compaction, self.settings.zstd_level, self.committer.committed
         )
         self.compaction.start()
-
-    def _ensure_topics(self) -> None:
-        while self.cfg.kafka.create_topics and not self.stopping.is_set():
-            try:
-                ensure_topics(self.cfg.kafka, f"citytwin-{self.name}-admin", self.cfg.retention)
-                return
-            except (KafkaException, TopicError) as exc:
-                log.warning("Kafka at %s is not ready (%s); trying again", self.cfg.kafka.bootstrap, exc)
-                self.stopping.wait(2.0)
 
     # Rebalance callbacks run inside consume(), on the main thread.
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -145,24 +137,22 @@ class Sink:
         self.dead.flush()
         self.committer.commit(next_offsets)
 
-    def run(self) -> int:
-        """Consume, write and commit until stopped; returns the exit status."""
+    def step(self) -> bool:
+        """Consume a batch, write and commit what is due; False after a failure, which ``stop`` then reports."""
         assert self.consumer is not None and self.committer is not None
-        status = 0
         try:
-            while not self.stopping.is_set():
-                self._take(self.consumer.consume(min(CONSUME_MAX, self.settings.batch_max_records), CONSUME_TIMEOUT_S))
-                if self.batcher.due():
-                    self._write()
-                elif self.committer.pending:
-                    self.committer.retry()
-                if self.meter.due(time.monotonic()):
-                    self._report()
+            self._take(self.consumer.consume(min(CONSUME_MAX, self.settings.batch_max_records), CONSUME_TIMEOUT_S))
+            if self.batcher.due():
+                self._write()
+            elif self.committer.pending:
+                self.committer.retry()
+            if self.meter.due(time.monotonic()):
+                self._report()
         except Exception:
             log.exception("the sink failed; stopping without committing what is held")
-            status = 1
             self._healthy = False
-        return self.stop() or status
+            return False
+        return True
 
     def _behind(self) -> int:
         assert self.consumer is not None
@@ -179,9 +169,9 @@ class Sink:
         log.info("%s", self.meter.line(self._behind(), self.batcher.held, self.committer.pending))
 
     def stop(self) -> int:
-        """Stop in reverse start order; returns 0, or 1 when held records could not be written."""
+        """Stop in reverse start order; returns 0, or 1 after a failure or when held records could not be written."""
         self.stopping.set()
-        status = 0
+        status = 0 if self._healthy else 1
         if self.compaction is not None:
             self.compaction.stop()
         if self.consumer is not None:
@@ -202,12 +192,5 @@ class Sink:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin sink``."""
-    cfg: Deployment = args.deployment
-    sink = Sink(cfg, getattr(args, "instance", None) or default_instance())
-
-    stop_on_signals(sink.stopping.set, "writing what is held and stopping")
-    sink.start()
-    # What exists now (modules, schemas, clients) lives as long as the process: keep it out of
-    # the garbage collector's full passes, which otherwise walk it again and again under load.
-    gc.freeze()
-    return sink.run()
+    return serve(args, lambda cfg, args: Sink(cfg, getattr(args, "instance", None) or default_instance()),
+                 "writing what is held and stopping")

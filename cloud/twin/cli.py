@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_retention(args: argparse.Namespace) -> int:
     """``citytwin retention``: delete lake partitions older than the policy, auditing each; once or ``--every``."""
-    from citytwin.lifecycle import stop_on_signals
+    from citytwin.service import serve
     from cloud.audit.chain import AuditLog
     from cloud.twin.retention import Deleted
     from cloud.twin.retention_job import RetentionJob
@@ -140,7 +140,6 @@ def run_retention(args: argparse.Namespace) -> int:
         audit = AuditLog(args.audit_log or cfg.audit.log_path(cfg.lake_dir))
     except AuditWriteError as exc:  # the log is configuration here: nothing was refused yet
         raise ConfigError(str(exc)) from exc
-    job = RetentionJob(cfg.lake_dir, days, audit, args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
 
     def report(deleted: list[Deleted]) -> None:
@@ -148,9 +147,5 @@ def run_retention(args: argparse.Namespace) -> int:
             print(f"{verb} {item.path} ({item.files} files, {item.bytes} bytes)", flush=True)
         print(f"{len(deleted)} partitions {verb}; keeping {days} days in {cfg.lake_dir}; audit log {audit.path}", flush=True)
 
-    if not args.every:
-        report(job.once())
-        return 0
-    stop_on_signals(job.stop, "stopping after the current pass")
-    job.every(cfg.retention.interval_s, report)
-    return 0
+    job = RetentionJob(cfg.lake_dir, days, audit, args.dry_run, cfg.retention.interval_s, report)
+    return serve(args, lambda _cfg, _args: job, "stopping after the current pass", once=not args.every)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from citytwin.errors import ConfigError
+from citytwin.errors import CitytwinError, ConfigError
+from citytwin.service import Pace
 from cloud.audit.chain import AuditLog
 from cloud.twin.retention import Deleted, enforce
 
@@ -25,29 +26,44 @@ Report = Callable[[list[Deleted]], None]
 
 @dataclass
 class RetentionJob:
-    """Deletes the lake's partitions older than ``keep_days``, auditing each deletion."""
+    """Deletes the lake's partitions older than ``keep_days``, auditing each deletion; as a service, every ``interval_s``."""
 
     lake: Path
     keep_days: int
     audit: AuditLog
     dry_run: bool = False
+    interval_s: float = 3600.0
+    report: Report = lambda _deleted: None
     stopping: threading.Event = field(default_factory=threading.Event)
+    _pace: Pace = field(init=False)
+    failed: OSError | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if self.keep_days < 1:
             raise ConfigError(f"retention must keep at least 1 day, got {self.keep_days} (retention.lake_days or --days)")
+        self._pace = Pace(self.interval_s, self.stopping)
 
     def once(self) -> list[Deleted]:
         return enforce(self.lake, self.keep_days, datetime.now(timezone.utc), self.audit, dry_run=self.dry_run)
 
-    def every(self, interval_s: float, report: Report) -> None:
-        """Run a pass now and every ``interval_s`` until ``stop``; returns once stopped."""
-        while not self.stopping.is_set():
-            try:
-                report(self.once())
-            except OSError:
-                log.exception("retention: pass over %s failed; retrying in %g s", self.lake, interval_s)
-            self.stopping.wait(interval_s)
+    def start(self) -> None:
+        """Nothing to connect: the lake and the audit log are open."""
 
-    def stop(self) -> None:
+    def step(self) -> bool:
+        """A pass now, and each later one ``interval_s`` after the previous began; False once stopped."""
+        if not self._pace.wait():
+            return False
+        try:
+            self.report(self.once())
+            self.failed = None
+        except OSError as exc:  # a folder that could not be read or removed, or an unaudited deletion: tried again
+            log.exception("retention: pass over %s failed; retrying in %g s", self.lake, self.interval_s)
+            self.failed = exc
+        return True
+
+    def stop(self) -> int:
+        """0, or the status of the last pass's failure (3 when a deletion could not be audited, else 1)."""
         self.stopping.set()
+        if self.failed is None:
+            return 0
+        return self.failed.exit_code if isinstance(self.failed, CitytwinError) else 1

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 import itertools
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -20,6 +18,7 @@ from contract.status import NodeStatus
 from edge.events.factory import EventFactory
 from tests.cloud.ingest_support import Ingest, MakeIngest, Publisher, ingest, make_ingest, read_topic  # noqa: F401
 from tests.support.brokers import MqttBroker
+from tests.support.services import Running
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mqtt]
 
@@ -28,28 +27,16 @@ MB = 2**20
 _EXAMPLES = itertools.count()
 
 
-class RunningBridge:
-    """A ``Bridge`` serving on a thread of the test process."""
-
-    def __init__(self, cfg: Deployment, instance: str) -> None:
-        self.bridge = Bridge(cfg, instance)
-        self.bridge.start()
-        self.thread = threading.Thread(target=self.bridge.run, daemon=True)
-        self.thread.start()
-        assert self.bridge.source is not None and self.bridge.source.subscribed.wait(30), "the bridge never subscribed"
-
-    def alive(self) -> bool:
-        return self.thread.is_alive() and not self.bridge.stopping.is_set()
-
-    def stop(self) -> None:
-        self.bridge.stopping.set()
-        self.thread.join(30)
-        assert not self.thread.is_alive()
+def running_bridge(cfg: Deployment, instance: str) -> Running[Bridge]:
+    """A ``Bridge`` serving on a thread of the test process, once it has subscribed."""
+    running = Running(Bridge(cfg, instance))
+    running.until(lambda b: b.source is not None and b.source.subscribed.is_set(), "the bridge never subscribed", 30)
+    return running
 
 
 @pytest.fixture
-def bridge(ingest: Ingest) -> Iterator[RunningBridge]:
-    running = RunningBridge(ingest.cfg, "fuzz")
+def bridge(ingest: Ingest) -> Iterator[Running[Bridge]]:
+    running = running_bridge(ingest.cfg, "fuzz")
     yield running
     running.stop()
 
@@ -78,7 +65,7 @@ def _bad_payloads() -> st.SearchStrategy[bytes]:
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(bad=st.lists(_bad_payloads(), min_size=10, max_size=25))
 def test_fuzzed_bad_input_is_dead_lettered_and_valid_events_around_it_arrive(
-    bad: list[bytes], ingest: Ingest, bridge: RunningBridge, mqtt_broker: MqttBroker
+    bad: list[bytes], ingest: Ingest, bridge: Running[Bridge], mqtt_broker: MqttBroker
 ) -> None:
     topics = ingest.cfg.kafka.topics
     camera = f"cam-{next(_EXAMPLES) % 30:02d}"  # each example on its own listed camera and MQTT topic
@@ -111,7 +98,7 @@ def test_fuzzed_bad_input_is_dead_lettered_and_valid_events_around_it_arrive(
     assert bridge.alive(), "bad input must never stop the bridge"
 
 
-def test_node_status_is_forwarded_keyed_by_camera(ingest: Ingest, bridge: RunningBridge, mqtt_broker: MqttBroker) -> None:
+def test_node_status_is_forwarded_keyed_by_camera(ingest: Ingest, bridge: Running[Bridge], mqtt_broker: MqttBroker) -> None:
     status = NodeStatus(site="campus", camera="cam-7", node="campus-cam-7", status="offline", since=datetime.now(timezone.utc))
     publisher = Publisher(mqtt_broker.host, mqtt_broker.port, f"{ingest.prefix}-status")
     try:
@@ -126,7 +113,7 @@ def test_node_status_is_forwarded_keyed_by_camera(ingest: Ingest, bridge: Runnin
 def test_two_bridges_share_the_stream(make_ingest: MakeIngest, mqtt_broker: MqttBroker) -> None:
     setup = make_ingest()
     setup.cfg.cloud.bridge.share_group = setup.prefix
-    first, second = RunningBridge(setup.cfg, "one"), RunningBridge(setup.cfg, "two")
+    first, second = running_bridge(setup.cfg, "one"), running_bridge(setup.cfg, "two")
     factory = EventFactory("campus", "cam-2", "campus-cam-2")
     publisher = Publisher(mqtt_broker.host, mqtt_broker.port, f"{setup.prefix}-share")
     try:
@@ -139,5 +126,5 @@ def test_two_bridges_share_the_stream(make_ingest: MakeIngest, mqtt_broker: Mqtt
         first.stop()
         second.stop()
     assert sorted(m.value() or b"" for m in events) == sorted(sent)
-    assert first.bridge.meter.to_kafka > 0 and second.bridge.meter.to_kafka > 0, "both bridges should take a share"
-    assert first.bridge.meter.to_kafka + second.bridge.meter.to_kafka == len(sent)
+    assert first.service.meter.to_kafka > 0 and second.service.meter.to_kafka > 0, "both bridges should take a share"
+    assert first.service.meter.to_kafka + second.service.meter.to_kafka == len(sent)

@@ -36,7 +36,7 @@ class Service:
 
     def _step(self, at: datetime) -> list[str]:
         before = len(self.service.store.records())
-        self.service.step(at)
+        self.service.evaluate(at)
         return [r["kind"] for r in self.service.store.records()[before:]]
 
 

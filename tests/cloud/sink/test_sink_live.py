@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -16,6 +15,7 @@ from cloud.sink import commit
 from cloud.sink.service import Sink
 from tests.cloud.ingest_support import Ingest, MakeIngest, lake_ids, make_ingest  # noqa: F401 (fixtures)
 from tests.cloud.sink.lakefiles import values
+from tests.support.services import Running
 
 pytestmark = pytest.mark.kafka
 
@@ -40,27 +40,8 @@ def _committed(cfg: Deployment) -> dict[int, int]:
         consumer.close()
 
 
-class RunningSink:
-    """A ``Sink`` serving on a thread of the test process."""
-
-    def __init__(self, cfg: Deployment, instance: str) -> None:
-        self.sink = Sink(cfg, instance)
-        self.sink.start()
-        self.status: list[int] = []
-        self.thread = threading.Thread(target=lambda: self.status.append(self.sink.run()), daemon=True)
-        self.thread.start()
-
-    def wait_consumed(self, count: int) -> None:
-        deadline = time.monotonic() + WAIT_S
-        while self.sink.meter.consumed < count and time.monotonic() < deadline and self.thread.is_alive():
-            time.sleep(0.05)
-        assert self.sink.meter.consumed >= count, f"consumed {self.sink.meter.consumed} of {count}"
-
-    def stop(self) -> int:
-        self.sink.stopping.set()
-        self.thread.join(WAIT_S)
-        assert not self.thread.is_alive()
-        return self.status[0]
+def wait_consumed(running: Running[Sink], count: int) -> None:
+    running.until(lambda sink: sink.meter.consumed >= count, f"consumed {running.service.meter.consumed} of {count}")
 
 
 @pytest.fixture
@@ -72,8 +53,8 @@ def patient(make_ingest: MakeIngest) -> Iterator[Ingest]:
 def test_stop_writes_what_is_held_and_commits_it(patient: Ingest) -> None:
     payloads = values(300)
     _produce(patient.cfg, payloads)
-    running = RunningSink(patient.cfg, "drain")
-    running.wait_consumed(300)
+    running = Running(Sink(patient.cfg, "drain"))
+    wait_consumed(running, 300)
     assert lake_ids(patient.lake) == (0, set())
     assert running.stop() == 0
     rows, ids = lake_ids(patient.lake)
@@ -84,8 +65,8 @@ def test_stop_writes_what_is_held_and_commits_it(patient: Ingest) -> None:
 def test_invalid_records_become_dead_letters_and_the_rest_is_written(patient: Ingest) -> None:
     good = values(20)
     _produce(patient.cfg, good[:10] + [b'{"schema_version": 1, "type": "dwell"}'] + good[10:])
-    running = RunningSink(patient.cfg, "dlq")
-    running.wait_consumed(21)
+    running = Running(Sink(patient.cfg, "dlq"))
+    wait_consumed(running, 21)
     assert running.stop() == 0
     assert lake_ids(patient.lake)[0] == 20
     reader = Consumer(reader_config(patient.cfg.kafka, "citytwin-tests"))
@@ -118,8 +99,8 @@ def test_a_crash_between_write_and_commit_is_rewritten_in_place(patient: Ingest,
     patient.cfg.cloud.sink.batch_max_records = 120  # the first sink crashes after its first, small batch
     with monkeypatch.context() as patched:
         patched.setattr(commit.OffsetCommitter, "commit", crash)
-        first = RunningSink(patient.cfg, "crashing")
-        first.wait_consumed(120)
+        first = Running(Sink(patient.cfg, "crashing"))
+        wait_consumed(first, 120)
         assert first.stop() == 1  # the write succeeded, the commit "crashed"
     written = {p.relative_to(patient.lake): p.stat().st_mtime_ns for p in patient.lake.rglob("*.parquet")}
     assert written and _committed(patient.cfg) == {}
@@ -127,8 +108,8 @@ def test_a_crash_between_write_and_commit_is_rewritten_in_place(patient: Ingest,
     assert 0 < crashed_rows < 500
 
     patient.cfg.cloud.sink.batch_max_records = 100_000  # without a plan, the re-run would cut other batches
-    second = RunningSink(patient.cfg, "recovered")
-    second.wait_consumed(500)
+    second = Running(Sink(patient.cfg, "recovered"))
+    wait_consumed(second, 500)
     assert second.stop() == 0
     after = {p.relative_to(patient.lake): p.stat().st_mtime_ns for p in patient.lake.rglob("*.parquet")}
     assert set(written) <= set(after)
@@ -141,15 +122,15 @@ def test_a_crash_between_write_and_commit_is_rewritten_in_place(patient: Ingest,
 def test_two_sinks_split_the_partitions_and_hand_over_without_loss(make_ingest: MakeIngest) -> None:
     setup = make_ingest(sink={"batch_max_wait_s": 0.5})
     first_half, second_half = values(1500), values(1500, node="campus-cam-2")
-    one, two = RunningSink(setup.cfg, "one"), RunningSink(setup.cfg, "two")
+    one, two = Running(Sink(setup.cfg, "one")), Running(Sink(setup.cfg, "two"))
     deadline = time.monotonic() + WAIT_S
-    while not (one.sink.owned and two.sink.owned) and time.monotonic() < deadline:
+    while not (one.service.owned and two.service.owned) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert one.sink.owned | two.sink.owned == {0, 1, 2} and not one.sink.owned & two.sink.owned
+    assert one.service.owned | two.service.owned == {0, 1, 2} and not one.service.owned & two.service.owned
     _produce(setup.cfg, first_half)
     while lake_ids(setup.lake)[0] < 1500 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert one.sink.meter.rows > 0 and two.sink.meter.rows > 0, "each sink should own some partitions"
+    assert one.service.meter.rows > 0 and two.service.meter.rows > 0, "each sink should own some partitions"
     assert one.stop() == 0  # its partitions move to the other sink
     _produce(setup.cfg, second_half)
     deadline = time.monotonic() + WAIT_S
