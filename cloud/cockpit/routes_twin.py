@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -17,11 +17,13 @@ from cloud.cockpit.auth import Session, current_session, current_user
 from cloud.cockpit.errors import BadRequest
 from cloud.cockpit.routes_auth import cockpit_of
 from cloud.cockpit.users import User
+from cloud.twin.twin import Twin
 
 router = APIRouter(prefix="/api", tags=["twin"], dependencies=[Depends(current_user)])
 
 _EARLIEST = datetime(1970, 1, 2, tzinfo=timezone.utc)
 _LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+T = TypeVar("T")
 
 
 def _instant(value: datetime, name: str) -> datetime:
@@ -31,11 +33,16 @@ def _instant(value: datetime, name: str) -> datetime:
     return value
 
 
-@router.get("/map", summary="Site, cameras, lines and zones with their map positions in metres")
-def site_map(request: Request) -> dict[str, Any]:
+def _read(request: Request, view: Callable[[Twin], T]) -> T:
+    """``view`` of the twin, taken under the cockpit's read lock so that no refresh swaps the tables under it."""
     cockpit = cockpit_of(request)
     with cockpit.lock.read():
-        return live.site_map(cockpit.twin)
+        return view(cockpit.twin)
+
+
+@router.get("/map", summary="Site, cameras, lines and zones with their map positions in metres")
+def site_map(request: Request) -> dict[str, Any]:
+    return _read(request, live.site_map)
 
 
 @router.get("/live", summary="People and vehicles now, zone occupancy, flow in the last 15 minutes, nodes")
@@ -91,31 +98,25 @@ def history(
     camera: str | None = Query(None, max_length=64),
     line: str | None = Query(None, max_length=64),
 ) -> dict[str, Any]:
-    cockpit = cockpit_of(request)
-    with cockpit.lock.read():
-        return live.history(cockpit.twin, bucket, _instant(start, "start"), _instant(end, "end"), camera, line)
+    t1, t2 = _instant(start, "start"), _instant(end, "end")
+    return _read(request, lambda twin: live.history(twin, bucket, t1, t2, camera, line))
 
 
 @router.get("/state", summary="The twin's state at a past instant (zones, nodes, flow of the 15 minutes before)")
 def state(request: Request, at: datetime) -> dict[str, Any]:
-    cockpit = cockpit_of(request)
-    with cockpit.lock.read():
-        return live.state_at(cockpit.twin, _instant(at, "at"))
+    when = _instant(at, "at")
+    return _read(request, lambda twin: live.state_at(twin, when))
 
 
 @router.get("/range", summary="First and last event time, for the history scrubber")
 def data_range(request: Request) -> dict[str, Any]:
-    cockpit = cockpit_of(request)
-    with cockpit.lock.read():
-        return live.data_range(cockpit.twin)
+    return _read(request, live.data_range)
 
 
 @router.get("/nodes", summary="Edge node health: fps, latency, online or offline, last seen")
 def nodes(request: Request) -> list[dict[str, Any]]:
-    cockpit = cockpit_of(request)
     now = datetime.now(timezone.utc)
-    with cockpit.lock.read():
-        return live.nodes(cockpit.twin, now, cockpit.twin.offline_after_s)
+    return _read(request, lambda twin: live.nodes(twin, now, twin.offline_after_s))
 
 
 @router.get("/benchmarks", summary="Benchmark results per device, model and configuration")
