@@ -47,7 +47,7 @@ import msgspec
 from pydantic import BaseModel
 
 from edge.events import model
-from edge.events.vocab import ObjectClass, Stage
+from edge.events.vocab import ObjectClass, ReportedStage
 
 _BOUNDS = ("ge", "gt", "le", "lt", "min_length", "max_length")
 
@@ -170,7 +170,7 @@ class CountBody(_Body):
 
 class NodeHealthBody(_Body):
     fps: Annotated[float, _like(model.NodeHealthBody, "fps")]
-    stage_ms: dict[Stage, Annotated[float, _like(model.StageMs)]]
+    stage_ms: dict[ReportedStage, Annotated[float, _like(model.StageMs)]]
     frames: Counter
     dropped_frames: Counter
     cpu_percent: Annotated[float, _like(model.NodeHealthBody, "cpu_percent")]

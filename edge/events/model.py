@@ -27,7 +27,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
-from edge.events.vocab import ObjectClass, Stage
+from edge.events.vocab import ObjectClass, ReportedStage
 
 SCHEMA_VERSION = 1
 
@@ -163,9 +163,9 @@ class Count(EventEnvelope):
 
 class NodeHealthBody(_Strict):
     fps: float = Field(ge=0, le=10_000, description="frames processed per second since the last report, at most 10000")
-    stage_ms: dict[Stage, StageMs] = Field(
-        description="median latency per stage the node times (decode, motion, detect, track, analytics, publish, "
-        "snapshot), at most an hour"
+    stage_ms: dict[ReportedStage, StageMs] = Field(
+        description="median latency per stage the node times (decode, motion, preprocess, infer, postprocess, track, "
+        "analytics, snapshot, publish; detect from older nodes), at most an hour"
     )
     frames: Counter = Field(description="frames processed since start")
     dropped_frames: Counter = Field(description="frames read but not processed since start")

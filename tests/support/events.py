@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from edge.events import model
 from edge.events.model import Event, event_id
-from edge.events.vocab import OBJECT_CLASSES, STAGES
+from edge.events.vocab import OBJECT_CLASSES, RETIRED_STAGES, STAGES
 
 KINDS = ("line_crossing", "zone_occupancy", "dwell", "count", "node_health")
 _IDS = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,62}", fullmatch=True)
@@ -58,7 +58,7 @@ def _bodies(kind: str, ts: datetime) -> st.SearchStrategy[dict[str, Any]]:
                                       "by_class": _classes(model.MAX_INTERVAL_COUNT), "lines": st.lists(totals, max_size=3)})
     return st.fixed_dictionaries({
         "fps": _floats(0, 10_000),
-        "stage_ms": st.dictionaries(st.sampled_from(STAGES), _floats(0, 3_600_000), max_size=len(STAGES)),
+        "stage_ms": st.dictionaries(st.sampled_from(STAGES + RETIRED_STAGES), _floats(0, 3_600_000), max_size=len(STAGES)),
         "frames": _ints(model.MAX_COUNTER), "dropped_frames": _ints(model.MAX_COUNTER),
         "cpu_percent": _floats(0, 100_000), "rss_mb": _floats(0, 16_777_216),
         "temperature_c": st.none() | _floats(-100, 250), "spool_depth": _ints(model.MAX_COUNTER),
