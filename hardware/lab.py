@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from citytwin import configfile
 from citytwin.paths import REPO_ROOT
-from edge.events.model import Ident
-from edge.events.site import duplicated
+from contract.ids import Ident
+from contract.site import duplicated
 
 HARDWARE_DIR = REPO_ROOT / "hardware"
 RESULTS_DIR = HARDWARE_DIR / "results"

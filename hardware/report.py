@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from edge.events.vocab import STAGES
+from contract.vocab import STAGES
 from hardware.result import BenchResult, ConfigResult, RunConfig
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ One file holds one model's results from one run on one device:
 milliseconds and summarised by percentiles, never means, because lab machines
 are shared and noisy.
 
-Version 2 names the stages as the edge node does (``edge.events.vocab``).
+Version 2 names the stages as the edge node does (``contract.vocab``).
 Version 1 files, whose stages were called ``inference`` and ``tracking``,
 load as version 2 with those two renamed; every figure stays as measured.
 ``hardware/results/schema-v1.json`` keeps their schema.
@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from edge.events.vocab import Stage
+from contract.vocab import Stage
 
 RESULT_VERSION = 2
 V1_STAGE_NAMES = {"inference": "infer", "tracking": "track"}

@@ -20,10 +20,10 @@ from typing import Any, Literal
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from contract.topics import PREFIX
 from edge.bench.measure import Point
 from edge.bench.models import save_resized
 from edge.bench.node import bench_node, open_publisher, open_source, source_facts
-from edge.events.topics import PREFIX
 from edge.runtime.node import FrameDone
 from edge.runtime.stats import StageTimer
 from hardware.result import EndToEnd, Latency

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from contract.vocab import STAGES
 from edge.bench.models import BenchModel, save_resized
 from edge.bench.node import bench_node, open_source
 from edge.detect.runtime import CPU
-from edge.events.vocab import STAGES
 from edge.publish.mqtt import MqttPublisher
 from edge.runtime.node import FrameDone
 from edge.runtime.stats import StageTimer

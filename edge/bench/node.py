@@ -17,11 +17,11 @@ from typing import cast
 
 import cv2
 
+from contract.site import CameraSpec, LineSpec, MapPosition, ZoneSpec
+from contract.vocab import OBJECT_CLASSES, ObjectClass
 from edge.config import STREET_CLASSES, EdgeSettings
 from edge.detect.base import Detector
 from edge.events.factory import EventFactory
-from edge.events.site import CameraSpec, LineSpec, MapPosition, ZoneSpec
-from edge.events.vocab import OBJECT_CLASSES, ObjectClass
 from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig
 from edge.runtime.node import EdgeNode, Parts
 from edge.runtime.stats import StageTimer

@@ -22,10 +22,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import Field
 
-from edge.events.broker import MqttConnection
-from edge.events.broker import MqttTls as MqttTls  # re-exported: the edge's view of the deployment file
-from edge.events.status import NodeStatus
-from edge.events.topics import status_topic
+from contract.broker import MqttConnection
+from contract.broker import MqttTls as MqttTls  # re-exported: the edge's view of the deployment file
+from contract.status import NodeStatus
+from contract.topics import status_topic
 from edge.publish.base import Publisher
 from edge.publish.spool import Spool
 

@@ -1,7 +1,7 @@
 """One camera's edge loop: source, detect, track, analytics, events, publish.
 
 Stages run in order on each frame and are timed under the contract's stage
-names (``edge.events.vocab.STAGES``): decode, motion, preprocess, infer,
+names (``contract.vocab.STAGES``): decode, motion, preprocess, infer,
 postprocess, track, analytics, snapshot, publish. Detection may be skipped
 (every Nth frame, or no motion) and the tracker coasts through skipped
 frames. Health and snapshots are scheduled on stream time, so a replay emits
@@ -20,14 +20,14 @@ from datetime import datetime
 
 import numpy as np
 
+from contract.model import Event
+from contract.site import CameraSpec
+from contract.topics import event_topic
 from edge.analytics.scene import Scene
 from edge.config import EdgeSettings
 from edge.detect.base import Detector
 from edge.events.emit import EventEmitter
 from edge.events.factory import EventFactory
-from edge.events.model import Event
-from edge.events.site import CameraSpec
-from edge.events.topics import event_topic
 from edge.privacy.anonymise import Anonymiser, encode_jpeg
 from edge.publish.base import Publisher
 from edge.runtime.health import HealthReporter

@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
+from contract.model import parse_event
 from edge.analytics.geometry import anchor_points, points_in_polygon
 from edge.config import EdgeSettings
 from edge.detect.nanodet import NanoDet, NanoDetConfig
-from edge.events import parse_event
 from tests.e2e.edge_run import START, ZONE, EdgeRun, replay, site_config
 from tests.support.brokers import MqttBroker
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.events.model import NodeHealthBody
+from contract.bodies import NodeHealthBody
 from edge.runtime import clock, health
 from edge.runtime.stats import StageTimer
 

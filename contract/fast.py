@@ -1,8 +1,9 @@
 """A fast path for events exactly as the edge writes them: compact JSON in model field order.
 
-``edge.events.model.parse_event`` (pydantic) is the contract and stays the
-judge, but at about 10 µs an event it would be most of what the bridge and
-the sink spend per event. Nearly every payload is an edge node's own
+``contract.model.parse_event`` (pydantic) is the contract and stays the
+judge, but at about 10 µs an event it would be most of what the bridge, the
+sink and the twin's tail spend per event (``contract.wire.decode`` tries this
+path first). Nearly every payload is an edge node's own
 ``Event.to_json()``. ``decode`` validates a payload against msgspec structs
 that mirror the model field by field, encodes what it decoded, and accepts
 the payload only if that comes out byte for byte the same. Anything else,
@@ -23,8 +24,8 @@ accepted here pydantic accepts too, with the same values:
 
 It follows that the body's text in the payload is also its canonical text,
 ``json.dumps(body.model_dump(mode="json"), separators=(",", ":"))``
-(``cloud.sink.schema.body_json``), so the sink can store it as it came.
-``tests/cloud/bridge/test_canonical.py`` checks the mirror against the model.
+(``contract.wire.body_json``), so the sink can store it as it came.
+``tests/contract/test_fast.py`` checks the mirror against the model.
 
 Example:
     >>> payload = (b'{"schema_version":1,"event_id":"n:7","site":"s","camera":"c","node":"n","seq":7,'
@@ -46,8 +47,8 @@ from typing import Annotated, Literal, get_args
 import msgspec
 from pydantic import BaseModel
 
-from edge.events import model
-from edge.events.vocab import ObjectClass, ReportedStage
+from contract import bodies, ids, model
+from contract.vocab import ObjectClass, ReportedStage
 
 _BOUNDS = ("ge", "gt", "le", "lt", "min_length", "max_length")
 
@@ -72,9 +73,9 @@ def _like(source: object, field: str | None = None) -> msgspec.Meta:
 # Identifiers are checked against the model's pattern outside msgspec (see ``_Names``); msgspec
 # checks the lengths, which bound what the pattern is asked to match.
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
-Counter = Annotated[int, _like(model.Counter)]
-Occupancy = Annotated[int, _like(model.Occupancy)]
-IntervalCount = Annotated[int, _like(model.IntervalCount)]
+Counter = Annotated[int, _like(ids.Counter)]
+Occupancy = Annotated[int, _like(ids.Occupancy)]
+IntervalCount = Annotated[int, _like(ids.IntervalCount)]
 Aware = Annotated[datetime, msgspec.Meta(tz=True)]
 ClassOccupancy = dict[ObjectClass, Occupancy]
 ClassCounts = dict[ObjectClass, IntervalCount]
@@ -106,7 +107,7 @@ class _Names:
         return True
 
 
-IDENTS = _Names(model.IDENT_PATTERN.removeprefix("^").removesuffix("$"))
+IDENTS = _Names(ids.IDENT_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 def plain(value: float) -> bool:
@@ -146,7 +147,7 @@ class DwellBody(_Body):
     object_class: ObjectClass
     track_id: Counter
     entered: Aware
-    seconds: Annotated[float, _like(model.DwellBody, "seconds")]
+    seconds: Annotated[float, _like(bodies.DwellBody, "seconds")]
 
     def valid(self) -> bool:
         return IDENTS.ok((self.zone,)) and plain(self.seconds)
@@ -160,26 +161,26 @@ class LineTotals(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 class CountBody(_Body):
     interval_start: Aware
-    interval_s: Annotated[float, _like(model.CountBody, "interval_s")]
+    interval_s: Annotated[float, _like(bodies.CountBody, "interval_s")]
     by_class: ClassCounts
-    lines: Annotated[list[LineTotals], _like(model.CountBody, "lines")]
+    lines: Annotated[list[LineTotals], _like(bodies.CountBody, "lines")]
 
     def valid(self) -> bool:
         return plain(self.interval_s) and IDENTS.ok(totals.line for totals in self.lines)
 
 
 class NodeHealthBody(_Body):
-    fps: Annotated[float, _like(model.NodeHealthBody, "fps")]
-    stage_ms: dict[ReportedStage, Annotated[float, _like(model.StageMs)]]
+    fps: Annotated[float, _like(bodies.NodeHealthBody, "fps")]
+    stage_ms: dict[ReportedStage, Annotated[float, _like(ids.StageMs)]]
     frames: Counter
     dropped_frames: Counter
-    cpu_percent: Annotated[float, _like(model.NodeHealthBody, "cpu_percent")]
-    rss_mb: Annotated[float, _like(model.NodeHealthBody, "rss_mb")]
-    temperature_c: Annotated[float, _like(model.NodeHealthBody, "temperature_c")] | None
+    cpu_percent: Annotated[float, _like(bodies.NodeHealthBody, "cpu_percent")]
+    rss_mb: Annotated[float, _like(bodies.NodeHealthBody, "rss_mb")]
+    temperature_c: Annotated[float, _like(bodies.NodeHealthBody, "temperature_c")] | None
     spool_depth: Counter
     spool_dropped: Counter
-    uptime_s: Annotated[float, _like(model.NodeHealthBody, "uptime_s")]
-    clock_offset_ms: Annotated[float, _like(model.NodeHealthBody, "clock_offset_ms")] | None
+    uptime_s: Annotated[float, _like(bodies.NodeHealthBody, "uptime_s")]
+    clock_offset_ms: Annotated[float, _like(bodies.NodeHealthBody, "clock_offset_ms")] | None
     clock_synced: bool | None
 
     def valid(self) -> bool:

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from edge.events import event_id, event_topic, parse_event, status_topic
-from edge.events.model import EVENT_TYPES, json_schema
-from edge.events.schema import SCHEMA_FILE, rendered
+from contract.ids import event_id
+from contract.model import EVENT_TYPES, json_schema, parse_event
+from contract.schema import SCHEMA_FILE, rendered
+from contract.topics import event_topic, status_topic
 
 TS = "2026-01-01T12:00:00Z"
 
@@ -121,7 +122,7 @@ def test_status_topic() -> None:
 
 
 def test_committed_schema_is_current() -> None:
-    assert SCHEMA_FILE.read_text() == rendered(), "run: python -m edge.events.schema"
+    assert SCHEMA_FILE.read_text() == rendered(), "run: python -m contract.schema"
 
 
 def _schema_fields(schema: dict[str, Any]) -> set[str]:
@@ -141,5 +142,5 @@ def test_every_field_is_documented() -> None:
     doc = (SCHEMA_FILE.parent.parent / "README.md").read_text()
     documented = set(re.findall(r"`([a-z0-9_]+)`", doc))
     missing = _schema_fields(json_schema()) - documented
-    assert not missing, f"fields missing from edge/events/README.md: {sorted(missing)}"
+    assert not missing, f"fields missing from contract/README.md: {sorted(missing)}"
     assert set(EVENT_TYPES) <= documented

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from edge.events.model import Ident
+from contract.ids import Ident
 
 
 class NodeStatus(BaseModel):

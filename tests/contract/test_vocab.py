@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from citytwin.paths import REPO_ROOT
+from contract.bodies import NodeHealthBody
+from contract.vocab import OBJECT_CLASSES, RETIRED_STAGES, STAGES
 from edge.detect.labels import coco80
-from edge.events.model import NodeHealthBody
-from edge.events.vocab import OBJECT_CLASSES, RETIRED_STAGES, STAGES
 
 
 def test_object_classes_are_the_shipped_detectors_labels() -> None:

@@ -1,7 +1,7 @@
 """Write or check the published JSON Schema of the event contract.
 
-    python -m edge.events.schema          rewrite schema/event-v{N}.json
-    python -m edge.events.schema --check  exit 1 if the file is out of date
+    python -m contract.schema          rewrite schema/event-v{N}.json
+    python -m contract.schema --check  exit 1 if the file is out of date
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from citytwin import schemafile
-from edge.events.model import SCHEMA_VERSION, json_schema
+from contract.model import SCHEMA_VERSION, json_schema
 
 SCHEMA_FILE = Path(__file__).with_name("schema") / f"event-v{SCHEMA_VERSION}.json"
 
@@ -21,7 +21,7 @@ def rendered() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return schemafile.main(SCHEMA_FILE, json_schema, "edge.events.schema", __doc__ or "", argv)
+    return schemafile.main(SCHEMA_FILE, json_schema, "contract.schema", __doc__ or "", argv)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge.events.model import EventEnvelope
+from contract.model import EventEnvelope
 
 PREFIX = "citytwin"
 EVENTS_FILTER = f"{PREFIX}/+/+/events/#"

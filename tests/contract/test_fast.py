@@ -1,9 +1,11 @@
-"""The fast path for canonical events against the pydantic model it mirrors.
+"""The fast path for canonical events against the pydantic model it mirrors, and ``wire.decode`` over both.
 
-What ``decode`` accepts, ``parse_event`` must accept with the same values, and
-the body text must be ``body_json`` of pydantic's body; anything else must
-come back ``None``. The mirror is checked field by field, then both are run
-on the edge's own output, on hand-made variants, and on fuzzed ones.
+What ``fast.decode`` accepts, ``parse_event`` must accept with the same values,
+and the body text must be ``body_json`` of pydantic's body; anything else must
+come back ``None``. ``wire.decode`` must accept exactly what ``parse_event``
+accepts, whichever path it takes. The mirror is checked field by field, then
+all three are run on the edge's own output, on hand-made variants, and on
+fuzzed ones, valid and invalid.
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from cloud.bridge import canonical
-from cloud.sink.schema import body_json
-from edge.events import model
+from contract import bodies, fast, model, wire
+from contract.wire import body_json
 from edge.events.factory import EventFactory
 from tests.support.events import hostile_payloads, valid_events
 
@@ -45,15 +46,24 @@ def _event(kind: str = "line_crossing", **body: Any) -> bytes:
     return EventFactory("campus", "cam-1", "campus-cam-1").make(kind, TS, {**BODIES[kind], **body}).to_json()
 
 
-def _agrees(payload: bytes) -> canonical.CanonicalEvent | None:
-    """``decode(payload)``, after checking it against ``parse_event``."""
-    fast = canonical.decode(payload)
-    if fast is None:
+def _agrees(payload: bytes) -> fast.CanonicalEvent | None:
+    """``fast.decode(payload)``, after checking it and ``wire.decode(payload)`` against ``parse_event``."""
+    decoded = wire.decode(payload)
+    try:
+        slow = model.parse_event(payload)
+    except ValidationError:
+        assert isinstance(decoded, wire.Rejected) and decoded.reason, payload
+        assert fast.decode(payload) is None, payload  # the fast path accepted what the model refuses
         return None
-    slow = model.parse_event(payload)  # raises if the fast path accepted what the model refuses
-    assert tuple(getattr(fast, name) for name in ENVELOPE) == tuple(getattr(slow, name) for name in ENVELOPE)
-    assert canonical.body_text(payload) == body_json(slow.body)
-    return fast
+    assert isinstance(decoded, wire.Decoded), payload
+    assert tuple(getattr(decoded.event, name) for name in ENVELOPE) == tuple(getattr(slow, name) for name in ENVELOPE)
+    assert decoded.body_json() == body_json(slow.body)
+    quick = fast.decode(payload)
+    if quick is None:
+        return None
+    assert tuple(getattr(quick, name) for name in ENVELOPE) == tuple(getattr(slow, name) for name in ENVELOPE)
+    assert fast.body_text(payload) == body_json(slow.body)
+    return quick
 
 
 def _with(kind: str, **body: Any) -> bytes:
@@ -67,23 +77,23 @@ def _fields(struct: type[msgspec.Struct]) -> tuple[str, ...]:
     return struct.__struct_fields__
 
 
-@pytest.mark.parametrize("kind", sorted(canonical.EVENTS))
+@pytest.mark.parametrize("kind", sorted(fast.EVENTS))
 def test_the_mirror_has_the_models_fields_in_the_models_order(kind: str) -> None:
-    pydantic_event: type[BaseModel] = model.__dict__[canonical.EVENTS[kind].__name__]
+    pydantic_event: type[BaseModel] = model.__dict__[fast.EVENTS[kind].__name__]
     pydantic_body: type[BaseModel] = pydantic_event.model_fields["body"].annotation  # type: ignore[assignment]
-    assert _fields(canonical.EVENTS[kind]) == tuple(pydantic_event.model_fields)
-    fast_body = next(f.type for f in msgspec.structs.fields(canonical.EVENTS[kind]) if f.name == "body")
+    assert _fields(fast.EVENTS[kind]) == tuple(pydantic_event.model_fields)
+    fast_body = next(f.type for f in msgspec.structs.fields(fast.EVENTS[kind]) if f.name == "body")
     assert _fields(fast_body) == tuple(pydantic_body.model_fields)
 
 
 def test_every_type_but_snapshots_has_a_fast_path() -> None:
-    assert set(canonical.EVENTS) == set(model.EVENT_TYPES) - {"snapshot"}
-    assert _fields(canonical.LineTotals) == tuple(model.LineTotals.model_fields)
+    assert set(fast.EVENTS) == set(model.EVENT_TYPES) - {"snapshot"}
+    assert _fields(fast.LineTotals) == tuple(bodies.LineTotals.model_fields)
 
 
 def test_the_name_pattern_is_the_models() -> None:
     schema = json.dumps(model.json_schema())
-    assert json.dumps("^" + canonical.IDENTS.pattern + "$") in schema
+    assert json.dumps("^" + fast.IDENTS.pattern + "$") in schema
 
 
 _BOUNDS = ("ge", "gt", "le", "lt", "max_length")
@@ -97,22 +107,22 @@ def _mirror_bounds(hint: Any) -> dict[str, Any]:
     return {k: getattr(m, k) for m in metas for k in _BOUNDS if getattr(m, k) is not None}
 
 
-@pytest.mark.parametrize("kind", sorted(canonical.EVENTS))
+@pytest.mark.parametrize("kind", sorted(fast.EVENTS))
 def test_the_mirror_has_the_models_bounds(kind: str) -> None:
     """Every numeric and length bound of the model is also msgspec's, field by field."""
-    pydantic_event: type[BaseModel] = model.__dict__[canonical.EVENTS[kind].__name__]
+    pydantic_event: type[BaseModel] = model.__dict__[fast.EVENTS[kind].__name__]
     pydantic_body: type[BaseModel] = pydantic_event.model_fields["body"].annotation  # type: ignore[assignment]
-    fast_body = next(f.type for f in msgspec.structs.fields(canonical.EVENTS[kind]) if f.name == "body")
-    for fast, slow in ((canonical.EVENTS[kind], pydantic_event), (fast_body, pydantic_body)):
-        hints = typing.get_type_hints(fast, include_extras=True)
+    fast_body = next(f.type for f in msgspec.structs.fields(fast.EVENTS[kind]) if f.name == "body")
+    for mirror, slow in ((fast.EVENTS[kind], pydantic_event), (fast_body, pydantic_body)):
+        hints = typing.get_type_hints(mirror, include_extras=True)
         for name, info in slow.model_fields.items():
-            if hints[name] is canonical.Ident:
+            if hints[name] is fast.Ident:
                 continue  # the model bounds ids by their pattern; msgspec by its length, then ``IDENTS``
             wanted = {k: getattr(m, k) for m in info.metadata for k in _BOUNDS if getattr(m, k, None) is not None}
             assert _mirror_bounds(hints[name]) == wanted, f"{slow.__name__}.{name}"
 
 
-@pytest.mark.parametrize("kind", sorted(canonical.EVENTS))
+@pytest.mark.parametrize("kind", sorted(fast.EVENTS))
 def test_the_edges_own_events_take_the_fast_path(kind: str) -> None:
     assert _agrees(_event(kind)) is not None
 
@@ -144,7 +154,8 @@ VALID_BUT_NOT_CANONICAL = {
 @pytest.mark.parametrize("case", sorted(VALID_BUT_NOT_CANONICAL))
 def test_valid_events_in_another_spelling_take_the_pydantic_path(case: str) -> None:
     model.parse_event(VALID_BUT_NOT_CANONICAL[case])
-    assert canonical.decode(VALID_BUT_NOT_CANONICAL[case]) is None
+    assert fast.decode(VALID_BUT_NOT_CANONICAL[case]) is None
+    assert _agrees(VALID_BUT_NOT_CANONICAL[case]) is None  # decoded all the same, by pydantic
 
 
 @pytest.mark.parametrize(
@@ -198,9 +209,10 @@ INVALID = {
 
 @pytest.mark.parametrize("case", sorted(INVALID))
 def test_invalid_events_never_take_the_fast_path(case: str) -> None:
-    assert canonical.decode(INVALID[case]) is None
+    assert fast.decode(INVALID[case]) is None
     with pytest.raises(ValidationError):
         model.parse_event(INVALID[case])
+    assert isinstance(wire.decode(INVALID[case]), wire.Rejected)
 
 
 _JSON_SCALARS = st.one_of(
@@ -212,7 +224,7 @@ _JSON_SCALARS = st.one_of(
 
 @settings(max_examples=400, deadline=None)
 @given(
-    kind=st.sampled_from(sorted(canonical.EVENTS)),
+    kind=st.sampled_from(sorted(fast.EVENTS)),
     path=st.lists(st.sampled_from(["body", *ENVELOPE, *sorted({k for b in BODIES.values() for k in b})]), min_size=1,
                   max_size=3),
     value=st.one_of(_JSON_SCALARS, st.dictionaries(st.text(max_size=8), _JSON_SCALARS, max_size=3)),
@@ -241,19 +253,20 @@ ANY_EVENT = valid_events("campus", "cam-1", "campus-cam-1")
 @given(event=ANY_EVENT)
 def test_any_canonical_event_agrees_with_the_model(event: model.Event) -> None:
     payload = event.to_json()
-    fast = _agrees(payload)
+    quick = _agrees(payload)
     numbers = [v for v in _leaves(json.loads(payload)) if isinstance(v, float)]
-    if all(canonical.plain(x) for x in numbers) and payload.isascii() and b"\\" not in payload:
-        assert fast is not None, payload
+    if all(fast.plain(x) for x in numbers) and payload.isascii() and b"\\" not in payload:
+        assert quick is not None, payload
 
 
 @settings(max_examples=400, deadline=None)
 @given(hostile=hostile_payloads(ANY_EVENT))
 def test_hostile_events_are_refused_by_both(hostile: tuple[str, bytes]) -> None:
     name, payload = hostile
-    assert canonical.decode(payload) is None, name
+    assert fast.decode(payload) is None, name
     with pytest.raises(ValidationError):
         model.parse_event(payload)
+    assert isinstance(wire.decode(payload), wire.Rejected), name
 
 
 def _leaves(value: Any) -> list[Any]:

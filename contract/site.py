@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from edge.events.model import Ident
+from contract.ids import Ident
 
 Point = tuple[float, float]
 
