@@ -10,6 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /opt/citytwin
 COPY pyproject.toml constraints.txt README.md ./
 COPY citytwin ./citytwin
+COPY contract ./contract
 COPY edge ./edge
 COPY cloud ./cloud
 COPY models ./models

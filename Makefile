@@ -17,7 +17,7 @@ help:
 	@echo "make test        install everything needed, then run the test suite"
 	@echo "make stop        stop the brokers started by 'make demo'"
 	@echo "make status      show whether the brokers are running"
-	@echo "make typecheck   mypy over citytwin/, edge/ and cloud/"
+	@echo "make typecheck   mypy over citytwin/, edge/, cloud/ and hardware/"
 	@echo "make bench       full benchmark matrix on this machine into hardware/results/\$$BENCH_DEVICE [ci-x86], then the report"
 	@echo "make bench-twin  latency of the twin's named queries over 10M synthetic events"
 	@echo "make bench-ingest  events/s and publish-to-file latency through the bridge and the sink (own brokers)"

@@ -23,8 +23,8 @@ import yaml
 
 from cloud.twin import Twin
 from cloud.twin.tail import KafkaTail, TailBuffer
+from contract.site import SiteSpec
 from edge.bench.e2e import Endpoint
-from edge.events.site import SiteSpec
 
 log = logging.getLogger(__name__)
 

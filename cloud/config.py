@@ -27,17 +27,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from citytwin import configfile
 from cloud.cockpit.settings import CockpitSettings
-from edge.events.broker import MqttConnection
-from edge.events.broker import MqttTls as MqttTls  # re-exported: part of the deployment file
-from edge.events.model import Ident
-from edge.events.site import CameraSpec, SiteSpec, duplicated, node_id
 from cloud.federation.settings import FederationSettings
 from cloud.governance import AuditSettings, ResidencySettings, RetentionSettings, inside
+from cloud.rules.settings import RulesSettings
 from cloud.transport import KafkaSasl as KafkaSasl  # re-exported: part of the deployment file
 from cloud.transport import KafkaTls as KafkaTls  # re-exported: part of the deployment file
-from cloud.rules.settings import RulesSettings
 from cloud.twin.settings import SqlSettings
-from edge.events.topics import PREFIX
+from contract.broker import MqttConnection
+from contract.broker import MqttTls as MqttTls  # re-exported: part of the deployment file
+from contract.ids import Ident
+from contract.site import CameraSpec, SiteSpec, duplicated, node_id
+from contract.topics import PREFIX
 
 MiB = 2**20
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from citytwin import configfile
 from cloud.twin.lake import default_decision_log
-from edge.events.site import CameraSpec, SiteSpec, duplicated, node_id
+from contract.site import CameraSpec, SiteSpec, duplicated, node_id
 
 
 class _Registry(BaseModel):

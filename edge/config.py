@@ -13,11 +13,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from citytwin import configfile
-from edge.detect.registry import DetectorConfig
+from contract.ids import Ident
+from contract.site import CameraSpec, SiteSpec, duplicated, node_id
+from contract.vocab import ObjectClass
 from edge.detect.nanodet import NanoDetConfig
-from edge.events.model import Ident
-from edge.events.site import CameraSpec, SiteSpec, duplicated, node_id
-from edge.events.vocab import ObjectClass
+from edge.detect.registry import DetectorConfig
 from edge.publish.mqtt import MqttPublisherConfig
 from edge.source.registry import SourceConfig
 from edge.track.bytetrack import ByteTrackConfig

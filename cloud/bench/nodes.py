@@ -25,8 +25,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from contract.topics import PREFIX
 from edge.events.factory import EventFactory
-from edge.events.topics import PREFIX
 
 # One of each body in this proportion: mostly crossings, as on a busy path.
 _MIX = ("line_crossing",) * 6 + ("zone_occupancy", "zone_occupancy", "dwell", "count", "node_health")

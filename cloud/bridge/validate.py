@@ -5,9 +5,8 @@ taken only if, in this order:
 
 1. its topic is an event or status topic of a site and camera the deployment
    lists (``unknown_source`` otherwise, before the payload is even parsed);
-2. its payload is a valid event (``schema``, ``invalid_json``, ...): on the
-   fast path of ``cloud.bridge.canonical`` for events as the edge writes them,
-   any other through pydantic, which alone explains what is wrong;
+2. its payload is a valid event (``schema``, ``invalid_json``, ...), as
+   ``contract.wire.decode`` reads it;
 3. the event's site, camera and type are the topic's (``topic``);
 4. its ``node`` is the camera's configured node, and so its ``event_id``
    (``node:seq``) is that node's (``identity``, see ``cloud.bridge.sources``);
@@ -32,19 +31,14 @@ Example:
 
 from __future__ import annotations
 
-import json
 from typing import NamedTuple
 
-from pydantic import ValidationError
-
-from cloud.bridge import canonical
-from cloud.bridge.canonical import CanonicalEvent
 from cloud.bridge.clock import ClockWindow, event_times
 from cloud.bridge.sources import Sources
 from cloud.config import CloudDeployment, KafkaTopics
-from cloud.dlq.records import describe_errors
-from edge.events.model import SCHEMA_VERSION, Event, parse_event
-from edge.events.status import NodeStatus
+from contract.status import NodeStatus
+from contract.wire import Decoded, Rejected, decode, decode_status
+
 
 class Accepted(NamedTuple):
     """A valid message, ready for Kafka."""
@@ -53,32 +47,6 @@ class Accepted(NamedTuple):
     key: bytes
     value: bytes
     ts: float  # capture (event) or status time, epoch seconds; for the lag report
-
-
-class Rejected(NamedTuple):
-    """An invalid message and why, for the dead-letter topic."""
-
-    error: str  # short code: too_large, topic, unknown_source, invalid_utf8, invalid_json, schema_version, schema,
-    # identity or clock
-    reason: str  # for people: what is wrong and where
-
-
-def _explain(payload: bytes, error: ValidationError) -> Rejected:
-    """Classify a payload that failed validation; runs only on the error path."""
-    try:
-        text = payload.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Rejected("invalid_utf8", f"payload is not UTF-8: byte 0x{payload[exc.start]:02x} at offset {exc.start}")
-    if error.errors()[0]["type"] == "json_invalid":
-        return Rejected("invalid_json", f"payload is not JSON: {error.errors()[0]['msg'].removeprefix('Invalid JSON: ')}")
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError):
-        document = None
-    if isinstance(document, dict) and document.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
-        version = str(document.get("schema_version"))[:40]
-        return Rejected("schema_version", f"schema_version {version} is not supported; this bridge understands {SCHEMA_VERSION}")
-    return Rejected("schema", describe_errors(error))
 
 
 class Validator:
@@ -113,15 +81,14 @@ class Validator:
             return Rejected("unknown_source", unknown)
         try:
             return self._event(levels, payload) if is_event else self._status(levels, payload)
-        except ValidationError as exc:
-            return _explain(payload, exc)
         except (ValueError, TypeError, RecursionError, OverflowError) as exc:  # input must never crash the bridge
-            return Rejected("schema", f"payload could not be validated: {type(exc).__name__}: {exc}"[:500])
+            return Rejected("schema", f"payload could not be checked: {type(exc).__name__}: {exc}"[:500])
 
     def _event(self, levels: list[str], payload: bytes) -> Accepted | Rejected:
-        event: CanonicalEvent | Event | None = canonical.decode(payload)
-        if event is None:
-            event = parse_event(payload)
+        decoded = decode(payload)
+        if not isinstance(decoded, Decoded):
+            return decoded
+        event = decoded.event
         if (event.site, event.camera, event.type) != (levels[1], levels[2], levels[4]):
             return Rejected(
                 "topic",
@@ -138,7 +105,9 @@ class Validator:
         return Accepted(self.topics.events, key, payload, event.ts.timestamp())
 
     def _status(self, levels: list[str], payload: bytes) -> Accepted | Rejected:
-        status = NodeStatus.model_validate_json(payload)
+        status: NodeStatus | Rejected = decode_status(payload)
+        if isinstance(status, Rejected):
+            return status
         if (status.site, status.camera) != (levels[1], levels[2]):
             return Rejected(
                 "topic", f"status of site={status.site} camera={status.camera} came on {'/'.join(levels)}"

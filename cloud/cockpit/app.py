@@ -9,7 +9,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
 
 from cloud.cockpit import errors
 from cloud.cockpit.routes_auth import router as auth_router
@@ -18,6 +17,7 @@ from cloud.cockpit.routes_residency import router as residency_router
 from cloud.cockpit.routes_twin import router as twin_router
 from cloud.cockpit.service import Cockpit
 from cloud.security import headers
+from cloud.web import assets
 
 STATIC = Path(__file__).with_name("static")
 
@@ -62,5 +62,5 @@ def create_app(cockpit: Cockpit, *, background_refresh: bool = True) -> FastAPI:
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    assets.mount(app, STATIC)
     return app

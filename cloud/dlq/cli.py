@@ -22,18 +22,17 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from confluent_kafka import Consumer, KafkaException, Producer
-from pydantic import ValidationError
 
 from citytwin.configfile import ConfigError
 from citytwin.terminal import safe
 from cloud.audit.chain import AuditLog, AuditWriteError
 from cloud.audit.writeahead import EXIT_NOT_AUDITED, begin, command_line_user
-from cloud.bridge.validate import Accepted, Rejected, Validator
+from cloud.bridge.validate import Accepted, Validator
 from cloud.config import CloudDeployment, load
-from cloud.dlq.records import DeadLetter, describe_errors
+from cloud.dlq.records import DeadLetter
 from cloud.kafka.reading import ranges, read_ranges
 from cloud.kafka.settings import producer_config, reader_config
-from edge.events.model import parse_event
+from contract.wire import Decoded, Rejected, decode
 
 READ_TIMEOUT_S = 30.0
 MAX_AUDITED_POSITIONS = 1000  # a replay of everything names its first records; the count says how many
@@ -88,10 +87,10 @@ def verdict(cfg: CloudDeployment, letter: DeadLetter) -> Accepted | Rejected:
         return Rejected("truncated", f"only {len(letter.raw)} of {letter.original_size} bytes were kept")
     topic = letter.source_topic
     if letter.source != "mqtt":  # rejected by the sink: judged as if it came on its own event topic
-        try:
-            event = parse_event(letter.raw)
-        except ValidationError as exc:
-            return Rejected("schema", describe_errors(exc))
+        decoded = decode(letter.raw)
+        if not isinstance(decoded, Decoded):
+            return Rejected("schema", decoded.reason)
+        event = decoded.event
         topic = f"{cfg.cloud.bridge.topic_prefix}/{event.site}/{event.camera}/events/{event.type}"
     return Validator.of(cfg).check(topic, letter.raw)
 

@@ -46,29 +46,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from pydantic import ValidationError
-
 Headers = list[tuple[str, str | bytes | None]]
-# Most field errors worth naming in one reason; a payload can have hundreds.
-_MAX_ERRORS = 5
-# A message listing every allowed value (80 class names) says no more than its start.
-_MAX_MESSAGE = 160
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(payload)"
-
-
-def _cut(message: str) -> str:
-    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 3] + "..."
-
-
-def describe_errors(error: ValidationError) -> str:
-    """The first few field errors of ``error`` as ``field: message; ...``, for a ``reason`` header."""
-    items = error.errors()
-    parts = [f"{_location(tuple(item['loc']))[:_MAX_MESSAGE]}: {_cut(item['msg'])}" for item in items[:_MAX_ERRORS]]
-    more = len(items) - _MAX_ERRORS
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
 def _now() -> datetime:

@@ -46,10 +46,10 @@ from datetime import datetime
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from cloud.dlq.records import describe_errors
 from cloud.federation.cells import CountCell
 from cloud.federation.region_config import Region
 from cloud.federation.signing import CellKey, SignedCell, authentic, canonical
+from contract.wire import describe_errors
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from edge.events.model import Ident
+from contract.ids import Ident
 
 SCHEMA_VERSION = 2
 # Hard limits, within the lake's column types (int32 for k and bucket_s); the region's own are tighter.

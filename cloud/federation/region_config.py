@@ -27,8 +27,8 @@ from cloud.config import KafkaSettings, KafkaTopics
 from cloud.federation.cells import MAX_BUCKET_S, MAX_VALUE
 from cloud.federation.signing import ENV_NAME, CellKey, SigningKeyError, read_key
 from cloud.transport import KafkaSasl, KafkaTls
-from edge.events.model import Ident
-from edge.events.site import duplicated
+from contract.ids import Ident
+from contract.site import duplicated
 
 # Bucket lengths that divide a day, so buckets of every city line up at midnight UTC.
 DAY_DIVISORS = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]

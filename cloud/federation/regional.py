@@ -17,7 +17,10 @@ the switch) is stamped with the sink's clock when read.
 
 ``RegionalTwin`` reads those files. A cell exported again replaces the
 earlier one: the newest *arrival* wins (``arrived_at``, then partition and
-offset), never the sender's ``exported_at``. Rows written before cells were
+offset), never the sender's ``exported_at``. A copy of a cell already
+received (same key and ``exported_at``, which only the city's key can sign)
+counts as of its first arrival: a replay cannot bring an earlier export's
+value back. Rows written before cells were
 signed (they have no ``key_id``) stay in ``raw_cells`` but count nowhere;
 the cities' next exports (their look-back) bring those buckets back.
 """
@@ -222,9 +225,12 @@ class RegionalTwin:
         else:
             self.con.execute("CREATE OR REPLACE VIEW raw_cells AS SELECT * FROM no_cells")
         # Only verified cells count (a row without key_id predates signing), in arrival order: the sender's
-        # exported_at decides nothing.
-        self.con.execute("CREATE OR REPLACE VIEW cells AS SELECT * FROM raw_cells WHERE key_id IS NOT NULL QUALIFY "
-                         "row_number() OVER (PARTITION BY key ORDER BY arrived_at DESC, kafka_partition DESC, kafka_offset DESC) = 1")
+        # exported_at decides nothing. A copy of a signed cell (same key, same exported_at) counts as it first
+        # arrived, so sending an earlier export again never makes it the newest.
+        self.con.execute("CREATE OR REPLACE VIEW cells AS SELECT * FROM (SELECT * FROM raw_cells WHERE key_id IS NOT NULL "
+                         "QUALIFY row_number() OVER (PARTITION BY key, exported_at ORDER BY arrived_at, kafka_partition, "
+                         "kafka_offset) = 1) QUALIFY row_number() OVER (PARTITION BY key ORDER BY arrived_at DESC, "
+                         "kafka_partition DESC, kafka_offset DESC) = 1")
         self.con.execute("CREATE OR REPLACE VIEW city_totals AS SELECT city, sum(value) FILTER (WHERE kind = 'line') AS "
                          "crossings, max(value) FILTER (WHERE kind = 'zone') AS peak_occupancy, count(*) AS cells, "
                          "min(bucket_start) AS first_bucket, max(bucket_start) AS last_bucket FROM cells GROUP BY city")

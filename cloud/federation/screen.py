@@ -13,11 +13,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
 
 from cloud.federation.region_config import RegionDeployment
 from cloud.federation.regional import RegionalTwin
 from cloud.security import headers
+from cloud.web import assets
 
 STATIC = Path(__file__).with_name("static")
 PAGE = STATIC / "region.html"
@@ -53,5 +53,5 @@ def create_region_app(cfg: RegionDeployment, twin: RegionalTwin) -> FastAPI:
     def index() -> FileResponse:
         return FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    assets.mount(app, STATIC)
     return app

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cloud.federation.cells import MAX_BUCKET_S
 from cloud.federation.signing import ENV_NAME
 from cloud.transport import KafkaSasl, KafkaTls
-from edge.events.model import Ident
+from contract.ids import Ident
 
 
 class FederationSettings(BaseModel):

@@ -36,7 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.events.model import Ident
+from contract.ids import Ident
 
 # 32 characters is 128 bits or more of any reasonable generator's output (`openssl rand -hex 32` gives 64).
 MIN_KEY_CHARS = 32

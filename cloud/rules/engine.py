@@ -9,7 +9,7 @@ from datetime import datetime
 from cloud.rules.alerts import AlertManager, Notice
 from cloud.rules.catalog import RuleBase
 from cloud.twin.twin import Twin
-from edge.events.site import duplicated
+from contract.site import duplicated
 
 log = logging.getLogger(__name__)
 

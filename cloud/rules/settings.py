@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cloud.rules.registry import RuleConfig
 from cloud.twin.lake import default_decision_log
-from edge.events.site import duplicated
+from contract.site import duplicated
 
 
 class RulesSettings(BaseModel):

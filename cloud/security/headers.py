@@ -1,9 +1,10 @@
 """HTTP security headers for the web screens (the cockpit and the regional screen), from one middleware.
 
 The policy allows scripts, styles, images and fetches from the serving origin
-only: the screens ship every asset in their ``static/`` folders, with no
-inline script, inline style or event-handler attribute, so nothing else is
-needed and an injected ``<script>`` or ``onerror=`` does not run. No page may
+only: the screens ship every asset in their ``static/`` folders and the shared
+``cloud/web/static/``, with no inline script, inline style or event-handler
+attribute, so nothing else is needed and an injected ``<script>`` or
+``onerror=`` does not run. No page may
 be framed (clickjacking), no URL leaks in a Referer, and browsers must not
 sniff a JSON or text response into HTML.
 

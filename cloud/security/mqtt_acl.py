@@ -33,7 +33,7 @@ from pathlib import Path
 from citytwin import configfile
 from citytwin.secretfile import private_dir, read_env, write_env, write_private
 from cloud.siteconfig import load_site
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ the row came from in Kafka.
 | ``seq`` | int64 | per-node sequence number |
 | ``ts`` | timestamp[us, UTC] | capture time; also decides the ``date=/hour=`` partition |
 | ``type`` | string | ``line_crossing``, ``zone_occupancy``, ``dwell``, ``count``, ``node_health``, ``snapshot`` |
-| ``body`` | string (JSON) | the type's body, ``json.dumps(body, separators=(",", ":"))`` of its JSON-mode dump |
+| ``body`` | string (JSON) | the type's body as canonical JSON (``contract.wire.body_json``) |
 | ``kafka_partition``, ``kafka_offset`` | int32, int64 | the record's position; unique per row within a topic |
 | ``kafka_ts`` | timestamp[ms, UTC] | when the bridge produced the record |
 
@@ -24,17 +24,12 @@ identical rows.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-from pydantic import ValidationError
 
-from cloud.bridge import canonical
-from cloud.bridge.canonical import CanonicalEvent
-from cloud.dlq.records import describe_errors
-from edge.events.model import Event, parse_event
+from contract.wire import Decoded, decode
 
 UTC_US = pa.timestamp("us", tz="UTC")
 UTC_MS = pa.timestamp("ms", tz="UTC")
@@ -73,14 +68,6 @@ class BadRecord:
     reason: str
 
 
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
-
-
-def body_json(body: Any) -> str:
-    """The canonical JSON text of an event body (the same text the twin's live tail makes)."""
-    return _COMPACT.encode(body.model_dump(mode="json"))
-
-
 def _columns(rows: list[tuple[Any, ...]]) -> pa.Table:
     # Rows hold the columns in SCHEMA order; transposed once, they become one array per column.
     columns = zip(*rows) if rows else ([] for _ in SCHEMA)
@@ -105,8 +92,9 @@ def _unstorable(row: tuple[Any, ...]) -> str | None:
 def to_table(partition: int, offsets: list[int], values: list[bytes], kafka_ts: list[int]) -> tuple[pa.Table, list[BadRecord]]:
     """Rows for the records of one partition, in offset order; invalid records come back apart.
 
-    A record as the edge writes it is read on the fast path of ``cloud.bridge.canonical``, whose
-    body text is already canonical; any other goes through pydantic and ``body_json``. The event
+    Each record is read by ``contract.wire.decode``: one as the edge writes it on the fast path, whose
+    body text is already canonical, any other through pydantic. Whatever it cannot read is a ``schema``
+    error (the bridge, which saw it first, tells those apart). The event
     schema's bounds are the lake's, so every valid event fits; should one not, it comes back apart
     as ``unstorable`` rather than failing the batch, which would stall the partition for good.
     """
@@ -114,19 +102,14 @@ def to_table(partition: int, offsets: list[int], values: list[bytes], kafka_ts: 
     kept: list[tuple[int, bytes]] = []
     bad: list[BadRecord] = []
     for offset, value, stamp in zip(offsets, values, kafka_ts):
-        event: CanonicalEvent | Event | None = canonical.decode(value)
-        if event is not None:
-            body = canonical.body_text(value)
-        else:
-            try:
-                event = parse_event(value)
-            except ValidationError as exc:
-                bad.append(BadRecord(offset, value, "schema", describe_errors(exc)))
-                continue
-            body = body_json(event.body)
+        decoded = decode(value)
+        if not isinstance(decoded, Decoded):
+            bad.append(BadRecord(offset, value, "schema", decoded.reason))
+            continue
+        event = decoded.event
         rows.append(
             (event.event_id, event.schema_version, event.site, event.camera, event.node, event.seq, event.ts, event.type,
-             body, partition, offset, stamp)
+             decoded.body_json(), partition, offset, stamp)
         )
         kept.append((offset, value))
     try:

@@ -24,7 +24,7 @@ from citytwin.paths import cache_dir
 from cloud.twin.named import QUERIES
 from cloud.twin.synth import CityShape, generate
 from cloud.twin.twin import Twin
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 
 
 def ensure_lake(shape: CityShape) -> Path:

@@ -135,7 +135,7 @@ def _refusal(exc: duckdb.Error, limits: SqlSettings) -> QueryRefused | None:
     if isinstance(exc, duckdb.OutOfMemoryException):
         first = str(exc).splitlines()[0]
         return QueryTooLarge(
-            f"the query needs more than the {limits.memory_limit_mb} MB of memory and {limits.max_spill_mb} MB of spill "
+            f"the query needs more than the {limits.memory_limit_mb} MB of memory and {limits.spill_mb} MB of spill "
             f"that typed SQL may use (cloud.sql.memory_limit_mb, cloud.sql.max_spill_mb); filter on date, aggregate, "
             f"or select fewer columns ({first})")
     if isinstance(exc, duckdb.PermissionException) or any(s in str(exc) for s in _SANDBOX_SAYS):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import duckdb
 
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 
 DDL = (
     "CREATE OR REPLACE TABLE sites (site VARCHAR PRIMARY KEY, name VARCHAR, width_m DOUBLE, height_m DOUBLE)",

@@ -8,7 +8,10 @@ CTEs, table functions, PRAGMA-like functions), by construction:
   every INSERT, UPDATE, DELETE, CREATE, DROP and ATTACH on it.
 - External access is off and no directory or path is allowed, so no
   statement reaches any file: COPY TO, EXPORT, read_csv, glob, INSTALL and
-  LOAD all fail. DuckDB alone writes its spill files, into the private folder.
+  LOAD all fail. DuckDB always opens its spill folder to SQL as well, so a
+  spill folder is set only while the statement allowlist refuses COPY and
+  EXPORT (``SqlSettings.spill_mb``); without the allowlist, queries run in
+  memory alone and no folder is writable.
 - The configuration is locked after it is set, so SET, RESET and PRAGMA
   cannot undo any of this or raise the memory and thread limits.
 
@@ -41,7 +44,7 @@ from cloud.twin.lake import PARTITIONS, SCHEMA
 from cloud.twin.readonly import QueryResult, run_query
 from cloud.twin.settings import SqlSettings
 from cloud.twin.store import BODY_COLUMNS, KEY
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +137,9 @@ def _open_locked(path: Path, spill: Path, settings: SqlSettings) -> duckdb.DuckD
         "python_enable_replacements": False,  # a name in a query never reaches a Python variable
         "memory_limit": f"{settings.memory_limit_mb}MiB",
         "threads": settings.threads,
-        "temp_directory": str(spill),
-        "max_temp_directory_size": f"{settings.max_spill_mb}MiB",
+        # No spill folder at all unless statements that write files are refused: SQL may write into it.
+        "temp_directory": str(spill) if settings.spill_mb else "",
+        "max_temp_directory_size": f"{settings.spill_mb}MiB",
     }
     con = duckdb.connect(str(path), read_only=True, config=config)
     con.execute("SET lock_configuration = true")

@@ -15,7 +15,6 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 
-
 class SqlSettings(BaseModel):
     """How long typed SQL may run, how much it may use, and how much of its result comes back."""
 
@@ -49,6 +48,17 @@ class SqlSettings(BaseModel):
     statement_allowlist: bool = Field(
         True, title="Statement allowlist",
         description="refuse anything but one SELECT or a plain EXPLAIN of one before DuckDB runs it; an extra layer, "
-        "since the sandbox alone can change no table, file or setting",
+        "since the sandbox alone can change no table, file or setting (without it, queries do not spill)",
     )
+
+    @property
+    def spill_mb(self) -> int:
+        """MiB a query may spill: none without the statement allowlist.
+
+        DuckDB lets every statement write files into its spill folder (it adds
+        that folder to the allowed directories), so a ``COPY ... TO`` there could
+        fill the disk or overwrite another query's spilled data; only the
+        allowlist, which refuses ``COPY`` and ``EXPORT``, makes a spill folder safe.
+        """
+        return self.max_spill_mb if self.statement_allowlist else 0
 

@@ -13,6 +13,9 @@ to the sender's credentials) and node to the camera's configured node, and
 another node's id (from before the bridge checked identities, or written to
 Kafka past it) would shadow that node's real event; keyed on the whole
 binding, it keeps to the camera it came from.
+
+The typed columns are the ones the event bodies declare (``contract.bodies``):
+a field added there reaches the store and the views without an edit here.
 """
 
 from __future__ import annotations
@@ -23,30 +26,46 @@ from pathlib import Path
 
 import duckdb
 
+from contract.bodies import Column
+from contract.model import BODIES
+
 log = logging.getLogger(__name__)
 
 KEY = ("site", "camera", "node", "seq")
 
-_J = "json_extract_string(body, '{}')"
-
-COLUMNS = (
+# The lake's envelope columns, then the partition columns the store derives from ``ts``.
+ENVELOPE = (
     "event_id VARCHAR, site VARCHAR, camera VARCHAR, node VARCHAR, seq BIGINT, ts TIMESTAMPTZ, type VARCHAR, "
-    "body VARCHAR, date DATE, hour VARCHAR, line VARCHAR, direction VARCHAR, object_class VARCHAR, "
-    "track_id BIGINT, zone VARCHAR, total INTEGER, entered TIMESTAMPTZ, seconds DOUBLE, fps DOUBLE, "
-    "cpu_percent DOUBLE, rss_mb DOUBLE, temperature_c DOUBLE, dropped_frames BIGINT, spool_depth BIGINT"
+    "body VARCHAR, date DATE, hour VARCHAR"
 )
+
+
+def _stored() -> tuple[Column, ...]:
+    """The stored columns every body declares, each once, in the order of the event types."""
+    seen: dict[str, Column] = {}
+    for body in BODIES.values():
+        for column in body.columns:
+            if column.stored and seen.setdefault(column.name, column).sql != column.sql:
+                raise TypeError(f"body column {column.name!r} is {seen[column.name].sql} in one body and "
+                                f"{column.sql} in {body.__name__}; one column has one type")
+    return tuple(seen.values())
+
+
+STORED = _stored()
+
+
+def extract(column: Column) -> str:
+    """SQL reading ``column`` out of an event's JSON ``body``; NULL where the value does not read as its type."""
+    if column.sql == "JSON":
+        return f"json_extract(body, '{column.name}') AS {column.name}"
+    text = f"json_extract_string(body, '{column.name}')"
+    return f"{text} AS {column.name}" if column.sql == "VARCHAR" else f"TRY_CAST({text} AS {column.sql}) AS {column.name}"
+
+
+COLUMNS = ENVELOPE + ", " + ", ".join(f"{column.name} {column.sql}" for column in STORED)
 
 # The typed columns of the store that come from an event's JSON body.
-BODY_COLUMNS = (
-    f"{_J.format('line')} AS line, {_J.format('direction')} AS direction, "
-    f"{_J.format('object_class')} AS object_class, TRY_CAST({_J.format('track_id')} AS BIGINT) AS track_id, "
-    f"{_J.format('zone')} AS zone, TRY_CAST({_J.format('total')} AS INTEGER) AS total, "
-    f"TRY_CAST({_J.format('entered')} AS TIMESTAMPTZ) AS entered, TRY_CAST({_J.format('seconds')} AS DOUBLE) AS seconds, "
-    f"TRY_CAST({_J.format('fps')} AS DOUBLE) AS fps, TRY_CAST({_J.format('cpu_percent')} AS DOUBLE) AS cpu_percent, "
-    f"TRY_CAST({_J.format('rss_mb')} AS DOUBLE) AS rss_mb, TRY_CAST({_J.format('temperature_c')} AS DOUBLE) AS temperature_c, "
-    f"TRY_CAST({_J.format('dropped_frames')} AS BIGINT) AS dropped_frames, "
-    f"TRY_CAST({_J.format('spool_depth')} AS BIGINT) AS spool_depth"
-)
+BODY_COLUMNS = ", ".join(extract(column) for column in STORED)
 
 # From the lake's envelope + JSON body to the store's typed columns.
 TYPED_SELECT = (

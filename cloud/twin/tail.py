@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from cloud.bridge import canonical
 from cloud.sink.schema import to_table
 from cloud.twin.store import TYPED_SELECT
-from edge.events import parse_event
-from edge.events.model import Event
+from contract.model import Event
+from contract.wire import Decoded, decode
 
 if TYPE_CHECKING:
     from cloud.config import KafkaSasl, KafkaTls
@@ -45,10 +44,7 @@ class TailBuffer:
 
     def add_raw(self, payload: bytes | None) -> None:
         """Add one wire payload; invalid ones are counted and dropped (the bridge dead-letters them)."""
-        try:
-            if canonical.decode(payload or b"") is None:
-                parse_event(payload or b"")
-        except Exception:  # whatever a record holds, it must not end the tail
+        if not isinstance(decode(payload or b""), Decoded):
             self.rejected += 1
             return
         with self._lock:

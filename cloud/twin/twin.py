@@ -28,7 +28,7 @@ from cloud.twin.readonly import QueryResult
 from cloud.twin.sandbox import Sandbox, Sources
 from cloud.twin.settings import SqlSettings
 from cloud.twin.tail import TailBuffer
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 
 log = logging.getLogger(__name__)
 

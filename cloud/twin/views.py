@@ -1,5 +1,8 @@
 """The twin's SQL views: deduplicated events and one typed view per event type.
 
+The typed views (``crossings``, ``occupancy``, ``dwell``, ``health``) and
+their columns are declared by the event bodies (``contract.bodies``).
+
 ``events`` is the store (already one row per event, keyed ``store.KEY``)
 plus the live tail's events that the store does not hold yet. ``lake_raw`` scans the
 Parquet files directly, duplicates included, for audits of the lake itself;
@@ -16,7 +19,22 @@ import pyarrow as pa
 
 from cloud.twin import alertlog
 from cloud.twin.lake import scan_sql
-from cloud.twin.store import KEY, same_event
+from cloud.twin.store import KEY, extract, same_event
+from contract.model import BODIES
+
+# The columns every typed view starts with.
+_ENVELOPE = "event_id, site, camera, node, ts, date, hour"
+
+
+def typed_views() -> dict[str, str]:
+    """One view per event type that names one, with the columns its body declares."""
+    return {
+        body.view: f"SELECT {_ENVELOPE}, {', '.join(c.name if c.stored else extract(c) for c in body.columns)} "
+        f"FROM events WHERE type = '{kind}'"
+        for kind, body in BODIES.items()
+        if body.view is not None
+    }
+
 
 VIEWS: dict[str, str] = {
     "events": (
@@ -24,25 +42,7 @@ VIEWS: dict[str, str] = {
         f"SELECT * FROM (SELECT DISTINCT ON ({', '.join(KEY)}) * FROM tail) t "
         f"WHERE NOT EXISTS (SELECT 1 FROM store s WHERE {same_event('s', 't')} AND s.date = t.date)"
     ),
-    "crossings": (
-        "SELECT event_id, site, camera, node, ts, date, hour, line, direction, object_class, track_id "
-        "FROM events WHERE type = 'line_crossing'"
-    ),
-    "occupancy": (
-        "SELECT event_id, site, camera, node, ts, date, hour, zone, total, json_extract(body, 'by_class') AS by_class "
-        "FROM events WHERE type = 'zone_occupancy'"
-    ),
-    "dwell": (
-        "SELECT event_id, site, camera, node, ts, date, hour, zone, object_class, track_id, entered, seconds "
-        "FROM events WHERE type = 'dwell'"
-    ),
-    "health": (
-        "SELECT event_id, site, camera, node, ts, date, hour, fps, cpu_percent, rss_mb, temperature_c, "
-        "dropped_frames, spool_depth, json_extract(body, 'stage_ms') AS stage_ms, "
-        "TRY_CAST(json_extract_string(body, 'clock_offset_ms') AS DOUBLE) AS clock_offset_ms, "
-        "TRY_CAST(json_extract_string(body, 'clock_synced') AS BOOLEAN) AS clock_synced "
-        "FROM events WHERE type = 'node_health'"
-    ),
+    **typed_views(),
 }
 
 # counts(bucket): crossings per line, direction and class in buckets of '1 minute', '15 minutes', '1 hour', '1 day'.

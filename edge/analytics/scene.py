@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from contract.site import LineSpec, ZoneSpec
 from edge.analytics.counts import IntervalCount, IntervalCounter
 from edge.analytics.geometry import Anchor
 from edge.analytics.lines import Crossing, LineCounter
 from edge.analytics.zones import PolygonZone, ZoneFrame
-from edge.events.site import LineSpec, ZoneSpec
 from edge.types import Tracks
 
 

@@ -11,18 +11,16 @@ from pathlib import Path
 
 from citytwin.configfile import ConfigError
 from citytwin.paths import fixtures_dir
-from edge.bench.device import default_device_name
-from edge.bench.lab import HARDWARE_DIR, load_profile
 from edge.bench.plan import make_plan
-from edge.bench.plot import plot
-from edge.bench.report import ResultError, headline, latest_results, markdown
 from edge.bench.run import RunOptions, run_bench
 from edge.detect.runtime import ModelError
 from edge.source.base import SourceError
+from hardware.device import default_device_name
+from hardware.lab import RESULTS_DIR, load_profile
+from hardware.plot import plot
+from hardware.report import ResultError, headline, latest_results, markdown
 
 log = logging.getLogger(__name__)
-
-RESULTS_DIR = HARDWARE_DIR / "results"
 
 
 def _names(text: str | None) -> list[str] | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from contract.model import Event
 from edge.events.factory import EventFactory
-from edge.events.model import Event
 
 if TYPE_CHECKING:
     from edge.analytics.counts import IntervalCount

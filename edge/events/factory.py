@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from edge.events.model import Count, Dwell, Event, LineCrossing, NodeHealth, Snapshot, ZoneOccupancy, event_id
+from contract.ids import event_id
+from contract.model import Count, Dwell, Event, LineCrossing, NodeHealth, Snapshot, ZoneOccupancy
 
 _TYPES: dict[str, type[Any]] = {
     cls.model_fields["type"].default: cls for cls in (LineCrossing, ZoneOccupancy, Dwell, Count, NodeHealth, Snapshot)

@@ -22,10 +22,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import Field
 
-from edge.events.broker import MqttConnection
-from edge.events.broker import MqttTls as MqttTls  # re-exported: the edge's view of the deployment file
-from edge.events.status import NodeStatus
-from edge.events.topics import status_topic
+from contract.broker import MqttConnection
+from contract.broker import MqttTls as MqttTls  # re-exported: the edge's view of the deployment file
+from contract.status import NodeStatus
+from contract.topics import status_topic
 from edge.publish.base import Publisher
 from edge.publish.spool import Spool
 
@@ -176,6 +176,12 @@ class MqttPublisher(Publisher):
                 last_key = message.key
 
     def stop(self, drain_timeout: float = 5.0) -> None:
+        if self._sender.ident is None:
+            # Never started: nothing can drain and there is no connection; what was published stays spooled.
+            if len(self.spool):
+                log.info("%d events stay in %s for the next start", len(self.spool), self.spool.path)
+            self.spool.close()
+            return
         # Wait for the spool to empty, including through a reconnect that is still under way.
         deadline = time.monotonic() + drain_timeout
         while len(self.spool) and time.monotonic() < deadline:

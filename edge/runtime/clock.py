@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from edge.events.model import MAX_CLOCK_OFFSET_MS
+from contract.ids import MAX_CLOCK_OFFSET_MS
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import psutil
 
-from edge.events.vocab import STAGES
+from contract.vocab import STAGES
 from edge.runtime.clock import kernel_clock
 from edge.runtime.stats import StageTimer
 

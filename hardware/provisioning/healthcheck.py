@@ -31,8 +31,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from citytwin.configfile import ConfigError
+from contract.topics import PREFIX, status_topic
 from edge.config import EdgeCamera, EdgeDeployment, load
-from edge.events.topics import PREFIX, status_topic
 
 State = Literal["OK", "FAIL", "SKIP"]
 

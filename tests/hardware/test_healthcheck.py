@@ -13,8 +13,8 @@ from types import ModuleType
 import pytest
 import yaml
 
+from contract.topics import event_topic
 from edge.events.factory import EventFactory
-from edge.events.topics import event_topic
 from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig
 from edge.publish.spool import Spool
 from tests.support.brokers import MqttBroker

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from citytwin import configfile
-from edge.bench.lab import HARDWARE_DIR, PROFILES_DIR, load_profile
+from hardware.lab import HARDWARE_DIR, PROFILES_DIR, load_profile
 from edge.config import EdgeDeployment
 from edge.detect.nanodet import NanoDet
 

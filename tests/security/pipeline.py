@@ -26,7 +26,8 @@ from cloud.dlq.records import DeadLetter
 from cloud.sink.schema import SCHEMA
 from cloud.sink.writer import write_chunk
 from cloud.twin import Twin
-from edge.events.model import Event, event_id, parse_event
+from contract.ids import event_id
+from contract.model import Event, parse_event
 from tests.cloud.ingest_support import Ingest, MakeIngest, Publisher, Service, make_ingest, read_topic, wait_for_lake
 from tests.support.brokers import MqttBroker
 

@@ -27,7 +27,7 @@ from cloud.twin import Twin
 from cloud.twin.lake import alert_log
 from cloud.twin.settings import SqlSettings
 from cloud.twin.synth import CityShape, generate
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 
 SHAPE = CityShape(site="city", cameras=2, days=1, events=2_000)
 SITE = SiteSpec(id="city", name="Test city", width_m=100, height_m=100)

@@ -17,8 +17,9 @@ import pytest
 from cloud.cockpit import live
 from cloud.twin import Twin
 from cloud.twin.tail import TailBuffer
-from edge.events.model import NodeHealthBody, parse_event
-from edge.events.site import CameraSpec, SiteSpec
+from contract.bodies import NodeHealthBody
+from contract.model import parse_event
+from contract.site import CameraSpec, SiteSpec
 from edge.runtime.health import HealthReporter
 from edge.runtime.stats import StageTimer
 from tests.security.pipeline import Pipeline, make_ingest, now, pipeline, wire  # noqa: F401 (fixtures)

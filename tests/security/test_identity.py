@@ -16,7 +16,7 @@ import pytest
 
 from cloud.security.mqtt_acl import BRIDGE_USER
 from cloud.twin import Twin
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 from tests.cloud.ingest_support import MakeIngest, camera_list
 from tests.security.pipeline import Pipeline, legacy_lake_file, make_ingest, pipeline, valid, wire  # noqa: F401
 from tests.support.acl_broker import acl_broker

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cloud.dlq.records import DeadLetter
-from cloud.sink.schema import body_json
+from contract.wire import body_json
 from tests.cloud.ingest_support import read_topic
 from tests.security.pipeline import Pipeline, make_ingest, pipeline  # noqa: F401 (fixtures)
 from tests.support.events import hostile_payloads, valid_events

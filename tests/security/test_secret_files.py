@@ -22,7 +22,7 @@ from cloud.cockpit.users import Users, upsert
 from cloud.config import load
 from cloud.security.credentials import write_all
 from cloud.security.mqtt_acl import accounts, verify_password, write_files
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 
 SITE = SiteSpec(id="sec", name="Secrets", width_m=10, height_m=10)
 CAMERAS = [CameraSpec.model_validate({"id": "cam-1", "map": {"x_m": 0, "y_m": 0}})]

@@ -14,12 +14,10 @@ from fastapi.testclient import TestClient
 
 from cloud.cockpit.app import STATIC as COCKPIT_STATIC
 from cloud.cockpit.app import create_app
-from cloud.federation.region_config import RegionDeployment
-from cloud.federation.regional import RegionalTwin
 from cloud.federation.screen import PAGE as REGION_PAGE
-from cloud.federation.screen import create_region_app
 from tests.cloud.cockpit.fixtures import MakeCockpit, cockpit_lake, cockpit_users, cockpits  # noqa: F401
 from tests.cloud.cockpit.support import login
+from tests.cloud.federation.support import idle_region_app
 
 REQUIRED_CSP = {
     "default-src": "'self'", "script-src": "'self'", "object-src": "'none'", "base-uri": "'none'",
@@ -45,6 +43,7 @@ def test_every_cockpit_response_carries_the_headers(cockpits: MakeCockpit) -> No
         headers = login(client, "ada")
         responses = [
             client.get("/"), client.get("/static/app.js"), client.get("/static/app.css"), client.get("/static/nope.js"),
+            client.get("/shared/dom.js"), client.get("/shared/nope.js"),
             client.get("/api/health"), client.get("/api/openapi.json"), client.get("/api/map", headers=headers),
             client.get("/api/map"), client.get("/api/nope"), client.get("/nope"), client.delete("/api/health"),
             client.post("/api/login", json={"username": "ada"}),
@@ -60,19 +59,9 @@ def test_every_cockpit_response_carries_the_headers(cockpits: MakeCockpit) -> No
 
 
 def test_every_regional_screen_response_carries_the_headers(tmp_path: Path) -> None:
-    cfg = RegionDeployment.model_validate({
-        "region": {"id": "flanders", "name": "West Flanders"},
-        "cities": [{"id": "ghent", "name": "Ghent", "lat": 51.05, "lon": 3.72,
-                    "keys": [{"id": "ghent-1", "env": "CITYTWIN_TEST_GHENT_KEY"}]}],
-        "kafka": {"bootstrap": "127.0.0.1:1"}, "lake": {"path": str(tmp_path / "region-lake")},
-    })
-    twin = RegionalTwin(cfg.lake.path)
-    try:
-        with TestClient(create_region_app(cfg, twin), raise_server_exceptions=False) as client:
-            responses = [client.get(p) for p in ("/", "/static/region.js", "/static/region.css", "/api/region", "/nope")]
-    finally:
-        twin.close()
-    assert [r.status_code for r in responses] == [200, 200, 200, 200, 404]
+    with idle_region_app(tmp_path / "region-lake") as app, TestClient(app, raise_server_exceptions=False) as client:
+        responses = [client.get(p) for p in ("/", "/static/region.js", "/static/region.css", "/shared/dom.js", "/api/region", "/nope")]
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 200, 404]
     for response in responses:
         _assert_headers(response)
 

@@ -23,7 +23,7 @@ from cloud.rules.engine import RuleEngine
 from cloud.rules.predict import ForecastAnomaly
 from cloud.twin import Twin
 from cloud.twin.tail import TailBuffer
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 from tests.cloud.ingest_support import MakeIngest, read_topic, wait_for_lake
 from tests.security.pipeline import Pipeline, legacy_lake_file, make_ingest, pipeline, valid, wire  # noqa: F401
 from tests.support.events import HOSTILE

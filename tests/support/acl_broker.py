@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cloud.security.mqtt_acl import accounts, write_files
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 
 
 def free_port() -> int:

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from cloud.twin.tail import KafkaTail
+from contract.topics import PREFIX, event_topic
 from edge.events.factory import EventFactory
-from edge.events.topics import PREFIX, event_topic
 from edge.publish.mqtt import MqttPublisher
 
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from cloud.bridge.service import Bridge
 from cloud.config import CloudDeployment
 from cloud.dlq.records import DeadLetter
+from contract.status import NodeStatus
 from edge.events.factory import EventFactory
-from edge.events.status import NodeStatus
 from tests.cloud.ingest_support import Ingest, MakeIngest, Publisher, ingest, make_ingest, read_topic  # noqa: F401
 from tests.support.brokers import MqttBroker
 

@@ -13,8 +13,8 @@ from cloud.bridge.clock import ClockWindow
 from cloud.bridge.sources import Sources
 from cloud.bridge.validate import Accepted, Rejected, Validator
 from cloud.config import KafkaTopics
+from contract.status import NodeStatus
 from edge.events.factory import EventFactory
-from edge.events.status import NodeStatus
 
 TOPICS = KafkaTopics(events="ev", dlq="dlq", status="st")
 TS = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)

@@ -12,14 +12,14 @@ from cloud.audit.chain import AuditLog
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.service import Cockpit
 from cloud.cockpit.settings import CockpitSettings
+from cloud.cockpit.users import User, Users, hash_password
 from cloud.config import CloudDeployment
 from cloud.rules.alerts import Alert, Severity
 from cloud.rules.outlets import AlertStore, alert_record
-from cloud.cockpit.users import User, Users, hash_password
 from cloud.twin import Twin
 from cloud.twin.settings import SqlSettings
 from cloud.twin.synth import CityShape, generate
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 
 SHAPE = CityShape(site="city", cameras=3, days=1, events=3_000)
 SITE = SiteSpec(id="city", name="Test city", width_m=200, height_m=120)

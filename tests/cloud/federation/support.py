@@ -7,12 +7,20 @@ so the tests pin the format rather than echo the implementation.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from fastapi import FastAPI
+
+from cloud.federation.region_config import RegionDeployment
+from cloud.federation.regional import RegionalTwin
+from cloud.federation.screen import create_region_app
 
 CITIES = {"ghent": (51.05, 3.72), "bruges": (51.21, 3.22)}
 # Test keys only: 64 hex characters each, like `openssl rand -hex 32`.
@@ -69,3 +77,14 @@ def federation_doc(bootstrap: str, topic: str, city: str, **changes: Any) -> dic
     """A city's federation section that signs with its test key."""
     return {"bootstrap": bootstrap, "topic": topic, "bucket_s": 3600, "k": 10, "grace_s": 0, "lookback_buckets": 48,
             "key_env": key_env(city), "key_id": key_id(city), **changes}
+
+
+@contextlib.contextmanager
+def idle_region_app(lake: Path) -> Iterator[FastAPI]:
+    """The regional screen's app over an empty regional lake at ``lake``, with no Kafka behind it."""
+    cfg = RegionDeployment.model_validate(region_doc("127.0.0.1:1", "region", lake))
+    twin = RegionalTwin(cfg.lake.path)
+    try:
+        yield create_region_app(cfg, twin)
+    finally:
+        twin.close()

@@ -23,7 +23,7 @@ from cloud.kafka.settings import admin_config
 from cloud.kafka.topics import topic_configs
 from cloud.twin import Twin
 from cloud.twin.synth import CityShape, generate
-from edge.events.site import SiteSpec
+from contract.site import SiteSpec
 from tests.cloud.federation.support import key_env, key_environ, key_id, region_doc, signed_by
 from tests.support.brokers import KafkaBroker
 

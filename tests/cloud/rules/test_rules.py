@@ -22,8 +22,8 @@ from cloud.rules.catalog import (
 from cloud.rules.engine import RuleEngine
 from cloud.twin import Twin
 from cloud.twin.tail import TailBuffer
+from contract.site import CameraSpec, SiteSpec
 from edge.events.factory import EventFactory
-from edge.events.site import CameraSpec, SiteSpec
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 SITE = SiteSpec(id="port", name="Port", width_m=100, height_m=100)

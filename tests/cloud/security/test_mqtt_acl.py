@@ -11,7 +11,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.security.mqtt_acl import BRIDGE_USER, accounts, render_acl, write_files
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 from tests.support.acl_broker import acl_broker
 from tests.support.mqtt import Recorder
 

@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 
 from cloud.bridge.consume import MqttSource, Ticket
-from cloud.config import BridgeSettings, MqttSettings
-from cloud.config import MqttTls as BridgeTls
+from cloud.config import BridgeSettings, MqttSettings, MqttTls as BridgeTls
 from cloud.security.mqtt_acl import BRIDGE_USER, accounts, render_conf, write_files
-from edge.events.site import CameraSpec, SiteSpec
-from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig
-from edge.publish.mqtt import MqttTls as EdgeTls
+from contract.site import CameraSpec, SiteSpec
+from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig, MqttTls as EdgeTls
 from tests.support.tls import Certs, free_port, mosquitto_tls, running, wait_for_port
 
 pytestmark = pytest.mark.mqtt

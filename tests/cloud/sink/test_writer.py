@@ -9,11 +9,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from cloud.sink import schema, writer
+from cloud.sink import writer
 from cloud.sink.recover import planned_ranges
-from cloud.sink.schema import SCHEMA, body_json, to_table
+from cloud.sink.schema import SCHEMA, to_table
+from contract import wire
+from contract.model import parse_event
+from contract.wire import body_json
 from edge.events.factory import EventFactory
-from edge.events.model import parse_event
 from tests.cloud.sink.lakefiles import START, TOPIC, table, values, write
 
 
@@ -55,7 +57,7 @@ def test_a_valid_record_the_lake_cannot_hold_comes_back_apart(monkeypatch: pytes
         event = parse_event(raw)
         return event.model_copy(update={"seq": 2**64}) if raw == payloads[1] else event
 
-    monkeypatch.setattr(schema, "parse_event", drifted)
+    monkeypatch.setattr(wire, "parse_event", drifted)
     rows, bad = to_table(0, [0, 1, 2], payloads, [0, 0, 0])
     assert rows.column("kafka_offset").to_pylist() == [0, 2]
     assert [(b.offset, b.error, b.value) for b in bad] == [(1, "unstorable", payloads[1])]

@@ -9,7 +9,7 @@ import pytest
 
 from cloud.twin import Twin
 from cloud.twin.synth import CityShape, generate
-from edge.events.site import CameraSpec, SiteSpec
+from contract.site import CameraSpec, SiteSpec
 
 SHAPE = CityShape(site="city", cameras=4, days=2, events=20_000)
 SITE = SiteSpec(id="city", name="City", width_m=100, height_m=100)

@@ -1,0 +1,90 @@
+// The cockpit's API client: the bearer token, the one error shape, the live stream and the end of a session.
+// A session ends here (a 401, the stream's session_ended event, a logout); this module only announces it
+// with a "logged-out" event on `session`, and whoever shows the login screen listens for it.
+
+const TOKEN_KEY = "ct-token";
+const ENDED = "Your session has ended; log in again.";
+
+let token = sessionStorage.getItem(TOKEN_KEY);
+let stream = null;  // the AbortController of the open stream
+
+export const session = new EventTarget();
+
+export class ApiError extends Error {
+  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+}
+
+export function loggedIn() {
+  return token !== null;
+}
+
+function endSession(message) {
+  token = null; sessionStorage.removeItem(TOKEN_KEY);
+  if (stream) { stream.abort(); stream = null; }
+  session.dispatchEvent(new CustomEvent("logged-out", { detail: { message } }));
+}
+
+// JSON in and out; an error answer ({"error": {"code", "message"}}) becomes an ApiError.
+export async function api(path, options = {}) {
+  const headers = { ...(options.headers || {}) };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (options.json !== undefined) { headers["Content-Type"] = "application/json"; options.body = JSON.stringify(options.json); }
+  const response = await fetch(path, { ...options, headers });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = (body && body.error) || { code: "http_error", message: response.statusText };
+    if (response.status === 401 && path !== "/api/login") endSession(ENDED);
+    throw new ApiError(response.status, error.code, error.message);
+  }
+  return body;
+}
+
+export async function login(username, password) {
+  const r = await api("/api/login", { method: "POST", json: { username, password } });
+  token = r.token; sessionStorage.setItem(TOKEN_KEY, r.token);
+}
+
+// The session ends on this screen whether or not the server still knew it.
+export async function logout() {
+  try { await api("/api/logout", { method: "POST" }); } catch (e) { /* already ended on the server */ } finally { endSession(""); }
+}
+
+// One server-sent event: its type ("message" when unnamed) and its data, or null for a comment.
+function parseEvent(chunk) {
+  const lines = chunk.split("\n");
+  const type = (lines.find((l) => l.startsWith("event: ")) || "event: message").slice(7);
+  const data = lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+  return data ? { type, data: JSON.parse(data) } : null;
+}
+
+async function readEvents(response, handlers) {
+  const reader = response.body.getReader(), decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read(); if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const event = parseEvent(buffer.slice(0, cut)); buffer = buffer.slice(cut + 2);
+      if (event && event.type === "session_ended") { endSession(event.data.message); return; }
+      if (event && handlers[event.type]) handlers[event.type](event.data);
+    }
+  }
+}
+
+// Server-sent events over fetch, so the bearer token travels in a header rather than the URL; handlers by
+// event type. It reconnects while the session lasts; the server ends the stream with session_ended once the
+// session is logged out or expires.
+export async function follow(path, handlers) {
+  const mine = token;
+  while (mine !== null && token === mine) {
+    const controller = new AbortController(); stream = controller;
+    try {
+      const response = await fetch(path, { headers: { Authorization: `Bearer ${mine}` }, signal: controller.signal });
+      if (response.status === 401) { endSession(ENDED); return; }
+      await readEvents(response, handlers);
+    } catch (e) { if (!controller.signal.aborted) console.warn("stream lost, reconnecting", e); }
+    if (token !== mine) return;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}

@@ -1,0 +1,153 @@
+"""The type-specific bodies of events, each with the typed columns the twin keeps of it.
+
+No field may carry identity: track ids are local to one node run, and the
+only pixels allowed are an anonymised snapshot. No field is open-ended
+either: every number is finite and bounded (``contract.ids``), and every
+string is an id or a word of a declared vocabulary (``contract.vocab``).
+
+A body declares next to its fields what the twin makes of it: ``view``, the
+name of the twin's SQL view of its events, and ``columns``, the fields read
+out of its JSON into typed columns. A ``stored`` column is typed once, when a
+lake file is loaded into the twin's store; the others are read from the body
+when the view is queried. So a new field reaches SQL by one line here.
+
+Example:
+    >>> [c.name for c in LineCrossingBody.columns], LineCrossingBody.view
+    (['line', 'direction', 'object_class', 'track_id'], 'crossings')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from contract.ids import (
+    MAX_CLOCK_OFFSET_MS,
+    ClassCounts,
+    ClassOccupancy,
+    Counter,
+    Ident,
+    Occupancy,
+    StageMs,
+)
+from contract.vocab import ObjectClass, ReportedStage
+
+# The DuckDB types a body column may have; JSON keeps a nested value as JSON text.
+SqlType = Literal["VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "JSON"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A body field as a typed SQL column of the twin."""
+
+    name: str
+    sql: SqlType
+    stored: bool = True  # typed in the store at load time; False: read from the body JSON by the view
+
+
+class Strict(BaseModel):
+    """Frozen, closed and finite: no unknown field, no NaN or infinity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Body(Strict):
+    """A body type: its fields, and what the twin makes of them."""
+
+    view: ClassVar[str | None] = None
+    columns: ClassVar[tuple[Column, ...]] = ()
+
+
+class LineCrossingBody(Body):
+    view = "crossings"
+    columns = (Column("line", "VARCHAR"), Column("direction", "VARCHAR"), Column("object_class", "VARCHAR"),
+               Column("track_id", "BIGINT"))
+
+    line: Ident = Field(description="counting line id")
+    direction: Literal["in", "out"] = Field(description="side the object crossed to, as configured")
+    object_class: ObjectClass = Field(description="detector label, one of the COCO-80 classes")
+    track_id: Counter = Field(description="track id local to this node run, below 2^53; not an identity")
+
+
+class ZoneOccupancyBody(Body):
+    view = "occupancy"
+    columns = (Column("zone", "VARCHAR"), Column("total", "INTEGER"), Column("by_class", "JSON", stored=False))
+
+    zone: Ident
+    total: Occupancy = Field(description="objects inside the zone now, at most 10000")
+    by_class: ClassOccupancy = Field(description="objects inside the zone now, per COCO-80 class, each at most 10000")
+
+
+class DwellBody(Body):
+    view = "dwell"
+    columns = (Column("zone", "VARCHAR"), Column("object_class", "VARCHAR"), Column("track_id", "BIGINT"),
+               Column("entered", "TIMESTAMPTZ"), Column("seconds", "DOUBLE"))
+
+    zone: Ident
+    object_class: ObjectClass = Field(description="detector label, one of the COCO-80 classes")
+    track_id: Counter = Field(description="track id local to this node run, below 2^53; not an identity")
+    entered: AwareDatetime = Field(description="capture time the object entered the zone")
+    seconds: float = Field(ge=0, le=31_536_000, description="time spent inside the zone, at most a year")
+
+
+class LineTotals(Strict):
+    line: Ident
+    inbound: ClassCounts = Field(description="crossings in the 'in' direction, per class, each below 2^31")
+    outbound: ClassCounts = Field(description="crossings in the 'out' direction, per class, each below 2^31")
+
+
+class CountBody(Body):
+    interval_start: AwareDatetime
+    interval_s: float = Field(gt=0, le=86_400, description="length of the counting interval, at most a day")
+    by_class: ClassCounts = Field(description="distinct confirmed tracks seen in the interval, per class, each below 2^31")
+    lines: list[LineTotals] = Field(default_factory=list, max_length=256, description="totals per line, at most 256 lines")
+
+
+class NodeHealthBody(Body):
+    view = "health"
+    columns = (
+        Column("fps", "DOUBLE"), Column("cpu_percent", "DOUBLE"), Column("rss_mb", "DOUBLE"),
+        Column("temperature_c", "DOUBLE"), Column("dropped_frames", "BIGINT"), Column("spool_depth", "BIGINT"),
+        Column("stage_ms", "JSON", stored=False), Column("clock_offset_ms", "DOUBLE", stored=False),
+        Column("clock_synced", "BOOLEAN", stored=False),
+    )
+
+    fps: float = Field(ge=0, le=10_000, description="frames processed per second since the last report, at most 10000")
+    stage_ms: dict[ReportedStage, StageMs] = Field(
+        description="median latency per stage the node times (decode, motion, preprocess, infer, postprocess, track, "
+        "analytics, snapshot, publish; detect from older nodes), at most an hour"
+    )
+    frames: Counter = Field(description="frames processed since start")
+    dropped_frames: Counter = Field(description="frames read but not processed since start")
+    cpu_percent: float = Field(ge=0, le=100_000, description="CPU use of the node process; 100 per busy core")
+    rss_mb: float = Field(ge=0, le=16_777_216, description="resident memory of the node process, MiB")
+    temperature_c: float | None = Field(
+        None, ge=-100, le=250, description="SoC temperature where the device reports one in -100..250 °C"
+    )
+    spool_depth: Counter = Field(0, description="events waiting in the on-disk buffer")
+    spool_dropped: Counter = Field(0, description="events dropped because the buffer was full")
+    uptime_s: float = Field(ge=0, le=1e9, description="seconds since the node started")
+    clock_offset_ms: float | None = Field(
+        None,
+        ge=-MAX_CLOCK_OFFSET_MS,
+        le=MAX_CLOCK_OFFSET_MS,
+        description="the kernel's estimate of the system clock's offset from its NTP source, ms; null where unknown",
+    )
+    clock_synced: bool | None = Field(
+        None, description="whether the kernel reports the system clock synchronised (NTP); null where unknown"
+    )
+
+
+class SnapshotBody(Body):
+    jpeg_b64: str = Field(
+        max_length=2_000_000,
+        pattern=r"^[A-Za-z0-9+/]*={0,2}$",
+        description="base64 JPEG with faces and plates blurred, at most 2 MB of base64",
+    )
+    width: int = Field(gt=0, le=16_384, description="image width in pixels")
+    height: int = Field(gt=0, le=16_384, description="image height in pixels")
+    anonymised: Literal[True] = Field(description="always true: raw frames never leave the node")
+    faces_blurred: Occupancy = Field(description="faces blurred in the image")
+    vehicles_blurred: Occupancy = Field(description="vehicles whose lower part was blurred")
