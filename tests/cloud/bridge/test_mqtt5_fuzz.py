@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from cloud.bridge import mqtt5
 
-LIMIT = 4096  # small, so that random lengths cross it often
+LIMIT = 512  # small, so that random streams and lengths cross it often
 HANG_S = 5.0
 FUZZ = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -67,8 +67,11 @@ def _parse(first: int, body: bytes) -> object:
     return None
 
 
-def _feed(stream: bytes, cuts: list[int]) -> int:
-    """Feed ``stream`` to the decoder in pieces of the sizes in ``cuts`` (cycled); returns packets decoded."""
+def _feed(stream: bytes, cuts: list[int], limit: int = LIMIT) -> int:
+    """Feed ``stream`` to a decoder taking packets up to ``limit`` bytes, in pieces of the sizes in ``cuts`` (cycled).
+
+    Returns how many packets it decoded.
+    """
     buffer = bytearray()
     decoded = pos = 0
     sizes = cuts or [len(stream) or 1]
@@ -79,21 +82,21 @@ def _feed(stream: bytes, cuts: list[int]) -> int:
         turn += 1
         buffer += piece
         try:
-            for first, body in mqtt5.split(buffer, LIMIT):
+            for first, body in mqtt5.split(buffer, limit):
                 _parse(first, body)
                 decoded += 1
         except mqtt5.ProtocolError:
             return decoded  # the source drops the connection and starts over with an empty buffer
         # What is left is one incomplete packet within the limit, or the start of a header.
-        assert len(buffer) < max(LIMIT, 5), f"{len(buffer)} bytes held for an incomplete packet"
+        assert len(buffer) < max(limit, 5), f"{len(buffer)} bytes held for an incomplete packet"
     return decoded
 
 
 @FUZZ
-@given(stream=st.binary(max_size=3000), cuts=st.lists(st.integers(1, 700), max_size=8))
-def test_arbitrary_bytes_only_ever_raise_protocol_error(stream: bytes, cuts: list[int]) -> None:
+@given(stream=st.binary(max_size=3000), cuts=st.lists(st.integers(1, 700), max_size=8), limit=st.integers(2, 600))
+def test_arbitrary_bytes_only_ever_raise_protocol_error(stream: bytes, cuts: list[int], limit: int) -> None:
     with _no_hang():
-        _feed(stream, cuts)
+        _feed(stream, cuts, limit)
 
 
 def _packet(first: int, body: bytes) -> bytes:
@@ -103,8 +106,20 @@ def _packet(first: int, body: bytes) -> bytes:
 _first_bytes = st.sampled_from([0x30, 0x31, 0x32, 0x33, 0x34, 0x36, 0x3A, 0x3B, 0x20, 0x90, 0xE0, 0xD0, 0x40, 0x00, 0xF0])
 
 
+@st.composite
+def _plausible_bodies(draw: st.DrawFn) -> bytes:
+    """A body shaped like a PUBLISH, CONNACK or SUBACK: lengths mostly consistent, values anything."""
+    topic = draw(st.binary(max_size=20))
+    head = struct.pack(">H", draw(st.sampled_from([len(topic), draw(st.integers(0, 65535))]))) + topic
+    packet_id = draw(st.binary(min_size=0, max_size=2))
+    rest = draw(st.binary(max_size=60))
+    props = mqtt5.varint(draw(st.sampled_from([len(rest), draw(st.integers(0, 300))]))) + rest
+    flags = draw(st.binary(min_size=2, max_size=2))
+    return draw(st.sampled_from([head + packet_id + props, flags + props, head + props]))
+
+
 @FUZZ
-@given(packets=st.lists(st.tuples(_first_bytes, st.binary(max_size=200)), max_size=12),
+@given(packets=st.lists(st.tuples(_first_bytes, st.binary(max_size=200) | _plausible_bodies()), max_size=12),
        cuts=st.lists(st.integers(1, 50), max_size=6))
 def test_well_framed_packets_with_random_bodies_only_ever_raise_protocol_error(
     packets: list[tuple[int, bytes]], cuts: list[int]
@@ -145,7 +160,7 @@ def test_valid_publishes_decode_exactly_and_garbage_after_them_never_alters_one(
 
 
 @FUZZ
-@given(first=st.integers(0, 255), body=st.binary(max_size=400))
+@given(first=st.integers(0, 255), body=st.binary(max_size=400) | _plausible_bodies())
 def test_each_parser_on_any_body_returns_or_raises_protocol_error(first: int, body: bytes) -> None:
     with _no_hang():
         for parse in (mqtt5.parse_connack, mqtt5.parse_suback, mqtt5.parse_disconnect):
