@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv fixtures brokers-deps browser-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients
+.PHONY: help setup venv fixtures brokers-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients
 
 help:
 	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
@@ -41,10 +41,19 @@ $(STAMP): pyproject.toml constraints.txt
 fixtures:
 	@tests/fixtures/fetch.sh
 
+# $(call debian,PACKAGE,PROGRAM): install a Debian package unless its program is already there (sudo unless root).
+define debian
+	@test -x $(2) || { export DEBIAN_FRONTEND=noninteractive; sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+	    $$sudo apt-get install -y -q $(1) || { $$sudo apt-get update -q && $$sudo apt-get install -y -q $(1); }; }
+endef
+
 # Debian's chromium for the cockpit's browser test (Playwright cannot download browsers here).
 browser-deps:
-	@test -x /usr/bin/chromium || { export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; }
+	$(call debian,chromium,/usr/bin/chromium)
+
+# shellcheck lints the provisioning script in the test suite.
+lint-deps:
+	$(call debian,shellcheck,/usr/bin/shellcheck)
 
 brokers-deps:
 	@ops/brokers/mosquitto.sh install
@@ -53,7 +62,7 @@ brokers-deps:
 models-verify: venv
 	@$(BIN)/python models/convert/verify.py
 
-test: setup typecheck
+test: setup lint-deps typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: setup

@@ -13,6 +13,8 @@ from typing import cast
 
 from citytwin import __version__, logs, secretfile
 from citytwin.commands import COMMANDS, Command
+from citytwin.errors import CitytwinError, UsageError
+from citytwin.terminal import safe
 
 log = logging.getLogger(__name__)
 
@@ -51,32 +53,45 @@ def _resolve(handler: str) -> Callable[[argparse.Namespace], int]:
     return cast(Callable[[argparse.Namespace], int], getattr(module, func))
 
 
+def _credentials(args: argparse.Namespace) -> None:
+    """Add the service's private credentials file (``--credentials`` or ``$CITYTWIN_CREDENTIALS``) to the environment."""
+    given = args.credentials or os.environ.get("CITYTWIN_CREDENTIALS")
+    if not given:
+        return
+    try:
+        names = secretfile.load_env(Path(given))
+    except OSError as exc:
+        raise UsageError(f"--credentials: {exc}") from exc
+    log.debug("credentials from %s: %s", given, ", ".join(names))
+
+
+def _run(command: Command, args: argparse.Namespace) -> int:
+    if command.audits_config and getattr(args, "config", None) is not None and args.config.is_file():
+        from cloud.audit.anchoring import anchoring
+        from cloud.audit.config_change import on_start
+
+        audit_log = getattr(args, "audit_log", None)  # a log given on the command line replaces the config's
+        on_start(args.config, command.name, audit_log)
+        with anchoring(args.config, command.name, audit_log):
+            return _resolve(command.handler)(args)
+    return _resolve(command.handler)(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` and run the chosen subcommand; returns the exit status."""
+    """Parse ``argv`` and run the chosen subcommand; returns the exit status.
+
+    Every project error ends here, once: its message goes to stderr, terminal-safe, and its ``exit_code`` is the
+    status (2 for a configuration or command-line mistake, 1 for a failure, 3 for an action that was not audited).
+    """
     args = build_parser().parse_args(argv)
     logs.configure(args.log_level, args.log_json)
-    credentials = args.credentials or (Path(os.environ["CITYTWIN_CREDENTIALS"]) if os.environ.get("CITYTWIN_CREDENTIALS") else None)
-    if credentials is not None:
-        try:
-            names = secretfile.load_env(credentials)
-        except (OSError, secretfile.SecretFileError) as exc:
-            print(f"citytwin: --credentials: {exc}", file=sys.stderr)
-            return 2
-        log.debug("credentials from %s: %s", credentials, ", ".join(names))
     command: Command = args._command
     try:
-        if command.audits_config and getattr(args, "config", None) is not None and args.config.is_file():
-            from cloud.audit.anchoring import anchoring
-            from cloud.audit.config_change import on_start
-
-            audit_log = getattr(args, "audit_log", None)  # a log given on the command line replaces the config's
-            on_start(args.config, command.name, audit_log)
-            with anchoring(args.config, command.name, audit_log):
-                return _resolve(command.handler)(args)
-        return _resolve(command.handler)(args)
-    except secretfile.MissingSecret as exc:  # whichever client needed it first: one line that says what to set
-        print(f"citytwin {command.name}: {exc}", file=sys.stderr)
-        return 2
+        _credentials(args)
+        return _run(command, args)
+    except CitytwinError as exc:
+        print(f"citytwin {command.name}: {safe(str(exc), newlines=True)}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
 

@@ -22,12 +22,11 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from citytwin.errors import ConfigError
+from citytwin.terminal import safe
+
 ENV_PREFIX = "CITYTWIN_CFG__"
 M = TypeVar("M", bound=BaseModel)
-
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message names the file and the key."""
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -38,14 +37,18 @@ def _location(loc: tuple[int | str, ...]) -> str:
 
 
 def describe(path: Path | str, error: ValidationError) -> str:
-    """One line per problem: ``file: key.path: what is wrong``."""
-    lines = [f"{path}: {len(error.errors())} problem(s) in the configuration:"]
+    """One line per problem: ``file: key.path: what is wrong``.
+
+    Keys and messages come from the file, so each is escaped (``citytwin.terminal.safe``): a key holding a line
+    break or a control sequence cannot add a line of its own or rewrite the ones around it.
+    """
+    lines = [f"{safe(str(path))}: {len(error.errors())} problem(s) in the configuration:"]
     for item in error.errors():
         # Discriminated unions put the chosen tag in the location; keep it, it helps.
         msg = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             msg = "unknown setting (misspelt, or not valid here)"
-        lines.append(f"  {_location(tuple(item['loc']))}: {msg}")
+        lines.append(f"  {safe(_location(tuple(item['loc'])))}: {safe(msg)}")
     return "\n".join(lines)
 
 

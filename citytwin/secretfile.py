@@ -30,16 +30,18 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from citytwin.errors import CitytwinError
+
 # Variable names as POSIX shells accept them; values a shell, compose and systemd all take literally.
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ENV_VALUE = re.compile(r"^[A-Za-z0-9_.@:/+-]*$")
 
 
-class SecretFileError(ValueError):
+class SecretFileError(CitytwinError, ValueError):
     """A secret file cannot be written or used; the message names the file and what to do."""
 
 
-class MissingSecret(ValueError):
+class MissingSecret(CitytwinError, ValueError):
     """A setting names an environment variable for a secret that is not set; the message names both."""
 
 

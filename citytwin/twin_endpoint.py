@@ -21,7 +21,7 @@ from typing import Literal
 
 import yaml
 
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.tail import KafkaTail, TailBuffer
 from contract.site import SiteSpec
 from edge.bench.e2e import Endpoint

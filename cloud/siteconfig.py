@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from citytwin import configfile
+from citytwin.errors import ConfigError
 from cloud.twin.lake import default_decision_log
 from contract.site import CameraSpec, SiteSpec, duplicated, node_id
 
@@ -47,12 +48,12 @@ def load_site(path: Path | str, default_lake: Path = Path(".run/lake")) -> SiteR
         try:
             cameras.append(CameraSpec.model_validate(geometry))
         except ValueError as exc:
-            raise configfile.ConfigError(f"{path}: cameras[{index}]: {exc}") from None
+            raise ConfigError(f"{path}: cameras[{index}]: {exc}") from None
     nodes = {str(c["id"]): node_id(doc.site.id, str(c["id"]), c.get("node")) for c in doc.cameras}
     shared = duplicated(nodes.values())
     if shared:
         # One node id for two cameras would let one node's credentials speak for both.
-        raise configfile.ConfigError(f"{path}: cameras: node ids {', '.join(shared)} are used by more than one camera")
+        raise ConfigError(f"{path}: cameras: node ids {', '.join(shared)} are used by more than one camera")
     lake = Path(str((doc.lake or {}).get("path", default_lake)))
     decisions = (doc.rules or {}).get("decisions")
     return SiteRegistry(doc.site, cameras, nodes, lake, Path(str(decisions)) if decisions else default_decision_log(lake))

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from citytwin import configfile
+from citytwin.errors import ConfigError
 from contract.ids import Ident
 from contract.site import CameraSpec, SiteSpec, duplicated, node_id
 from contract.vocab import ObjectClass
@@ -111,13 +112,13 @@ class EdgeDeployment(_Section):
         if camera_id is None:
             if len(self.cameras) > 1:
                 ids = ", ".join(c.id for c in self.cameras)
-                raise configfile.ConfigError(f"the config has several cameras ({ids}); choose one with --camera")
+                raise ConfigError(f"the config has several cameras ({ids}); choose one with --camera")
             return self.cameras[0]
         for camera in self.cameras:
             if camera.id == camera_id:
                 return camera
         ids = ", ".join(c.id for c in self.cameras)
-        raise configfile.ConfigError(f"camera {camera_id!r} is not in the config; configured: {ids}")
+        raise ConfigError(f"camera {camera_id!r} is not in the config; configured: {ids}")
 
     def node_id(self, camera: EdgeCamera) -> str:
         return node_id(self.site.id, camera.id, camera.node)

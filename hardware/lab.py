@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from citytwin import configfile
+from citytwin.errors import ConfigError
 from citytwin.paths import REPO_ROOT
 from contract.ids import Ident
 from contract.site import duplicated
@@ -123,10 +124,10 @@ def load_profile(name_or_path: str | Path, folder: Path = PROFILES_DIR) -> Devic
         path = folder / f"{name_or_path}.yaml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
-        raise configfile.ConfigError(f"no device profile {name_or_path!r}; known: {known}")
+        raise ConfigError(f"no device profile {name_or_path!r}; known: {known}")
     profile = configfile.load(path, DeviceProfile, environ={})
     if profile.id != path.stem:
-        raise configfile.ConfigError(f"{path}: id {profile.id!r} must match the file name {path.stem!r}")
+        raise ConfigError(f"{path}: id {profile.id!r} must match the file name {path.stem!r}")
     return profile
 
 
@@ -136,5 +137,5 @@ def load_inventory(path: Path, profiles: Path = PROFILES_DIR) -> LabInventory:
     known = {p.stem for p in profiles.glob("*.yaml")}
     unknown = sorted({d.profile for d in inventory.devices} - known)
     if unknown:
-        raise configfile.ConfigError(f"{path}: unknown profiles {unknown}; known: {', '.join(sorted(known))}")
+        raise ConfigError(f"{path}: unknown profiles {unknown}; known: {', '.join(sorted(known))}")
     return inventory

@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError
 from edge.bench.models import load_model, save_resized
 from edge.detect.runtime import ModelError, providers_for
 from hardware.lab import DeviceProfile, load_profile

@@ -14,13 +14,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from citytwin.errors import CitytwinError
 from contract.vocab import STAGES
 from hardware.result import BenchResult, ConfigResult, RunConfig
 
 log = logging.getLogger(__name__)
 
 
-class ResultError(ValueError):
+class ResultError(CitytwinError, ValueError):
     """A result file cannot be read; the message names it."""
 
 

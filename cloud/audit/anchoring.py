@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError
 from cloud.audit.anchor import Anchor, AnchorFile
 from cloud.audit.anchor_kafka import KafkaAnchors
 from cloud.audit.chain import head

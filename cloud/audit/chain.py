@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from citytwin.errors import EXIT_NOT_AUDITED, CitytwinError
 from cloud.audit.anchor import Anchor
 
 log = logging.getLogger(__name__)
@@ -81,8 +82,10 @@ class Record:
     hash: str
 
 
-class AuditWriteError(OSError):
+class AuditWriteError(CitytwinError, OSError):
     """A record could not be made durable; whatever it was to record must not go ahead."""
+
+    exit_code = EXIT_NOT_AUDITED
 
 
 @dataclass(frozen=True)

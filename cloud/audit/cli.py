@@ -20,7 +20,7 @@ from typing import Any
 
 from confluent_kafka import KafkaException
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import UsageError
 from citytwin.terminal import safe
 from cloud.audit import anchor_kafka
 from cloud.audit.anchor import Anchor, AnchorFile, Found
@@ -80,18 +80,12 @@ def _line(record: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cfg = load(args.config) if args.config is not None else None
-    except ConfigError as exc:
-        print(f"citytwin audit: {exc}", file=sys.stderr)
-        return 2
+    cfg = load(args.config) if args.config is not None else None
     path = args.log or (cfg.audit.log_path(cfg.lake.path) if cfg else None)
     if path is None:
-        print("citytwin audit: give the log as --log AUDIT.jsonl, or the deployment as -c SITE.yaml", file=sys.stderr)
-        return 2
+        raise UsageError("give the log as --log AUDIT.jsonl, or the deployment as -c SITE.yaml")
     if not path.is_file():
-        print(f"citytwin audit: no audit log at {path}", file=sys.stderr)
-        return 2
+        raise UsageError(f"no audit log at {path}")
     path = path.resolve()
     if args.action == "verify":
         return _verify(args, cfg, path)

@@ -80,7 +80,7 @@ def record_config(audit: AuditLog, config: Path, actor: str) -> bool:
 
 def on_start(config: Path, service: str, audit_log: Path | None = None) -> None:
     """Record the deployment file a service starts with (in ``audit_log`` if given); an invalid file is left to the service."""
-    from citytwin.configfile import ConfigError
+    from citytwin.errors import ConfigError
     from cloud.config import load
 
     try:

@@ -31,8 +31,6 @@ from cloud.audit.chain import AuditLog, AuditWriteError, Record
 
 log = logging.getLogger(__name__)
 
-EXIT_NOT_AUDITED = 3  # the exit status of a command that did nothing because its audit record could not be written
-
 
 class Intent:
     """A durable intent record; collects the outcome and records it when the action ends."""

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import struct
 
+from citytwin.errors import CitytwinError
+
 CONNACK = 0x20
 PUBLISH = 0x30
 SUBACK = 0x90
@@ -54,7 +56,7 @@ _PUBACK = struct.Struct(">BBH")
 MAX_PACKET_BYTES = 16 * 1024 * 1024
 
 
-class ProtocolError(ValueError):
+class ProtocolError(CitytwinError, ValueError):
     """The broker sent something this client cannot accept; the connection must be dropped."""
 
 

@@ -16,13 +16,11 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import sys
 import threading
 import time
 
 from confluent_kafka import KafkaError, KafkaException
 
-from citytwin.configfile import ConfigError
 from citytwin.lifecycle import stop_on_signals
 from cloud.bridge.consume import MqttSource, Ticket
 from cloud.bridge.produce import KafkaOut, Outcome, Record
@@ -188,11 +186,7 @@ def _instance(args: argparse.Namespace, cfg: CloudDeployment) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin bridge``."""
-    try:
-        cfg = load(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    cfg = load(args.config)
     bridge = Bridge(cfg, _instance(args, cfg))
 
     stop_on_signals(bridge.stopping.set, "draining")

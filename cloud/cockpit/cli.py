@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from citytwin import configfile
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError, UsageError
 from citytwin.lifecycle import stop_on_signals
 from cloud import config
 from cloud.audit.chain import AuditLog, AuditWriteError
@@ -26,9 +25,9 @@ from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
 from cloud.cockpit.settings import CockpitSettings
-from cloud.cockpit.users import Users, UsersError
+from cloud.cockpit.users import Users
 from cloud.siteconfig import load_site
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.config import KafkaSettings
 from cloud.twin.follow import Follower
 
@@ -68,22 +67,16 @@ def server(app: FastAPI, host: str, port: int, settings: CockpitSettings, log_le
 
 def run(args: argparse.Namespace) -> int:
     if args.users is None:
-        print("citytwin cockpit: --users USERS.yaml is required (there is no default account); create one with\n"
-              "  python -m cloud.cockpit.users USERS.yaml NAME admin", file=sys.stderr)
-        return 2
-    try:
-        registry = load_site(args.config)
-        deployment = config.load(args.config)
-        users = Users.load(args.users)
-    except (ConfigError, UsersError) as exc:
-        print(f"citytwin cockpit: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError("--users USERS.yaml is required (there is no default account); create one with\n"
+                         "  python -m cloud.cockpit.users USERS.yaml NAME admin")
+    registry = load_site(args.config)
+    deployment = config.load(args.config)
+    users = Users.load(args.users)
     audit_path = args.audit_log or deployment.audit.log_path(deployment.lake.path)
     try:
         audit = AuditLog(audit_path)
     except AuditWriteError as exc:  # every login and query would be refused: say so now, once
-        print(f"citytwin cockpit: {exc}", file=sys.stderr)
-        return 2
+        raise ConfigError(str(exc)) from exc
     follower = _follower(args.config)
     decisions = deployment.rules.decisions_log(deployment.lake.path)
     twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, sql=deployment.cloud.sql,

@@ -13,12 +13,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from citytwin.errors import CitytwinError
 from cloud.audit.chain import AuditWriteError
 
 log = logging.getLogger(__name__)
 
 
-class CockpitError(Exception):
+class CockpitError(CitytwinError):
     """Base of the API's errors: a stable ``code`` and an HTTP ``status``."""
 
     code = "error"

@@ -11,9 +11,9 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from cloud.cockpit.cells import cell, records
+from cloud.cockpit.jsonsafe import cell, records
 from cloud.cockpit.errors import BadRequest
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 
 VEHICLES = ("bicycle", "car", "motorcycle", "bus", "truck")
 FLOW_WINDOW = timedelta(minutes=15)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cloud.audit.writeahead import begin
 from cloud.cockpit.alerts import Action, Alert, RuleFeedback
 from cloud.cockpit.auth import current_user, require
-from cloud.cockpit.cells import cell
+from cloud.cockpit.jsonsafe import cell
 from cloud.cockpit.errors import NotFound, QueryFailed, QueryRefusedError, QueryTimedOut
 from cloud.cockpit.routes_auth import cockpit_of
 from cloud.cockpit.users import User

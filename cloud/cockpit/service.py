@@ -26,7 +26,7 @@ from cloud.cockpit.settings import CockpitSettings
 from cloud.cockpit.throttle import LoginThrottle
 from cloud.cockpit.users import Users
 from cloud.config import CloudDeployment
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.follow import Follower
 
 log = logging.getLogger(__name__)

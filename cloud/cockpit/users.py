@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import sys
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +26,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from citytwin.errors import CitytwinError
 from citytwin.secretfile import write_private
 
 Role = Literal["viewer", "operator", "auditor", "admin"]
@@ -63,7 +63,7 @@ class UsersFile(BaseModel):
     users: list[User] = Field(default_factory=list, title="Operator accounts")
 
 
-class UsersError(ValueError):
+class UsersError(CitytwinError, ValueError):
     """The users file cannot be used; the message names the file and the problem."""
 
 
@@ -119,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     password = os.environ.get("CITYTWIN_COCKPIT_PASSWORD") or getpass.getpass(f"password for {args.username}: ")
     if len(password) < 8:
-        print("password too short: use at least 8 characters", file=sys.stderr)
-        return 2
+        parser.error("password too short: use at least 8 characters")
     upsert(args.file, args.username, args.role, password)
     print(f"{args.file}: {args.username} ({args.role}) saved")
     return 0

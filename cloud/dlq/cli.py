@@ -23,10 +23,10 @@ from typing import TextIO
 
 from confluent_kafka import Consumer, KafkaException, Producer
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import Failed, UsageError
 from citytwin.terminal import safe
 from cloud.audit.chain import AuditLog, AuditWriteError
-from cloud.audit.writeahead import EXIT_NOT_AUDITED, begin, command_line_user
+from cloud.audit.writeahead import begin, command_line_user
 from cloud.bridge.validate import Accepted, Validator
 from cloud.config import CloudDeployment, load
 from cloud.dlq.records import DeadLetter
@@ -52,12 +52,12 @@ class Stored:
 
 
 def parse_positions(items: list[str]) -> list[tuple[int, int]]:
-    """``['0:12', '1:3']`` -> ``[(0, 12), (1, 3)]``; raises ``ValueError`` naming the bad item."""
+    """``['0:12', '1:3']`` -> ``[(0, 12), (1, 3)]``; raises ``UsageError`` naming the bad item."""
     out = []
     for item in items:
         partition, sep, offset = item.partition(":")
         if not sep or not partition.isdigit() or not offset.isdigit():
-            raise ValueError(f"{item!r} is not PARTITION:OFFSET, e.g. 0:42")
+            raise UsageError(f"{item!r} is not PARTITION:OFFSET, e.g. 0:42")
         out.append((int(partition), int(offset)))
     return out
 
@@ -149,21 +149,15 @@ def replay(cfg: CloudDeployment, records: list[Stored], out: TextIO) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin dlq``."""
-    try:
-        cfg = load(args.config)
-        positions = parse_positions(args.offsets)
-    except (ConfigError, ValueError) as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    cfg = load(args.config)
+    positions = parse_positions(args.offsets)
     if args.action in ("show", "replay") and not positions and not (args.action == "replay" and args.all):
-        print(f"citytwin dlq {args.action}: name records as PARTITION:OFFSET (see 'citytwin dlq list')"
-              + (" or use --all" if args.action == "replay" else ""), file=sys.stderr)
-        return 2
+        raise UsageError(f"{args.action}: name records as PARTITION:OFFSET (see 'citytwin dlq list')"
+                         + (" or use --all" if args.action == "replay" else ""))
     try:
         records = read(cfg, positions or None)
     except KafkaException as exc:
-        print(f"cannot read {cfg.kafka.topics.dlq} from {cfg.kafka.bootstrap}: {exc.args[0]}", file=sys.stderr)
-        return 1
+        raise Failed(f"cannot read {cfg.kafka.topics.dlq} from {cfg.kafka.bootstrap}: {exc.args[0]}") from exc
     if args.error:
         records = [r for r in records if r.letter.error == args.error]
     missing = sorted(set(positions) - {(r.partition, r.offset) for r in records})
@@ -179,15 +173,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _audited_replay(cfg: CloudDeployment, records: list[Stored], out: TextIO) -> int:
-    """Replay, recorded write-ahead in the audit log: 0 when all were sent, 1 when some were not, 3 when not audited."""
+    """Replay, recorded write-ahead in the audit log: 0 when all were sent, 1 when some were not.
+
+    Raises ``AuditWriteError`` (exit status 3) and replays nothing when the intent cannot be recorded.
+    """
     actor, what = command_line_user("citytwin dlq replay")
     positions = [r.position for r in records]
     what.update(topic=cfg.kafka.topics.dlq, records=len(records), positions=positions[:MAX_AUDITED_POSITIONS])
     try:
         step = begin(AuditLog(cfg.audit.log_path(cfg.lake.path)), actor, "dlq.replay", what)
     except AuditWriteError as exc:
-        print(f"citytwin dlq replay: nothing replayed, because it could not be audited: {exc}", file=sys.stderr)
-        return EXIT_NOT_AUDITED
+        raise AuditWriteError(f"replay: nothing replayed, because it could not be audited: {exc}") from exc
     with step:
         left = replay(cfg, records, out)
         step.note(replayed=len(records) - left, not_replayed=left)

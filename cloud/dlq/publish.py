@@ -12,6 +12,7 @@ import logging
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from citytwin.errors import CitytwinError
 from cloud.config import KafkaSettings
 from cloud.dlq.records import DeadLetter
 from cloud.kafka.settings import producer_config
@@ -19,7 +20,7 @@ from cloud.kafka.settings import producer_config
 log = logging.getLogger(__name__)
 
 
-class DeadLetterError(RuntimeError):
+class DeadLetterError(CitytwinError, RuntimeError):
     """Kafka did not acknowledge a dead letter; whatever depends on it must not be committed."""
 
 

@@ -46,7 +46,8 @@ from datetime import datetime
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from cloud.federation.cells import CountCell
+from citytwin.errors import CitytwinError
+from cloud.federation.countcell import CountCell
 from cloud.federation.region_config import Region
 from cloud.federation.signing import CellKey, SignedCell, authentic, canonical
 from contract.wire import describe_errors
@@ -58,7 +59,7 @@ MAX_RECORD_BYTES = 16 * 1024
 _SIGNED_BY = "hmac_sha256"
 
 
-class Refused(Exception):
+class Refused(CitytwinError):
     """A record the region does not take: ``error`` is the short code, ``reason`` is for people."""
 
     def __init__(self, error: str, reason: str) -> None:

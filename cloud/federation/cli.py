@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError, Failed
 from citytwin.lifecycle import stop_on_signals
 
 if TYPE_CHECKING:
@@ -33,24 +32,18 @@ def federate(args: argparse.Namespace) -> int:
     from cloud.federation.export import aggregate, publish, signing_key, window
     from cloud.federation.signing import SigningKeyError
     from cloud.kafka.security import kafka_python_security
-    from cloud.twin import Twin
+    from cloud.twin.twin import Twin
 
-    try:
-        cfg = load(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    cfg = load(args.config)
     settings = cfg.federation
     if settings is None:
-        print(f"citytwin federate: {args.config} has no federation section, so nothing leaves the city; "
-              "add federation: {bootstrap: REGION:9092, k: 10, key_env: CITYTWIN_FEDERATION_KEY}", file=sys.stderr)
-        return 2
+        raise ConfigError(f"{args.config} has no federation section, so nothing leaves the city; "
+                          "add federation: {bootstrap: REGION:9092, k: 10, key_env: CITYTWIN_FEDERATION_KEY}")
     city = settings.city or cfg.site.id
     try:
         key = signing_key(settings, city)
     except SigningKeyError as exc:
-        print(f"citytwin federate: {args.config}: {exc}", file=sys.stderr)
-        return 2
+        raise ConfigError(f"{args.config}: {exc}") from exc
     audit = AuditLog(cfg.audit.log_path(cfg.lake.path))
     twin = Twin(cfg.lake.path, cfg.site, cfg.cameras)
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", client_id=f"citytwin-federate-{city}",
@@ -96,21 +89,16 @@ def region(args: argparse.Namespace) -> int:
     from cloud.federation.signing import SigningKeyError
     from cloud.kafka.topics import TopicError
 
+    cfg = load(args.config)
     try:
-        cfg = load(args.config)
         keys = keyring(cfg)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
     except SigningKeyError as exc:
-        print(f"citytwin region: {args.config}: {exc}", file=sys.stderr)
-        return 2
+        raise ConfigError(f"{args.config}: {exc}") from exc
     try:
         sink = RegionalSink(cfg, keys)
     except (KafkaException, TopicError) as exc:
-        print(f"citytwin region: cannot set up the topics {cfg.kafka.topic} and {cfg.kafka.dead_letters} at "
-              f"{cfg.kafka.bootstrap}: {exc}; check kafka.bootstrap and that the broker is up", file=sys.stderr)
-        return 1
+        raise Failed(f"cannot set up the topics {cfg.kafka.topic} and {cfg.kafka.dead_letters} at "
+                     f"{cfg.kafka.bootstrap}: {exc}; check kafka.bootstrap and that the broker is up") from exc
     stopping = threading.Event()
     state = {"written": 0, "status": 0}
 

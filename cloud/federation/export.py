@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cloud.audit.chain import AuditLog
-from cloud.federation.cells import CountCell
+from cloud.federation.countcell import CountCell
 from cloud.federation.settings import FederationSettings
 from cloud.federation.signing import CellKey, read_key, seal
 from cloud.twin.buckets import bucket_start

@@ -42,7 +42,7 @@ from confluent_kafka.cimpl import NewTopic
 from cloud.dlq.publish import DeadLetterPublisher
 from cloud.dlq.records import DeadLetter
 from cloud.federation.admission import MAX_RECORD_BYTES, Admission, Refused
-from cloud.federation.cells import CountCell
+from cloud.federation.countcell import CountCell
 from cloud.federation.region_config import RegionDeployment, RegionKafka
 from cloud.federation.signing import CellKey
 from cloud.kafka.settings import consumer_config, default_instance

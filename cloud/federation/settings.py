@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloud.federation.cells import MAX_BUCKET_S
+from cloud.federation.countcell import MAX_BUCKET_S
 from cloud.federation.signing import ENV_NAME
 from cloud.transport import KafkaSasl, KafkaTls
 from contract.ids import Ident

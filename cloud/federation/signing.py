@@ -36,6 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from citytwin.errors import CitytwinError
 from contract.ids import Ident
 
 # 32 characters is 128 bits or more of any reasonable generator's output (`openssl rand -hex 32` gives 64).
@@ -43,7 +44,7 @@ MIN_KEY_CHARS = 32
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
-class SigningKeyError(ValueError):
+class SigningKeyError(CitytwinError, ValueError):
     """A signing key cannot be read; the message names the setting, the variable and what to do."""
 
 

@@ -22,6 +22,7 @@ from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, Config
 from confluent_kafka.admin._resource import ResourceType
 from confluent_kafka.cimpl import NewTopic
 
+from citytwin.errors import CitytwinError
 from cloud.config import KafkaSettings
 from cloud.governance import RetentionSettings, TopicRole
 from cloud.kafka.settings import admin_config
@@ -33,7 +34,7 @@ _NEW_TOPIC_GRACE_S = 10.0
 RETENTION_MS = "retention.ms"
 
 
-class TopicError(RuntimeError):
+class TopicError(CitytwinError, RuntimeError):
     """A topic could not be created; the message names it and the broker's reason."""
 
 

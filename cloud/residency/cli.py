@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from citytwin.configfile import ConfigError
 from cloud import config
 from cloud.residency.manifest import build
 from cloud.residency.model import Dataset, Manifest
@@ -53,11 +51,7 @@ def render(manifest: Manifest) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cfg = config.load(args.config)
-    except ConfigError as exc:
-        print(f"citytwin residency: {exc}", file=sys.stderr)
-        return 2
+    cfg = config.load(args.config)
     manifest = build(cfg, probe_kafka=not args.no_kafka)
     print(manifest.model_dump_json(indent=2) if args.json else render(manifest))
     return 0

@@ -5,7 +5,7 @@ Example:
     >>> cfg = CloudDeployment.model_validate({"site": {"id": "c", "name": "C", "width_m": 1, "height_m": 1},
     ...                                       "lake": {"path": "/srv/lake"}})
     >>> [d.name for d in build(cfg, probe_kafka=False).datasets][:3]
-    ['lake', 'alerts', 'audit']
+    ['lake', 'alerts', 'decisions']
 """
 
 from __future__ import annotations

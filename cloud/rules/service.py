@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import threading
 import time
 from datetime import datetime, timezone
 from typing import Any
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError
 from citytwin.lifecycle import stop_on_signals
 from cloud.config import CloudDeployment, load
 from cloud.kafka.topics import ensure_topics
 from cloud.rules.engine import RuleEngine
 from cloud.rules.feed import OPERATOR_KINDS, AlertFeed
 from cloud.rules.outlets import AlertStore, Fanout, KafkaOutlet, MqttOutlet, Outlet
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.follow import Follower
 
 log = logging.getLogger(__name__)
@@ -151,15 +150,9 @@ class RuleService:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin rules``."""
-    try:
-        cfg = load(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    cfg = load(args.config)
     if not cfg.rules.rules:
-        print(f"citytwin rules: {args.config} declares no rules; add them under rules.rules (see cloud/rules/README.md)",
-              file=sys.stderr)
-        return 2
+        raise ConfigError(f"{args.config} declares no rules; add them under rules.rules (see cloud/rules/README.md)")
     service = RuleService(cfg)
     stop_on_signals(service.stopping.set, "stopping after this evaluation")
     if getattr(args, "once", False):

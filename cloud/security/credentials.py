@@ -30,11 +30,10 @@ import logging
 import os
 import re
 import secrets
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from citytwin import configfile
+from citytwin.errors import UsageError
 from citytwin.secretfile import SecretFileError, private_dir, read_env, write_env, write_private
 from cloud.config import CloudDeployment, load
 from cloud.security.mqtt_acl import BRIDGE_USER, RULES_USER, accounts, write_broker_files
@@ -148,11 +147,11 @@ def write_all(cfg: CloudDeployment, out: Path) -> list[Service]:
 
 
 def parse_owner(raw: str) -> tuple[str, int, int]:
-    """``PART=UID:GID`` (or ``PART=UID``) as (part, uid, gid); raises ``ValueError`` saying what is expected."""
+    """``PART=UID:GID`` (or ``PART=UID``) as (part, uid, gid); raises ``UsageError`` saying what is expected."""
     part, sep, ids = raw.partition("=")
     uid, _, gid = ids.partition(":")
     if not sep or part not in PARTS or not uid.isdigit() or (gid and not gid.isdigit()):
-        raise ValueError(f"--owner {raw!r}: expected PART=UID[:GID] with PART one of {', '.join(PARTS)}")
+        raise UsageError(f"--owner {raw!r}: expected PART=UID[:GID] with PART one of {', '.join(PARTS)}")
     return part, int(uid), int(gid or uid)
 
 
@@ -167,18 +166,14 @@ def hand_over(out: Path, part: str, uid: int, gid: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin credentials``."""
+    cfg = load(args.config)
+    owners = [parse_owner(raw) for raw in args.owner or []]
+    written = write_all(cfg, args.out)
     try:
-        cfg = load(args.config)
-        owners = [parse_owner(raw) for raw in args.owner or []]
-        written = write_all(cfg, args.out)
         for part, uid, gid in owners:
             hand_over(args.out, part, uid, gid)
-    except (configfile.ConfigError, SecretFileError, ValueError) as exc:
-        print(f"citytwin credentials: {exc}", file=sys.stderr)
-        return 2
     except PermissionError as exc:
-        print(f"citytwin credentials: {exc.filename}: {exc.strerror}; --owner needs root", file=sys.stderr)
-        return 2
+        raise UsageError(f"{exc.filename}: {exc.strerror}; --owner needs root") from exc
     kafka = ", Kafka SCRAM users" if cfg.kafka.sasl is not None else ""
     print(f"{args.out}: Mosquitto passwd and acl{kafka}, and the logins of {', '.join(s.name for s in written)}")
     return 0

@@ -25,12 +25,10 @@ import hmac
 import logging
 import re
 import secrets
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from citytwin import configfile
 from citytwin.secretfile import private_dir, read_env, write_env, write_private
 from cloud.siteconfig import load_site
 from contract.site import CameraSpec, SiteSpec
@@ -153,11 +151,7 @@ def render_conf(secrets: Path, cert_dir: Path, port: int = 8883, require_certifi
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        registry = load_site(args.config)
-    except configfile.ConfigError as exc:
-        print(f"citytwin mqtt-acl: {exc}", file=sys.stderr)
-        return 2
+    registry = load_site(args.config)
     accts = accounts(registry.site, registry.cameras, registry.nodes)
     write_files(args.out, registry.site, accts)
     print(f"wrote {args.out}/acl, passwd and credentials.env for {len(accts)} nodes, the bridge and the rule service")

@@ -12,13 +12,11 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import sys
 import threading
 import time
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
-from citytwin.configfile import ConfigError
 from citytwin.lifecycle import stop_on_signals
 from cloud.config import CloudDeployment, load
 from cloud.dlq.publish import DeadLetterPublisher
@@ -204,11 +202,7 @@ class Sink:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin sink``."""
-    try:
-        cfg = load(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    cfg = load(args.config)
     sink = Sink(cfg, getattr(args, "instance", None) or default_instance())
 
     stop_on_signals(sink.stopping.set, "writing what is held and stopping")

@@ -20,10 +20,10 @@ from typing import Any
 
 import duckdb
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError, Failed, UsageError
 from citytwin.terminal import safe
 from cloud.audit.chain import AuditLog, AuditWriteError
-from cloud.audit.writeahead import EXIT_NOT_AUDITED, Intent, begin, command_line_user
+from cloud.audit.writeahead import Intent, begin, command_line_user
 from cloud.twin.named import QUERIES
 from cloud.twin.readonly import QueryRefused, QueryResult, QueryTimeout
 from cloud.twin.twin import Twin
@@ -67,7 +67,7 @@ def _params(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise ValueError(f"--param expects name=value, got {pair!r}")
+            raise UsageError(f"--param expects name=value, got {pair!r}")
         try:
             out[key] = datetime.fromisoformat(value)
         except ValueError:
@@ -86,6 +86,7 @@ def _intent(audit: AuditLog, args: argparse.Namespace, params: dict[str, Any]) -
 
 
 def _execute(twin: Twin, args: argparse.Namespace, params: dict[str, Any], step: Intent) -> QueryResult | None:
+    """The result, or None with the reason noted in ``step``: a refused or failed query is an outcome to audit."""
     try:
         result = twin.named(args.sql, **params) if args.named else twin.query(args.sql)
     except QueryRefused as exc:
@@ -95,35 +96,24 @@ def _execute(twin: Twin, args: argparse.Namespace, params: dict[str, Any], step:
     else:
         step.note(refused=False, rows=len(result.rows), truncated=result.truncated, elapsed_ms=round(result.elapsed_ms, 1))
         return result
-    print(f"citytwin query: {safe(step.outcome.get('reason') or step.outcome['error'])}", file=sys.stderr)
     return None
 
 
 def run(args: argparse.Namespace) -> int:
     from cloud import config
 
-    try:
-        cfg = config.load(args.config)
-    except ConfigError as exc:
-        print(f"citytwin query: {exc}", file=sys.stderr)
-        return 2
+    cfg = config.load(args.config)
     if args.list:
         for name, query in sorted(QUERIES.items()):
             print(f"{name}({', '.join(query.params)}): {query.help}")
         return 0
     if not args.sql:
-        print("citytwin query: give a SQL statement, --named NAME, or --list", file=sys.stderr)
-        return 2
-    try:
-        params = _params(args.param)
-    except ValueError as exc:
-        print(f"citytwin query: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError("give a SQL statement, --named NAME, or --list")
+    params = _params(args.param)
     try:
         step = _intent(AuditLog(cfg.audit.log_path(cfg.lake.path)), args, params)
     except AuditWriteError as exc:
-        print(f"citytwin query: not run, because it could not be audited: {exc}", file=sys.stderr)
-        return EXIT_NOT_AUDITED
+        raise AuditWriteError(f"not run, because it could not be audited: {exc}") from exc
     twin = Twin(cfg.lake.path, cfg.site, cfg.cameras, sql=cfg.cloud.sql, decisions=cfg.rules.decisions_log(cfg.lake.path))
     try:
         with step:
@@ -131,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         twin.close()
     if result is None:
-        return 1
+        raise Failed(str(step.outcome.get("reason") or step.outcome["error"]))
     print(render(result, args.format))
     if result.truncated:
         print(f"(truncated: {len(result.rows)} rows shown, cut by {result.cut_by})", file=sys.stderr)
@@ -146,14 +136,13 @@ def run_retention(args: argparse.Namespace) -> int:
     from cloud.twin.retention import Deleted
     from cloud.twin.retention_job import RetentionJob
 
+    cfg = config.load(args.config)
+    days = args.days if args.days is not None else cfg.retention.lake_days
     try:
-        cfg = config.load(args.config)
-        days = args.days if args.days is not None else cfg.retention.lake_days
         audit = AuditLog(args.audit_log or cfg.audit.log_path(cfg.lake.path))
-        job = RetentionJob(cfg.lake.path, days, audit, args.dry_run)
-    except (ConfigError, ValueError, OSError) as exc:
-        print(f"citytwin retention: {exc}", file=sys.stderr)
-        return 2
+    except AuditWriteError as exc:  # the log is configuration here: nothing was refused yet
+        raise ConfigError(str(exc)) from exc
+    job = RetentionJob(cfg.lake.path, days, audit, args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
 
     def report(deleted: list[Deleted]) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from citytwin.errors import CitytwinError
 from cloud.twin.settings import SqlSettings
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ _SANDBOX_SAYS = ("read-only mode", "configuration has been locked")
 _FIRST_CHUNK = 16  # rows fetched at first; later chunks are sized from the rows seen so far
 
 
-class QueryRefused(ValueError):
+class QueryRefused(CitytwinError, ValueError):
     """The statement is not allowed; the message says why."""
 
 
@@ -41,7 +42,7 @@ class QueryTooLarge(QueryRefused):
     """A limit of ``cloud.sql`` stopped the query (memory, spill, or one value's size); the message names it."""
 
 
-class QueryTimeout(RuntimeError):
+class QueryTimeout(CitytwinError, RuntimeError):
     """The statement ran past the time limit and was interrupted."""
 
 

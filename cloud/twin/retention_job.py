@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from citytwin.errors import ConfigError
 from cloud.audit.chain import AuditLog
 from cloud.twin.retention import Deleted, enforce
 
@@ -34,7 +35,7 @@ class RetentionJob:
 
     def __post_init__(self) -> None:
         if self.keep_days < 1:
-            raise ValueError(f"retention must keep at least 1 day, got {self.keep_days} (retention.lake_days or --days)")
+            raise ConfigError(f"retention must keep at least 1 day, got {self.keep_days} (retention.lake_days or --days)")
 
     def once(self) -> list[Deleted]:
         return enforce(self.lake, self.keep_days, datetime.now(timezone.utc), self.audit, dry_run=self.dry_run)

@@ -12,6 +12,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from citytwin.errors import CitytwinError
+
 Anchor = Literal["bottom_center", "center", "top_center"]
 Point = tuple[float, float]
 Points = NDArray[np.float64]
@@ -19,7 +21,7 @@ Points = NDArray[np.float64]
 ANCHORS: tuple[Anchor, ...] = ("bottom_center", "center", "top_center")
 
 
-class GeometryError(ValueError):
+class GeometryError(CitytwinError, ValueError):
     """A line or zone definition that cannot work; the message says which corner or edge."""
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import onnx
 from onnx import shape_inference
 
+from citytwin.errors import CitytwinError
+
 log = logging.getLogger(__name__)
 
 # Ops that cost about one operation per output element.
@@ -27,7 +29,7 @@ _POOLS = frozenset({"MaxPool", "AveragePool"})
 _GLOBAL_POOLS = frozenset({"GlobalAveragePool", "GlobalMaxPool"})
 
 
-class FlopCountError(ValueError):
+class FlopCountError(CitytwinError, ValueError):
     """The graph lacks the shapes needed to count a node."""
 
 

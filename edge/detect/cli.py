@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,13 +21,11 @@ import cv2
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import CitytwinError, ConfigError, UsageError
 from edge import config as edge_config
 from edge.detect.nanodet import NanoDetConfig
 from edge.detect.registry import DetectorConfig, build_detector
-from edge.detect.runtime import ModelError
 from edge.detect.yolo import YoloConfig
-from edge.source.base import SourceError
 from edge.source.registry import build_source
 from edge.types import Detections
 
@@ -151,9 +148,10 @@ def run(args: argparse.Namespace) -> int:
         config, deployment = detector_config(args)
         frames = _frames(args, deployment)
         detector = build_detector(config)
-    except (ConfigError, ModelError, ValueError) as exc:
-        print(f"citytwin detect: {exc}", file=sys.stderr)
-        return 2
+    except CitytwinError:
+        raise
+    except ValueError as exc:  # a value the flags or the model carry that the detector refuses
+        raise UsageError(str(exc)) from exc
     total: Counter[str] = Counter()
     timings: list[float] = []
     try:
@@ -163,9 +161,10 @@ def run(args: argparse.Namespace) -> int:
             timings.append((time.perf_counter() - start) * 1000)
             total.update(detector.labels[c] for c in found.class_id)
             _print(index, found, detector.labels, args.json)
-    except (ConfigError, SourceError, ValueError) as exc:
-        print(f"citytwin detect: {exc}", file=sys.stderr)
-        return 2
+    except CitytwinError:
+        raise
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     finally:
         detector.close()
     if timings and not args.json:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import onnxruntime as ort
 
+from citytwin.errors import CitytwinError
 from citytwin.paths import models_dir
 from edge.detect.base import Detector, DetectorSettings, Outputs, Prepared
 
@@ -17,7 +18,7 @@ CPU = "CPUExecutionProvider"
 PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", CPU)
 
 
-class ModelError(RuntimeError):
+class ModelError(CitytwinError, RuntimeError):
     """A model file is missing or cannot be loaded."""
 
 

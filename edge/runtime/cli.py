@@ -9,11 +9,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import CitytwinError, ConfigError
 from citytwin.lifecycle import stop_on_signals
 from edge import config as edge_config
 from edge.detect.registry import build_detector
-from edge.detect.runtime import ModelError
 from edge.events.factory import EventFactory
 from edge.events.sequence import SequenceBlocks
 from edge.privacy.anonymise import Anonymiser
@@ -61,12 +60,13 @@ def build(deployment: edge_config.EdgeDeployment, camera_id: str | None) -> tupl
 
 
 def run(args: argparse.Namespace) -> int:
+    deployment = edge_config.load(args.config)
     try:
-        deployment = edge_config.load(args.config)
         node, publisher = build(deployment, args.camera)
-    except (ConfigError, ModelError, SourceError, FileNotFoundError, ValueError) as exc:
-        print(f"citytwin edge: {exc}", file=sys.stderr)
-        return 2
+    except CitytwinError:
+        raise
+    except (FileNotFoundError, ValueError) as exc:  # a setting a plugin refused when it was built
+        raise ConfigError(str(exc)) from exc
 
     stop_on_signals(node.stop, "finishing the current frame")
     publisher.start()
@@ -74,10 +74,9 @@ def run(args: argparse.Namespace) -> int:
              deployment.mqtt.host, deployment.mqtt.port)
     try:
         timer = node.run(args.max_frames)
-    except SourceError as exc:
-        print(f"citytwin edge: {exc}", file=sys.stderr)
+    except SourceError:
         publisher.stop()
-        return 2
+        raise
     finally:
         node.parts.detector.close()
     publisher.stop(drain_timeout=30.0)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 
+from citytwin.errors import CitytwinError
 from edge.types import Frame
 
 
-class SourceError(RuntimeError):
+class SourceError(CitytwinError, RuntimeError):
     """A source cannot be opened or read; the message says which and why."""
 
 

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError
 from contract.topics import PREFIX, status_topic
 from edge.config import EdgeCamera, EdgeDeployment, load
 

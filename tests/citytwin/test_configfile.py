@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from citytwin.configfile import ConfigError, apply_env_overrides, load
+from citytwin.configfile import apply_env_overrides, load
+from citytwin.errors import ConfigError
 
 
 class Broker(BaseModel):

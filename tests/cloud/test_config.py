@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError
 from citytwin.paths import REPO_ROOT
 from cloud import config
 from edge.publish.mqtt import MqttPublisherConfig

@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from cloud.siteconfig import load_site
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from tests.e2e.edge_run import edge_command, site_config
 from tests.support.brokers import KafkaBroker, MqttBroker
 from tests.support.mqtt import Recorder

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError
 from citytwin.paths import REPO_ROOT
 from edge.config import EdgeDeployment, load
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError
 from hardware.lab import HARDWARE_DIR, PROFILES_DIR, load_inventory, load_profile
 from edge.bench.models import load_model
 

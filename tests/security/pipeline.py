@@ -25,7 +25,7 @@ from confluent_kafka import Message
 from cloud.dlq.records import DeadLetter
 from cloud.sink.schema import SCHEMA
 from cloud.sink.writer import write_chunk
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from contract.ids import event_id
 from contract.model import Event, parse_event
 from tests.cloud.ingest_support import Ingest, MakeIngest, Publisher, Service, make_ingest, read_topic, wait_for_lake

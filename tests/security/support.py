@@ -23,7 +23,7 @@ import yaml
 
 from cloud.rules.alerts import Alert
 from cloud.rules.outlets import AlertStore, alert_record
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.lake import alert_log
 from cloud.twin.settings import SqlSettings
 from cloud.twin.synth import CityShape, generate

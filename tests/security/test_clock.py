@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cloud.cockpit import live
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.tail import TailBuffer
 from contract.bodies import NodeHealthBody
 from contract.model import parse_event

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cloud.security.mqtt_acl import BRIDGE_USER
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from contract.site import CameraSpec, SiteSpec
 from tests.cloud.ingest_support import MakeIngest, camera_list
 from tests.security.pipeline import Pipeline, legacy_lake_file, make_ingest, pipeline, valid, wire  # noqa: F401

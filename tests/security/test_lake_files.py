@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from tests.security.support import SITE, Baseline, Place, cameras
 
 NOON = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)

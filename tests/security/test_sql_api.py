@@ -14,7 +14,7 @@ from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
 from cloud.cockpit.users import Users
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.settings import SqlSettings
 from edge.events.factory import EventFactory
 from tests.cloud.cockpit.support import login

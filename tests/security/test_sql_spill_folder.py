@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.readonly import QueryRefused
 from cloud.twin.settings import SqlSettings
 from tests.security.support import LIMITS, SITE, Place, cameras

@@ -21,7 +21,7 @@ from cloud.kafka.topics import ensure_topics
 from cloud.rules.catalog import NodeDegraded, ZoneCapacity
 from cloud.rules.engine import RuleEngine
 from cloud.rules.predict import ForecastAnomaly
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.tail import TailBuffer
 from contract.site import CameraSpec, SiteSpec
 from tests.cloud.ingest_support import MakeIngest, read_topic, wait_for_lake

@@ -16,7 +16,7 @@ from cloud.cockpit.users import User, Users, hash_password
 from cloud.config import CloudDeployment
 from cloud.rules.alerts import Alert, Severity
 from cloud.rules.outlets import AlertStore, alert_record
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.settings import SqlSettings
 from cloud.twin.synth import CityShape, generate
 from contract.site import CameraSpec, SiteSpec

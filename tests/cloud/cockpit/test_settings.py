@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError
 from cloud import config
 from cloud.cockpit import settings
 from tests.cloud.test_config import DEMO, MINIMAL, _models

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cloud.federation.admission import Admission, Refused
-from cloud.federation.cells import CountCell
+from cloud.federation.countcell import CountCell
 from cloud.federation.region_config import Region, RegionDeployment, keyring
 from cloud.federation.regional import Received, table
 from cloud.federation.signing import CellKey, SigningKeyError

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from citytwin.configfile import ConfigError
+from citytwin.errors import ConfigError
 from cloud import config
 from cloud.config import KafkaSettings, KafkaTls
 from cloud.kafka.settings import admin_config, consumer_config, producer_config

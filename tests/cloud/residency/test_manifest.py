@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from citytwin.cli import main
 from cloud.cockpit.users import PERMISSIONS
 from cloud.config import CloudDeployment
 from cloud.residency import cli
@@ -138,5 +139,5 @@ def test_cli_prints_json_and_a_table(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_cli_names_the_bad_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "site.yaml"
     config.write_text("site: {id: c, name: C, width_m: 1, height_m: 1}\nlake: {path: /x}\nretention: {lake_dayz: 3}\n")
-    assert cli.run(_args(config, as_json=False)) == 2
+    assert main(["residency", "-c", str(config), "--no-kafka"]) == 2
     assert "lake_dayz" in capsys.readouterr().err

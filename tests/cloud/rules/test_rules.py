@@ -20,7 +20,7 @@ from cloud.rules.catalog import (
     ZoneCapacity,
 )
 from cloud.rules.engine import RuleEngine
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.tail import TailBuffer
 from contract.site import CameraSpec, SiteSpec
 from edge.events.factory import EventFactory

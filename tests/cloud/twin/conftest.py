@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.synth import CityShape, generate
 from contract.site import CameraSpec, SiteSpec
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cloud.twin import Twin, store
+from cloud.twin import store
+from cloud.twin.twin import Twin
 from contract.bodies import Body, Column
 from contract.model import BODIES
 from tests.cloud.twin.conftest import CAMERAS, SITE

@@ -11,8 +11,10 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 
+from citytwin.cli import main
 from cloud.twin.cli import run_retention
 
 
@@ -47,9 +49,9 @@ def test_days_and_audit_log_default_to_the_config(tmp_path: Path) -> None:
     assert _audited(tmp_path) == [str(old)]
 
 
-def test_a_zero_day_policy_is_refused(tmp_path: Path) -> None:
-    args = argparse.Namespace(config=_config(tmp_path), days=0, audit_log=None, dry_run=False, every=False)
-    assert run_retention(args) == 2
+def test_a_zero_day_policy_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["retention", "-c", str(_config(tmp_path)), "--days", "0"]) == 2
+    assert "retention must keep at least 1 day, got 0" in capsys.readouterr().err
 
 
 def test_every_enforces_on_a_schedule_until_sigterm(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.tail import KafkaTail, TailBuffer
 from edge.events.factory import EventFactory
 from tests.cloud.twin.conftest import CAMERAS, SITE

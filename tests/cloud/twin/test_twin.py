@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from cloud.twin import Twin
+from cloud.twin.twin import Twin
 from cloud.twin.readonly import QueryRefused
 from tests.cloud.twin.conftest import CAMERAS, SHAPE, SITE
 
