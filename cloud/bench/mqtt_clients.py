@@ -41,6 +41,7 @@ from typing import IO
 
 import confluent_kafka
 
+from citytwin.errors import Failed
 from cloud.bench.drain import CLIENTS, Result
 from cloud.bench.ingest import (
     TARGET_PER_CORE, Brokers, LakeWatcher, Service, add_broker_arguments, add_load_arguments, deployment_file,
@@ -87,7 +88,7 @@ class Trial:
         return None if self.sink_cpu_s is None else self.events / (self.cpu_s + self.sink_cpu_s)
 
 
-class ShortTrial(Exception):
+class ShortTrial(Failed):
     """A subscriber went quiet before the backlog was drained (a stall longer than its idle time)."""
 
 
