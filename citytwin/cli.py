@@ -66,13 +66,19 @@ def _credentials(args: argparse.Namespace) -> None:
 
 
 def _run(command: Command, args: argparse.Namespace) -> int:
-    if command.audits_config and getattr(args, "config", None) is not None and args.config.is_file():
+    """Load the deployment once (``args.deployment``), record and anchor it for a cloud service, run the handler."""
+    args.deployment = None
+    if command.deployment is not None and getattr(args, "config", None) is not None:
+        from citytwin.deployment import load
+
+        args.deployment = load(args.config, lake=command.deployment == "cloud")
+    if command.audits_config and args.deployment is not None:
         from cloud.audit.anchoring import anchoring
         from cloud.audit.config_change import on_start
 
         audit_log = getattr(args, "audit_log", None)  # a log given on the command line replaces the config's
-        on_start(args.config, command.name, audit_log)
-        with anchoring(args.config, command.name, audit_log):
+        on_start(args.deployment, args.config, command.name, audit_log)
+        with anchoring(args.deployment, command.name, audit_log):
             return _resolve(command.handler)(args)
     return _resolve(command.handler)(args)
 

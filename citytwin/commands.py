@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
 
@@ -25,6 +26,9 @@ class Command:
     add_arguments: AddArguments
     handler: str
     audits_config: bool = False  # a cloud service: its deployment file is recorded in the audit log when it changed
+    # What -c names: a deployment the command line loads once and hands on as args.deployment ("cloud" also needs its
+    # lake section), or None where the command reads another kind of file or none.
+    deployment: Literal["site", "cloud"] | None = None
 
 
 def _config(parser: argparse.ArgumentParser) -> None:
@@ -195,7 +199,7 @@ COMMANDS: tuple[Command, ...] = (
         "frame, the objects it finds (class, confidence, box). A quick way to check a "
         "model, a camera angle or a threshold before configuring an edge node.",
         _detect,
-        "edge.detect.cli:run",
+        "edge.detect.cli:run", deployment="site",
     ),
     Command(
         "edge",
@@ -205,7 +209,7 @@ COMMANDS: tuple[Command, ...] = (
         "over MQTT (QoS 1), buffering them on disk while the broker is unreachable. "
         "Only metadata leaves the node unless anonymised snapshots are enabled.",
         _edge,
-        "edge.runtime.cli:run",
+        "edge.runtime.cli:run", deployment="site",
     ),
     Command(
         "bridge",
@@ -215,7 +219,7 @@ COMMANDS: tuple[Command, ...] = (
         "keyed by site/camera, send invalid ones to citytwin.dlq with the reason, and "
         "acknowledge MQTT only after Kafka has acknowledged.",
         _service,
-        "cloud.bridge.service:run", audits_config=True,
+        "cloud.bridge.service:run", audits_config=True, deployment="cloud",
     ),
     Command(
         "sink",
@@ -224,7 +228,7 @@ COMMANDS: tuple[Command, ...] = (
         "zstd Parquet files atomically into date=/hour= partitions with the offsets in "
         "the file name, and commit offsets only after the file is durable.",
         _service,
-        "cloud.sink.service:run", audits_config=True,
+        "cloud.sink.service:run", audits_config=True, deployment="cloud",
     ),
     Command(
         "query",
@@ -233,7 +237,7 @@ COMMANDS: tuple[Command, ...] = (
         "of a SQL query or a named query as a table, CSV or JSON. Views: events, "
         "crossings, occupancy, dwell, health, counts(bucket); registry: sites, cameras, lines, zones.",
         _query,
-        "cloud.twin.cli:run",
+        "cloud.twin.cli:run", deployment="cloud",
     ),
     Command(
         "retention",
@@ -243,7 +247,7 @@ COMMANDS: tuple[Command, ...] = (
         "the config's audit path). With --every, enforce every retention.interval_s until "
         "SIGTERM. Kafka topic retention is set to the same policy by the bridge.",
         _retention,
-        "cloud.twin.cli:run_retention", audits_config=True,
+        "cloud.twin.cli:run_retention", audits_config=True, deployment="cloud",
     ),
     Command(
         "cockpit",
@@ -251,7 +255,7 @@ COMMANDS: tuple[Command, ...] = (
         "Serve the web cockpit and its REST API: site map, live counts, alerts, node "
         "health, history charts and an audited read-only SQL console.",
         _cockpit,
-        "cloud.cockpit.cli:run", audits_config=True,
+        "cloud.cockpit.cli:run", audits_config=True, deployment="cloud",
     ),
     Command(
         "rules",
@@ -264,7 +268,7 @@ COMMANDS: tuple[Command, ...] = (
         "on MQTT citytwin/alerts/{site}/{rule} and Kafka citytwin.alerts. Operators' "
         "acknowledgements and false alarms from the cockpit stop reminders.",
         _rules,
-        "cloud.rules.service:run", audits_config=True,
+        "cloud.rules.service:run", audits_config=True, deployment="cloud",
     ),
     Command(
         "dlq",
@@ -272,7 +276,7 @@ COMMANDS: tuple[Command, ...] = (
         "List the records in citytwin.dlq with their reasons, show one in full, or "
         "replay records onto citytwin.events after the cause is fixed.",
         _dlq,
-        "cloud.dlq.cli:run",
+        "cloud.dlq.cli:run", deployment="cloud",
     ),
     Command(
         "bench",
@@ -291,7 +295,7 @@ COMMANDS: tuple[Command, ...] = (
         "(the anchor file and, with -c, the Kafka anchors topic), so that records cut off "
         "the end and a rewritten chain are reported too. show prints records terminal-safe.",
         _audit,
-        "cloud.audit.cli:run",
+        "cloud.audit.cli:run", deployment="cloud",
     ),
     Command(
         "mqtt-acl",
@@ -300,7 +304,7 @@ COMMANDS: tuple[Command, ...] = (
         "edge node may publish only under citytwin/{site}/{camera}/, and the bridge may "
         "only read events and status.",
         _mqtt_acl,
-        "cloud.security.mqtt_acl:run",
+        "cloud.security.mqtt_acl:run", deployment="site",
     ),
     Command(
         "credentials",
@@ -310,7 +314,7 @@ COMMANDS: tuple[Command, ...] = (
         "credentials file per service and edge node for `citytwin --credentials FILE`. "
         "Existing passwords are kept, so it is safe to run at every start.",
         _credentials,
-        "cloud.security.credentials:run",
+        "cloud.security.credentials:run", deployment="cloud",
     ),
     Command(
         "residency",
@@ -320,7 +324,7 @@ COMMANDS: tuple[Command, ...] = (
         "retention (and the retention.ms the brokers report), reader roles, and the "
         "exports, marking what leaves the city.",
         _residency,
-        "cloud.residency.cli:run",
+        "cloud.residency.cli:run", deployment="cloud",
     ),
     Command(
         "federate",
@@ -331,7 +335,7 @@ COMMANDS: tuple[Command, ...] = (
         "city, every export is written to the audit log before it is sent, and every "
         "cell is signed with the city's key (federation.key_env).",
         _once,
-        "cloud.federation.cli:federate", audits_config=True,
+        "cloud.federation.cli:federate", audits_config=True, deployment="cloud",
     ),
     Command(
         "region",

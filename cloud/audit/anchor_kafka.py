@@ -3,7 +3,7 @@
 The topic (``kafka.topics.audit_anchors``) has one partition, is keyed by
 site and log path, and is created with the deployment's retention policy
 (``retention.audit_anchors_topic_days``; kept by default). Clients are
-configured by ``cloud.kafka.settings``, so the deployment's transport
+configured by ``cloud.kafka.clients``, so the deployment's transport
 security applies. While Kafka cannot be reached, publishing logs one warning,
 the anchor file keeps the heads, and each later anchor retries.
 """
@@ -16,10 +16,10 @@ import threading
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 
 from cloud.audit.anchor import Anchor, Found, parse
-from cloud.config import KafkaSettings
-from cloud.governance import RetentionSettings
+from cloud.audit.settings import RetentionSettings
+from cloud.kafka.clients import producer_config, reader_config
 from cloud.kafka.reading import ranges, read_ranges
-from cloud.kafka.settings import producer_config, reader_config
+from cloud.kafka.settings import KafkaSettings
 from cloud.kafka.topics import RETENTION_MS, TopicError, anchor_topic, create_and_align
 
 log = logging.getLogger(__name__)

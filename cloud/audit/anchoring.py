@@ -19,11 +19,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from citytwin.errors import ConfigError
+from citytwin.deployment import Deployment
 from cloud.audit.anchor import Anchor, AnchorFile
 from cloud.audit.anchor_kafka import KafkaAnchors
 from cloud.audit.chain import head
-from cloud.config import CloudDeployment, load
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +44,11 @@ class Anchorer:
         self._file_failing = False
 
     @classmethod
-    def of(cls, cfg: CloudDeployment, service: str, log_path: Path | None = None) -> Anchorer:
+    def of(cls, cfg: Deployment, service: str, log_path: Path | None = None) -> Anchorer:
         """The anchorer of a deployment's audit log (or ``log_path``, a log given on the command line)."""
         audit = cfg.audit
         kafka = KafkaAnchors(cfg.kafka, cfg.retention, f"citytwin-audit-anchor-{service}") if audit.anchor_kafka else None
-        return cls(log_path or audit.log_path(cfg.lake.path), cfg.site.id, AnchorFile(audit.anchor_file(cfg.lake.path)),
+        return cls(log_path or audit.log_path(cfg.lake_dir), cfg.site.id, AnchorFile(audit.anchor_file(cfg.lake_dir)),
                    kafka, audit.anchor_interval_s)
 
     def _file(self, anchor: Anchor) -> None:
@@ -107,14 +106,9 @@ class Anchorer:
 
 
 @contextlib.contextmanager
-def anchoring(config: Path, service: str, log_path: Path | None = None) -> Iterator[Anchorer | None]:
-    """Anchor the deployment's audit log while the body runs; an invalid file is left to the service to report."""
-    try:
-        cfg = load(config)
-    except (ConfigError, OSError):
-        yield None
-        return
-    anchorer = Anchorer.of(cfg, service, log_path)
+def anchoring(deployment: Deployment, service: str, log_path: Path | None = None) -> Iterator[Anchorer]:
+    """Anchor the deployment's audit log while the body runs."""
+    anchorer = Anchorer.of(deployment, service, log_path)
     anchorer.start()
     try:
         yield anchorer

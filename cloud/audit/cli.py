@@ -20,13 +20,13 @@ from typing import Any
 
 from confluent_kafka import KafkaException
 
+from citytwin.deployment import Deployment
 from citytwin.errors import UsageError
 from citytwin.terminal import safe
 from cloud.audit import anchor_kafka
 from cloud.audit.anchor import Anchor, AnchorFile, Found
 from cloud.audit.chain import head, read, verify
-from cloud.config import CloudDeployment, load
-from cloud.governance import anchors_beside
+from cloud.audit.settings import anchors_beside
 
 
 def _mine(found: Found, log: Path, site: str | None, source: str, notes: list[str]) -> list[Anchor]:
@@ -39,9 +39,9 @@ def _mine(found: Found, log: Path, site: str | None, source: str, notes: list[st
     return mine
 
 
-def _anchors(args: argparse.Namespace, cfg: CloudDeployment | None, log: Path, notes: list[str]) -> tuple[list[Anchor], list[str]]:
+def _anchors(args: argparse.Namespace, cfg: Deployment | None, log: Path, notes: list[str]) -> tuple[list[Anchor], list[str]]:
     """The anchors of ``log`` from every place there is to look, and the places looked in."""
-    file = args.anchors or (cfg.audit.anchor_file(cfg.lake.path) if cfg else anchors_beside(log))
+    file = args.anchors or (cfg.audit.anchor_file(cfg.lake_dir) if cfg else anchors_beside(log))
     site = cfg.site.id if cfg else None
     looked = [f"anchor file {file}" + ("" if file.is_file() else " (absent)")]
     anchors = _mine(AnchorFile(file).read(), log, site, str(file), notes)
@@ -59,7 +59,7 @@ def _anchors(args: argparse.Namespace, cfg: CloudDeployment | None, log: Path, n
     return anchors, looked
 
 
-def _verify(args: argparse.Namespace, cfg: CloudDeployment | None, log: Path) -> int:
+def _verify(args: argparse.Namespace, cfg: Deployment | None, log: Path) -> int:
     notes: list[str] = []
     anchors, looked = _anchors(args, cfg, log, notes)
     verdict = verify(log, args.head, anchors)
@@ -80,8 +80,8 @@ def _line(record: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = load(args.config) if args.config is not None else None
-    path = args.log or (cfg.audit.log_path(cfg.lake.path) if cfg else None)
+    cfg: Deployment | None = args.deployment
+    path = args.log or (cfg.audit.log_path(cfg.lake_dir) if cfg else None)
     if path is None:
         raise UsageError("give the log as --log AUDIT.jsonl, or the deployment as -c SITE.yaml")
     if not path.is_file():

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from citytwin.deployment import Deployment
 from cloud.audit.chain import AuditLog
 
 log = logging.getLogger(__name__)
@@ -78,16 +79,9 @@ def record_config(audit: AuditLog, config: Path, actor: str) -> bool:
     return True
 
 
-def on_start(config: Path, service: str, audit_log: Path | None = None) -> None:
-    """Record the deployment file a service starts with (in ``audit_log`` if given); an invalid file is left to the service."""
-    from citytwin.errors import ConfigError
-    from cloud.config import load
-
+def on_start(deployment: Deployment, config: Path, service: str, audit_log: Path | None = None) -> None:
+    """Record the deployment file ``config``, loaded as ``deployment``, that a service starts with (in ``audit_log`` if given)."""
     try:
-        cfg = load(config)
-    except (ConfigError, OSError):
-        return
-    try:
-        record_config(AuditLog(audit_log or cfg.audit.log_path(cfg.lake.path)), config, f"service:{service}")
+        record_config(AuditLog(audit_log or deployment.audit.log_path(deployment.lake_dir)), config, f"service:{service}")
     except OSError as exc:  # the service still starts; the operator sees why the change went unrecorded
         log.error("audit: could not record the configuration %s (%s)", config, exc)

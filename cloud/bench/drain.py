@@ -32,7 +32,9 @@ from cloud.bench.gmqtt_source import GmqttSource
 from cloud.bench.paho_source import Paho311Source, PahoSource
 from cloud.bridge.consume import MqttSource, OnMessage, Ticket
 from cloud.bridge.service import STEP_S, Bridge
-from cloud.config import BridgeSettings, CloudDeployment, MqttSettings, load
+from citytwin.deployment import Deployment, load
+from cloud.bridge.settings import BridgeSettings
+from contract.broker import MqttConnection
 
 SUBSCRIBE_TIMEOUT_S = 30.0
 FIRST_EVENT_TIMEOUT_S = 60.0
@@ -51,7 +53,7 @@ class Source(Protocol):
 
 
 class SourceType(Protocol):
-    def __call__(self, mqtt_cfg: MqttSettings, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> Source: ...
+    def __call__(self, mqtt_cfg: MqttConnection, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> Source: ...
 
 
 CLIENTS: dict[str, SourceType] = {
@@ -92,7 +94,7 @@ class Progress:
         return Result(self.count, self.last_cpu - self.start_cpu, self.last - self.start)
 
 
-def make_session(client: SourceType, cfg: CloudDeployment, client_id: str) -> None:
+def make_session(client: SourceType, cfg: Deployment, client_id: str) -> None:
     """Connect, subscribe and disconnect, leaving a persistent session that queues the backlog."""
     source = client(cfg.mqtt, cfg.cloud.bridge, client_id, lambda _topic, _payload, _ticket: None)
     deadline = time.monotonic() + SUBSCRIBE_TIMEOUT_S
@@ -103,7 +105,7 @@ def make_session(client: SourceType, cfg: CloudDeployment, client_id: str) -> No
     source.stop()
 
 
-def drain_receive(client: SourceType, cfg: CloudDeployment, client_id: str, idle_s: float) -> Result:
+def drain_receive(client: SourceType, cfg: Deployment, client_id: str, idle_s: float) -> Result:
     """The client alone: count each message and acknowledge it at once."""
     received = 0
 
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instance", required=True, help="bridge instance: the client id is citytwin-bridge-INSTANCE")
     parser.add_argument("--idle-s", type=float, default=5.0, help="stop after this long without an event")
     args = parser.parse_args(argv)
-    cfg = load(args.config)
+    cfg = load(args.config, lake=True)
     client = CLIENTS[args.client]
     client_id = f"citytwin-bridge-{args.instance}"
     bridge = None

@@ -19,7 +19,8 @@ from gmqtt import Client as GmqttClient
 from gmqtt import Subscription
 
 from cloud.bridge.consume import OnMessage, Subscriber, Ticket
-from cloud.config import BridgeSettings, MqttSettings
+from cloud.bridge.settings import BridgeSettings
+from contract.broker import MqttConnection
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ _SUCCESS = 0
 class GmqttSource(Subscriber):
     """Receives events with gmqtt and acknowledges them in order once told they are safe."""
 
-    def __init__(self, mqtt_cfg: MqttSettings, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> None:
+    def __init__(self, mqtt_cfg: MqttConnection, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> None:
         super().__init__(mqtt_cfg, bridge, client_id, on_message)
         self._waiting: dict[Ticket, asyncio.Future[int]] = {}
         self.loop = asyncio.new_event_loop()

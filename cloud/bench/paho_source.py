@@ -25,7 +25,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from cloud.bridge.consume import OnMessage, Subscriber
-from cloud.config import BridgeSettings, MqttSettings
+from cloud.bridge.settings import BridgeSettings
+from contract.broker import MqttConnection
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class PahoSource(Subscriber):
 
     protocol = mqtt.MQTTv5
 
-    def __init__(self, mqtt_cfg: MqttSettings, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> None:
+    def __init__(self, mqtt_cfg: MqttConnection, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> None:
         super().__init__(mqtt_cfg, bridge, client_id, on_message)
         self._received = 0
         self._next_attempt = 0.0

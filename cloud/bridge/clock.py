@@ -23,10 +23,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from cloud.config import CloudDeployment
+from typing import Any
+from citytwin.deployment import Deployment
 
 # Body fields that are times of the same scene; they obey the same window as ``ts``.
 BODY_TIMES = ("entered", "interval_start")
@@ -56,7 +54,7 @@ class ClockWindow:
     now: Callable[[], float] = field(default=time.time)
 
     @classmethod
-    def of(cls, cfg: CloudDeployment) -> ClockWindow:
+    def of(cls, cfg: Deployment) -> ClockWindow:
         return cls(cfg.cloud.bridge.max_clock_ahead_s, cfg.retention.lake_days * DAY_S)
 
     def refuse(self, times: Sequence[tuple[str, datetime]], ahead_only: bool = False) -> str | None:

@@ -28,7 +28,8 @@ from collections import deque
 from collections.abc import Callable
 
 from cloud.bridge import mqtt5
-from cloud.config import BridgeSettings, MqttSettings
+from cloud.bridge.settings import BridgeSettings
+from contract.broker import MqttConnection
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class Subscriber:
     The sources of the client benchmark (``cloud.bench``) share it with ``MqttSource``.
     """
 
-    def __init__(self, mqtt_cfg: MqttSettings, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> None:
+    def __init__(self, mqtt_cfg: MqttConnection, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> None:
         self.cfg = mqtt_cfg
         self.bridge = bridge
         self.client_id = client_id
@@ -139,7 +140,7 @@ class Subscriber:
 class MqttSource(Subscriber):
     """Receives events over MQTT and acknowledges them in order once told they are safe."""
 
-    def __init__(self, mqtt_cfg: MqttSettings, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> None:
+    def __init__(self, mqtt_cfg: MqttConnection, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> None:
         super().__init__(mqtt_cfg, bridge, client_id, on_message)
         self.keepalive_s = mqtt_cfg.keepalive_s
         # Payloads above max_payload_bytes still come, to be dead-lettered as too large; the broker drops

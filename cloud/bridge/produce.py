@@ -21,9 +21,9 @@ from typing import NamedTuple
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from cloud.config import KafkaSettings
 from cloud.dlq.records import Headers
-from cloud.kafka.settings import producer_config
+from cloud.kafka.clients import producer_config
+from cloud.kafka.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 

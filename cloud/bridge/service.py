@@ -21,14 +21,14 @@ import time
 
 from confluent_kafka import KafkaError, KafkaException
 
+from citytwin.deployment import Deployment
 from citytwin.lifecycle import stop_on_signals
 from cloud.bridge.consume import MqttSource, Ticket
 from cloud.bridge.produce import KafkaOut, Outcome, Record
 from cloud.bridge.report import BridgeMeter
 from cloud.bridge.validate import Accepted, Validator
-from cloud.config import CloudDeployment, load
 from cloud.dlq.records import DeadLetter
-from cloud.kafka.settings import default_instance
+from cloud.kafka.clients import default_instance
 from cloud.kafka.topics import TopicError, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ STEP_S = 0.005
 class Bridge:
     """One bridge instance: MQTT subscription in, Kafka producer out."""
 
-    def __init__(self, cfg: CloudDeployment, instance: str) -> None:
+    def __init__(self, cfg: Deployment, instance: str) -> None:
         self.cfg = cfg
         self.settings = cfg.cloud.bridge
         self.name = f"bridge-{instance}"
@@ -180,13 +180,13 @@ class Bridge:
         return 0 if self.fatal is None else 1
 
 
-def _instance(args: argparse.Namespace, cfg: CloudDeployment) -> str:
+def _instance(args: argparse.Namespace, cfg: Deployment) -> str:
     return getattr(args, "instance", None) or cfg.cloud.bridge.instance or default_instance()
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin bridge``."""
-    cfg = load(args.config)
+    cfg: Deployment = args.deployment
     bridge = Bridge(cfg, _instance(args, cfg))
 
     stop_on_signals(bridge.stopping.set, "draining")

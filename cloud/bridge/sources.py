@@ -20,10 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from cloud.config import CloudDeployment
+from citytwin.deployment import Deployment
 
 # Names from a topic are the sender's words: quoted, and cut so that a reason stays a line.
 _SHOWN = 64
@@ -41,7 +38,7 @@ class Sources:
     nodes: Mapping[str, str]
 
     @classmethod
-    def of(cls, cfg: CloudDeployment) -> Sources:
+    def of(cls, cfg: Deployment) -> Sources:
         return cls(cfg.site.id, cfg.node_ids())
 
     def unknown(self, site: str, camera: str) -> str | None:

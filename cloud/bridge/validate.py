@@ -21,7 +21,7 @@ whose ``error`` code and ``reason`` end up in the dead-letter record's headers.
 Example:
     >>> from cloud.bridge.clock import ClockWindow
     >>> from cloud.bridge.sources import Sources
-    >>> from cloud.config import KafkaTopics
+    >>> from cloud.kafka.settings import KafkaTopics
     >>> v = Validator("citytwin", KafkaTopics(), 1024, Sources("campus", {"cam-1": "campus-cam-1"}), ClockWindow(300, 86_400))
     >>> v.check("citytwin/campus/cam-1/events/count", b'{"schema_version": 1').error
     'invalid_json'
@@ -33,9 +33,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from citytwin.deployment import Deployment
 from cloud.bridge.clock import ClockWindow, event_times
 from cloud.bridge.sources import Sources
-from cloud.config import CloudDeployment, KafkaTopics
+from cloud.kafka.settings import KafkaTopics
 from contract.status import NodeStatus
 from contract.wire import Decoded, Rejected, decode, decode_status
 
@@ -62,7 +63,7 @@ class Validator:
         self.clock = clock
 
     @classmethod
-    def of(cls, cfg: CloudDeployment) -> Validator:
+    def of(cls, cfg: Deployment) -> Validator:
         """The validator of a deployment: its prefix, topics, limits, cameras and clock window."""
         bridge = cfg.cloud.bridge
         return cls(bridge.topic_prefix, cfg.kafka.topics, bridge.max_payload_bytes, Sources.of(cfg), ClockWindow.of(cfg))

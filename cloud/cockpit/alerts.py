@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.rules.feed import AlertFeed, Entry
 from cloud.rules.outlets import JsonLines, alert_record
-from cloud.twin.lake import alert_log, default_decision_log
+from cloud.twin.lake import alert_log
+from cloud.twin.settings import default_decision_log
 
 Severity = Literal["info", "warning", "critical"]
 Action = Literal["ack", "false_alarm", "resolve"]

@@ -11,25 +11,19 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
-
-from citytwin import configfile
+from citytwin.deployment import Deployment
 from citytwin.errors import ConfigError, UsageError
 from citytwin.lifecycle import stop_on_signals
-from cloud import config
 from cloud.audit.chain import AuditLog, AuditWriteError
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
 from cloud.cockpit.settings import CockpitSettings
 from cloud.cockpit.users import Users
-from cloud.siteconfig import load_site
-from cloud.twin.twin import Twin
-from cloud.config import KafkaSettings
 from cloud.twin.follow import Follower
+from cloud.twin.twin import Twin
 
 if TYPE_CHECKING:
     import uvicorn
@@ -38,17 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class _KafkaPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    kafka: dict[str, Any] | None = None
-
-
-def _follower(config: Path) -> Follower:
-    raw = configfile.load(config, _KafkaPart).kafka
-    if raw is None:  # no Kafka configured: the screen follows the lake only
+def _follower(deployment: Deployment) -> Follower:
+    if "kafka" not in deployment.model_fields_set:  # no Kafka configured: the screen follows the lake only
         return Follower(None, "citytwin.events")
-    kafka = KafkaSettings.model_validate(raw)
+    kafka = deployment.kafka
     return Follower(kafka.bootstrap or None, kafka.topics.events, tls=kafka.tls, sasl=kafka.sasl)
 
 
@@ -69,20 +56,19 @@ def run(args: argparse.Namespace) -> int:
     if args.users is None:
         raise UsageError("--users USERS.yaml is required (there is no default account); create one with\n"
                          "  python -m cloud.cockpit.users USERS.yaml NAME admin")
-    registry = load_site(args.config)
-    deployment = config.load(args.config)
+    deployment: Deployment = args.deployment
     users = Users.load(args.users)
-    audit_path = args.audit_log or deployment.audit.log_path(deployment.lake.path)
+    audit_path = args.audit_log or deployment.audit.log_path(deployment.lake_dir)
     try:
         audit = AuditLog(audit_path)
     except AuditWriteError as exc:  # every login and query would be refused: say so now, once
         raise ConfigError(str(exc)) from exc
-    follower = _follower(args.config)
-    decisions = deployment.rules.decisions_log(deployment.lake.path)
-    twin = Twin(registry.lake, registry.site, registry.cameras, tail=follower.buffer, sql=deployment.cloud.sql,
+    follower = _follower(deployment)
+    decisions = deployment.rules.decisions_log(deployment.lake_dir)
+    twin = Twin(deployment.lake_dir, deployment.site, deployment.cameras, tail=follower.buffer, sql=deployment.cloud.sql,
                 decisions=decisions)
     cockpit = Cockpit(
-        twin=twin, users=users, audit=audit, alerts=AlertBoard(registry.lake, decisions), follower=follower,
+        twin=twin, users=users, audit=audit, alerts=AlertBoard(deployment.lake_dir, decisions), follower=follower,
         deployment=deployment, settings=deployment.cockpit,
     )
     log.info("cockpit: http://%s:%d/ (%d users, audit log %s)", args.host, args.port, len(users), audit_path)

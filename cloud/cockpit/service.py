@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from citytwin.deployment import Deployment
 from cloud.audit.chain import AuditLog
 from cloud.cockpit import live
 from cloud.cockpit.alerts import AlertBoard
@@ -25,9 +26,8 @@ from cloud.cockpit.rwlock import RWLock
 from cloud.cockpit.settings import CockpitSettings
 from cloud.cockpit.throttle import LoginThrottle
 from cloud.cockpit.users import Users
-from cloud.config import CloudDeployment
-from cloud.twin.twin import Twin
 from cloud.twin.follow import Follower
+from cloud.twin.twin import Twin
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class Cockpit:
     stale_after_s: float = 120.0
     lock: RWLock = field(default_factory=RWLock)
     follower: Follower | None = None
-    deployment: CloudDeployment | None = None  # the validated deployment file, for the residency manifest
+    deployment: Deployment | None = None  # the validated deployment file, for the residency manifest
     version: int = 0
     _snapshot: dict[str, Any] | None = None
     _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)

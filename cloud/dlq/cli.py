@@ -23,15 +23,15 @@ from typing import TextIO
 
 from confluent_kafka import Consumer, KafkaException, Producer
 
+from citytwin.deployment import Deployment, load
 from citytwin.errors import Failed, UsageError
 from citytwin.terminal import safe
 from cloud.audit.chain import AuditLog, AuditWriteError
 from cloud.audit.writeahead import begin, command_line_user
 from cloud.bridge.validate import Accepted, Validator
-from cloud.config import CloudDeployment, load
 from cloud.dlq.records import DeadLetter
+from cloud.kafka.clients import producer_config, reader_config
 from cloud.kafka.reading import ranges, read_ranges
-from cloud.kafka.settings import producer_config, reader_config
 from contract.wire import Decoded, Rejected, decode
 
 READ_TIMEOUT_S = 30.0
@@ -62,7 +62,7 @@ def parse_positions(items: list[str]) -> list[tuple[int, int]]:
     return out
 
 
-def read(cfg: CloudDeployment, positions: list[tuple[int, int]] | None = None) -> list[Stored]:
+def read(cfg: Deployment, positions: list[tuple[int, int]] | None = None) -> list[Stored]:
     """Every record of the DLQ topic, or only those at ``positions``, in partition and offset order."""
     topic = cfg.kafka.topics.dlq
     consumer = Consumer(reader_config(cfg.kafka, "citytwin-dlq-tool"))
@@ -81,7 +81,7 @@ def read(cfg: CloudDeployment, positions: list[tuple[int, int]] | None = None) -
         consumer.close()
 
 
-def verdict(cfg: CloudDeployment, letter: DeadLetter) -> Accepted | Rejected:
+def verdict(cfg: Deployment, letter: DeadLetter) -> Accepted | Rejected:
     """What the current code says about a dead letter's payload: every check the bridge makes."""
     if letter.truncated:
         return Rejected("truncated", f"only {len(letter.raw)} of {letter.original_size} bytes were kept")
@@ -107,7 +107,7 @@ def list_records(records: list[Stored], limit: int, out: TextIO) -> None:
     out.write(f"{len(shown)} of {len(records)} dead letters shown\n")
 
 
-def show_records(cfg: CloudDeployment, records: list[Stored], max_bytes: int, out: TextIO) -> None:
+def show_records(cfg: Deployment, records: list[Stored], max_bytes: int, out: TextIO) -> None:
     for stored in records:
         dl = stored.letter
         now = verdict(cfg, dl)
@@ -122,7 +122,7 @@ def show_records(cfg: CloudDeployment, records: list[Stored], max_bytes: int, ou
         out.write(f"payload: {safe(payload)}{more}\n")
 
 
-def replay(cfg: CloudDeployment, records: list[Stored], out: TextIO) -> int:
+def replay(cfg: Deployment, records: list[Stored], out: TextIO) -> int:
     """Send every record that is valid now; returns how many were not replayed."""
     producer = Producer(producer_config(cfg.kafka, "citytwin-dlq-replay"))
     failures: list[str] = []
@@ -149,7 +149,7 @@ def replay(cfg: CloudDeployment, records: list[Stored], out: TextIO) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin dlq``."""
-    cfg = load(args.config)
+    cfg: Deployment = args.deployment
     positions = parse_positions(args.offsets)
     if args.action in ("show", "replay") and not positions and not (args.action == "replay" and args.all):
         raise UsageError(f"{args.action}: name records as PARTITION:OFFSET (see 'citytwin dlq list')"
@@ -172,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if missing else 0
 
 
-def _audited_replay(cfg: CloudDeployment, records: list[Stored], out: TextIO) -> int:
+def _audited_replay(cfg: Deployment, records: list[Stored], out: TextIO) -> int:
     """Replay, recorded write-ahead in the audit log: 0 when all were sent, 1 when some were not.
 
     Raises ``AuditWriteError`` (exit status 3) and replays nothing when the intent cannot be recorded.
@@ -181,7 +181,7 @@ def _audited_replay(cfg: CloudDeployment, records: list[Stored], out: TextIO) ->
     positions = [r.position for r in records]
     what.update(topic=cfg.kafka.topics.dlq, records=len(records), positions=positions[:MAX_AUDITED_POSITIONS])
     try:
-        step = begin(AuditLog(cfg.audit.log_path(cfg.lake.path)), actor, "dlq.replay", what)
+        step = begin(AuditLog(cfg.audit.log_path(cfg.lake_dir)), actor, "dlq.replay", what)
     except AuditWriteError as exc:
         raise AuditWriteError(f"replay: nothing replayed, because it could not be audited: {exc}") from exc
     with step:

@@ -13,9 +13,9 @@ import logging
 from confluent_kafka import KafkaError, Message, Producer
 
 from citytwin.errors import CitytwinError
-from cloud.config import KafkaSettings
 from cloud.dlq.records import DeadLetter
-from cloud.kafka.settings import producer_config
+from cloud.kafka.clients import producer_config
+from cloud.kafka.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from citytwin.deployment import Deployment
 from citytwin.errors import ConfigError, Failed
 from citytwin.lifecycle import stop_on_signals
 
@@ -28,13 +29,12 @@ def federate(args: argparse.Namespace) -> int:
     from kafka.errors import KafkaTimeoutError
 
     from cloud.audit.chain import AuditLog
-    from cloud.config import load
     from cloud.federation.export import aggregate, publish, signing_key, window
     from cloud.federation.signing import SigningKeyError
     from cloud.kafka.security import kafka_python_security
     from cloud.twin.twin import Twin
 
-    cfg = load(args.config)
+    cfg: Deployment = args.deployment
     settings = cfg.federation
     if settings is None:
         raise ConfigError(f"{args.config} has no federation section, so nothing leaves the city; "
@@ -44,8 +44,8 @@ def federate(args: argparse.Namespace) -> int:
         key = signing_key(settings, city)
     except SigningKeyError as exc:
         raise ConfigError(f"{args.config}: {exc}") from exc
-    audit = AuditLog(cfg.audit.log_path(cfg.lake.path))
-    twin = Twin(cfg.lake.path, cfg.site, cfg.cameras)
+    audit = AuditLog(cfg.audit.log_path(cfg.lake_dir))
+    twin = Twin(cfg.lake_dir, cfg.site, cfg.cameras)
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", client_id=f"citytwin-federate-{city}",
                              max_block_ms=15_000, **kafka_python_security(settings.tls, settings.sasl, section="federation"))
     stopping = threading.Event()

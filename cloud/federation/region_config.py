@@ -23,10 +23,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from citytwin import configfile
-from cloud.config import KafkaSettings, KafkaTopics
 from cloud.federation.countcell import MAX_BUCKET_S, MAX_VALUE
 from cloud.federation.signing import ENV_NAME, CellKey, SigningKeyError, read_key
-from cloud.transport import KafkaSasl, KafkaTls
+from cloud.kafka.settings import KafkaSettings, KafkaTopics
+from cloud.kafka.settings import KafkaSasl, KafkaTls
 from contract.ids import Ident
 from contract.site import duplicated
 

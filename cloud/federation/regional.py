@@ -45,7 +45,7 @@ from cloud.federation.admission import MAX_RECORD_BYTES, Admission, Refused
 from cloud.federation.countcell import CountCell
 from cloud.federation.region_config import RegionDeployment, RegionKafka
 from cloud.federation.signing import CellKey
-from cloud.kafka.settings import consumer_config, default_instance
+from cloud.kafka.clients import consumer_config, default_instance
 from cloud.kafka.topics import create_and_align
 from cloud.sink.writer import write_atomic
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.federation.countcell import MAX_BUCKET_S
 from cloud.federation.signing import ENV_NAME
-from cloud.transport import KafkaSasl, KafkaTls
+from cloud.kafka.settings import KafkaSasl, KafkaTls
 from contract.ids import Ident
 
 

@@ -3,13 +3,13 @@
 This is the one place that decides ``security.protocol``: PLAINTEXT with
 neither, SSL with ``tls``, SASL_PLAINTEXT with ``sasl`` and SASL_SSL with
 both. librdkafka (bridge, sink, DLQ tools, topic creation, residency probe)
-gets it through ``cloud.kafka.settings``; kafka-python (the twin's live tail,
+gets it through ``cloud.kafka.clients``; kafka-python (the twin's live tail,
 the alert outlet, the federation and region clients) calls
 ``kafka_python_security`` directly. The TLS file options come from
 ``cloud.kafka.tls``.
 
 Example:
-    >>> from cloud.transport import KafkaSasl
+    >>> from cloud.kafka.settings import KafkaSasl
     >>> sasl = KafkaSasl(username="citytwin-sink", password_env="PW")
     >>> librdkafka_security(None, sasl, {"PW": "s3cret"})["security.protocol"]
     'SASL_PLAINTEXT'
@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from citytwin.secretfile import MissingSecret
+from cloud.kafka.settings import KafkaSasl, KafkaTls
 from cloud.kafka.tls import kafka_python_tls, librdkafka_tls
-from cloud.transport import KafkaSasl, KafkaTls
 
 
 def sasl_password(sasl: KafkaSasl, environ: Mapping[str, str] | None = None, section: str = "kafka") -> str:

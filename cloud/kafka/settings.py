@@ -1,82 +1,115 @@
-"""librdkafka client settings derived from the deployment's ``kafka`` section.
+"""The deployment's ``kafka`` section: the cluster, its topics, and the transport security of every Kafka link.
 
-One place decides durability and recovery behaviour: producers are idempotent
-with ``acks=all``; consumers never auto-commit (the sink commits after its
-files are durable); reconnect back-off is capped at a few seconds so that a
-restarted broker is picked up quickly. ``kafka.tls`` and ``kafka.sasl`` turn
-on TLS and SASL/SCRAM for every client (see ``cloud.kafka.security``).
+``tls`` encrypts the link and checks the broker; ``sasl`` authenticates the
+client to the broker. Each can be used alone or both together, here and on the
+link from a city to its region; ``cloud.kafka.security`` turns them into each
+client library's options and ``cloud.kafka.clients`` builds the clients' settings.
+
+Example:
+    >>> KafkaTls.model_validate({"ca_file": "/etc/citytwin/ca.pem"}).cert_file is None
+    True
+    >>> KafkaSasl.model_validate({"username": "citytwin-bridge"}).mechanism
+    'SCRAM-SHA-512'
 """
 
 from __future__ import annotations
 
-import logging
-import socket
-from typing import Any
+from pathlib import Path
+from typing import Literal
 
-from cloud.config import KafkaSettings
-from cloud.kafka.security import librdkafka_security
-
-# librdkafka prefixes its own log lines; route them through Python logging.
-_LIBRDKAFKA_LOG = logging.getLogger("cloud.kafka.librdkafka")
-# Room for the record framing and headers on top of the largest payload.
-_FRAMING_BYTES = 64 * 1024
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
-def _common(kafka: KafkaSettings, client_id: str) -> dict[str, Any]:
-    return {
-        "bootstrap.servers": kafka.bootstrap,
-        "client.id": client_id,
-        "reconnect.backoff.ms": 100,
-        "reconnect.backoff.max.ms": 2000,
-        "logger": _LIBRDKAFKA_LOG,
-        **librdkafka_security(kafka.tls, kafka.sasl),
-    }
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
-def default_instance() -> str:
-    """This host's name, the default instance name of a service."""
-    return socket.gethostname() or "localhost"
+class KafkaTls(BaseModel):
+    """TLS (Kafka's SSL security protocol) towards the brokers; certificates are PEM file paths on the host."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ca_file: Path | None = Field(
+        None, title="CA file", description="PEM CA bundle that signed the broker certificates; the system store if unset"
+    )
+    cert_file: Path | None = Field(
+        None, title="Client certificate", description="PEM client certificate, for brokers with ssl.client.auth=required"
+    )
+    key_file: Path | None = Field(None, title="Client key", description="PEM private key of the client certificate")
+    key_password_env: str | None = Field(
+        None,
+        title="Key password variable",
+        description="environment variable holding the password of an encrypted client key; secrets never live in the config file",
+    )
+
+    @model_validator(mode="after")
+    def _cert_with_key(self) -> KafkaTls:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together: set both for mutual TLS, or neither")
+        return self
 
 
-def producer_config(kafka: KafkaSettings, client_id: str, linger_ms: float = 5.0) -> dict[str, Any]:
-    """Idempotent producer, ``acks=all``: a record is acknowledged only once it is replicated."""
-    return {
-        **_common(kafka, client_id),
-        "enable.idempotence": True,
-        "acks": "all",
-        "linger.ms": linger_ms,
-        "compression.type": "lz4",
-        "message.max.bytes": kafka.max_message_bytes + _FRAMING_BYTES,
-        "message.timeout.ms": int(kafka.delivery_timeout_s * 1000),
-        "queue.buffering.max.messages": 1_000_000,
-        "queue.buffering.max.kbytes": 1_048_576,
-    }
+class KafkaSasl(BaseModel):
+    """SASL authentication towards the brokers: a user name here, its password in the environment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # SCRAM only: the password never crosses the wire, so it is safe without TLS too (PLAIN would send it in clear).
+    mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = Field(
+        "SCRAM-SHA-512", title="Mechanism", description="SASL mechanism the brokers enable (sasl.enabled.mechanisms)"
+    )
+    username: str = Field(
+        min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$", title="User name",
+        description="the SCRAM user this client logs in as; one per service (citytwin credentials writes them)",
+    )
+    password_env: str = Field(
+        "CITYTWIN_KAFKA_PASSWORD",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        title="Password variable",
+        description="environment variable holding the user's password; secrets never live in the config file",
+    )
 
 
-def consumer_config(kafka: KafkaSettings, group: str, client_id: str) -> dict[str, Any]:
-    """Group consumer that starts at the earliest record and commits only when told to."""
-    return {
-        **_common(kafka, client_id),
-        "group.id": group,
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "earliest",
-        "enable.partition.eof": False,
-        "max.partition.fetch.bytes": kafka.max_message_bytes + _FRAMING_BYTES,
-        "fetch.max.bytes": max(64 * 2**20, kafka.max_message_bytes + _FRAMING_BYTES),
-        # A sink that dies unannounced hands its partitions on after this long.
-        "session.timeout.ms": 10_000,
-        "max.poll.interval.ms": 300_000,
-    }
+MiB = 2**20
 
 
-def reader_config(kafka: KafkaSettings, client_id: str) -> dict[str, Any]:
-    """Consumer for reading assigned partitions without joining a group (the DLQ tools)."""
-    config = consumer_config(kafka, group=f"{client_id}-reader", client_id=client_id)
-    config["auto.offset.reset"] = "earliest"
-    return config
+class KafkaTopics(_Section):
+    """Names of the Kafka topics."""
+
+    events: str = Field("citytwin.events", title="Events topic", description="validated events, keyed by site/camera")
+    dlq: str = Field("citytwin.dlq", title="Dead-letter topic", description="rejected payloads with the reason in the headers")
+    status: str = Field("citytwin.status", title="Status topic", description="node online/offline status, compacted")
+    audit_anchors: str = Field(
+        "citytwin.audit-anchors", title="Audit anchors topic",
+        description="heads of the audit log, keyed by site and log path, kept as long as retention.audit_anchors_topic_days",
+    )
 
 
-def admin_config(kafka: KafkaSettings, client_id: str) -> dict[str, Any]:
-    """Admin client for topic creation."""
-    return _common(kafka, client_id)
+class KafkaSettings(_Section):
+    """The Kafka cluster and how its topics are created."""
+
+    bootstrap: str = Field("127.0.0.1:9092", title="Bootstrap servers", description="comma-separated host:port list")
+    tls: KafkaTls | None = Field(
+        None, title="TLS", description="connect over TLS (security.protocol=SSL) with these settings; plaintext if unset"
+    )
+    sasl: KafkaSasl | None = Field(
+        None,
+        title="SASL",
+        description="log in with SASL/SCRAM (security.protocol=SASL_PLAINTEXT, or SASL_SSL with tls); "
+        "every Kafka client of every service honours it; unauthenticated if unset",
+    )
+    topics: KafkaTopics = Field(default_factory=KafkaTopics, title="Topics", description="topic names")
+    partitions: int = Field(
+        6,
+        ge=1,
+        title="Partitions",
+        description="partitions of the events topic when it is created; the most sinks that can share the work",
+    )
+    replication_factor: int = Field(1, ge=1, title="Replication factor", description="replicas of each topic when it is created")
+    max_message_bytes: int = Field(
+        4 * MiB, ge=MiB, title="Largest record", description="largest record the topics accept (snapshots are up to 2 MB)"
+    )
+    create_topics: bool = Field(True, title="Create topics", description="create missing topics at start-up")
+    delivery_timeout_s: float = Field(
+        120.0, gt=0, title="Delivery timeout", description="how long a record is retried before the bridge sends it again itself"
+    )

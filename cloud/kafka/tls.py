@@ -7,7 +7,7 @@ by every service. Hostname verification stays on in both: the broker
 certificate must name the host (or IP address) given in ``kafka.bootstrap``.
 
 Example:
-    >>> from cloud.config import KafkaTls
+    >>> from cloud.kafka.settings import KafkaTls
     >>> librdkafka_tls(KafkaTls(ca_file="/etc/citytwin/tls/ca.crt"))
     {'security.protocol': 'SSL', 'ssl.ca.location': '/etc/citytwin/tls/ca.crt'}
     >>> kafka_python_tls(None)
@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from citytwin.secretfile import MissingSecret
-from cloud.config import KafkaTls
+from cloud.kafka.settings import KafkaTls
 
 
 def key_password(tls: KafkaTls, environ: Mapping[str, str] | None = None) -> str | None:

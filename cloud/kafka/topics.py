@@ -23,9 +23,9 @@ from confluent_kafka.admin._resource import ResourceType
 from confluent_kafka.cimpl import NewTopic
 
 from citytwin.errors import CitytwinError
-from cloud.config import KafkaSettings
-from cloud.governance import RetentionSettings, TopicRole
-from cloud.kafka.settings import admin_config
+from cloud.audit.settings import RetentionSettings, TopicRole
+from cloud.kafka.clients import admin_config
+from cloud.kafka.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 

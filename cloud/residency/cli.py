@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cloud import config
+from citytwin.deployment import Deployment
 from cloud.residency.manifest import build
 from cloud.residency.model import Dataset, Manifest
 
@@ -51,7 +51,7 @@ def render(manifest: Manifest) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = config.load(args.config)
+    cfg: Deployment = args.deployment
     manifest = build(cfg, probe_kafka=not args.no_kafka)
     print(manifest.model_dump_json(indent=2) if args.json else render(manifest))
     return 0

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from citytwin.deployment import Deployment
 from cloud.audit.config_change import snapshot_dir
-from cloud.config import CloudDeployment
-from cloud.governance import TopicRole
+from cloud.audit.settings import TopicRole
 from cloud.residency.access import roles_with
 from cloud.residency.model import Dataset, Retention
 from cloud.twin.lake import alert_log
@@ -26,9 +26,9 @@ ANCHORS = "heads of the audit log (seq, hash, when, host, log path) that `citytw
 EVENTS = "event metadata: line crossings, zone occupancy, dwell, counts and node health; no identities"
 
 
-def cloud_files(cfg: CloudDeployment, host: str) -> list[Dataset]:
+def cloud_files(cfg: Deployment, host: str) -> list[Dataset]:
     """The lake, the alert log, the operators' decisions and the audit log on the cloud services' host."""
-    lake = cfg.lake.path.resolve()
+    lake = cfg.lake_dir.resolve()
     audit = cfg.audit.log_path(lake).resolve()
     decisions = cfg.rules.decisions_log(lake).resolve()
     days = cfg.retention.lake_days
@@ -74,7 +74,7 @@ def cloud_files(cfg: CloudDeployment, host: str) -> list[Dataset]:
     ]
 
 
-def _topic(cfg: CloudDeployment, key: str, topic: str, retention: Retention, contains: str, services: list[str],
+def _topic(cfg: Deployment, key: str, topic: str, retention: Retention, contains: str, services: list[str],
            readers: list[str]) -> Dataset:
     bootstrap = cfg.kafka.bootstrap
     return Dataset(
@@ -83,7 +83,7 @@ def _topic(cfg: CloudDeployment, key: str, topic: str, retention: Retention, con
     )
 
 
-def _kept(cfg: CloudDeployment, role: TopicRole, by: str = "the bridge") -> Retention:
+def _kept(cfg: Deployment, role: TopicRole, by: str = "the bridge") -> Retention:
     ms = cfg.retention.kafka_retention_ms(role)
     if ms < 0:
         return Retention(policy="kept (retention.ms -1), as long as the audit log", seconds=None,
@@ -92,7 +92,7 @@ def _kept(cfg: CloudDeployment, role: TopicRole, by: str = "the bridge") -> Rete
                      enforced_by=f"Kafka retention.ms, set by {by} at start-up")
 
 
-def topics(cfg: CloudDeployment) -> list[Dataset]:
+def topics(cfg: Deployment) -> list[Dataset]:
     """The city cluster's topics: events, dead letters, status, and alerts when the rules produce them."""
     names = cfg.kafka.topics
     found = [
@@ -121,12 +121,12 @@ def topics(cfg: CloudDeployment) -> list[Dataset]:
     return found
 
 
-def node_ids(cfg: CloudDeployment) -> list[str]:
+def node_ids(cfg: Deployment) -> list[str]:
     """Each camera's edge node id, '{site}-{camera}' unless the camera names one."""
     return [camera.node or f"{cfg.site.id}-{camera.id}" for camera in cfg.cameras]
 
 
-def edge_spools(cfg: CloudDeployment) -> list[Dataset]:
+def edge_spools(cfg: Deployment) -> list[Dataset]:
     """Each edge node's on-disk buffer and sequence block, on the node itself."""
     folder = cfg.mqtt.spool_dir or EDGE_SPOOL_DEFAULT
     bound = "bounded by mqtt.spool_max_messages and spool_max_mb"
@@ -146,7 +146,7 @@ def edge_spools(cfg: CloudDeployment) -> list[Dataset]:
     ]
 
 
-def mqtt_queue(cfg: CloudDeployment) -> Dataset:
+def mqtt_queue(cfg: Deployment) -> Dataset:
     """Mosquitto's queues: events for a disconnected bridge, retained camera status, alerts."""
     mqtt, site = cfg.mqtt, cfg.site.id
     expiry = cfg.cloud.bridge.session_expiry_s

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from cloud.config import CloudDeployment
+from citytwin.deployment import Deployment
 from cloud.residency.model import Export
 
 # Federation sends count cells only (cloud/federation/export.py); none of these ever cross.
 NEVER_FEDERATED = ["event ids", "track ids", "snapshots", "per-event timestamps", "node ids"]
 
 
-def exports(cfg: CloudDeployment) -> list[Export]:
+def exports(cfg: Deployment) -> list[Export]:
     """Every configured export of ``cfg``, the federation link first."""
     found = []
     fed = cfg.federation
@@ -33,18 +31,13 @@ def exports(cfg: CloudDeployment) -> list[Export]:
             name="alerts:kafka", kind="alert_outlet", leaves_city=False, crosses=alert,
             destination=f"kafka://{cfg.kafka.bootstrap}/{cfg.rules.topic}",
         ))
-    snapshots = _snapshots(cfg.edge)
-    if snapshots.get("enabled"):
+    snapshots = cfg.edge.snapshots
+    if snapshots.enabled:
         found.append(Export(
             name="snapshots", kind="snapshots", leaves_city=False,
             destination=f"mqtt://{cfg.mqtt.host}:{cfg.mqtt.port} -> kafka://{cfg.kafka.bootstrap}/{cfg.kafka.topics.events} -> lake",
-            crosses=f"a still per camera every {snapshots.get('interval_s', 60.0)} s with faces blurred on the node",
+            crosses=f"a still per camera every {snapshots.interval_s} s with faces blurred on the node",
             never=["unblurred faces"],
         ))
     return found
 
-
-def _snapshots(edge: dict[str, Any] | None) -> dict[str, Any]:
-    # The cloud keeps the edge section opaque; only the snapshot switch matters here.
-    value = (edge or {}).get("snapshots")
-    return value if isinstance(value, dict) else {}

@@ -13,8 +13,8 @@ from pathlib import Path
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from cloud.config import KafkaSettings
-from cloud.kafka.settings import admin_config
+from cloud.kafka.clients import admin_config
+from cloud.kafka.settings import KafkaSettings
 from cloud.kafka.topics import RETENTION_MS, topic_configs
 from cloud.residency.model import Partitions, TopicState
 

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from cloud.rules.settings import Severity
+
 log = logging.getLogger(__name__)
 
 State = Literal["firing", "resolved"]
-Severity = Literal["info", "warning", "critical"]
 
 
 @dataclass(frozen=True)

@@ -1,58 +1,66 @@
-"""The rule plugins: each reads the twin and reports one value per subject.
+"""The rules' behaviour: each reads the twin and reports one value per subject.
 
-Every rule has a key, a typed config (``type: Literal[KEY]``) and a ``read``
-that runs one read-only query. Thresholds and hysteresis live in the config
-and are applied by ``AlertManager``, so rules stay small and stateless.
+A rule is built from its config (``cloud.rules.settings``, pure data keyed by
+``type``) through ``cloud.rules.registry``. ``read`` runs one read-only query;
+thresholds and hysteresis come from the config and are applied by
+``AlertManager``, so rules stay small and stateless.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from cloud.rules.alerts import Reading, Thresholds
+from cloud.rules.settings import (
+    BorderCrossing,
+    CrossingCount,
+    LineFlow,
+    LongDwell,
+    NodeDegraded,
+    NodeOffline,
+    PortArrival,
+    RuleSettings,
+    WrongWay,
+    ZoneCapacity,
+)
+from cloud.twin.twin import Twin
 
-from cloud.rules.alerts import Reading, Severity, Thresholds
-
-if TYPE_CHECKING:
-    from cloud.twin.twin import Twin
+C = TypeVar("C", bound=RuleSettings)
 
 
-class RuleBase(BaseModel):
-    """What every rule has: a name, a severity, hysteresis timings and a suggested action."""
+class Rule(Generic[C]):
+    """A rule over its config: the thresholds its readings are judged by, and one reading per subject."""
 
-    model_config = ConfigDict(extra="forbid")
+    def __init__(self, config: C) -> None:
+        self.config = config
 
-    name: str = Field(title="Name", description="unique rule name, shown on alerts")
-    severity: Severity = Field("warning", title="Severity", description="info, warning or critical")
-    for_s: float = Field(0.0, ge=0, title="Hold time", description="seconds the condition must hold before the alert fires")
-    clear_s: float = Field(0.0, ge=0, title="Clear time", description="seconds the condition must be gone before the alert clears")
-    renotify_s: float = Field(300.0, gt=0, title="Re-notify", description="seconds between reminders of an unacknowledged alert")
-    action: str = Field("", title="Suggested action", description="template, e.g. 'dispatch steward to {zone}'")
+    @property
+    def name(self) -> str:
+        return self.config.name
 
     def thresholds(self) -> Thresholds:
-        raise NotImplementedError
+        """Fire above zero, clear at or below it; rules measured in other units say otherwise."""
+        return self._th(0, 0)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         """One reading per subject at ``now``."""
         raise NotImplementedError
 
     def _th(self, threshold: float, clear_below: float) -> Thresholds:
-        return Thresholds(threshold, clear_below, self.for_s, self.clear_s, self.renotify_s, self.severity, self.action)
+        c = self.config
+        return Thresholds(threshold, clear_below, c.for_s, c.clear_s, c.renotify_s, c.severity, c.action)
 
 
 def _rows(twin: Twin, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     return twin.read(sql, params).rows
 
 
-class ZoneCapacity(RuleBase):
-    """A zone holds more objects than its configured capacity."""
-
-    type: Literal["zone_capacity"] = "zone_capacity"
-    margin: int = Field(1, ge=0, title="Clear margin", description="clears once occupancy is this far below capacity")
+class ZoneCapacityRule(Rule[ZoneCapacity]):
+    """Occupancy minus capacity of every zone that has one."""
 
     def thresholds(self) -> Thresholds:
-        return self._th(0, -self.margin)
+        return self._th(0, -self.config.margin)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         rows = _rows(twin, "SELECT o.camera, o.zone, o.total, z.capacity FROM (SELECT site, camera, zone, "
@@ -62,54 +70,42 @@ class ZoneCapacity(RuleBase):
                         "query": "newest occupancy per zone JOIN zones"}) for cam, zone, total, cap in rows]
 
 
-class LineFlow(RuleBase):
-    """Crossings of a line in a sliding window above a maximum or below a minimum."""
-
-    type: Literal["line_flow"] = "line_flow"
-    line: str = Field(title="Line", description="counting line id")
-    window_s: float = Field(900.0, gt=0, title="Window", description="seconds of crossings counted")
-    above: int | None = Field(None, ge=0, title="Maximum", description="alert when the window holds more crossings than this")
-    below: int | None = Field(None, ge=0, title="Minimum", description="alert when the window holds fewer crossings than this")
-
-    def thresholds(self) -> Thresholds:
-        return self._th(0, 0)
+class LineFlowRule(Rule[LineFlow]):
+    """Crossings in the window beyond the maximum, or short of the minimum."""
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
+        c = self.config
         rows = _rows(twin, "SELECT count(*) FROM crossings WHERE line = $line AND ts > $start AND ts <= $now",
-                     {"line": self.line, "start": now - timedelta(seconds=self.window_s), "now": now})
+                     {"line": c.line, "start": now - timedelta(seconds=c.window_s), "now": now})
         n = int(rows[0][0])
-        value = (n - self.above) if self.above is not None else ((self.below or 0) - n)
-        return [Reading(self.name, self.line, value, now, {"line": self.line, "crossings": n, "window_s": self.window_s})]
+        value = (n - c.above) if c.above is not None else ((c.below or 0) - n)
+        return [Reading(self.name, c.line, value, now, {"line": c.line, "crossings": n, "window_s": c.window_s})]
 
 
-class _CrossingCount(RuleBase):
-    """Counts matching crossings since the previous evaluation; each batch is one alert."""
+CC = TypeVar("CC", bound=CrossingCount)
 
-    period_s: float = Field(60.0, gt=0, title="Period", description="seconds of crossings looked at per evaluation")
 
-    def thresholds(self) -> Thresholds:
-        return self._th(0, 0)
+class _CrossingCountRule(Rule[CC]):
+    """Matching crossings since the previous evaluation, per line; each batch is one alert."""
 
     def _where(self, now: datetime) -> tuple[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    def _lines(self, twin: Twin) -> list[str]:
         raise NotImplementedError
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         where, params = self._where(now)
         sql = (f"SELECT line, count(*), list(DISTINCT object_class) FILTER (WHERE object_class IS NOT NULL) FROM crossings "
                f"WHERE ts > $start AND ts <= $now AND {where} GROUP BY line")
-        rows = _rows(twin, sql, {**params, "start": now - timedelta(seconds=self.period_s), "now": now})
+        rows = _rows(twin, sql, {**params, "start": now - timedelta(seconds=self.config.period_s), "now": now})
         seen = {line: (n, classes) for line, n, classes in rows}
         return [Reading(self.name, line, float(seen.get(line, (0, []))[0]), now,
                         {"line": line, "classes": sorted(seen.get(line, (0, []))[1] or [])}) for line in self._lines(twin)]
 
-    def _lines(self, twin: Twin) -> list[str]:
-        raise NotImplementedError
 
-
-class WrongWay(_CrossingCount):
-    """A crossing against the direction of a one-way line."""
-
-    type: Literal["wrong_way"] = "wrong_way"
+class WrongWayRule(_CrossingCountRule[WrongWay]):
+    """Crossings against the direction of every one-way line."""
 
     def _where(self, now: datetime) -> tuple[str, dict[str, Any]]:
         return "direction = 'out' AND line IN (SELECT line FROM lines WHERE one_way)", {}
@@ -118,46 +114,34 @@ class WrongWay(_CrossingCount):
         return [r[0] for r in _rows(twin, "SELECT line FROM lines WHERE one_way", {})]
 
 
-class PortArrival(_CrossingCount):
-    """A boat crosses the harbour-entrance line."""
-
-    type: Literal["port_arrival"] = "port_arrival"
-    line: str = Field(title="Harbour line", description="line id at the harbour entrance")
-    direction: Literal["in", "out"] = Field("in", title="Direction", description="direction that means arriving")
+class PortArrivalRule(_CrossingCountRule[PortArrival]):
+    """Boats crossing the harbour line in the arriving direction."""
 
     def _where(self, now: datetime) -> tuple[str, dict[str, Any]]:
-        return "line = $line AND direction = $dir AND object_class = 'boat'", {"line": self.line, "dir": self.direction}
+        return "line = $line AND direction = $dir AND object_class = 'boat'", {"line": self.config.line, "dir": self.config.direction}
 
     def _lines(self, twin: Twin) -> list[str]:
-        return [self.line]
+        return [self.config.line]
 
 
-class BorderCrossing(_CrossingCount):
-    """A vehicle crosses a border-control line outside its opening hours (UTC)."""
-
-    type: Literal["border_crossing"] = "border_crossing"
-    line: str = Field(title="Border line", description="line id at the border control")
-    opens: time = Field(title="Opens", description="opening time, UTC")
-    closes: time = Field(title="Closes", description="closing time, UTC")
-    vehicles: list[str] = Field(default_factory=lambda: ["car", "truck", "bus", "motorcycle"], title="Vehicle classes", description="classes that count as vehicles")
+class BorderCrossingRule(_CrossingCountRule[BorderCrossing]):
+    """Vehicles crossing the border line outside its opening hours (UTC)."""
 
     def _where(self, now: datetime) -> tuple[str, dict[str, Any]]:
+        c = self.config
         open_hours = "(CAST(ts AT TIME ZONE 'UTC' AS TIME) >= $opens AND CAST(ts AT TIME ZONE 'UTC' AS TIME) < $closes)"
         return (f"line = $line AND list_contains($vehicles, object_class) AND NOT {open_hours}",
-                {"line": self.line, "opens": self.opens, "closes": self.closes, "vehicles": self.vehicles})
+                {"line": c.line, "opens": c.opens, "closes": c.closes, "vehicles": c.vehicles})
 
     def _lines(self, twin: Twin) -> list[str]:
-        return [self.line]
+        return [self.config.line]
 
 
-class NodeOffline(RuleBase):
-    """No health report from a node for ``silent_s`` seconds."""
-
-    type: Literal["node_offline"] = "node_offline"
-    silent_s: float = Field(60.0, gt=0, title="Silence", description="seconds without a health report that mean offline")
+class NodeOfflineRule(Rule[NodeOffline]):
+    """Seconds since each node's last health report."""
 
     def thresholds(self) -> Thresholds:
-        return self._th(self.silent_s, self.silent_s)
+        return self._th(self.config.silent_s, self.config.silent_s)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         rows = _rows(twin, "SELECT node, max(ts) FROM health WHERE ts <= $now GROUP BY node", {"now": now})
@@ -165,33 +149,24 @@ class NodeOffline(RuleBase):
                 for node, last in rows]
 
 
-class NodeDegraded(RuleBase):
-    """A node's reported frame rate is below the floor."""
-
-    type: Literal["node_degraded"] = "node_degraded"
-    fps_floor: float = Field(5.0, gt=0, title="FPS floor", description="frames per second below which a node is degraded")
-
-    def thresholds(self) -> Thresholds:
-        return self._th(0, 0)
+class NodeDegradedRule(Rule[NodeDegraded]):
+    """How far each node's newest frame rate is below the floor."""
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
+        floor = self.config.fps_floor
         rows = _rows(twin, "SELECT node, arg_max(fps, ts) FROM health WHERE ts <= $now AND fps IS NOT NULL GROUP BY node",
                      {"now": now})
-        return [Reading(self.name, node, self.fps_floor - fps, now, {"node": node, "fps": fps, "floor": self.fps_floor}) for node, fps in rows]
+        return [Reading(self.name, node, floor - fps, now, {"node": node, "fps": fps, "floor": floor}) for node, fps in rows]
 
 
-class LongDwell(RuleBase):
-    """Someone stayed in a zone longer than ``max_s``."""
-
-    type: Literal["dwell"] = "dwell"
-    zone: str = Field(title="Zone", description="zone id")
-    max_s: float = Field(gt=0, title="Longest stay", description="seconds in the zone that raise the alert")
-    period_s: float = Field(60.0, gt=0, title="Period", description="seconds of finished stays looked at per evaluation")
+class LongDwellRule(Rule[LongDwell]):
+    """The longest stay in the zone that ended in the period."""
 
     def thresholds(self) -> Thresholds:
-        return self._th(self.max_s, self.max_s)
+        return self._th(self.config.max_s, self.config.max_s)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
+        c = self.config
         rows = _rows(twin, "SELECT coalesce(max(seconds), 0) FROM dwell WHERE zone = $zone AND ts > $start AND ts <= $now",
-                     {"zone": self.zone, "start": now - timedelta(seconds=self.period_s), "now": now})
-        return [Reading(self.name, self.zone, float(rows[0][0]), now, {"zone": self.zone, "longest_s": float(rows[0][0])})]
+                     {"zone": c.zone, "start": now - timedelta(seconds=c.period_s), "now": now})
+        return [Reading(self.name, c.zone, float(rows[0][0]), now, {"zone": c.zone, "longest_s": float(rows[0][0])})]

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from cloud.rules.alerts import AlertManager, Notice
-from cloud.rules.catalog import RuleBase
+from cloud.rules.registry import build_rule
+from cloud.rules.settings import RuleConfig
 from cloud.twin.twin import Twin
 from contract.site import duplicated
 
@@ -15,15 +16,15 @@ log = logging.getLogger(__name__)
 
 
 class RuleEngine:
-    """Evaluates rules over a twin; ``notify`` receives every fired, repeated or resolved alert."""
+    """Evaluates rules, built from their configs, over a twin; ``notify`` receives every fired, repeated or resolved alert."""
 
-    def __init__(self, twin: Twin, rules: Sequence[RuleBase], notify: Callable[[Notice], None] | None = None) -> None:
+    def __init__(self, twin: Twin, rules: Sequence[RuleConfig], notify: Callable[[Notice], None] | None = None) -> None:
         dupes = duplicated(r.name for r in rules)
         if dupes:
             raise ValueError(f"rule names must be unique: {', '.join(dupes)}")
         self.twin = twin
-        self.rules = list(rules)
-        self.manager = AlertManager({r.name: r.thresholds() for r in rules})
+        self.rules = [build_rule(config) for config in rules]
+        self.manager = AlertManager({r.name: r.thresholds() for r in self.rules})
         self.notify = notify or (lambda _n: None)
 
     def evaluate(self, now: datetime, refresh: bool = True) -> list[Notice]:

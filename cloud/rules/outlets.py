@@ -15,13 +15,13 @@ import os
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from cloud.kafka.security import kafka_python_security
+from cloud.kafka.settings import KafkaSasl, KafkaTls
 from cloud.rules.alerts import Alert, Notice
 from cloud.twin.lake import alert_log
-
-if TYPE_CHECKING:
-    from cloud.config import KafkaSasl, KafkaTls, MqttSettings
+from contract.broker import MqttConnection
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class AlertStore(JsonLines):
 class MqttOutlet:
     """Publishes on ``citytwin/alerts/{site}/{rule}`` at QoS 1, with the deployment's credentials and TLS."""
 
-    def __init__(self, settings: MqttSettings, site: str, client_id: str | None = None) -> None:
+    def __init__(self, settings: MqttConnection, site: str, client_id: str | None = None) -> None:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
@@ -96,8 +96,6 @@ class KafkaOutlet:
         self, bootstrap: str, topic: str = ALERTS_TOPIC, *, tls: KafkaTls | None = None, sasl: KafkaSasl | None = None
     ) -> None:
         from kafka import KafkaProducer
-
-        from cloud.kafka.security import kafka_python_security
 
         self.topic = topic
         self.producer = KafkaProducer(

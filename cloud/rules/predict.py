@@ -9,18 +9,16 @@ the Unix epoch, so every evaluation sees the same bucket edges.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Literal
+from typing import TypeVar
 
 import numpy as np
-from pydantic import Field
 
-from cloud.rules.alerts import Reading, Thresholds
-from cloud.rules.catalog import RuleBase
+from cloud.rules.alerts import Reading
+from cloud.rules.catalog import Rule
 from cloud.rules.forecast import SeasonalNaive
+from cloud.rules.settings import Forecast, ForecastAnomaly, ForecastCapacity
 from cloud.twin.buckets import bucket_start
-
-if TYPE_CHECKING:
-    from cloud.twin.twin import Twin
+from cloud.twin.twin import Twin
 
 _SERIES_SQL = {
     "line": "SELECT time_bucket(to_seconds($bucket), ts) AS b, count(*) FROM crossings "
@@ -42,60 +40,46 @@ def series(twin: Twin, target: str, subject: str, end: datetime, bucket_s: int, 
     return out
 
 
-class _ForecastRule(RuleBase):
-    target: Literal["line", "zone"] = Field(title="Target", description="forecast crossings of a line or occupancy of a zone")
-    subject: str = Field(title="Line or zone", description="id of the line or zone forecast")
-    bucket_s: int = Field(900, ge=60, title="Bucket", description="seconds per forecast bucket")
-    period: int = Field(96, ge=2, title="Season", description="buckets per season, e.g. 96 quarter-hours for a daily pattern")
-    seasons: int = Field(7, ge=1, title="Seasons", description="past seasons the forecast is the median of")
-    z: float = Field(4.0, gt=0, title="Interval width", description="width of the prediction interval in standard deviations")
+F = TypeVar("F", bound=Forecast)
 
+
+class _ForecastRule(Rule[F]):
     def model(self) -> SeasonalNaive:
-        return SeasonalNaive(self.period, self.seasons, self.z)
+        return SeasonalNaive(self.config.period, self.config.seasons, self.config.z)
 
 
-class ForecastAnomaly(_ForecastRule):
-    """The last whole bucket's count lies outside the interval forecast from the seasons before it."""
-
-    type: Literal["forecast_anomaly"] = "forecast_anomaly"
-
-    def thresholds(self) -> Thresholds:
-        return self._th(0, 0)
+class ForecastAnomalyRule(_ForecastRule[ForecastAnomaly]):
+    """How far the last whole bucket's count lies outside the interval forecast from the seasons before it."""
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
-        end = bucket_start(now, self.bucket_s)
-        history = series(twin, self.target, self.subject, end, self.bucket_s, self.period * self.seasons + 1)
+        c = self.config
+        end = bucket_start(now, c.bucket_s)
+        history = series(twin, c.target, c.subject, end, c.bucket_s, c.period * c.seasons + 1)
         if not history[:-1].any():
             return []  # no history yet: nothing to forecast from
         f = self.model().forecast(history[:-1], 1)
         observed, low, high = float(history[-1]), float(f.low[0]), float(f.high[0])
         outside = max(observed - high, low - observed)
-        return [Reading(self.name, self.subject, outside, now, {
-            self.target: self.subject, "bucket_start": (end - timedelta(seconds=self.bucket_s)).isoformat(),
+        return [Reading(self.name, c.subject, outside, now, {
+            c.target: c.subject, "bucket_start": (end - timedelta(seconds=c.bucket_s)).isoformat(),
             "observed": observed, "expected": float(f.mean[0]), "low": round(low, 2), "high": round(high, 2),
-            "query": f"{self.target} counts per {self.bucket_s} s bucket, seasonal-naive over {self.seasons} seasons"})]
+            "query": f"{c.target} counts per {c.bucket_s} s bucket, seasonal-naive over {c.seasons} seasons"})]
 
 
-class ForecastCapacity(_ForecastRule):
-    """A zone's occupancy is forecast to exceed its capacity within the horizon."""
-
-    type: Literal["forecast_capacity"] = "forecast_capacity"
-    target: Literal["zone"] = Field("zone", title="Target", description="only zones have a capacity")
-    horizon: int = Field(4, ge=1, title="Horizon", description="buckets ahead that are forecast")
-
-    def thresholds(self) -> Thresholds:
-        return self._th(0, 0)
+class ForecastCapacityRule(_ForecastRule[ForecastCapacity]):
+    """How far a zone's forecast peak within the horizon exceeds its capacity."""
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
-        capacity = twin.read("SELECT min(capacity) FROM zones WHERE zone = $id", {"id": self.subject}).rows[0][0]
-        end = bucket_start(now, self.bucket_s)
-        history = series(twin, "zone", self.subject, end, self.bucket_s, self.period * self.seasons)
+        c = self.config
+        capacity = twin.read("SELECT min(capacity) FROM zones WHERE zone = $id", {"id": c.subject}).rows[0][0]
+        end = bucket_start(now, c.bucket_s)
+        history = series(twin, "zone", c.subject, end, c.bucket_s, c.period * c.seasons)
         if capacity is None or not history.any():
             return []
-        f = self.model().forecast(history, self.horizon)
+        f = self.model().forecast(history, c.horizon)
         peak = int(np.argmax(f.mean))
-        eta = end + timedelta(seconds=self.bucket_s * peak)
-        return [Reading(self.name, self.subject, float(f.mean[peak]) - capacity, now, {
-            "zone": self.subject, "capacity": capacity, "forecast_peak": float(f.mean[peak]),
+        eta = end + timedelta(seconds=c.bucket_s * peak)
+        return [Reading(self.name, c.subject, float(f.mean[peak]) - capacity, now, {
+            "zone": c.subject, "capacity": capacity, "forecast_peak": float(f.mean[peak]),
             "peak_bucket": eta.isoformat(), "in_minutes": max(0.0, round((eta - now).total_seconds() / 60, 1)),
-            "query": f"highest occupancy per {self.bucket_s} s bucket, seasonal-naive over {self.seasons} seasons"})]
+            "query": f"highest occupancy per {c.bucket_s} s bucket, seasonal-naive over {c.seasons} seasons"})]

@@ -18,15 +18,15 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from citytwin.deployment import Deployment
 from citytwin.errors import ConfigError
 from citytwin.lifecycle import stop_on_signals
-from cloud.config import CloudDeployment, load
 from cloud.kafka.topics import ensure_topics
 from cloud.rules.engine import RuleEngine
 from cloud.rules.feed import OPERATOR_KINDS, AlertFeed
 from cloud.rules.outlets import AlertStore, Fanout, KafkaOutlet, MqttOutlet, Outlet
-from cloud.twin.twin import Twin
 from cloud.twin.follow import Follower
+from cloud.twin.twin import Twin
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +36,13 @@ KAFKA_RETRY_S = 30.0
 class RuleService:
     """The rule engine, its outlets and the operators' feedback, for one deployment."""
 
-    def __init__(self, cfg: CloudDeployment, outlets: list[Outlet] | None = None) -> None:
+    def __init__(self, cfg: Deployment, outlets: list[Outlet] | None = None) -> None:
         self.cfg = cfg
         self.settings = cfg.rules
-        self.store = AlertStore(cfg.lake.path)
+        self.store = AlertStore(cfg.lake_dir)
         self.follower = Follower(cfg.kafka.bootstrap, cfg.kafka.topics.events, tls=cfg.kafka.tls, sasl=cfg.kafka.sasl)
-        self.decisions = cfg.rules.decisions_log(cfg.lake.path)
-        self.twin = Twin(cfg.lake.path, cfg.site, cfg.cameras, tail=self.follower.buffer, decisions=self.decisions)
+        self.decisions = cfg.rules.decisions_log(cfg.lake_dir)
+        self.twin = Twin(cfg.lake_dir, cfg.site, cfg.cameras, tail=self.follower.buffer, decisions=self.decisions)
         # Other systems: MQTT, and Kafka once it answers; they get alert changes and operators' decisions.
         self.remote = Fanout(outlets if outlets is not None else self._remote_outlets())
         self.fanout = Fanout([self.store, self.remote])
@@ -150,7 +150,7 @@ class RuleService:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin rules``."""
-    cfg = load(args.config)
+    cfg: Deployment = args.deployment
     if not cfg.rules.rules:
         raise ConfigError(f"{args.config} declares no rules; add them under rules.rules (see cloud/rules/README.md)")
     service = RuleService(cfg)

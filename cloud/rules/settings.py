@@ -1,5 +1,9 @@
 """The ``rules`` section of the deployment file: which rules run, how often, and where alerts go.
 
+Each rule config is pure data: a ``type`` key, its subject and thresholds. What
+a rule reads from the twin is its behaviour, looked up by ``type`` in
+``cloud.rules.registry``, so loading a deployment never imports SQL or forecasting.
+
 Example:
     >>> RulesSettings.model_validate({"rules": [
     ...     {"type": "zone_capacity", "name": "plaza-full", "for_s": 30, "action": "dispatch steward to {zone}"}]}).rules[0].for_s
@@ -8,13 +12,131 @@ Example:
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cloud.rules.registry import RuleConfig
-from cloud.twin.lake import default_decision_log
+from cloud.twin.settings import default_decision_log
 from contract.site import duplicated
+
+Severity = Literal["info", "warning", "critical"]
+
+
+class RuleSettings(BaseModel):
+    """What every rule has: a name, a severity, hysteresis timings and a suggested action."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(title="Name", description="unique rule name, shown on alerts")
+    severity: Severity = Field("warning", title="Severity", description="info, warning or critical")
+    for_s: float = Field(0.0, ge=0, title="Hold time", description="seconds the condition must hold before the alert fires")
+    clear_s: float = Field(0.0, ge=0, title="Clear time", description="seconds the condition must be gone before the alert clears")
+    renotify_s: float = Field(300.0, gt=0, title="Re-notify", description="seconds between reminders of an unacknowledged alert")
+    action: str = Field("", title="Suggested action", description="template, e.g. 'dispatch steward to {zone}'")
+
+
+class ZoneCapacity(RuleSettings):
+    """A zone holds more objects than its configured capacity."""
+
+    type: Literal["zone_capacity"] = "zone_capacity"
+    margin: int = Field(1, ge=0, title="Clear margin", description="clears once occupancy is this far below capacity")
+
+
+class LineFlow(RuleSettings):
+    """Crossings of a line in a sliding window above a maximum or below a minimum."""
+
+    type: Literal["line_flow"] = "line_flow"
+    line: str = Field(title="Line", description="counting line id")
+    window_s: float = Field(900.0, gt=0, title="Window", description="seconds of crossings counted")
+    above: int | None = Field(None, ge=0, title="Maximum", description="alert when the window holds more crossings than this")
+    below: int | None = Field(None, ge=0, title="Minimum", description="alert when the window holds fewer crossings than this")
+
+
+class CrossingCount(RuleSettings):
+    """Counts matching crossings since the previous evaluation; each batch is one alert."""
+
+    period_s: float = Field(60.0, gt=0, title="Period", description="seconds of crossings looked at per evaluation")
+
+
+class WrongWay(CrossingCount):
+    """A crossing against the direction of a one-way line."""
+
+    type: Literal["wrong_way"] = "wrong_way"
+
+
+class PortArrival(CrossingCount):
+    """A boat crosses the harbour-entrance line."""
+
+    type: Literal["port_arrival"] = "port_arrival"
+    line: str = Field(title="Harbour line", description="line id at the harbour entrance")
+    direction: Literal["in", "out"] = Field("in", title="Direction", description="direction that means arriving")
+
+
+class BorderCrossing(CrossingCount):
+    """A vehicle crosses a border-control line outside its opening hours (UTC)."""
+
+    type: Literal["border_crossing"] = "border_crossing"
+    line: str = Field(title="Border line", description="line id at the border control")
+    opens: time = Field(title="Opens", description="opening time, UTC")
+    closes: time = Field(title="Closes", description="closing time, UTC")
+    vehicles: list[str] = Field(default_factory=lambda: ["car", "truck", "bus", "motorcycle"], title="Vehicle classes", description="classes that count as vehicles")
+
+
+class NodeOffline(RuleSettings):
+    """No health report from a node for ``silent_s`` seconds."""
+
+    type: Literal["node_offline"] = "node_offline"
+    silent_s: float = Field(60.0, gt=0, title="Silence", description="seconds without a health report that mean offline")
+
+
+class NodeDegraded(RuleSettings):
+    """A node's reported frame rate is below the floor."""
+
+    type: Literal["node_degraded"] = "node_degraded"
+    fps_floor: float = Field(5.0, gt=0, title="FPS floor", description="frames per second below which a node is degraded")
+
+
+class LongDwell(RuleSettings):
+    """Someone stayed in a zone longer than ``max_s``."""
+
+    type: Literal["dwell"] = "dwell"
+    zone: str = Field(title="Zone", description="zone id")
+    max_s: float = Field(gt=0, title="Longest stay", description="seconds in the zone that raise the alert")
+    period_s: float = Field(60.0, gt=0, title="Period", description="seconds of finished stays looked at per evaluation")
+
+
+class Forecast(RuleSettings):
+    """What both forecast rules have: the series they forecast and the seasonal-naive model's shape."""
+
+    target: Literal["line", "zone"] = Field(title="Target", description="forecast crossings of a line or occupancy of a zone")
+    subject: str = Field(title="Line or zone", description="id of the line or zone forecast")
+    bucket_s: int = Field(900, ge=60, title="Bucket", description="seconds per forecast bucket")
+    period: int = Field(96, ge=2, title="Season", description="buckets per season, e.g. 96 quarter-hours for a daily pattern")
+    seasons: int = Field(7, ge=1, title="Seasons", description="past seasons the forecast is the median of")
+    z: float = Field(4.0, gt=0, title="Interval width", description="width of the prediction interval in standard deviations")
+
+
+class ForecastAnomaly(Forecast):
+    """The last whole bucket's count lies outside the interval forecast from the seasons before it."""
+
+    type: Literal["forecast_anomaly"] = "forecast_anomaly"
+
+
+class ForecastCapacity(Forecast):
+    """A zone's occupancy is forecast to exceed its capacity within the horizon."""
+
+    type: Literal["forecast_capacity"] = "forecast_capacity"
+    target: Literal["zone"] = Field("zone", title="Target", description="only zones have a capacity")
+    horizon: int = Field(4, ge=1, title="Horizon", description="buckets ahead that are forecast")
+
+
+RuleConfig = Annotated[
+    ZoneCapacity | LineFlow | WrongWay | PortArrival | BorderCrossing | NodeOffline | NodeDegraded | LongDwell
+    | ForecastAnomaly | ForecastCapacity,
+    Field(discriminator="type"),
+]
 
 
 class RulesSettings(BaseModel):

@@ -33,9 +33,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from citytwin.deployment import Deployment
 from citytwin.errors import UsageError
 from citytwin.secretfile import SecretFileError, private_dir, read_env, write_env, write_private
-from cloud.config import CloudDeployment, load
 from cloud.security.mqtt_acl import BRIDGE_USER, RULES_USER, accounts, write_broker_files
 
 log = logging.getLogger(__name__)
@@ -60,12 +60,12 @@ class Service:
     kafka_user: str | None
 
 
-def _nodes(cfg: CloudDeployment) -> dict[str, str]:
+def _nodes(cfg: Deployment) -> dict[str, str]:
     """Camera id -> edge node id, '{site}-{camera}' unless the camera names one."""
     return {c.id: c.node or f"{cfg.site.id}-{c.id}" for c in cfg.cameras}
 
 
-def services(cfg: CloudDeployment) -> list[Service]:
+def services(cfg: Deployment) -> list[Service]:
     """Every service of the deployment, the edge nodes included; Kafka users only when ``kafka.sasl`` is set."""
     kafka = cfg.kafka.sasl is not None
 
@@ -99,7 +99,7 @@ def _env_file(out: Path, service: str) -> Path:
     return out / SERVICES / service / "credentials.env"
 
 
-def _known(cfg: CloudDeployment, out: Path, found: list[Service]) -> tuple[dict[str, str], dict[str, str]]:
+def _known(cfg: Deployment, out: Path, found: list[Service]) -> tuple[dict[str, str], dict[str, str]]:
     """Passwords already handed out: MQTT ones from the service files, Kafka ones from the SCRAM users file."""
     mqtt: dict[str, str] = {}
     for service in found:
@@ -112,7 +112,7 @@ def _known(cfg: CloudDeployment, out: Path, found: list[Service]) -> tuple[dict[
     return mqtt, kafka
 
 
-def _service_env(cfg: CloudDeployment, service: Service, mqtt: dict[str, str], kafka: dict[str, str]) -> dict[str, str]:
+def _service_env(cfg: Deployment, service: Service, mqtt: dict[str, str], kafka: dict[str, str]) -> dict[str, str]:
     env: dict[str, str] = {}
     if service.mqtt_user:
         env |= {MQTT_USER_VAR: service.mqtt_user, cfg.mqtt.password_env: mqtt[service.mqtt_user]}
@@ -121,7 +121,7 @@ def _service_env(cfg: CloudDeployment, service: Service, mqtt: dict[str, str], k
     return env
 
 
-def write_all(cfg: CloudDeployment, out: Path) -> list[Service]:
+def write_all(cfg: Deployment, out: Path) -> list[Service]:
     """Write or complete every credentials file under ``out``; returns the services that have one."""
     found = services(cfg)
     known_mqtt, known_kafka = _known(cfg, out, found)
@@ -166,7 +166,7 @@ def hand_over(out: Path, part: str, uid: int, gid: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin credentials``."""
-    cfg = load(args.config)
+    cfg: Deployment = args.deployment
     owners = [parse_owner(raw) for raw in args.owner or []]
     written = write_all(cfg, args.out)
     try:

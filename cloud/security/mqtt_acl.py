@@ -25,12 +25,12 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from citytwin.deployment import Deployment
 from citytwin.secretfile import private_dir, read_env, write_env, write_private
-from cloud.siteconfig import load_site
 from contract.site import CameraSpec, SiteSpec
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class NodeAccount:
 SERVICE_ACCOUNTS = (NodeAccount(BRIDGE_USER, "", ""), NodeAccount(RULES_USER, "", ""))
 
 
-def accounts(site: SiteSpec, cameras: list[CameraSpec], nodes: dict[str, str]) -> list[NodeAccount]:
+def accounts(site: SiteSpec, cameras: Sequence[CameraSpec], nodes: dict[str, str]) -> list[NodeAccount]:
     """One account per camera: user = node id, prefix = citytwin/{site}/{camera}/."""
     return [NodeAccount(nodes.get(c.id, f"{site.id}-{c.id}"), c.id, f"citytwin/{site.id}/{c.id}/") for c in cameras]
 
@@ -151,9 +151,9 @@ def render_conf(secrets: Path, cert_dir: Path, port: int = 8883, require_certifi
 
 
 def run(args: argparse.Namespace) -> int:
-    registry = load_site(args.config)
-    accts = accounts(registry.site, registry.cameras, registry.nodes)
-    write_files(args.out, registry.site, accts)
+    deployment: Deployment = args.deployment
+    accts = accounts(deployment.site, deployment.cameras, deployment.node_ids())
+    write_files(args.out, deployment.site, accts)
     print(f"wrote {args.out}/acl, passwd and credentials.env for {len(accts)} nodes, the bridge and the rule service")
     if args.tls is None:
         print("mosquitto.conf needs: allow_anonymous false, password_file <out>/passwd, acl_file <out>/acl")

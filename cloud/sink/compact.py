@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cloud.config import CompactionSettings
 from cloud.sink.layout import FileRange, file_name, hour_dirs, parse_name
+from cloud.sink.settings import CompactionSettings
 from cloud.sink.writer import TMP_SUFFIX, write_atomic
 
 log = logging.getLogger(__name__)

@@ -17,11 +17,11 @@ import time
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
+from citytwin.deployment import Deployment
 from citytwin.lifecycle import stop_on_signals
-from cloud.config import CloudDeployment, load
 from cloud.dlq.publish import DeadLetterPublisher
 from cloud.dlq.records import DeadLetter
-from cloud.kafka.settings import consumer_config, default_instance
+from cloud.kafka.clients import consumer_config, default_instance
 from cloud.kafka.topics import TopicError, ensure_topics
 from cloud.sink.batch import Batcher, Chunk
 from cloud.sink.commit import OffsetCommitter
@@ -40,11 +40,11 @@ CONSUME_TIMEOUT_S = 0.1
 class Sink:
     """One sink instance: a member of the consumer group writing the partitions it is assigned."""
 
-    def __init__(self, cfg: CloudDeployment, instance: str) -> None:
+    def __init__(self, cfg: Deployment, instance: str) -> None:
         self.cfg = cfg
         self.settings = cfg.cloud.sink
         self.topic = cfg.kafka.topics.events
-        self.root = cfg.lake.path
+        self.root = cfg.lake_dir
         self.name = f"sink-{instance}"
         self.stopping = threading.Event()
         self.batcher = Batcher(self.settings.batch_max_records, self.settings.batch_max_bytes, self.settings.batch_max_wait_s)
@@ -202,7 +202,7 @@ class Sink:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin sink``."""
-    cfg = load(args.config)
+    cfg: Deployment = args.deployment
     sink = Sink(cfg, getattr(args, "instance", None) or default_instance())
 
     stop_on_signals(sink.stopping.set, "writing what is held and stopping")

@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from citytwin.deployment import Deployment
 from citytwin.errors import ConfigError, Failed, UsageError
 from citytwin.terminal import safe
 from cloud.audit.chain import AuditLog, AuditWriteError
@@ -100,9 +101,7 @@ def _execute(twin: Twin, args: argparse.Namespace, params: dict[str, Any], step:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cloud import config
-
-    cfg = config.load(args.config)
+    cfg: Deployment = args.deployment
     if args.list:
         for name, query in sorted(QUERIES.items()):
             print(f"{name}({', '.join(query.params)}): {query.help}")
@@ -111,10 +110,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give a SQL statement, --named NAME, or --list")
     params = _params(args.param)
     try:
-        step = _intent(AuditLog(cfg.audit.log_path(cfg.lake.path)), args, params)
+        step = _intent(AuditLog(cfg.audit.log_path(cfg.lake_dir)), args, params)
     except AuditWriteError as exc:
         raise AuditWriteError(f"not run, because it could not be audited: {exc}") from exc
-    twin = Twin(cfg.lake.path, cfg.site, cfg.cameras, sql=cfg.cloud.sql, decisions=cfg.rules.decisions_log(cfg.lake.path))
+    twin = Twin(cfg.lake_dir, cfg.site, cfg.cameras, sql=cfg.cloud.sql, decisions=cfg.rules.decisions_log(cfg.lake_dir))
     try:
         with step:
             result = _execute(twin, args, params, step)
@@ -131,24 +130,23 @@ def run(args: argparse.Namespace) -> int:
 def run_retention(args: argparse.Namespace) -> int:
     """``citytwin retention``: delete lake partitions older than the policy, auditing each; once or ``--every``."""
     from citytwin.lifecycle import stop_on_signals
-    from cloud import config
     from cloud.audit.chain import AuditLog
     from cloud.twin.retention import Deleted
     from cloud.twin.retention_job import RetentionJob
 
-    cfg = config.load(args.config)
+    cfg: Deployment = args.deployment
     days = args.days if args.days is not None else cfg.retention.lake_days
     try:
-        audit = AuditLog(args.audit_log or cfg.audit.log_path(cfg.lake.path))
+        audit = AuditLog(args.audit_log or cfg.audit.log_path(cfg.lake_dir))
     except AuditWriteError as exc:  # the log is configuration here: nothing was refused yet
         raise ConfigError(str(exc)) from exc
-    job = RetentionJob(cfg.lake.path, days, audit, args.dry_run)
+    job = RetentionJob(cfg.lake_dir, days, audit, args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
 
     def report(deleted: list[Deleted]) -> None:
         for item in deleted:
             print(f"{verb} {item.path} ({item.files} files, {item.bytes} bytes)", flush=True)
-        print(f"{len(deleted)} partitions {verb}; keeping {days} days in {cfg.lake.path}; audit log {audit.path}", flush=True)
+        print(f"{len(deleted)} partitions {verb}; keeping {days} days in {cfg.lake_dir}; audit log {audit.path}", flush=True)
 
     if not args.every:
         report(job.once())

@@ -13,12 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
 
+from cloud.kafka.settings import KafkaSasl, KafkaTls
 from cloud.twin.tail import KafkaTail, TailBuffer
-
-if TYPE_CHECKING:
-    from cloud.config import KafkaSasl, KafkaTls
 
 log = logging.getLogger(__name__)
 

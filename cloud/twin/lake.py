@@ -24,18 +24,11 @@ log = logging.getLogger(__name__)
 
 # The rules' alert log, kept under the lake so that the twin's alerts view and backups include it.
 ALERT_LOG = Path("alerts") / "alerts.jsonl"
-# The operators' decisions, outside the lake: the cockpit writes them, so it needs the lake read-only.
-DECISION_LOG = Path("decisions") / "decisions.jsonl"
 
 
 def alert_log(lake: Path) -> Path:
     """Where the rule service appends alert changes."""
     return lake / ALERT_LOG
-
-
-def default_decision_log(lake: Path) -> Path:
-    """Where the cockpit appends operators' decisions unless ``rules.decisions`` says otherwise: beside the lake."""
-    return lake.parent / DECISION_LOG
 
 
 # Columns the twin needs from every lake file; anything else is ignored.

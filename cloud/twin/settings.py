@@ -1,4 +1,6 @@
-"""Limits on the SQL that people type (``citytwin query``, the cockpit console): ``cloud.sql`` in the deployment file.
+"""The twin's sections of the deployment file: ``lake`` (where the Parquet lake is) and ``cloud.sql`` (limits on typed SQL).
+
+``cloud.sql`` limits the SQL that people type (``citytwin query``, the cockpit console).
 
 The project's own queries run on the twin's trusted connection and are not
 bound by these; typed SQL runs in the sandbox (``sandbox.py``) under them.
@@ -62,3 +64,19 @@ class SqlSettings(BaseModel):
         """
         return self.max_spill_mb if self.statement_allowlist else 0
 
+
+class LakeSettings(BaseModel):
+    """Where the Parquet lake lives."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path = Field(title="Lake path", description="root folder of the Parquet lake, shared by the sink and the twin")
+
+
+# The operators' decisions, outside the lake: the cockpit writes them, so it needs the lake read-only.
+DECISION_LOG = Path("decisions") / "decisions.jsonl"
+
+
+def default_decision_log(lake: Path) -> Path:
+    """Where the cockpit appends operators' decisions unless ``rules.decisions`` says otherwise: beside the lake."""
+    return lake.parent / DECISION_LOG

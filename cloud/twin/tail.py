@@ -17,18 +17,15 @@ import logging
 import threading
 from collections import deque
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
 
 import duckdb
 
+from cloud.kafka.security import kafka_python_security
+from cloud.kafka.settings import KafkaSasl, KafkaTls
 from cloud.sink.schema import to_table
 from cloud.twin.store import TYPED_SELECT
 from contract.model import Event
 from contract.wire import Decoded, decode
-
-if TYPE_CHECKING:
-    from cloud.config import KafkaSasl, KafkaTls
-
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +97,6 @@ class KafkaTail:
         tls: KafkaTls | None = None, sasl: KafkaSasl | None = None,
     ) -> None:
         from kafka import KafkaConsumer, TopicPartition  # only needed when a tail is wanted
-
-        from cloud.kafka.security import kafka_python_security
 
         self.buffer = buffer
         self.topic = topic

@@ -22,11 +22,11 @@ import duckdb
 
 from cloud.twin import registry, store, views
 from cloud.twin.alertlog import AlertLogs
-from cloud.twin.lake import LakeFiles, alert_log, default_decision_log
+from cloud.twin.lake import LakeFiles, alert_log
 from cloud.twin.named import QUERIES
 from cloud.twin.readonly import QueryResult
 from cloud.twin.sandbox import Sandbox, Sources
-from cloud.twin.settings import SqlSettings
+from cloud.twin.settings import SqlSettings, default_decision_log
 from cloud.twin.tail import TailBuffer
 from contract.site import CameraSpec, SiteSpec
 

@@ -51,7 +51,7 @@ def choose_broker(args: argparse.Namespace) -> tuple[str, int] | None:
             raise ConfigError(f"--mqtt must be HOST:PORT, got {args.mqtt!r}")
         broker = (host, int(port))
     elif args.config:
-        from edge.config import load
+        from citytwin.deployment import load
 
         mqtt = load(args.config).mqtt
         broker = (mqtt.host, mqtt.port)

@@ -25,11 +25,10 @@ import onnx
 from pydantic import TypeAdapter
 
 from edge.bench.flops import count_flops
-from edge.detect.nanodet import NanoDetConfig
 from edge.detect.base import Detector
-from edge.detect.registry import DetectorConfig, build_detector
+from edge.detect.registry import build_detector
 from edge.detect.runtime import ModelError, providers_for, resolve_model
-from edge.detect.yolo import YoloConfig
+from edge.detect.settings import DetectorConfig, NanoDetConfig, YoloConfig
 from hardware.result import ModelFacts
 
 log = logging.getLogger(__name__)

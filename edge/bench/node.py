@@ -19,14 +19,16 @@ import cv2
 
 from contract.site import CameraSpec, LineSpec, MapPosition, ZoneSpec
 from contract.vocab import OBJECT_CLASSES, ObjectClass
-from edge.config import STREET_CLASSES, EdgeSettings
 from edge.detect.base import Detector
 from edge.events.factory import EventFactory
-from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig
+from edge.publish.mqtt import MqttPublisher
+from edge.publish.settings import MqttPublisherConfig
 from edge.runtime.node import EdgeNode, Parts
+from edge.runtime.settings import STREET_CLASSES, EdgeSettings
 from edge.runtime.stats import StageTimer
 from edge.source.base import SourceError
-from edge.source.file import FileSource, FileSourceConfig
+from edge.source.file import FileSource
+from edge.source.settings import FileSourceConfig
 from edge.track.registry import build_tracker
 from hardware.result import SourceFacts
 

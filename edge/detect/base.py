@@ -4,44 +4,11 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from edge.detect.settings import DetectorSettings
 from edge.types import Detections
-
-
-class DetectorSettings(BaseModel):
-    """Settings common to every ONNX detector; plugins add a ``type`` and their own."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: Path = Field(title="Model", description="ONNX file, absolute or relative to the models folder")
-    score_threshold: float = Field(0.4, gt=0, lt=1, title="Score threshold", description="lowest confidence kept for any class")
-    class_thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"person": 0.45},
-        title="Per-class thresholds",
-        description="confidence thresholds by class name that override the score threshold",
-    )
-    classes: list[str] | None = Field(
-        None, title="Class filter", description="class names to keep; all classes when unset"
-    )
-    iou_threshold: float = Field(0.6, gt=0, le=1, title="NMS IoU", description="overlap above which a lower-scored box of the same class is suppressed")
-    threads: int | None = Field(None, ge=1, title="Threads", description="onnxruntime intra-op threads; default: one per core")
-    providers: list[str] | None = Field(
-        None,
-        title="Execution providers",
-        description="onnxruntime providers in order of preference; default: the best available (TensorRT, CUDA, CPU)",
-    )
-
-    @field_validator("class_thresholds")
-    @classmethod
-    def _in_range(cls, value: dict[str, float]) -> dict[str, float]:
-        bad = {k: v for k, v in value.items() if not 0 < v < 1}
-        if bad:
-            raise ValueError(f"thresholds must be between 0 and 1, got {bad}")
-        return value
 
 
 @dataclass(frozen=True)

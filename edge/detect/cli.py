@@ -21,11 +21,10 @@ import cv2
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
+from citytwin.deployment import Camera, Deployment
 from citytwin.errors import CitytwinError, ConfigError, UsageError
-from edge import config as edge_config
-from edge.detect.nanodet import NanoDetConfig
-from edge.detect.registry import DetectorConfig, build_detector
-from edge.detect.yolo import YoloConfig
+from edge.detect.registry import build_detector
+from edge.detect.settings import DetectorConfig, NanoDetConfig, YoloConfig
 from edge.source.registry import build_source
 from edge.types import Detections
 
@@ -66,10 +65,10 @@ def _media_frames(media: Path, start: int, count: int, every: int) -> Frames:
         raise ValueError(f"{media} has no decodable frames (corrupt or truncated?)")
 
 
-def _camera_frames(camera: edge_config.EdgeCamera, start: int, count: int, every: int) -> Frames:
+def _camera_frames(deployment: Deployment, camera: Camera, start: int, count: int, every: int) -> Frames:
     """Frames of a configured camera's source, as its edge node reads them."""
     emitted = 0
-    with build_source(camera.source, camera.id) as source:
+    with build_source(deployment.source(camera), camera.id) as source:
         for frame in source.frames():
             if count and emitted >= count:
                 return
@@ -96,14 +95,14 @@ def _from_flags(args: argparse.Namespace) -> NanoDetConfig | YoloConfig:
         raise ConfigError(f"the detector flags do not describe a detector: {'; '.join(problems)}") from None
 
 
-def detector_config(args: argparse.Namespace) -> tuple[NanoDetConfig | YoloConfig, edge_config.EdgeDeployment | None]:
+def detector_config(args: argparse.Namespace) -> tuple[NanoDetConfig | YoloConfig, Deployment | None]:
     """The detector to run, from ``--config`` or the flags, with ``--threads`` applied; and the deployment, if any."""
     deployment = None
     if args.config is not None:
         given = [flag for flag, value in (("--detector", args.detector), ("--model", args.model), ("--labels", args.labels)) if value is not None]
         if given:
             raise ConfigError(f"{', '.join(given)} and --config both choose the detector; give one or the other")
-        deployment = edge_config.load(args.config)
+        deployment = args.deployment
         config = deployment.edge.detector
     else:
         if args.camera is not None:
@@ -114,7 +113,7 @@ def detector_config(args: argparse.Namespace) -> tuple[NanoDetConfig | YoloConfi
     return config, deployment
 
 
-def _frames(args: argparse.Namespace, deployment: edge_config.EdgeDeployment | None) -> Frames:
+def _frames(args: argparse.Namespace, deployment: Deployment | None) -> Frames:
     start, count, every = args.start, args.frames, max(1, args.every)
     if args.media is not None:
         if args.camera is not None:
@@ -124,7 +123,7 @@ def _frames(args: argparse.Namespace, deployment: edge_config.EdgeDeployment | N
         return _media_frames(args.media, start, count, every)
     if deployment is None:
         raise ConfigError("give a video or image, or --config (and --camera) to read a configured camera")
-    return _camera_frames(deployment.camera(args.camera), start, count, every)
+    return _camera_frames(deployment, deployment.camera(args.camera), start, count, every)
 
 
 def _summary(found: Detections, labels: list[str]) -> str:

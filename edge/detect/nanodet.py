@@ -9,28 +9,18 @@ the cell centre. NMS is not in the graph.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
-
 import cv2
 import numpy as np
-from pydantic import Field
 
-from edge.detect.base import DetectorSettings, Outputs, Prepared, Thresholds
+from edge.detect.base import Outputs, Prepared, Thresholds
 from edge.detect.labels import coco80
 from edge.detect.nms import nms
 from edge.detect.runtime import ModelError, OnnxDetector
+from edge.detect.settings import NanoDetConfig
 from edge.types import Detections
 
 MEAN = np.array([103.53, 116.28, 123.675], np.float32)
 STD = np.array([57.375, 57.12, 58.395], np.float32)
-
-
-class NanoDetConfig(DetectorSettings):
-    """NanoDet-g (the default model) or another NanoDet export with the same outputs."""
-
-    type: Literal["nanodet"] = Field("nanodet", title="Type", description="NanoDet ONNX detector")
-    model: Path = Field(Path("nanodet-g-416.onnx"), title="Model", description="ONNX file, absolute or relative to the models folder")
 
 
 class _Level:

@@ -1,21 +1,20 @@
 """Explicit registry of detector plugins, keyed by the config's ``type``.
 
-A new detector adds its config class to ``DetectorConfig`` (a union
-discriminated by ``type``) and one entry to ``DETECTORS``.
+A new detector adds its config class to ``edge.detect.settings.DetectorConfig``
+(a union discriminated by ``type``) and one entry to ``DETECTORS``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from edge.detect.base import Detector
-from edge.detect.nanodet import NanoDet, NanoDetConfig
-from edge.detect.yolo import Yolo, YoloConfig
-
-DetectorConfig = Annotated[NanoDetConfig | YoloConfig, Field(discriminator="type")]
+from edge.detect.nanodet import NanoDet
+from edge.detect.settings import NanoDetConfig, YoloConfig
+from edge.detect.yolo import Yolo
 
 DETECTORS: dict[str, tuple[type[BaseModel], Callable[[Any], Detector]]] = {
     "nanodet": (NanoDetConfig, NanoDet),

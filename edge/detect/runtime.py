@@ -10,7 +10,8 @@ import onnxruntime as ort
 
 from citytwin.errors import CitytwinError
 from citytwin.paths import models_dir
-from edge.detect.base import Detector, DetectorSettings, Outputs, Prepared
+from edge.detect.base import Detector, Outputs, Prepared
+from edge.detect.settings import DetectorSettings
 
 log = logging.getLogger(__name__)
 

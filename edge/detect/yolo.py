@@ -10,36 +10,20 @@ from __future__ import annotations
 
 import ast
 import logging
-from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import Field
 
-from edge.detect.base import DetectorSettings, Outputs, Prepared, Thresholds
+from edge.detect.base import Outputs, Prepared, Thresholds
 from edge.detect.labels import coco80
 from edge.detect.nms import nms
 from edge.detect.runtime import ModelError, OnnxDetector, resolve_model
+from edge.detect.settings import YoloConfig
 from edge.types import Detections
 
 log = logging.getLogger(__name__)
 
 PAD_VALUE = 114
-
-
-class YoloConfig(DetectorSettings):
-    """An Ultralytics YOLOv8/YOLO11 detection export."""
-
-    type: Literal["yolo"] = Field("yolo", title="Type", description="Ultralytics YOLOv8/YOLO11 ONNX export")
-    model: Path = Field(title="Model", description="ONNX file exported with 'yolo export format=onnx'")
-    labels: Path | None = Field(
-        None,
-        title="Labels file",
-        description="one class name per line; default: the names stored in the export, else COCO-80",
-    )
-    score_threshold: float = Field(0.25, gt=0, lt=1, title="Score threshold", description="lowest confidence kept for any class")
-    iou_threshold: float = Field(0.7, gt=0, le=1, title="NMS IoU", description="overlap above which a lower-scored box of the same class is suppressed")
 
 
 def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[float, float]]:

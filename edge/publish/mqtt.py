@@ -15,35 +15,18 @@ import sys
 import threading
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from pydantic import Field
 
-from contract.broker import MqttConnection
-from contract.broker import MqttTls as MqttTls  # re-exported: the edge's view of the deployment file
 from contract.status import NodeStatus
 from contract.topics import status_topic
 from edge.publish.base import Publisher
+from edge.publish.settings import MqttPublisherConfig
 from edge.publish.spool import Spool
 
 log = logging.getLogger(__name__)
-
-
-class MqttPublisherConfig(MqttConnection):
-    """Where and how an edge node publishes."""
-
-    keepalive_s: int = Field(30, ge=5, title="Keep-alive", description="seconds between pings; the last will fires after 1.5x this")
-    spool_dir: Path = Field(
-        Path(".run/spool"),
-        title="Spool folder",
-        description="on-disk buffer for events while the broker is unreachable; one file per node",
-    )
-    spool_max_messages: int = Field(200_000, ge=1, title="Spool size", description="messages the buffer holds before refusing new ones")
-    spool_max_mb: float = Field(256, gt=0, title="Spool bytes", description="megabytes the buffer holds before refusing new ones")
-    inflight: int = Field(100, ge=1, le=65535, title="In flight", description="messages sent but not yet acknowledged")
 
 
 class MqttPublisher(Publisher):

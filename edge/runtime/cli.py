@@ -9,10 +9,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from citytwin.deployment import Deployment
 from citytwin.errors import CitytwinError, ConfigError
 from citytwin.lifecycle import stop_on_signals
-from edge import config as edge_config
 from edge.detect.registry import build_detector
+from edge.detect.runtime import resolve_model
 from edge.events.factory import EventFactory
 from edge.events.sequence import SequenceBlocks
 from edge.privacy.anonymise import Anonymiser
@@ -20,10 +21,9 @@ from edge.privacy.centerface import CenterFace
 from edge.publish.mqtt import MqttPublisher
 from edge.runtime.node import EdgeNode, Parts
 from edge.source.base import SourceError
-from edge.source.file import FileSourceConfig
-from edge.source.registry import SourceConfig, build_source
+from edge.source.registry import build_source
+from edge.source.settings import FileSourceConfig, SourceConfig
 from edge.track.registry import build_tracker
-from edge.detect.runtime import resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,12 @@ def numbering(source: SourceConfig, spool_dir: Path, node_id: str) -> Callable[[
     return SequenceBlocks(spool_dir / f"{node_id}.seq").next
 
 
-def build(deployment: edge_config.EdgeDeployment, camera_id: str | None) -> tuple[EdgeNode, MqttPublisher]:
+def build(deployment: Deployment, camera_id: str | None) -> tuple[EdgeNode, MqttPublisher]:
     """Everything a node needs, in start order; raises on a bad config, model or source."""
     camera = deployment.camera(camera_id)
     node_id = deployment.node_id(camera)
-    source = build_source(camera.source, camera.id)
+    source_config = deployment.source(camera)
+    source = build_source(source_config, camera.id)
     detector = build_detector(deployment.edge.detector)
     tracker = build_tracker(deployment.edge.tracker)
     snapshots = deployment.edge.snapshots
@@ -54,13 +55,13 @@ def build(deployment: edge_config.EdgeDeployment, camera_id: str | None) -> tupl
     if snapshots.enabled:
         anonymiser = Anonymiser(CenterFace(resolve_model(snapshots.face_model)), snapshots.face_threshold)
     publisher = MqttPublisher(deployment.mqtt, deployment.site.id, camera.id, node_id)
-    factory = EventFactory(deployment.site.id, camera.id, node_id, numbering(camera.source, deployment.mqtt.spool_dir, node_id))
+    factory = EventFactory(deployment.site.id, camera.id, node_id, numbering(source_config, deployment.mqtt.spool_dir, node_id))
     node = EdgeNode(deployment.edge, camera, Parts(source, detector, tracker, publisher, anonymiser), factory)
     return node, publisher
 
 
 def run(args: argparse.Namespace) -> int:
-    deployment = edge_config.load(args.config)
+    deployment: Deployment = args.deployment
     try:
         node, publisher = build(deployment, args.camera)
     except CitytwinError:

@@ -24,13 +24,13 @@ from contract.model import Event
 from contract.site import CameraSpec
 from contract.topics import event_topic
 from edge.analytics.scene import Scene
-from edge.config import EdgeSettings
 from edge.detect.base import Detector
 from edge.events.emit import EventEmitter
 from edge.events.factory import EventFactory
 from edge.privacy.anonymise import Anonymiser, encode_jpeg
 from edge.publish.base import Publisher
 from edge.runtime.health import HealthReporter
+from edge.runtime.settings import EdgeSettings
 from edge.runtime.motion import MotionGate
 from edge.runtime.stats import StageTimer
 from edge.source.base import VideoSource

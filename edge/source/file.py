@@ -7,39 +7,15 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from edge.source.base import SourceError, VideoSource
+from edge.source.settings import FileSourceConfig
 from edge.types import Frame
 
 log = logging.getLogger(__name__)
-
-
-class FileSourceConfig(BaseModel):
-    """A recorded file; capture times come from stream time so replays repeat exactly."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["file"] = Field("file", title="Type", description="recorded video file")
-    path: Path = Field(title="Path", description="video file to replay (any format OpenCV/FFmpeg decodes)")
-    realtime: bool = Field(
-        False,
-        title="Real time",
-        description="pace frames at the file's native rate, as a camera would; false replays as fast as possible",
-    )
-    loop: bool = Field(False, title="Loop", description="start again at the end, with capture time continuing")
-    start_time: AwareDatetime | None = Field(
-        None,
-        title="Start time",
-        description="capture time of the first frame (UTC); default: now for a real-time replay (an emulated live "
-        "camera), else the start of the UTC day on which the replay, ending now, began, so that fast replays on the "
-        "same day repeat exactly and stay within the bridge's clock window",
-    )
 
 
 def replay_start(now: datetime, duration_s: float) -> datetime:

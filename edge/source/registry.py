@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from edge.source.base import VideoSource
-from edge.source.file import FileSource, FileSourceConfig
-from edge.source.stream import StreamSource, StreamSourceConfig
-
-SourceConfig = Annotated[FileSourceConfig | StreamSourceConfig, Field(discriminator="type")]
-
+from edge.source.file import FileSource
+from edge.source.settings import FileSourceConfig, StreamSourceConfig
+from edge.source.stream import StreamSource
 
 SOURCES: dict[str, tuple[type[BaseModel], Callable[[Any, str], VideoSource]]] = {
     "file": (FileSourceConfig, FileSource),

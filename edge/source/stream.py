@@ -6,33 +6,15 @@ import logging
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from edge.source.base import VideoSource
+from edge.source.settings import StreamSourceConfig
 from edge.types import Frame
 
 log = logging.getLogger(__name__)
-
-
-class StreamSourceConfig(BaseModel):
-    """A network stream (rtsp://, http://) or a local camera (/dev/video0 or an index)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["stream"] = Field("stream", title="Type", description="network stream or local camera")
-    url: str = Field(
-        title="URL or device",
-        description="rtsp:// or http(s):// URL, a V4L2 device path such as /dev/video0, or a camera index such as 0",
-    )
-    reconnect_initial_s: float = Field(0.5, gt=0, title="First retry delay", description="seconds before the first reconnect")
-    reconnect_max_s: float = Field(30.0, gt=0, title="Longest retry delay", description="cap of the exponential backoff")
-    max_failures: int = Field(
-        0, ge=0, title="Give up after", description="consecutive failed reconnects before stopping; 0 retries forever"
-    )
 
 
 class StreamSource(VideoSource):

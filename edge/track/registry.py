@@ -1,7 +1,7 @@
 """Explicit registry of tracker plugins, keyed by the config's ``type``.
 
-A new tracker adds its config class to ``TrackerConfig`` (a union
-discriminated by ``type``) and one entry to ``TRACKERS``.
+A new tracker adds its config class to ``edge.track.settings.TrackerConfig``
+(a union discriminated by ``type``) and one entry to ``TRACKERS``.
 
 Example:
     >>> build_tracker(ByteTrackConfig(max_age=10)).config.max_age
@@ -11,14 +11,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from edge.track.base import Tracker
-from edge.track.bytetrack import ByteTrack, ByteTrackConfig
-
-TrackerConfig = Annotated[ByteTrackConfig, Field(discriminator="type")]
+from edge.track.bytetrack import ByteTrack
+from edge.track.settings import ByteTrackConfig
 
 TRACKERS: dict[str, tuple[type[BaseModel], Callable[[Any], Tracker]]] = {
     "bytetrack": (ByteTrackConfig, ByteTrack),

@@ -30,9 +30,9 @@ from typing import Any, Literal
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from citytwin.deployment import Camera, Deployment, load
 from citytwin.errors import ConfigError
 from contract.topics import PREFIX, status_topic
-from edge.config import EdgeCamera, EdgeDeployment, load
 
 State = Literal["OK", "FAIL", "SKIP"]
 
@@ -75,7 +75,7 @@ def check_spool(path: Path, limit: int) -> Check:
 class _Listener:
     """Waits for the retained status and the next node_health event of one camera."""
 
-    def __init__(self, deployment: EdgeDeployment, camera: EdgeCamera) -> None:
+    def __init__(self, deployment: Deployment, camera: Camera) -> None:
         site = deployment.site.id
         self.status_topic = status_topic(site, camera.id)
         self.health_topic = f"{PREFIX}/{site}/{camera.id}/events/node_health"
@@ -118,7 +118,7 @@ class _Listener:
             self.client.loop_stop()
 
 
-def check_broker(deployment: EdgeDeployment, camera: EdgeCamera, timeout_s: float) -> list[Check]:
+def check_broker(deployment: Deployment, camera: Camera, timeout_s: float) -> list[Check]:
     """The node's retained status is online and a node_health event arrives within ``timeout_s``."""
     listener = _Listener(deployment, camera)
     where = f"{listener.host}:{listener.port}"
@@ -147,7 +147,7 @@ def check_broker(deployment: EdgeDeployment, camera: EdgeCamera, timeout_s: floa
     return checks
 
 
-def run_checks(deployment: EdgeDeployment, camera_id: str | None, timeout_s: float | None, max_spool: int,
+def run_checks(deployment: Deployment, camera_id: str | None, timeout_s: float | None, max_spool: int,
                use_systemd: bool) -> list[Check]:
     """Every check for one camera's node, in the order an operator would look."""
     camera = deployment.camera(camera_id)

@@ -26,8 +26,8 @@ import yaml
 from confluent_kafka import Consumer, Message, TopicPartition
 from paho.mqtt.enums import CallbackAPIVersion
 
-from cloud.config import CloudDeployment, load
-from cloud.kafka.settings import reader_config
+from citytwin.deployment import Deployment, load
+from cloud.kafka.clients import reader_config
 from tests.support.brokers import KafkaBroker, MqttBroker, unique_name
 
 LOG_WAIT_S = 60.0
@@ -38,7 +38,7 @@ class Ingest:
     """One test's deployment: its config file, parsed config and names."""
 
     path: Path
-    cfg: CloudDeployment
+    cfg: Deployment
     prefix: str
     site: str
     logs: Path
@@ -46,7 +46,7 @@ class Ingest:
 
     @property
     def lake(self) -> Path:
-        return self.cfg.lake.path
+        return self.cfg.lake_dir
 
     def service(self, command: str, instance: str = "t1", *extra: str) -> Service:
         """Start ``citytwin COMMAND`` on this config as a separate process."""
@@ -210,7 +210,7 @@ class Publisher:
 
 
 def read_topic(
-    cfg: CloudDeployment, topic: str, until: int, keep: Callable[[Message], bool] = lambda _m: True,
+    cfg: Deployment, topic: str, until: int, keep: Callable[[Message], bool] = lambda _m: True,
     timeout_s: float = LOG_WAIT_S,
 ) -> list[Message]:
     """Records of ``topic`` from the start that ``keep`` accepts, once there are ``until`` of them (or the time is up)."""

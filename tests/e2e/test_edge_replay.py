@@ -13,8 +13,9 @@ import pytest
 
 from contract.model import parse_event
 from edge.analytics.geometry import anchor_points, points_in_polygon
-from edge.config import EdgeSettings
-from edge.detect.nanodet import NanoDet, NanoDetConfig
+from edge.detect.nanodet import NanoDet
+from edge.detect.settings import NanoDetConfig
+from edge.runtime.settings import EdgeSettings
 from tests.e2e.edge_run import START, ZONE, EdgeRun, replay, site_config
 from tests.support.brokers import MqttBroker
 

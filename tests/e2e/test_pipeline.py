@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cloud.siteconfig import load_site
+from citytwin.deployment import load
 from cloud.twin.twin import Twin
 from tests.e2e.edge_run import edge_command, site_config
 from tests.support.brokers import KafkaBroker, MqttBroker
@@ -90,8 +90,8 @@ def run(tmp_path_factory: pytest.TempPathFactory, vtest_path: Path, mqtt_broker:
     instance = f"e2e-{uuid.uuid4().hex[:8]}"
     alerts = Recorder(mqtt_broker.host, mqtt_broker.port, [f"citytwin/alerts/{site}/#"]).start()
     procs = {name: service(config, name, tmp / f"{name}.log", instance) for name in SERVICES}
-    registry = load_site(config)
-    twin = Twin(registry.lake, registry.site, registry.cameras)
+    deployment = load(config)
+    twin = Twin(deployment.lake_dir, deployment.site, deployment.cameras)
     try:
         time.sleep(3)  # the services subscribe before the node starts publishing
         edge = subprocess.run(edge_command(config, "--max-frames", "150"), capture_output=True, text=True, timeout=300)
@@ -113,7 +113,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, vtest_path: Path, mqtt_broker:
         codes = [proc.wait(timeout=60) for proc in procs.values()]
     logs = {name: (tmp / f"{name}.log").read_text(errors="replace")[-3000:] for name in SERVICES}
     on_mqtt = [(m.topic, json.loads(m.payload)) for m in alerts.messages]
-    yield Run(site, published, seen, twin, on_mqtt, twin_alerts, codes, logs, registry.lake, config, tmp / "data")
+    yield Run(site, published, seen, twin, on_mqtt, twin_alerts, codes, logs, deployment.lake_dir, config, tmp / "data")
     twin.close()
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from citytwin.deployment import Deployment, load
 from citytwin.errors import ConfigError
 from citytwin.paths import REPO_ROOT
-from edge.config import EdgeDeployment, load
 
 BASE = {
     "site": {"id": "s", "name": "S", "width_m": 10, "height_m": 10},
@@ -62,9 +62,15 @@ def test_errors_name_the_key(tmp_path: Path, doc: dict, message: str) -> None:  
 
 def test_choosing_a_camera(tmp_path: Path) -> None:
     two = {**BASE, "cameras": [BASE["cameras"][0], {**BASE["cameras"][0], "id": "cam-2"}]}
-    deployment = EdgeDeployment.model_validate(two)
+    deployment = Deployment.model_validate(two)
     assert deployment.camera("cam-2").id == "cam-2"
     with pytest.raises(ConfigError, match="choose one with --camera"):
         deployment.camera(None)
     with pytest.raises(ConfigError, match="camera 'cam-9' is not in the config; configured: cam-1, cam-2"):
         deployment.camera("cam-9")
+
+
+def test_a_camera_without_a_source_is_refused_when_a_node_runs_it(tmp_path: Path) -> None:
+    deployment = load(write(tmp_path, _with_camera(source=None)))  # the cloud services need no source
+    with pytest.raises(ConfigError, match=r"cameras\[0\]\.source: camera 'cam-1' has no source"):
+        deployment.source(deployment.camera(None))

@@ -15,7 +15,8 @@ import yaml
 
 from contract.topics import event_topic
 from edge.events.factory import EventFactory
-from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig
+from edge.publish.mqtt import MqttPublisher
+from edge.publish.settings import MqttPublisherConfig
 from edge.publish.spool import Spool
 from tests.support.brokers import MqttBroker
 

@@ -54,7 +54,7 @@ def test_profile_id_must_match_its_file(tmp_path: Path) -> None:
 
 
 def test_inventory_validates_and_names_real_site_cameras() -> None:
-    from edge.config import load
+    from citytwin.deployment import load
 
     inventory = load_inventory(INVENTORY)
     assert {d.profile for d in inventory.devices} == set(PROFILES)

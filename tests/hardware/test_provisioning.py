@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from citytwin import configfile
+from citytwin.deployment import Deployment
 from hardware.lab import HARDWARE_DIR, PROFILES_DIR, load_profile
-from edge.config import EdgeDeployment
 from edge.detect.nanodet import NanoDet
 
 SCRIPT = HARDWARE_DIR / "provisioning" / "install-edge.sh"
@@ -118,7 +118,7 @@ def test_settings_file_applies_the_profile_to_the_site(rendered: tuple[str, Path
     env = dict(
         line.split("=", 1) for line in (root / "etc" / "citytwin" / "edge.env").read_text().splitlines() if line and not line.startswith("#")
     )
-    deployment = configfile.load(root / "etc" / "citytwin" / "site.yaml", EdgeDeployment, environ=env)
+    deployment = configfile.load(root / "etc" / "citytwin" / "site.yaml", Deployment, environ=env)
     rec = load_profile(name).recommended
     detector = deployment.edge.detector
     assert detector.threads == rec.threads and detector.providers and detector.providers[0] == rec.provider

@@ -24,8 +24,8 @@ import pytest
 import yaml
 from confluent_kafka.admin import AdminClient
 
+from citytwin.deployment import Deployment, load
 from cloud.cockpit.users import upsert
-from cloud.config import CloudDeployment, load
 from cloud.kafka.topics import ensure_topics
 from tests.cloud.cockpit.support import SITE, cameras, make_lake
 from tests.support.brokers import KafkaBroker, unique_name
@@ -191,11 +191,11 @@ class DlqSite:
     """A deployment file on the live Kafka and its parsed form."""
 
     path: Path
-    cfg: CloudDeployment
+    cfg: Deployment
 
     @property
     def log(self) -> Path:
-        return self.cfg.audit.log_path(self.cfg.lake.path)
+        return self.cfg.audit.log_path(self.cfg.lake_dir)
 
     def records(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.log.read_bytes().split(b"\n") if line.strip()]

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from citytwin.deployment import load
 from citytwin.paths import REPO_ROOT
-from cloud.config import load
 from cloud.security.credentials import write_all
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
@@ -145,7 +145,7 @@ def test_the_secrets_service_hands_each_part_to_the_user_that_reads_it() -> None
 
 def test_the_cockpit_reads_the_lake_read_only_and_writes_decisions_to_their_own_volume() -> None:
     cfg = load(SITE, environ={})
-    lake, decisions = str(cfg.lake.path), str(cfg.rules.decisions_log(cfg.lake.path))
+    lake, decisions = str(cfg.lake_dir), str(cfg.rules.decisions_log(cfg.lake_dir))
     cockpit = citytwin_services()["cockpit"]
     assert mount_of(cockpit, lake)["read_only"], "the cockpit must mount the lake read-only"
     own = mount_of(cockpit, decisions)

@@ -22,8 +22,8 @@ import httpx
 import pytest
 import yaml
 
+from citytwin.deployment import load
 from cloud.cockpit.users import upsert
-from cloud.config import load
 from cloud.rules.alerts import Alert
 from cloud.rules.feed import AlertFeed
 from cloud.rules.outlets import AlertStore, alert_record
@@ -80,7 +80,7 @@ def api(port: int, token: str | None, method: str, path: str, body: Any = None) 
 
 def test_operators_decide_without_the_cockpit_writing_the_lake(site: Path, tmp_path: Path) -> None:
     cfg = load(site)
-    lake, decisions = cfg.lake.path, cfg.rules.decisions_log(cfg.lake.path)
+    lake, decisions = cfg.lake_dir, cfg.rules.decisions_log(cfg.lake_dir)
     before = tree(lake)
     port = free_port()
     command = [sys.executable, "-m", "citytwin.cli", "cockpit", "--config", str(site), "--users", str(tmp_path / "users.yaml"),

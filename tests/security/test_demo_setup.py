@@ -22,8 +22,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from citytwin import secretfile
+from citytwin.deployment import load
 from citytwin.paths import REPO_ROOT
-from cloud.config import load
 from tests.support.brokers import MqttBroker
 from tests.support.mqtt import Recorder
 

@@ -3,7 +3,7 @@
 The broker is ops/brokers/kafka.sh with the SCRAM users that ``citytwin
 credentials`` wrote, on ports and a run folder of its own. librdkafka (the
 bridge, the sink, the DLQ tools, topic creation, the residency probe) takes
-its login from ``cloud.kafka.settings``; kafka-python (the twin's live tail,
+its login from ``cloud.kafka.clients``; kafka-python (the twin's live tail,
 the rules' alert outlet, the federation and region clients) from
 ``cloud.kafka.security``. Each is shown to work with its login and to be
 refused without one or with a wrong password.
@@ -27,15 +27,17 @@ from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
 from citytwin import secretfile
-from cloud.config import CloudDeployment, KafkaSasl, KafkaSettings, KafkaTopics
+from citytwin.deployment import Deployment
+from cloud.kafka.clients import admin_config, consumer_config, producer_config
 from cloud.kafka.security import kafka_python_security
-from cloud.kafka.settings import admin_config, consumer_config, producer_config
+from cloud.kafka.settings import KafkaSasl, KafkaSettings, KafkaTopics
 from cloud.kafka.topics import ensure_topics
 from cloud.rules.outlets import KafkaOutlet
 from cloud.security.credentials import write_all
 from cloud.twin.tail import KafkaTail, TailBuffer
 from edge.events.factory import EventFactory
-from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig
+from edge.publish.mqtt import MqttPublisher
+from edge.publish.settings import MqttPublisherConfig
 from tests.support.brokers import KafkaBroker, MqttBroker, unique_name
 from tests.support.region import drain, region_sink, signed_cell
 from tests.support.tail import tail_once_created, through
@@ -74,8 +76,8 @@ class SaslKafka:
         return KafkaSasl(username=logins["CITYTWIN_CFG__KAFKA__SASL__USERNAME"])
 
 
-def deployment(lake: Path, bootstrap: str) -> CloudDeployment:
-    return CloudDeployment.model_validate({"site": SITE, "cameras": CAMERAS, "lake": {"path": str(lake)},
+def deployment(lake: Path, bootstrap: str) -> Deployment:
+    return Deployment.model_validate({"site": SITE, "cameras": CAMERAS, "lake": {"path": str(lake)},
                                            "kafka": {"bootstrap": bootstrap, "sasl": {"username": "citytwin-ops"}}})
 
 

@@ -17,9 +17,9 @@ import pytest
 
 from citytwin import secretfile
 from citytwin.cli import main
+from citytwin.deployment import load
 from citytwin.paths import REPO_ROOT
 from cloud.cockpit.users import Users, upsert
-from cloud.config import load
 from cloud.security.credentials import write_all
 from cloud.security.mqtt_acl import accounts, verify_password, write_files
 from contract.site import CameraSpec, SiteSpec

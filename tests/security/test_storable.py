@@ -16,13 +16,14 @@ from confluent_kafka import Producer
 
 from cloud.federation.export import aggregate
 from cloud.federation.settings import FederationSettings
-from cloud.kafka.settings import producer_config
+from cloud.kafka.clients import producer_config
 from cloud.kafka.topics import ensure_topics
-from cloud.rules.catalog import NodeDegraded, ZoneCapacity
 from cloud.rules.engine import RuleEngine
-from cloud.rules.predict import ForecastAnomaly
-from cloud.twin.twin import Twin
+from cloud.rules.registry import build_rule
+from cloud.rules.settings import NodeDegraded, ZoneCapacity
+from cloud.rules.settings import ForecastAnomaly
 from cloud.twin.tail import TailBuffer
+from cloud.twin.twin import Twin
 from contract.site import CameraSpec, SiteSpec
 from tests.cloud.ingest_support import MakeIngest, read_topic, wait_for_lake
 from tests.security.pipeline import Pipeline, legacy_lake_file, make_ingest, pipeline, valid, wire  # noqa: F401
@@ -110,7 +111,7 @@ def test_rules_and_federation_survive_values_that_do_not_read_as_numbers(tmp_pat
                  ForecastAnomaly(name="odd", target="zone", subject="plaza", bucket_s=60, period=2, seasons=1)]
         assert RuleEngine(twin, rules).evaluate(now) == []
         # Read one by one: a value that does not read as a number is no reading at all, never an error.
-        assert {rule.name: rule.read(twin, now) for rule in rules} == {"full": [], "slow": [], "odd": []}
+        assert {rule.name: build_rule(rule).read(twin, now) for rule in rules} == {"full": [], "slow": [], "odd": []}
         settings = FederationSettings(bootstrap="127.0.0.1:1", k=1, bucket_s=900)
         export = aggregate(twin, settings, "campus", now - timedelta(hours=1), now)
     finally:

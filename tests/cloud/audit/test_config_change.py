@@ -49,8 +49,8 @@ def test_services_starting_together_record_a_change_once(tmp_path: Path) -> None
     import sys
 
     config = _config(tmp_path)
-    code = ("import sys; from pathlib import Path; from cloud.audit.config_change import on_start; "
-            "on_start(Path(sys.argv[1]), sys.argv[2])")
+    code = ("import sys; from pathlib import Path; from citytwin.deployment import load; "
+            "from cloud.audit.config_change import on_start; on_start(load(sys.argv[1]), Path(sys.argv[1]), sys.argv[2])")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(config), f"s{i}"]) for i in range(6)]
     assert [p.wait(timeout=60) for p in procs] == [0] * 6
     log = tmp_path / "audit" / "audit.jsonl"

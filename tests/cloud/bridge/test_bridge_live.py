@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from citytwin.deployment import Deployment
 from cloud.bridge.service import Bridge
-from cloud.config import CloudDeployment
 from cloud.dlq.records import DeadLetter
 from contract.status import NodeStatus
 from edge.events.factory import EventFactory
@@ -31,7 +31,7 @@ _EXAMPLES = itertools.count()
 class RunningBridge:
     """A ``Bridge`` serving on a thread of the test process."""
 
-    def __init__(self, cfg: CloudDeployment, instance: str) -> None:
+    def __init__(self, cfg: Deployment, instance: str) -> None:
         self.bridge = Bridge(cfg, instance)
         self.bridge.start()
         self.thread = threading.Thread(target=self.bridge.run, daemon=True)

@@ -25,7 +25,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.bridge import mqtt5
 from cloud.bridge.consume import MqttSource, Ticket
-from cloud.config import BridgeSettings, MqttSettings
+from cloud.bridge.settings import BridgeSettings
+from contract.broker import MqttConnection
 from tests.support.brokers import MqttBroker
 
 pytestmark = [pytest.mark.mqtt]
@@ -41,7 +42,7 @@ class Subscriber:
                  **bridge: object) -> None:
         self.got: list[tuple[str, bytes, Ticket]] = []
         settings = BridgeSettings(topic_prefix=prefix, status=False, **bridge)  # type: ignore[arg-type]
-        self.source = source_type(MqttSettings(host=broker.host, port=broker.port, keepalive_s=10), settings,
+        self.source = source_type(MqttConnection(host=broker.host, port=broker.port, keepalive_s=10), settings,
                                   client_id, lambda topic, payload, ticket: self.got.append((topic, payload, ticket)))
 
     @property
@@ -384,7 +385,7 @@ def test_a_disconnect_reason_the_broker_does_not_send_here_is_logged_in_words(
         broker = threading.Thread(target=_one_session_broker, args=(server, reason), daemon=True)
         broker.start()
         settings = BridgeSettings(topic_prefix="t", status=False)
-        source = MqttSource(MqttSettings(host="127.0.0.1", port=server.getsockname()[1], keepalive_s=10), settings,
+        source = MqttSource(MqttConnection(host="127.0.0.1", port=server.getsockname()[1], keepalive_s=10), settings,
                             "bridge-x", lambda _topic, _payload, _ticket: None)
         deadline = time.monotonic() + WAIT_S
         with caplog.at_level(logging.WARNING, logger="cloud.bridge.consume"):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cloud.bridge.clock import ClockWindow
 from cloud.bridge.sources import Sources
 from cloud.bridge.validate import Accepted, Rejected, Validator
-from cloud.config import KafkaTopics
+from cloud.kafka.settings import KafkaTopics
 from contract.status import NodeStatus
 from edge.events.factory import EventFactory
 

@@ -8,17 +8,17 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from citytwin.deployment import Deployment
 from cloud.audit.chain import AuditLog
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.service import Cockpit
 from cloud.cockpit.settings import CockpitSettings
 from cloud.cockpit.users import User, Users, hash_password
-from cloud.config import CloudDeployment
 from cloud.rules.alerts import Alert, Severity
 from cloud.rules.outlets import AlertStore, alert_record
-from cloud.twin.twin import Twin
 from cloud.twin.settings import SqlSettings
 from cloud.twin.synth import CityShape, generate
+from cloud.twin.twin import Twin
 from contract.site import CameraSpec, SiteSpec
 
 SHAPE = CityShape(site="city", cameras=3, days=1, events=3_000)
@@ -50,9 +50,9 @@ def make_lake(lake: Path) -> Path:
     return lake
 
 
-def deployment(lake: Path, tmp: Path) -> CloudDeployment:
+def deployment(lake: Path, tmp: Path) -> Deployment:
     """The deployment file behind the test cockpit; Kafka on a closed port, so the manifest says it did not answer."""
-    return CloudDeployment.model_validate({
+    return Deployment.model_validate({
         "site": SITE.model_dump(mode="json"), "lake": {"path": str(lake)}, "kafka": {"bootstrap": "127.0.0.1:1"},
         "cameras": [c.model_dump(mode="json") for c in cameras()], "audit": {"path": str(tmp / "audit.jsonl")},
     })

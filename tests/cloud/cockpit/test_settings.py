@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from citytwin import deployment
 from citytwin.errors import ConfigError
-from cloud import config
 from cloud.cockpit import settings
 from tests.cloud.test_config import DEMO, MINIMAL, _models
 
 
-def _load(tmp_path: Path, extra: str) -> config.CloudDeployment:
+def _load(tmp_path: Path, extra: str) -> deployment.Deployment:
     path = tmp_path / "site.yaml"
     path.write_text(MINIMAL + extra)
-    return config.load(path, environ={})
+    return deployment.load(path, environ={})
 
 
 def test_defaults_are_safe_without_a_section(tmp_path: Path) -> None:
@@ -25,7 +25,7 @@ def test_defaults_are_safe_without_a_section(tmp_path: Path) -> None:
     assert cockpit.trusted_proxies == []  # X-Forwarded-For is believed from no one
     assert cockpit.session_ttl_s == 12 * 3600
     assert cockpit.login.user_failures <= cockpit.login.client_failures
-    assert config.load(DEMO, environ={}).cockpit == cockpit
+    assert deployment.load(DEMO, environ={}).cockpit == cockpit
 
 
 def test_a_section_sets_what_it_names(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ def test_errors_name_the_key(tmp_path: Path, extra: str, key: str) -> None:
 
 def test_every_cockpit_setting_has_a_title_and_description() -> None:
     seen: set[type[BaseModel]] = set()
-    _models(config.CloudDeployment, seen)
+    _models(deployment.Deployment, seen)
     own = [m for m in seen if m.__module__ == settings.__name__]
     assert len(own) == 3
     for model in own:

@@ -9,11 +9,11 @@ import pytest
 from confluent_kafka import Consumer, Message, TopicPartition
 
 from citytwin.cli import main
-from cloud.config import CloudDeployment
+from citytwin.deployment import Deployment
 from cloud.dlq.cli import parse_positions
 from cloud.dlq.publish import DeadLetterPublisher
 from cloud.dlq.records import DeadLetter
-from cloud.kafka.settings import reader_config
+from cloud.kafka.clients import reader_config
 from cloud.kafka.topics import ensure_topics
 from tests.cloud.ingest_support import Ingest, ingest, make_ingest  # noqa: F401 (fixtures)
 from tests.cloud.sink.lakefiles import values
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.kafka
 RECENT = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5)
 
 
-def _events(cfg: CloudDeployment, count: int) -> list[Message]:
+def _events(cfg: Deployment, count: int) -> list[Message]:
     consumer = Consumer(reader_config(cfg.kafka, "citytwin-tests"))
     topic = cfg.kafka.topics.events
     try:

@@ -13,16 +13,16 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from cloud.audit.chain import AuditLog, verify
-from cloud.config import KafkaSettings
 from cloud.federation.countcell import CountCell
 from cloud.federation.export import aggregate, publish, signing_key, window
 from cloud.federation.region_config import RegionDeployment, keyring
 from cloud.federation.regional import RegionalSink, RegionalTwin
 from cloud.federation.settings import FederationSettings
-from cloud.kafka.settings import admin_config
+from cloud.kafka.clients import admin_config
+from cloud.kafka.settings import KafkaSettings
 from cloud.kafka.topics import topic_configs
-from cloud.twin.twin import Twin
 from cloud.twin.synth import CityShape, generate
+from cloud.twin.twin import Twin
 from contract.site import SiteSpec
 from tests.cloud.federation.support import key_env, key_environ, key_id, region_doc, signed_by
 from tests.support.brokers import KafkaBroker

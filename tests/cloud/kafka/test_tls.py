@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from citytwin import deployment
 from citytwin.errors import ConfigError
-from cloud import config
-from cloud.config import KafkaSettings, KafkaTls
-from cloud.kafka.settings import admin_config, consumer_config, producer_config
+from cloud.kafka.clients import admin_config, consumer_config, producer_config
+from cloud.kafka.settings import KafkaSettings, KafkaTls
 from cloud.kafka.tls import kafka_python_tls, librdkafka_tls
 
 MUTUAL = KafkaTls(ca_file=Path("/tls/ca.crt"), cert_file=Path("/tls/c.crt"), key_file=Path("/tls/c.key"), key_password_env="PW")
@@ -46,7 +46,7 @@ def test_the_deployment_file_takes_kafka_tls(tmp_path: Path) -> None:
     path = tmp_path / "site.yaml"
     path.write_text("site: {id: campus, name: Campus, width_m: 10, height_m: 10}\nlake: {path: /tmp/lake}\n"
                     "kafka: {tls: {ca_file: /tls/ca.crt, cert_file: /tls/c.crt, key_file: /tls/c.key}}\n")
-    assert config.load(path, environ={}).kafka.tls == KafkaTls(ca_file="/tls/ca.crt", cert_file="/tls/c.crt", key_file="/tls/c.key")
+    assert deployment.load(path, environ={}).kafka.tls == KafkaTls(ca_file="/tls/ca.crt", cert_file="/tls/c.crt", key_file="/tls/c.key")
 
 
 @pytest.mark.parametrize("tls", ["{cert_file: /tls/c.crt}", "{key_file: /tls/c.key}", "{ca: /tls/ca.crt}"])
@@ -54,4 +54,4 @@ def test_incomplete_or_misspelt_tls_names_the_key(tmp_path: Path, tls: str) -> N
     path = tmp_path / "site.yaml"
     path.write_text(f"site: {{id: c, name: C, width_m: 1, height_m: 1}}\nlake: {{path: /tmp/lake}}\nkafka: {{tls: {tls}}}\n")
     with pytest.raises(ConfigError, match=r"kafka\.tls"):
-        config.load(path, environ={})
+        deployment.load(path, environ={})

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from cloud.config import KafkaSettings
-from cloud.governance import RetentionSettings
-from cloud.kafka.settings import admin_config
+from cloud.audit.settings import RetentionSettings
+from cloud.kafka.clients import admin_config
+from cloud.kafka.settings import KafkaSettings
 from cloud.kafka.topics import align_retention, ensure_topics, topic_configs, wanted_topics
 from cloud.residency.model import TopicState
 from cloud.residency.probe import topic_states

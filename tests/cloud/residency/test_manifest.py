@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 
 from citytwin.cli import main
+from citytwin.deployment import Deployment, load
 from cloud.cockpit.users import PERMISSIONS
-from cloud.config import CloudDeployment
 from cloud.residency import cli
 from cloud.residency.datasets import EDGE_SPOOL_DEFAULT
 from cloud.residency.manifest import build
 from cloud.residency.model import Manifest
-from edge.publish.mqtt import MqttPublisherConfig
+from edge.publish.settings import MqttPublisherConfig
 
 
-def deployment(tmp: Path, **extra: Any) -> CloudDeployment:
+def deployment(tmp: Path, **extra: Any) -> Deployment:
     doc: dict[str, Any] = {
         "site": {"id": "campus", "name": "Campus", "width_m": 10, "height_m": 10},
         "lake": {"path": str(tmp / "data" / "lake")},
@@ -27,7 +27,7 @@ def deployment(tmp: Path, **extra: Any) -> CloudDeployment:
         "cameras": [{"id": "cam-1", "map": {"x_m": 1, "y_m": 1}}, {"id": "cam-2", "node": "gate", "map": {"x_m": 2, "y_m": 2}}],
         **extra,
     }
-    return CloudDeployment.model_validate(doc)
+    return Deployment.model_validate(doc)
 
 
 def manifest(tmp: Path, **extra: Any) -> Manifest:
@@ -122,7 +122,7 @@ def test_brokers_that_do_not_answer_are_reported(tmp_path: Path) -> None:
 
 
 def _args(config: Path, *, as_json: bool) -> argparse.Namespace:
-    return argparse.Namespace(config=config, json=as_json, no_kafka=True)
+    return argparse.Namespace(config=config, deployment=load(config, lake=True), json=as_json, no_kafka=True)
 
 
 def test_cli_prints_json_and_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

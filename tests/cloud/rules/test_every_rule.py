@@ -13,18 +13,8 @@ from typing import Any
 
 import pytest
 
-from cloud.rules.catalog import (
-    BorderCrossing,
-    LineFlow,
-    LongDwell,
-    NodeDegraded,
-    NodeOffline,
-    PortArrival,
-    RuleBase,
-    WrongWay,
-    ZoneCapacity,
-)
 from cloud.rules.engine import RuleEngine
+from cloud.rules.settings import BorderCrossing, LineFlow, LongDwell, NodeDegraded, NodeOffline, PortArrival, RuleSettings, WrongWay, ZoneCapacity
 from tests.cloud.rules.test_rules import T0, Stream
 
 STEP = 60  # seconds between evaluations
@@ -66,7 +56,7 @@ def _stay(s: Stream, end: datetime, bad: bool) -> None:
           entered=end - timedelta(seconds=300), seconds=250.0 if bad else 20.0)
 
 
-CASES: list[tuple[type[RuleBase], dict[str, Any], Emit]] = [
+CASES: list[tuple[type[RuleSettings], dict[str, Any], Emit]] = [
     (ZoneCapacity, {}, _occupancy),
     (LineFlow, {"line": "quay", "window_s": STEP, "above": 2}, _flow),
     (WrongWay, {"period_s": STEP}, _wrong_way),
@@ -97,7 +87,7 @@ def test_every_event_driven_rule_type_is_covered() -> None:
 
 
 @pytest.mark.parametrize(("cls", "options", "emit"), CASES, ids=IDS)
-def test_alternating_condition_fires_once_and_does_not_flap(stream: Stream, cls: type[RuleBase], options: dict[str, Any],
+def test_alternating_condition_fires_once_and_does_not_flap(stream: Stream, cls: type[RuleSettings], options: dict[str, Any],
                                                            emit: Emit) -> None:
     rule = cls(name="r", clear_s=2 * STEP, renotify_s=10_000, **options)
     notices = _steps(stream, RuleEngine(stream.twin, [rule]), emit, [True, False] * 5)
@@ -105,7 +95,7 @@ def test_alternating_condition_fires_once_and_does_not_flap(stream: Stream, cls:
 
 
 @pytest.mark.parametrize(("cls", "options", "emit"), CASES, ids=IDS)
-def test_without_hysteresis_the_same_stream_would_flap(stream: Stream, cls: type[RuleBase], options: dict[str, Any],
+def test_without_hysteresis_the_same_stream_would_flap(stream: Stream, cls: type[RuleSettings], options: dict[str, Any],
                                                       emit: Emit) -> None:
     rule = cls(name="r", clear_s=0, renotify_s=10_000, **options)
     notices = _steps(stream, RuleEngine(stream.twin, [rule]), emit, [True, False] * 3)
@@ -113,7 +103,7 @@ def test_without_hysteresis_the_same_stream_would_flap(stream: Stream, cls: type
 
 
 @pytest.mark.parametrize(("cls", "options", "emit"), CASES, ids=IDS)
-def test_acknowledgement_stops_reminders(stream: Stream, cls: type[RuleBase], options: dict[str, Any], emit: Emit) -> None:
+def test_acknowledgement_stops_reminders(stream: Stream, cls: type[RuleSettings], options: dict[str, Any], emit: Emit) -> None:
     rule = cls(name="r", renotify_s=2 * STEP, **options)
     engine = RuleEngine(stream.twin, [rule])
 

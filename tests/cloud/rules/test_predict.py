@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from cloud.rules.engine import RuleEngine
-from cloud.rules.predict import ForecastAnomaly, ForecastCapacity, series
+from cloud.rules.predict import series
+from cloud.rules.settings import ForecastAnomaly, ForecastCapacity
 from cloud.twin.buckets import bucket_start
 from tests.cloud.rules.test_rules import T0, Stream
 

@@ -9,19 +9,10 @@ from typing import Any
 import pytest
 
 from cloud.rules.alerts import AlertManager, Reading, Thresholds
-from cloud.rules.catalog import (
-    BorderCrossing,
-    LineFlow,
-    LongDwell,
-    NodeDegraded,
-    NodeOffline,
-    PortArrival,
-    WrongWay,
-    ZoneCapacity,
-)
 from cloud.rules.engine import RuleEngine
-from cloud.twin.twin import Twin
+from cloud.rules.settings import BorderCrossing, LineFlow, LongDwell, NodeDegraded, NodeOffline, PortArrival, WrongWay, ZoneCapacity
 from cloud.twin.tail import TailBuffer
+from cloud.twin.twin import Twin
 from contract.site import CameraSpec, SiteSpec
 from edge.events.factory import EventFactory
 

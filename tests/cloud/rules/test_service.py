@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from citytwin.deployment import Deployment
 from cloud.cockpit.alerts import AlertBoard
-from cloud.config import CloudDeployment
 from cloud.rules.service import RuleService
 from edge.events.factory import EventFactory
 from tests.cloud.rules.test_rules import CAMERA, SITE, T0
 
 
-def deployment(lake: Path) -> CloudDeployment:
-    return CloudDeployment.model_validate({
+def deployment(lake: Path) -> Deployment:
+    return Deployment.model_validate({
         "site": SITE.model_dump(), "lake": {"path": str(lake)}, "cameras": [CAMERA.model_dump()],
         "kafka": {"bootstrap": ""},  # no live tail: the test feeds the service's buffer itself
         "rules": {"mqtt": False, "kafka": False, "rules": [

@@ -1,7 +1,7 @@
 """Kafka over TLS against a live single-node KRaft broker whose only client listener is SSL with client certificates.
 
 Both client libraries take their options from ``kafka.tls``: librdkafka through
-``cloud.kafka.settings`` (bridge, sink, DLQ tools, topic creation) and
+``cloud.kafka.clients`` (bridge, sink, DLQ tools, topic creation) and
 kafka-python through ``cloud.kafka.tls`` (the twin's live tail, the alert outlet).
 """
 
@@ -20,15 +20,16 @@ import yaml
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
-from cloud.config import KafkaSettings, KafkaTls, KafkaTopics
-from cloud.kafka.settings import admin_config, consumer_config, producer_config
+from cloud.kafka.clients import admin_config, consumer_config, producer_config
+from cloud.kafka.settings import KafkaSettings, KafkaTls, KafkaTopics
 from cloud.kafka.tls import kafka_python_tls
 from cloud.kafka.topics import ensure_topics
 from cloud.rules.outlets import KafkaOutlet
 from cloud.twin.tail import KafkaTail, TailBuffer
+from contract.broker import MqttTls as EdgeTls
 from edge.events.factory import EventFactory
-from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig
-from edge.publish.mqtt import MqttTls as EdgeTls
+from edge.publish.mqtt import MqttPublisher
+from edge.publish.settings import MqttPublisherConfig
 from tests.support.brokers import unique_name
 from tests.support.region import drain, region_sink, signed_cell
 from tests.support.tail import tail_once_created, through

@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from cloud.bridge.consume import MqttSource, Ticket
-from cloud.config import BridgeSettings, MqttSettings, MqttTls as BridgeTls
+from cloud.bridge.settings import BridgeSettings
 from cloud.security.mqtt_acl import BRIDGE_USER, accounts, render_conf, write_files
+from contract.broker import MqttConnection, MqttTls as BridgeTls
+from contract.broker import MqttTls as EdgeTls
 from contract.site import CameraSpec, SiteSpec
-from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig, MqttTls as EdgeTls
+from edge.publish.mqtt import MqttPublisher
+from edge.publish.settings import MqttPublisherConfig
 from tests.support.tls import Certs, free_port, mosquitto_tls, running, wait_for_port
 
 pytestmark = pytest.mark.mqtt
@@ -33,7 +36,7 @@ class Received:
 
 
 def bridge_source(port: int, tls: BridgeTls, received: Received, **settings: str) -> MqttSource:
-    mqtt = MqttSettings(host="127.0.0.1", port=port, tls=tls, **settings)  # type: ignore[arg-type]
+    mqtt = MqttConnection(host="127.0.0.1", port=port, tls=tls, **settings)  # type: ignore[arg-type]
     return MqttSource(mqtt, BridgeSettings(), f"tls-bridge-{time.monotonic_ns()}", received)
 
 

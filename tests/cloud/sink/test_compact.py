@@ -9,9 +9,9 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cloud.config import CompactionSettings
 from cloud.sink.compact import compact
 from cloud.sink.layout import file_name
+from cloud.sink.settings import CompactionSettings
 from cloud.sink.writer import write_atomic
 from tests.cloud.sink.lakefiles import TOPIC, table, values, write
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from cloud.config import CloudDeployment
-from cloud.kafka.settings import consumer_config, producer_config, reader_config
+from citytwin.deployment import Deployment
+from cloud.kafka.clients import consumer_config, producer_config, reader_config
 from cloud.kafka.topics import ensure_topics
 from cloud.sink import commit
 from cloud.sink.service import Sink
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.kafka
 WAIT_S = 60.0
 
 
-def _produce(cfg: CloudDeployment, payloads: list[bytes]) -> None:
+def _produce(cfg: Deployment, payloads: list[bytes]) -> None:
     ensure_topics(cfg.kafka)
     producer = Producer(producer_config(cfg.kafka, "citytwin-tests"))
     for n, payload in enumerate(payloads):
@@ -30,7 +30,7 @@ def _produce(cfg: CloudDeployment, payloads: list[bytes]) -> None:
     assert producer.flush(30) == 0
 
 
-def _committed(cfg: CloudDeployment) -> dict[int, int]:
+def _committed(cfg: Deployment) -> dict[int, int]:
     consumer = Consumer(consumer_config(cfg.kafka, cfg.cloud.sink.group, "citytwin-tests"))
     try:
         topic = cfg.kafka.topics.events
@@ -43,7 +43,7 @@ def _committed(cfg: CloudDeployment) -> dict[int, int]:
 class RunningSink:
     """A ``Sink`` serving on a thread of the test process."""
 
-    def __init__(self, cfg: CloudDeployment, instance: str) -> None:
+    def __init__(self, cfg: Deployment, instance: str) -> None:
         self.sink = Sink(cfg, instance)
         self.sink.start()
         self.status: list[int] = []

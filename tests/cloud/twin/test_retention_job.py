@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import subprocess
@@ -15,7 +14,6 @@ import pytest
 import yaml
 
 from citytwin.cli import main
-from cloud.twin.cli import run_retention
 
 
 def _config(tmp: Path, **retention: float) -> Path:
@@ -43,8 +41,7 @@ def _audited(tmp: Path) -> list[str]:
 
 def test_days_and_audit_log_default_to_the_config(tmp_path: Path) -> None:
     old, kept = _partition(tmp_path, 10), _partition(tmp_path, 1)
-    args = argparse.Namespace(config=_config(tmp_path), days=None, audit_log=None, dry_run=False, every=False)
-    assert run_retention(args) == 0
+    assert main(["retention", "-c", str(_config(tmp_path))]) == 0
     assert not old.exists() and kept.exists()
     assert _audited(tmp_path) == [str(old)]
 

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from citytwin.paths import REPO_ROOT
-from edge.detect.nanodet import NanoDet, NanoDetConfig
+from edge.detect.nanodet import NanoDet
+from edge.detect.settings import NanoDetConfig
 from edge.types import Detections
 
 MODELS = REPO_ROOT / "models"

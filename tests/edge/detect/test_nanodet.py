@@ -9,9 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.detect.nanodet import NanoDet, NanoDetConfig
+from edge.detect.nanodet import NanoDet
 from edge.detect.registry import build_detector
 from edge.detect.runtime import ModelError
+from edge.detect.settings import NanoDetConfig
 
 MODELS = ["nanodet-g-416.onnx", "nanodet-g-416-int8.onnx"]
 

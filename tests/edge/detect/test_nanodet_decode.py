@@ -9,7 +9,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from edge.detect.nanodet import NanoDet, NanoDetConfig
+from edge.detect.nanodet import NanoDet
+from edge.detect.settings import NanoDetConfig
 
 SIZE = 416
 CLASSES = 80

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.detect.base import DetectorSettings, Thresholds
+from edge.detect.base import Thresholds
 from edge.detect.nms import nms
+from edge.detect.settings import DetectorSettings
 
 A = [0, 0, 10, 10]
 A_SHIFTED = [1, 1, 11, 11]  # IoU with A = 81/119 = 0.68

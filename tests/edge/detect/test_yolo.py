@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from edge.detect.runtime import ModelError
-from edge.detect.yolo import Yolo, YoloConfig, letterbox
+from edge.detect.settings import YoloConfig
+from edge.detect.yolo import Yolo, letterbox
 from tests.edge.detect.yolo_graphs import SIZE, build_model, row
 
 

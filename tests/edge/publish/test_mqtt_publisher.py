@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.publish.mqtt import MqttPublisher, MqttPublisherConfig
+from edge.publish.mqtt import MqttPublisher
+from edge.publish.settings import MqttPublisherConfig
 from tests.support.brokers import MqttBroker
 from tests.support.mqtt import Recorder
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from edge.runtime.cli import numbering
-from edge.source.file import FileSourceConfig
-from edge.source.stream import StreamSourceConfig
+from edge.source.settings import FileSourceConfig
+from edge.source.settings import StreamSourceConfig
 
 
 def _first_two_runs(source: object, tmp: Path) -> tuple[list[int], list[int]]:

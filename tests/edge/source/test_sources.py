@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from edge.source.base import SourceError
-from edge.source.file import FileSource, FileSourceConfig
+from edge.source.file import FileSource
 from edge.source.registry import build_source
-from edge.source.stream import StreamSource, StreamSourceConfig
+from edge.source.settings import FileSourceConfig
+from edge.source.settings import StreamSourceConfig
+from edge.source.stream import StreamSource
 
 START = datetime(2026, 1, 1, 8, 0, tzinfo=timezone.utc)
 

@@ -8,8 +8,9 @@ import time
 import numpy as np
 import pytest
 
+from edge.track.bytetrack import ByteTrack
+from edge.track.settings import ByteTrackConfig
 from edge.types import Tracks
-from edge.track.bytetrack import ByteTrack, ByteTrackConfig
 from tests.edge.track.helpers import Row, box, dets
 
 

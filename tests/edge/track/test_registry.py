@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from edge.track.bytetrack import ByteTrack, ByteTrackConfig
-from edge.track.registry import TRACKERS, TrackerConfig, build_tracker
+from edge.track.bytetrack import ByteTrack
+from edge.track.registry import build_tracker, TRACKERS
+from edge.track.settings import ByteTrackConfig
+from edge.track.settings import TrackerConfig
 
 
 def test_registry_builds_from_a_validated_mapping() -> None:

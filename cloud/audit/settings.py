@@ -1,4 +1,4 @@
-"""The deployment's governance sections: how long each dataset is kept, where the audit log is, where data lives.
+"""The deployment's ``retention``, ``audit`` and ``residency`` sections: how long data is kept and where it lives.
 
 These settings are what ``citytwin residency`` reports and what retention
 enforces; they are declared next to the services that write the data, in the

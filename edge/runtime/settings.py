@@ -1,0 +1,60 @@
+"""The deployment's ``edge`` section: pipeline settings shared by every camera of the site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contract.vocab import ObjectClass
+from edge.detect.settings import DetectorConfig, NanoDetConfig
+from edge.track.settings import ByteTrackConfig, TrackerConfig
+
+STREET_CLASSES: tuple[ObjectClass, ...] = ("person", "bicycle", "car", "motorcycle", "bus", "truck", "boat")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MotionGate(_Section):
+    """Skip detection on frames without motion; the tracker coasts meanwhile."""
+
+    enabled: bool = Field(False, title="Enabled", description="detect only when the scene changes")
+    threshold: float = Field(
+        0.002, gt=0, lt=1, title="Threshold", description="fraction of pixels that must change to count as motion"
+    )
+    max_skip: int = Field(
+        25, ge=1, title="Longest skip", description="detect at least every this many frames even without motion"
+    )
+
+
+class SnapshotSettings(_Section):
+    """Opt-in anonymised stills; off by default so that no pixels leave the node."""
+
+    enabled: bool = Field(False, title="Enabled", description="publish anonymised snapshots")
+    interval_s: float = Field(60.0, gt=0, title="Interval", description="seconds between snapshots")
+    jpeg_quality: int = Field(80, ge=10, le=100, title="JPEG quality", description="encoder quality")
+    face_model: Path = Field(Path("centerface.onnx"), title="Face model", description="CenterFace ONNX file, absolute or relative to the models folder")
+    face_threshold: float = Field(0.3, gt=0, lt=1, title="Face threshold", description="CenterFace score that counts as a face to blur")
+
+
+class EdgeSettings(_Section):
+    """Pipeline settings shared by every camera of the deployment."""
+
+    detector: DetectorConfig = Field(default_factory=NanoDetConfig, title="Detector", description="detector plugin and its settings")
+    tracker: TrackerConfig = Field(default_factory=ByteTrackConfig, title="Tracker", description="tracker plugin and its settings")
+    detect_every: int = Field(1, ge=1, title="Detect every", description="run the detector on every Nth frame; the tracker coasts between")
+    motion: MotionGate = Field(default_factory=MotionGate, title="Motion gate", description="skip detection on still frames")
+    classes: list[ObjectClass] = Field(
+        default_factory=lambda: list(STREET_CLASSES),
+        title="Classes",
+        description="object classes that are tracked and counted; COCO-80 names, the only ones events may carry",
+    )
+    anchor: Literal["bottom_center", "center"] = Field(
+        "bottom_center", title="Anchor", description="point of a box that crosses lines and sits in zones"
+    )
+    health_interval_s: float = Field(10.0, gt=0, title="Health interval", description="seconds between node_health events")
+    count_interval_s: float = Field(60.0, gt=0, title="Count interval", description="seconds of stream time per count event")
+    snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings, title="Snapshots", description="opt-in anonymised stills")
