@@ -10,17 +10,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv fixtures brokers-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest
+.PHONY: help setup venv fixtures brokers-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients
 
 help:
 	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
 	@echo "make test        install everything needed, then run the test suite"
 	@echo "make stop        stop the brokers started by 'make demo'"
 	@echo "make status      show whether the brokers are running"
-	@echo "make typecheck   mypy over citytwin/, edge/ and cloud/"
+	@echo "make typecheck   mypy over citytwin/, edge/, cloud/ and hardware/"
 	@echo "make bench       full benchmark matrix on this machine into hardware/results/\$$BENCH_DEVICE [ci-x86], then the report"
 	@echo "make bench-twin  latency of the twin's named queries over 10M synthetic events"
 	@echo "make bench-ingest  events/s and publish-to-file latency through the bridge and the sink (own brokers)"
+	@echo "make bench-mqtt-clients  events per CPU-second of the bridge on its own MQTT client, paho-mqtt and gmqtt"
 	@echo "make models      rebuild the ONNX models from their upstream packages (needs TensorFlow; slow)"
 	@echo "make lock        refresh constraints.txt from a fresh resolve of pyproject.toml"
 
@@ -106,3 +107,8 @@ bench-twin: venv
 # Sustained events/s through bridge and sink, and p50/p95 publish -> file visible, on this machine.
 bench-ingest: venv brokers-deps
 	$(BIN)/python -m cloud.bench.ingest
+
+# The bridge's receive path on each MQTT client, one process and a shared subscription over two (own brokers).
+MQTT_BENCH_ARGS ?=
+bench-mqtt-clients: venv brokers-deps
+	$(BIN)/python -m cloud.bench.mqtt_clients $(MQTT_BENCH_ARGS)

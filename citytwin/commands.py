@@ -50,12 +50,15 @@ def _edge(parser: argparse.ArgumentParser) -> None:
 
 
 def _detect(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("media", type=Path, help="a video file or a still image")
+    parser.add_argument("media", type=Path, nargs="?", help="a video file or a still image (default with --config: the camera's source)")
+    parser.add_argument("--config", "-c", type=Path, metavar="SITE.yaml", help="run the deployment's edge.detector")
+    parser.add_argument("--camera", help="with --config and no media: the camera whose source is read (default: the only one)")
+    parser.add_argument("--detector", metavar="TYPE", help="without --config: the detector plugin, nanodet or yolo (default: nanodet)")
     parser.add_argument(
         "--model",
-        default="nanodet-g-416",
-        help="model name from models/manifest.yaml or a path to an .onnx file (default: %(default)s)",
+        help="without --config: model name from models/manifest.yaml or a path to an .onnx file (default: nanodet-g-416)",
     )
+    parser.add_argument("--labels", type=Path, metavar="FILE", help="with --detector yolo: one class name per line")
     parser.add_argument("--start", type=int, default=0, help="first frame index (default: 0)")
     parser.add_argument("--frames", type=int, default=0, help="number of frames, 0 for all (default: 0)")
     parser.add_argument("--every", type=int, default=1, help="detect on every Nth frame (default: 1)")
@@ -191,11 +194,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "detect",
         "run the ONNX detector over a video or image and print what it finds",
-        "Load a detector model from models/ and print, per frame, the objects it "
-        "finds (class, confidence, box). A quick way to check a model, a camera "
-        "angle or a threshold before configuring an edge node.",
+        "Build a detector as an edge node does (the deployment's edge.detector with "
+        "--config, or --detector/--model/--labels, e.g. a YOLO export) and print, per "
+        "frame, the objects it finds (class, confidence, box). A quick way to check a "
+        "model, a camera angle or a threshold before configuring an edge node.",
         _detect,
-        "edge.detect.cli:run",
+        "edge.detect.cli:run", deployment="site",
     ),
     Command(
         "edge",

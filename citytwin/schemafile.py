@@ -1,6 +1,6 @@
 """A committed JSON Schema file generated from pydantic models, with a ``--check`` mode.
 
-Used by ``python -m contract.schema`` and ``python -m edge.bench.schema``
+Used by ``python -m contract.schema`` and ``python -m hardware.schema``
 so that each published schema is rewritten and checked the same way.
 """
 

@@ -32,7 +32,7 @@ from contract.ids import (
     Occupancy,
     StageMs,
 )
-from contract.vocab import ObjectClass, Stage
+from contract.vocab import ObjectClass, ReportedStage
 
 # The DuckDB types a body column may have; JSON keeps a nested value as JSON text.
 SqlType = Literal["VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "JSON"]
@@ -115,9 +115,9 @@ class NodeHealthBody(Body):
     )
 
     fps: float = Field(ge=0, le=10_000, description="frames processed per second since the last report, at most 10000")
-    stage_ms: dict[Stage, StageMs] = Field(
-        description="median latency per stage the node times (decode, motion, detect, track, analytics, publish, "
-        "snapshot), at most an hour"
+    stage_ms: dict[ReportedStage, StageMs] = Field(
+        description="median latency per stage the node times (decode, motion, preprocess, infer, postprocess, track, "
+        "analytics, snapshot, publish; detect from older nodes), at most an hour"
     )
     frames: Counter = Field(description="frames processed since start")
     dropped_frames: Counter = Field(description="frames read but not processed since start")

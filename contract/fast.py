@@ -48,7 +48,7 @@ import msgspec
 from pydantic import BaseModel
 
 from contract import bodies, ids, model
-from contract.vocab import ObjectClass, Stage
+from contract.vocab import ObjectClass, ReportedStage
 
 _BOUNDS = ("ge", "gt", "le", "lt", "min_length", "max_length")
 
@@ -171,7 +171,7 @@ class CountBody(_Body):
 
 class NodeHealthBody(_Body):
     fps: Annotated[float, _like(bodies.NodeHealthBody, "fps")]
-    stage_ms: dict[Stage, Annotated[float, _like(ids.StageMs)]]
+    stage_ms: dict[ReportedStage, Annotated[float, _like(ids.StageMs)]]
     frames: Counter
     dropped_frames: Counter
     cpu_percent: Annotated[float, _like(bodies.NodeHealthBody, "cpu_percent")]

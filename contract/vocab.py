@@ -9,11 +9,15 @@ from one of these declared sets.
   output order; ``models/labels/coco80.txt`` is the same list, and a test
   keeps the two equal.
 - ``STAGES``: the stages ``edge.runtime.node`` times and reports in
-  ``node_health.stage_ms``.
+  ``node_health.stage_ms``, in the order a frame goes through them; the
+  benchmark reports the same names. ``motion`` is timed only with the motion
+  gate on and ``snapshot`` only with snapshots enabled.
+- ``RETIRED_STAGES``: names older nodes report, still accepted from them;
+  ``detect`` covered what is now ``preprocess``, ``infer`` and ``postprocess``.
 
 Example:
-    >>> OBJECT_CLASSES[:3], "detect" in STAGES
-    (('person', 'bicycle', 'car'), True)
+    >>> OBJECT_CLASSES[:3], STAGES[:4]
+    (('person', 'bicycle', 'car'), ('decode', 'motion', 'preprocess', 'infer'))
 """
 
 from __future__ import annotations
@@ -32,7 +36,10 @@ ObjectClass = Literal[
     "hair drier", "toothbrush",
 ]
 
-Stage = Literal["decode", "motion", "detect", "track", "analytics", "publish", "snapshot"]
+Stage = Literal["decode", "motion", "preprocess", "infer", "postprocess", "track", "analytics", "snapshot", "publish"]
+RetiredStage = Literal["detect"]
+ReportedStage = Literal[Stage, RetiredStage]
 
 OBJECT_CLASSES: tuple[str, ...] = get_args(ObjectClass)
-STAGES: tuple[str, ...] = get_args(Stage)
+STAGES: tuple[Stage, ...] = get_args(Stage)
+RETIRED_STAGES: tuple[str, ...] = get_args(RetiredStage)

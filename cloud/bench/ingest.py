@@ -53,6 +53,11 @@ class Brokers:
     controller_port: int
     run_dir: Path
 
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> Brokers:
+        """The brokers named by the options of ``add_broker_arguments``."""
+        return cls(args.mqtt_port, args.kafka_port, args.controller_port, args.run_dir)
+
     def _script(self, name: str, action: str) -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
@@ -154,7 +159,10 @@ class LakeWatcher:
         self._thread.join()
 
 
-def _config(folder: Path, brokers: Brokers, partitions: int, tag: str, nodes: int) -> Path:
+def deployment_file(
+    folder: Path, brokers: Brokers, partitions: int, tag: str, nodes: int, share_group: str | None = None
+) -> Path:
+    """A deployment file in ``folder`` whose topics, groups and cameras are the benchmark's own (named by ``tag``)."""
     doc = {
         "site": {"id": "bench", "name": "Ingest benchmark", "width_m": 100, "height_m": 100},
         "mqtt": {"host": "127.0.0.1", "port": brokers.mqtt_port},
@@ -165,7 +173,7 @@ def _config(folder: Path, brokers: Brokers, partitions: int, tag: str, nodes: in
         },
         "lake": {"path": str(folder / "lake")},
         "cloud": {
-            "bridge": {"topic_prefix": tag, "session_expiry_s": 600, "report_interval_s": 5},
+            "bridge": {"topic_prefix": tag, "share_group": share_group, "session_expiry_s": 600, "report_interval_s": 5},
             "sink": {"group": tag, "batch_max_wait_s": 0.5, "batch_max_records": 50_000, "report_interval_s": 5},
             "compaction": {"enabled": False},
         },
@@ -182,11 +190,11 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    brokers = Brokers(args.mqtt_port, args.kafka_port, args.controller_port, args.run_dir)
+    brokers = Brokers.of(args)
     started = brokers.start()
     tag = f"bench-{int(time.time())}"
     folder = Path(tempfile.mkdtemp(prefix="citytwin-bench-"))
-    config = _config(folder, brokers, args.partitions, tag, args.nodes)
+    config = deployment_file(folder, brokers, args.partitions, tag, args.nodes)
     nodes = None
     services: list[Service] = []
     try:
@@ -242,15 +250,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cloud.bench.ingest", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--events", type=int, default=90_000, help="backlog size; Mosquitto queues at most 100000 (default: %(default)s)"
-    )
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """How many simulated nodes publish, into how many partitions of the events topic."""
     parser.add_argument("--nodes", type=int, default=20, help="simulated edge nodes (default: %(default)s)")
     parser.add_argument("--partitions", type=int, default=3, help="partitions of the events topic (default: %(default)s)")
-    parser.add_argument("--rate", type=float, default=2000, help="events/s in the latency phase (default: %(default)s)")
-    parser.add_argument("--seconds", type=float, default=10, help="length of the latency phase (default: %(default)s)")
+
+
+def add_broker_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the benchmark's own brokers listen and keep their state, and whether they stay up."""
     parser.add_argument("--keep-brokers", action="store_true", help="leave brokers started here running")
     parser.add_argument("--mqtt-port", type=int, default=int(os.environ.get("CITYTWIN_BENCH_MQTT_PORT", 31883)))
     parser.add_argument("--kafka-port", type=int, default=int(os.environ.get("CITYTWIN_BENCH_KAFKA_PORT", 39092)))
@@ -261,6 +268,17 @@ def main(argv: list[str] | None = None) -> int:
         "--run-dir", type=Path, default=Path(os.environ.get("CITYTWIN_BENCH_RUN", REPO_ROOT / ".run" / "bench")),
         help="broker state of the benchmark's own brokers (default: %(default)s)",
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cloud.bench.ingest", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--events", type=int, default=90_000, help="backlog size; Mosquitto queues at most 100000 (default: %(default)s)"
+    )
+    add_load_arguments(parser)
+    parser.add_argument("--rate", type=float, default=2000, help="events/s in the latency phase (default: %(default)s)")
+    parser.add_argument("--seconds", type=float, default=10, help="length of the latency phase (default: %(default)s)")
+    add_broker_arguments(parser)
     return run(parser.parse_args(argv))
 
 

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 READ_BYTES = 256 * 1024
 CONNECT_TIMEOUT_S = 10.0
 MAX_BACKOFF_S = 5.0
+CLOSE_TIMEOUT_S = 1.0
+# Room for the topic and properties next to the largest payload the bridge still reads to dead-letter it.
+PACKET_HEADROOM = 64 * 1024
 _SUBSCRIBE_ID = 1
 
 
@@ -50,6 +53,46 @@ class Ticket:
         self.generation = generation
         self.done = False
         self.ts = 0.0  # event time of what was sent, for the lag report
+
+
+class Acks:
+    """Tickets in arrival order; hands out those that may be acknowledged, in that order.
+
+    A new connection starts a new generation: the broker resends what the old
+    connection left unacknowledged, so its tickets are dropped, never acknowledged.
+    """
+
+    def __init__(self) -> None:
+        self._pending: deque[Ticket] = deque()
+        self.generation = 0
+
+    def new_connection(self) -> None:
+        self.generation += 1
+
+    def ticket(self, mid: int, qos: int) -> Ticket:
+        """The ticket of a message just received on the current connection."""
+        ticket = Ticket(mid, qos, self.generation)
+        self._pending.append(ticket)
+        return ticket
+
+    def ready(self) -> list[Ticket]:
+        """Remove the done prefix; returns the tickets among it that need a PUBACK (QoS 1)."""
+        ready = []
+        pending = self._pending
+        while pending:
+            head = pending[0]
+            if head.generation != self.generation:
+                pending.popleft()  # the broker resends it on this connection
+                continue
+            if not head.done:
+                break
+            pending.popleft()
+            if head.qos:
+                ready.append(head)
+        return ready
+
+    def __len__(self) -> int:
+        return len(self._pending)
 
 
 OnMessage = Callable[[str, bytes, Ticket], None]
@@ -72,8 +115,11 @@ def subscriptions(bridge: BridgeSettings) -> list[str]:
     return filters
 
 
-class MqttSource:
-    """Receives events over MQTT and acknowledges them in order once told they are safe."""
+class Subscriber:
+    """What every MQTT source of the bridge holds: its settings, its topic filters and its tickets.
+
+    The sources of the client benchmark (``cloud.bench``) share it with ``MqttSource``.
+    """
 
     def __init__(self, mqtt_cfg: MqttConnection, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> None:
         self.cfg = mqtt_cfg
@@ -82,13 +128,27 @@ class MqttSource:
         self.on_message = on_message
         self.filters = subscriptions(bridge)
         self.subscribed = threading.Event()
+        self._acks = Acks()
+        self._receiving = True
+
+    @property
+    def unacked(self) -> int:
+        """Messages received and not yet acknowledged."""
+        return len(self._acks)
+
+
+class MqttSource(Subscriber):
+    """Receives events over MQTT and acknowledges them in order once told they are safe."""
+
+    def __init__(self, mqtt_cfg: MqttConnection, bridge: BridgeSettings, client_id: str, on_message: OnMessage) -> None:
+        super().__init__(mqtt_cfg, bridge, client_id, on_message)
         self.keepalive_s = mqtt_cfg.keepalive_s
+        # Payloads above max_payload_bytes still come, to be dead-lettered as too large; the broker drops
+        # only those above this limit (announced in CONNECT), which also bounds the read buffer.
+        self.packet_limit = max(mqtt5.MAX_PACKET_BYTES, bridge.max_payload_bytes + PACKET_HEADROOM)
         self._sock: socket.socket | None = None
         self._buffer = bytearray()
-        self._pending: deque[Ticket] = deque()
-        self._generation = 0
         self._connects = 0
-        self._receiving = True
         self._next_attempt = 0.0
         self._backoff = 1.0
         self._last_in = self._last_out = 0.0
@@ -115,7 +175,7 @@ class MqttSource:
         sock.sendall(
             mqtt5.connect(
                 self.client_id, self.keepalive_s, False, self.bridge.session_expiry_s,
-                self.bridge.receive_maximum, self.cfg.username, password,
+                self.bridge.receive_maximum, self.cfg.username, password, self.packet_limit,
             )
         )
         deadline = time.monotonic() + CONNECT_TIMEOUT_S
@@ -124,7 +184,7 @@ class MqttSource:
             if not data:
                 raise ConnectionError("the broker closed the connection during CONNECT")
             self._buffer += data
-            packets = mqtt5.split(self._buffer)
+            packets = mqtt5.split(self._buffer, self.packet_limit)
             if packets:
                 first, body = packets[0]
                 if first & 0xF0 != mqtt5.CONNACK:
@@ -141,7 +201,7 @@ class MqttSource:
 
     def _connect(self) -> None:
         self._buffer.clear()
-        self._generation += 1  # before the handshake: a PUBLISH may follow CONNACK in the same read
+        self._acks.new_connection()  # before the handshake: a PUBLISH may follow CONNACK in the same read
         sock = self._open_socket()
         try:
             present = self._handshake(sock)
@@ -192,8 +252,11 @@ class MqttSource:
             self._last_in = now
             self._buffer += data
             try:
-                for first, body in mqtt5.split(self._buffer):
+                for first, body in mqtt5.split(self._buffer, self.packet_limit):
                     self._dispatch(first, body)
+            except mqtt5.ServerDisconnect as exc:
+                self._drop(f"the broker disconnected us: {exc}{self._hint(exc.code)}")
+                return
             except mqtt5.ProtocolError as exc:
                 self._drop(f"protocol error: {exc}")
                 return
@@ -231,9 +294,7 @@ class MqttSource:
             topic, mid, qos, payload = mqtt5.parse_publish(first, body)
             if not self._receiving:
                 return  # not acknowledged: the broker keeps it for the next session
-            ticket = Ticket(mid, qos, self._generation)
-            self._pending.append(ticket)
-            self.on_message(topic, payload, ticket)
+            self.on_message(topic, payload, self._acks.ticket(mid, qos))
         elif kind == mqtt5.SUBACK:
             _mid, reasons = mqtt5.parse_suback(body)
             if any(reason >= 0x80 for reason in reasons):
@@ -242,31 +303,21 @@ class MqttSource:
             log.info("subscribed to %s", ", ".join(self.filters))
             self.subscribed.set()
         elif kind == mqtt5.DISCONNECT_TYPE:
-            raise mqtt5.ProtocolError(f"the broker disconnected us (reason code 0x{body[0] if body else 0:02x})")
+            raise mqtt5.ServerDisconnect(mqtt5.parse_disconnect(body))
+
+    def _hint(self, code: int) -> str:
+        if code == mqtt5.SESSION_TAKEN_OVER:
+            return (f": another client connected as {self.client_id}; if that keeps happening, two bridges share an "
+                    "instance name: give each its own (--instance or cloud.bridge.instance)")
+        return ""
 
     # --- acknowledgements ---------------------------------------------------------------------------
-    @property
-    def unacked(self) -> int:
-        """Messages received and not yet acknowledged."""
-        return len(self._pending)
-
     def ack_ready(self) -> int:
         """Acknowledge the done prefix in arrival order; returns how many were acknowledged."""
-        acks = []
-        pending = self._pending
-        while pending:
-            head = pending[0]
-            if head.generation != self._generation:
-                pending.popleft()  # the broker resends it on this connection
-                continue
-            if not head.done:
-                break
-            pending.popleft()
-            if head.qos:
-                acks.append(mqtt5.puback(head.mid))
-        if acks:
-            self._send(b"".join(acks))
-        return len(acks)
+        ready = self._acks.ready()
+        if ready:
+            self._send(b"".join([mqtt5.puback(ticket.mid) for ticket in ready]))
+        return len(ready)
 
     def stop_receiving(self) -> None:
         """Ignore further messages; they stay unacknowledged and the broker keeps them."""
@@ -277,6 +328,25 @@ class MqttSource:
         self._receiving = False
         self._send(mqtt5.DISCONNECT)
         if self._sock is not None:
+            self._await_close(self._sock)
             self._sock.close()
             self._sock = None
         self.subscribed.clear()
+
+    @staticmethod
+    def _await_close(sock: socket.socket) -> None:
+        """Wait until the broker closes its side, for at most ``CLOSE_TIMEOUT_S``.
+
+        The broker closes after reading our DISCONNECT, so by then it has taken
+        every PUBACK sent before it. A successor connecting with the same client
+        id sooner would take the session over, and Mosquitto drops what it had
+        not yet read from the old connection: those messages would come again.
+        """
+        deadline = time.monotonic() + CLOSE_TIMEOUT_S
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                sock.settimeout(left)
+                if not sock.recv(READ_BYTES):
+                    return
+        except OSError:  # timed out or reset: nothing more to wait for
+            return

@@ -9,20 +9,17 @@ import socket
 import sys
 from pathlib import Path
 
-from citytwin.errors import ConfigError
+from citytwin.errors import CitytwinError, ConfigError, Failed, UsageError
 from citytwin.paths import fixtures_dir
-from edge.bench.device import default_device_name
-from edge.bench.lab import HARDWARE_DIR, load_profile
 from edge.bench.plan import make_plan
-from edge.bench.plot import plot
-from edge.bench.report import ResultError, headline, latest_results, markdown
 from edge.bench.run import RunOptions, run_bench
-from edge.detect.runtime import ModelError
 from edge.source.base import SourceError
+from hardware.device import default_device_name
+from hardware.lab import RESULTS_DIR, load_profile
+from hardware.plot import plot
+from hardware.report import headline, latest_results, markdown
 
 log = logging.getLogger(__name__)
-
-RESULTS_DIR = HARDWARE_DIR / "results"
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -99,8 +96,7 @@ def _report(args: argparse.Namespace) -> int:
     folder: Path = args.results or RESULTS_DIR
     results = latest_results(folder)
     if not results:
-        print(f"citytwin bench report: no results under {folder}/<device>/", file=sys.stderr)
-        return 1
+        raise Failed(f"no results under {folder}/<device>/")
     png = plot(results, folder / "report.png")
     md = folder / "REPORT.md"
     md.write_text(markdown(results, plot_name=png.name) + "\n")
@@ -112,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin bench``."""
     try:
         return _report(args) if args.action == "report" else _run(args)
-    except (ConfigError, ModelError, SourceError, ResultError, ValueError) as exc:
-        print(f"citytwin bench: {exc}", file=sys.stderr)
-        return 2
+    except CitytwinError:
+        raise
+    except ValueError as exc:  # a value of the flags or of a result file that the benchmark refuses
+        raise UsageError(str(exc)) from exc

@@ -1,6 +1,6 @@
 """End-to-end latency: from frame capture until the frame's events are visible downstream.
 
-The pipeline runs as a node does, paced like a camera, publishing through the
+The benchmark's edge node runs paced like a camera, publishing through the
 real ``MqttPublisher`` and broker. An ``Endpoint`` reports when each event id
 became visible: today an MQTT subscriber on the node's topics; an endpoint for
 the twin (an event queryable in DuckDB) implements the same three methods.
@@ -21,12 +21,12 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from contract.topics import PREFIX
-from edge.bench.measure import Point, latency
+from edge.bench.measure import Point
 from edge.bench.models import save_resized
-from edge.bench.pipeline import BenchPipeline, open_publisher, open_source, timed_next
-from edge.bench.results import EndToEnd
-from edge.bench.staged import open_staged
+from edge.bench.node import bench_node, open_publisher, open_source, source_facts
+from edge.runtime.node import FrameDone
 from edge.runtime.stats import StageTimer
+from hardware.result import EndToEnd, Latency
 
 log = logging.getLogger(__name__)
 
@@ -117,18 +117,16 @@ def measure_end_to_end(
     endpoint = endpoint or MqttEndpoint(broker[0], broker[1], site)
     endpoint.start()
     publisher = open_publisher(site, scratch / "e2e-spool", broker)
-    detector = open_staged(point.model, save_resized(point.model, point.size, scratch), point.threads, point.provider)
+    detector = point.model.detector(save_resized(point.model, point.size, scratch), point.threads, point.provider)
     # A real-time source releases each frame at its time, as a camera would: that is its capture.
     source = open_source(video, realtime=realtime)
     captured: dict[str, float] = {}
+
+    def capture(done: FrameDone) -> None:
+        captured.update((event.event_id, done.decoded_at) for event in done.events)
+
     try:
-        stream = iter(source.frames())
-        pipeline: BenchPipeline | None = None
-        for _ in range(frames):
-            frame, capture = timed_next(stream, pipeline.timer if pipeline else StageTimer())
-            pipeline = pipeline or BenchPipeline(detector, publisher, site, frame.width, frame.height)
-            for event in pipeline.run_frame(frame).events:
-                captured[event.event_id] = capture
+        bench_node(source, detector, publisher, site, source_facts(video), StageTimer()).run(frames, on_frame=capture)
         seen = _wait_for(endpoint, set(captured), timeout_s)
     finally:
         source.close()
@@ -147,5 +145,5 @@ def measure_end_to_end(
         frames=frames,
         events_published=len(captured),
         events_seen=len(delays),
-        latency=latency(delays),
+        latency=Latency.of(delays),
     )

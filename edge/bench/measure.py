@@ -11,48 +11,39 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from contract.vocab import STAGES
 from edge.bench.models import BenchModel, save_resized
-from edge.bench.pipeline import BenchPipeline, open_source, timed_next
-from edge.bench.results import STAGES, ConfigResult, GemmPeak, Latency, Resources, RunConfig, StageResult
-from edge.bench.sensors import ResourceSampler
-from edge.bench.staged import CPU, open_staged
+from edge.bench.node import bench_node, open_source
+from edge.detect.runtime import CPU
 from edge.publish.mqtt import MqttPublisher
+from edge.runtime.node import FrameDone
 from edge.runtime.stats import StageTimer
+from hardware.result import ConfigResult, GemmPeak, Latency, Resources, RunConfig, SourceFacts, StageResult
+from hardware.sensors import ResourceSampler, pooled
 
 log = logging.getLogger(__name__)
 
 Advance = Callable[[int], object]
 
 
-def latency(samples: Sequence[float]) -> Latency:
-    """p50/p95/p99 of ``samples`` (milliseconds).
-
-    Example:
-        >>> latency([1.0, 2.0, 3.0, 4.0]).p50_ms
-        2.5
-    """
-    if not samples:
-        return Latency(p50_ms=0.0, p95_ms=0.0, p99_ms=0.0, samples=0)
-    p50, p95, p99 = np.percentile(np.asarray(samples, np.float64), [50, 95, 99])
-    return Latency(p50_ms=round(float(p50), 3), p95_ms=round(float(p95), 3), p99_ms=round(float(p99), 3), samples=len(samples))
-
-
 class SampleTimer(StageTimer):
-    """A ``StageTimer`` that also keeps every sample, so chunks measured apart can be pooled."""
+    """A ``StageTimer`` that also keeps every sample taken while ``recording``, so chunks measured apart can be pooled."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.samples: dict[str, list[float]] = {name: [] for name in STAGES}
+        self.recording = False
+        self.samples: dict[str, list[float]] = {}
 
     def add(self, name: str, ms: float) -> None:
         super().add(name, ms)
-        self.samples.setdefault(name, []).append(ms)
+        if self.recording:
+            self.samples.setdefault(name, []).append(ms)
 
 
 @dataclass
@@ -64,6 +55,7 @@ class Chunk:
     objects: list[int]
     wall_s: float
     resources: Resources
+    counted: list[str]
 
 
 @dataclass(frozen=True)
@@ -83,9 +75,49 @@ class Point:
         )
 
 
+class _Watch:
+    """Watches a node's frames: the first ``warmup`` only warm it up, the ``frames`` after them are measured.
+
+    It is told of each frame after the node finished it and before the next
+    decode begins, so switching the timer on and off here measures exactly
+    the measured frames, and none of the node's closing publish.
+    """
+
+    def __init__(self, timer: SampleTimer, warmup: int, frames: int, advance: Advance) -> None:
+        self.timer, self.warmup, self.frames, self.advance = timer, warmup, frames, advance
+        self.seen = 0
+        self.totals: list[float] = []
+        self.objects: list[int] = []
+        self.sampler: ResourceSampler | None = None
+        self.started = self.wall_s = 0.0
+        self.resources = Resources(cpu_percent=0.0, rss_mb_peak=0.0)
+
+    def __call__(self, done: FrameDone) -> None:
+        self.seen += 1
+        if self.seen == self.warmup:
+            self.advance(self.warmup)
+            self.timer.recording = True
+            self.sampler = ResourceSampler().start()
+            self.started = time.perf_counter()
+        elif self.seen > self.warmup:
+            self.totals.append(done.ms)
+            self.objects.append(0 if done.detections is None else len(done.detections))
+            self.advance(1)
+            if self.seen == self.warmup + self.frames:
+                self.stop()
+
+    def stop(self) -> None:
+        """End the measurement (safe to call again)."""
+        self.timer.recording = False
+        if self.sampler is not None:
+            self.wall_s = time.perf_counter() - self.started
+            self.resources, self.sampler = self.sampler.stop(), None
+
+
 def measure_chunk(
     point: Point,
     video: Path,
+    frame: SourceFacts,
     warmup: int,
     frames: int,
     publisher: MqttPublisher,
@@ -93,62 +125,32 @@ def measure_chunk(
     scratch: Path,
     advance: Advance = lambda _n: None,
 ) -> Chunk:
-    """Load the point's model, run ``warmup`` frames of ``video``, then time every stage over ``frames`` frames."""
-    detector = open_staged(point.model, save_resized(point.model, point.size, scratch), point.threads, point.provider)
+    """Load the point's model, run a node over ``warmup`` frames of ``video``, then time its stages over ``frames`` frames."""
+    detector = point.model.detector(save_resized(point.model, point.size, scratch), point.threads, point.provider)
     source = open_source(video)
+    timer = SampleTimer()
+    watch = _Watch(timer, max(warmup, 1), frames, advance)
     try:
-        stream = iter(source.frames())
-        first, _ = timed_next(stream, StageTimer())
-        pipeline = BenchPipeline(detector, publisher, site, first.width, first.height)
-        pipeline.run_frame(first)
-        for _ in range(max(warmup - 1, 0)):
-            pipeline.run_frame(timed_next(stream, pipeline.timer)[0])
-        advance(max(warmup, 1))
-        timer = pipeline.timer = SampleTimer()
-        totals: list[float] = []
-        objects: list[int] = []
-        sampler = ResourceSampler().start()
-        started = time.perf_counter()
-        for _ in range(frames):
-            begin = time.perf_counter()
-            frame, _ = timed_next(stream, timer)
-            objects.append(pipeline.run_frame(frame).objects)
-            totals.append((time.perf_counter() - begin) * 1000.0)
-            advance(1)
-        wall = time.perf_counter() - started
-        resources = sampler.stop()
+        node = bench_node(source, detector, publisher, site, frame, timer)
+        node.run(watch.warmup + frames, on_frame=watch)
     finally:
+        watch.stop()
         source.close()
         detector.close()
-    return Chunk(timer.samples, totals, objects, wall, resources)
-
-
-def _pooled_resources(chunks: list[Chunk]) -> Resources:
-    """Resources over all chunks: CPU and power weighted by wall time, peaks as peaks."""
-    wall = sum(c.wall_s for c in chunks) or 1.0
-    temperatures = [c.resources.temperature_c_max for c in chunks if c.resources.temperature_c_max is not None]
-    powered = [c for c in chunks if c.resources.power_w is not None]
-    power = sum((c.resources.power_w or 0.0) * c.wall_s for c in powered) / (sum(c.wall_s for c in powered) or 1.0)
-    return Resources(
-        cpu_percent=round(sum(c.resources.cpu_percent * c.wall_s for c in chunks) / wall, 1),
-        rss_mb_peak=max(c.resources.rss_mb_peak for c in chunks),
-        temperature_c_max=max(temperatures) if temperatures else None,
-        power_w=round(power, 2) if powered else None,
-        power_source=powered[0].resources.power_source if powered else None,
-    )
+    return Chunk(timer.samples, watch.totals, watch.objects, watch.wall_s, watch.resources, list(node.settings.classes))
 
 
 def summarise(point: Point, chunks: list[Chunk], warmup: int, gemm: GemmPeak) -> ConfigResult:
     """One result from the chunks of one point, pooled as if measured in one go."""
     stages = []
-    for name in STAGES:
-        summary = latency([ms for c in chunks for ms in c.stages.get(name, [])])
+    for name in [s for s in STAGES if any(c.stages.get(s) for c in chunks)]:
+        summary = Latency.of([ms for c in chunks for ms in c.stages[name]])
         fps = 1000.0 / summary.p50_ms if summary.p50_ms > 0 else 0.0
         stages.append(StageResult(stage=name, latency=summary, fps=round(fps, 2)))
-    inference = stages[STAGES.index("inference")]
+    inference = next((s for s in stages if s.stage == "infer"), StageResult(stage="infer", latency=Latency.of([]), fps=0.0))
     frames = sum(len(c.totals) for c in chunks)
     wall = sum(c.wall_s for c in chunks)
-    frame_latency = latency([ms for c in chunks for ms in c.totals])
+    frame_latency = Latency.of([ms for c in chunks for ms in c.totals])
     # Medians, not frames over wall time: a burst of load elsewhere must not decide the figure.
     pipeline_fps = 1000.0 / frame_latency.p50_ms if frame_latency.p50_ms > 0 else 0.0
     inference_s = inference.latency.p50_ms / 1000.0
@@ -170,5 +172,5 @@ def summarise(point: Point, chunks: list[Chunk], warmup: int, gemm: GemmPeak) ->
         achieved_gflops=round(achieved, 2),
         efficiency=round(achieved / peak, 3) if peak else None,
         objects_per_frame=float(np.median(objects)) if objects else 0.0,
-        resources=_pooled_resources(chunks),
+        resources=pooled([(c.resources, c.wall_s) for c in chunks]),
     )

@@ -22,15 +22,20 @@ from pathlib import Path
 from typing import Literal
 
 import onnx
+from pydantic import TypeAdapter
 
 from edge.bench.flops import count_flops
-from edge.bench.results import ModelFacts
-from edge.detect.runtime import ModelError, resolve_model
+from edge.detect.base import Detector
+from edge.detect.registry import build_detector
+from edge.detect.runtime import ModelError, providers_for, resolve_model
+from edge.detect.settings import DetectorConfig, NanoDetConfig, YoloConfig
+from hardware.result import ModelFacts
 
 log = logging.getLogger(__name__)
 
 MAX_STRIDE = 32
 SHIPPED = {"nanodet-g-416": "fp32", "nanodet-g-416-int8": "int8"}
+_DETECTOR_CONFIG: TypeAdapter[NanoDetConfig | YoloConfig] = TypeAdapter(DetectorConfig)
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,11 @@ class BenchModel:
     plugin: Literal["nanodet", "yolo"]
     precision: str
     native_size: int
+
+    def detector(self, path: Path, threads: int, provider: str) -> Detector:
+        """This model's plugin built through the detector registry, loading ``path`` (the file or a resized copy)."""
+        settings = {"type": self.plugin, "model": path, "threads": threads, "providers": providers_for(provider)}
+        return build_detector(_DETECTOR_CONFIG.validate_python(settings))
 
     def supports(self, size: int) -> bool:
         """Whether the benchmark can measure this model at ``size``."""

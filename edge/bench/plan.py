@@ -13,11 +13,10 @@ import logging
 import os
 from dataclasses import dataclass, field, replace
 
-import onnxruntime as ort
-
-from edge.bench.lab import PROVIDERS, DeviceProfile
 from edge.bench.models import MAX_STRIDE, SHIPPED, BenchModel, load_model
-from edge.bench.staged import CPU
+from edge.detect.runtime import CPU
+from hardware.device import default_threads, usable_providers
+from hardware.lab import DeviceProfile
 
 log = logging.getLogger(__name__)
 
@@ -91,37 +90,6 @@ class BenchPlan:
     @property
     def total_frames(self) -> int:
         return sum(len(self.points(m)) for m in self.models) * self.lengths.frames_per_point
-
-
-def default_threads(cores: int) -> list[int]:
-    """Powers of two below ``cores``, and ``cores``.
-
-    Example:
-        >>> default_threads(2), default_threads(6)
-        ([1, 2], [1, 2, 4, 6])
-    """
-    counts = {cores}
-    power = 1
-    while power < cores:
-        counts.add(power)
-        power *= 2
-    return sorted(counts)
-
-
-def usable_providers(wanted: list[str] | None, notes: list[str]) -> list[str]:
-    """The wanted providers (default: all known) that this onnxruntime build offers, in a fixed order."""
-    available = set(ort.get_available_providers())
-    wanted = wanted or list(PROVIDERS)
-    unknown = [p for p in wanted if p not in PROVIDERS]
-    if unknown:
-        raise ValueError(f"unknown execution providers {unknown}; known: {', '.join(PROVIDERS)}")
-    missing = [p for p in wanted if p not in available]
-    if missing:
-        notes.append(f"skipped execution providers not installed here: {', '.join(missing)}")
-    chosen = [p for p in PROVIDERS if p in wanted and p in available]
-    if not chosen:
-        raise ValueError(f"none of {wanted} is installed; this onnxruntime offers {sorted(available)}")
-    return chosen
 
 
 def make_plan(

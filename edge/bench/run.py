@@ -9,20 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import cv2
 from tqdm import tqdm
 
 from citytwin import __version__
-from edge.bench import gemm
-from edge.bench.device import device_facts
 from edge.bench.e2e import measure_end_to_end
 from edge.bench.measure import Chunk, Point, measure_chunk, summarise
 from edge.bench.models import gflop_at, model_facts
-from edge.bench.pipeline import open_publisher
+from edge.bench.node import open_publisher, source_facts
 from edge.bench.plan import BenchPlan
-from edge.bench.results import BenchResult, ConfigResult, EndToEnd, GemmPeak, SourceFacts
-from edge.bench.staged import CPU
-from edge.source.base import SourceError
+from edge.detect.runtime import CPU
+from hardware import gemm
+from hardware.device import device_facts
+from hardware.result import BenchResult, ConfigResult, EndToEnd, GemmPeak, SourceFacts
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +37,6 @@ class RunOptions:
     kafka: str | None = None  # with a broker: measure end to end to the twin through the bridge and Kafka
 
 
-def source_facts(video: Path) -> SourceFacts:
-    """Size and frame rate of the benchmark video."""
-    cap = cv2.VideoCapture(str(video))
-    try:
-        if not cap.isOpened():
-            raise SourceError(f"cannot open video {video}: not a video OpenCV can decode")
-        width, height = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-    finally:
-        cap.release()
-    return SourceFacts(video=video.name, width=width, height=height, fps=fps if 0 < fps <= 1000 else 25.0)
-
-
 def result_path(results_dir: Path, device: str, created: datetime, model: str) -> Path:
     """``<results>/<device>/<date>-<model>.json``; a second run on the same day replaces the first."""
     return results_dir / device / f"{created:%Y-%m-%d}-{model}.json"
@@ -63,6 +48,7 @@ class _Run:
     options: RunOptions
     scratch: Path
     site: str
+    frame: SourceFacts
 
     def gemm_peak(self) -> GemmPeak:
         lengths = self.plan.lengths
@@ -90,8 +76,8 @@ class _Run:
                 for point, done in zip(points, chunks):
                     bar.set_description(f"round {round_index + 1}/{lengths.rounds} {point.model.name} {point.config.label}")
                     done.append(
-                        measure_chunk(point, self.options.video, lengths.warmup_in(round_index), lengths.chunk(round_index),
-                                      publisher, self.site, self.scratch, bar.update)
+                        measure_chunk(point, self.options.video, self.frame, lengths.warmup_in(round_index),
+                                      lengths.chunk(round_index), publisher, self.site, self.scratch, bar.update)
                     )
         finally:
             bar.close()
@@ -130,8 +116,10 @@ def run_bench(plan: BenchPlan, options: RunOptions) -> list[tuple[Path, BenchRes
     publish_target = "spool (SQLite) only: no broker" if options.broker is None else (
         "spool (SQLite), sent to MQTT {}:{} at QoS 1".format(*options.broker)
     )
+    if options.broker is None:
+        plan.notes.append("no MQTT broker reachable: the publish stage measured the on-disk spool; sending to a broker was skipped")
     with tempfile.TemporaryDirectory(prefix="citytwin-bench-") as tmp:
-        run = _Run(plan, options, Path(tmp), f"bench{uuid.uuid4().hex[:8]}")
+        run = _Run(plan, options, Path(tmp), f"bench{uuid.uuid4().hex[:8]}", source)
         points = run.points()
         before = run.gemm_peak()
         chunks = run.matrix(points)
@@ -140,6 +128,8 @@ def run_bench(plan: BenchPlan, options: RunOptions) -> list[tuple[Path, BenchRes
     configs: dict[str, list[ConfigResult]] = {m.name: [] for m in plan.models}
     for point, measured in zip(points, chunks):
         configs[point.model.name].append(summarise(point, measured, plan.lengths.warmup, peak))
+    for name in sorted({p.model.name for p, measured in zip(points, chunks) if not measured[0].counted}):
+        plan.notes.append(f"{name}: none of its labels is a class an edge node counts (COCO names); track and analytics ran on no objects")
     written = []
     for model in plan.models:
         result = BenchResult(

@@ -12,10 +12,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge.detect.base import Detector, Thresholds
+from edge.detect.base import Outputs, Prepared, Thresholds
 from edge.detect.labels import coco80
 from edge.detect.nms import nms
-from edge.detect.runtime import ModelError, open_session
+from edge.detect.runtime import ModelError, OnnxDetector
 from edge.detect.settings import NanoDetConfig
 from edge.types import Detections
 
@@ -34,7 +34,7 @@ class _Level:
         self.cy = ((ys.reshape(-1) + 0.5) * stride).astype(np.float32)
 
 
-class NanoDet(Detector):
+class NanoDet(OnnxDetector):
     """Run a NanoDet ONNX model.
 
     Example:
@@ -47,13 +47,8 @@ class NanoDet(Detector):
         self.config = config
         self.labels = coco80()
         self.thresholds = Thresholds(config, self.labels)
-        self.session = open_session(config.model, config.threads, config.providers)
-        shape = self.session.get_inputs()[0].shape
-        if len(shape) != 4 or shape[1] != 3 or not isinstance(shape[2], int) or shape[2] != shape[3]:
-            raise ModelError(f"{config.model}: expected a 1x3xSxS input, got {shape}")
-        self.size = int(shape[2])
-        self.input = self.session.get_inputs()[0].name
-        self.outputs, self.levels = self._pair_outputs()
+        super().__init__(config)
+        self.output_names, self.levels = self._pair_outputs()
 
     def _pair_outputs(self) -> tuple[list[str], list[_Level]]:
         """Match class and box outputs by their cell count, finest stride first."""
@@ -71,15 +66,12 @@ class NanoDet(Detector):
             levels.append(_Level(stride, self.size))
         return names, levels
 
-    def preprocess(self, image: np.ndarray) -> np.ndarray:
+    def preprocess(self, image: np.ndarray) -> Prepared:
         resized = cv2.resize(image, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
         blob = (resized.astype(np.float32) - MEAN) / STD
-        return np.ascontiguousarray(blob.transpose(2, 0, 1)[None])
+        return Prepared(np.ascontiguousarray(blob.transpose(2, 0, 1)[None]), width=image.shape[1], height=image.shape[0])
 
-    def infer(self, blob: np.ndarray) -> list[np.ndarray]:
-        return list(self.session.run(self.outputs, {self.input: blob}))
-
-    def postprocess(self, outputs: list[np.ndarray], width: int, height: int) -> Detections:
+    def postprocess(self, outputs: Outputs, prepared: Prepared) -> Detections:
         boxes, scores, classes = [], [], []
         for level, cls, reg in zip(self.levels, outputs[0::2], outputs[1::2]):
             cls, reg = cls[0], reg[0]
@@ -98,15 +90,9 @@ class NanoDet(Detector):
             classes.append(class_id[keep])
         if not boxes:
             return Detections.empty()
+        width, height = prepared.width, prepared.height
         xyxy = np.concatenate(boxes) * np.array([width, height, width, height], np.float32) / self.size
         xyxy = np.clip(xyxy, 0, [width, height, width, height])
         conf, cid = np.concatenate(scores), np.concatenate(classes)
         kept = nms(xyxy, conf, cid, self.config.iou_threshold)
         return Detections(xyxy[kept], conf[kept], cid[kept])
-
-    def detect(self, image: np.ndarray) -> Detections:
-        height, width = image.shape[:2]
-        return self.postprocess(self.infer(self.preprocess(image)), width, height)
-
-    def close(self) -> None:
-        del self.session

@@ -1,4 +1,4 @@
-"""onnxruntime sessions: provider choice, threads, and clear errors for bad model files."""
+"""onnxruntime sessions: provider choice, threads, clear errors for bad model files, and the detectors built on them."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ import onnxruntime as ort
 
 from citytwin.errors import CitytwinError
 from citytwin.paths import models_dir
+from edge.detect.base import Detector, Outputs, Prepared
+from edge.detect.settings import DetectorSettings
 
 log = logging.getLogger(__name__)
 
-PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
+CPU = "CPUExecutionProvider"
+PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", CPU)
 
 
 class ModelError(CitytwinError, RuntimeError):
@@ -41,6 +44,20 @@ def choose_providers(wanted: list[str] | None) -> list[str]:
     return [p for p in PREFERENCE if p in available] or available
 
 
+def providers_for(provider: str) -> list[str]:
+    """The provider list for a session: accelerators fall back to the CPU (TensorRT to CUDA first) for unsupported ops.
+
+    Example:
+        >>> providers_for("TensorrtExecutionProvider")
+        ['TensorrtExecutionProvider', 'CUDAExecutionProvider', 'CPUExecutionProvider']
+    """
+    if provider == CPU:
+        return [CPU]
+    if provider == "TensorrtExecutionProvider":
+        return [provider, "CUDAExecutionProvider", CPU]
+    return [provider, CPU]
+
+
 def open_session(path: Path, threads: int | None = None, providers: list[str] | None = None) -> ort.InferenceSession:
     """An inference session for ``path``; raises ``ModelError`` naming the file."""
     path = resolve_model(path)
@@ -58,3 +75,23 @@ def open_session(path: Path, threads: int | None = None, providers: list[str] | 
         raise ModelError(f"cannot load model {path}: {exc}") from exc
     log.info("loaded %s on %s with %d threads", path.name, session.get_providers()[0], options.intra_op_num_threads)
     return session
+
+
+class OnnxDetector(Detector):
+    """A detector whose network is one onnxruntime session over a fixed 1x3xSxS image input."""
+
+    def __init__(self, settings: DetectorSettings) -> None:
+        self.session = open_session(settings.model, settings.threads, settings.providers)
+        image = self.session.get_inputs()[0]
+        shape = image.shape
+        if len(shape) != 4 or shape[1] != 3 or not isinstance(shape[2], int) or shape[2] != shape[3]:
+            raise ModelError(f"{settings.model}: expected a fixed 1x3xSxS input, got {shape}")
+        self.size = int(shape[2])
+        self.input_name: str = image.name
+        self.output_names: list[str] | None = None  # every output, in the graph's order
+
+    def infer(self, prepared: Prepared) -> Outputs:
+        return list(self.session.run(self.output_names, {self.input_name: prepared.blob}))
+
+    def close(self) -> None:
+        del self.session

@@ -14,10 +14,10 @@ import logging
 import cv2
 import numpy as np
 
-from edge.detect.base import Detector, Thresholds
+from edge.detect.base import Outputs, Prepared, Thresholds
 from edge.detect.labels import coco80
 from edge.detect.nms import nms
-from edge.detect.runtime import ModelError, open_session, resolve_model
+from edge.detect.runtime import ModelError, OnnxDetector, resolve_model
 from edge.detect.settings import YoloConfig
 from edge.types import Detections
 
@@ -38,20 +38,17 @@ def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[fl
     return out, scale, (float(left), float(top))
 
 
-class Yolo(Detector):
+class Yolo(OnnxDetector):
     """Run an Ultralytics detection export."""
 
     def __init__(self, config: YoloConfig) -> None:
         self.config = config
-        self.session = open_session(config.model, config.threads, config.providers)
-        shape = self.session.get_inputs()[0].shape
-        if len(shape) != 4 or not isinstance(shape[2], int) or shape[2] != shape[3]:
-            raise ModelError(f"{config.model}: expected a fixed 1x3xSxS input, got {shape}")
-        self.size = int(shape[2])
-        self.input = self.session.get_inputs()[0].name
-        out = self.session.get_outputs()[0].shape
+        super().__init__(config)
+        first = self.session.get_outputs()[0]
+        out = first.shape
         if len(out) != 3 or not isinstance(out[1], int) or out[1] <= 4:
             raise ModelError(f"{config.model}: expected output [1, 4 + classes, N], got {out}")
+        self.output_names = [first.name]  # any further outputs (masks, protos) are not decoded
         self.labels = self._labels(int(out[1]) - 4)
         self.thresholds = Thresholds(config, self.labels)
 
@@ -71,15 +68,13 @@ class Yolo(Detector):
             raise ModelError(f"{self.config.model}: the model has {count} classes but {len(names)} labels were given")
         return names
 
-    def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, tuple[float, float]]:
+    def preprocess(self, image: np.ndarray) -> Prepared:
         boxed, scale, pad = letterbox(image, self.size)
         blob = cv2.cvtColor(boxed, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
-        return np.ascontiguousarray(blob.transpose(2, 0, 1)[None]), scale, pad
+        return Prepared(np.ascontiguousarray(blob.transpose(2, 0, 1)[None]), image.shape[1], image.shape[0], scale, pad)
 
-    def postprocess(
-        self, output: np.ndarray, scale: float, pad: tuple[float, float], width: int, height: int
-    ) -> Detections:
-        rows = output[0].T  # (N, 4 + C)
+    def postprocess(self, outputs: Outputs, prepared: Prepared) -> Detections:
+        rows = outputs[0][0].T  # (N, 4 + C)
         scores = rows[:, 4:]
         class_id = scores.argmax(axis=1)
         score = scores[np.arange(len(rows)), class_id]
@@ -87,18 +82,10 @@ class Yolo(Detector):
         if not keep.any():
             return Detections.empty()
         cx, cy, bw, bh = rows[keep, :4].T
+        pad, width, height = prepared.pad, prepared.width, prepared.height
         xyxy = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
-        xyxy = (xyxy - np.array([pad[0], pad[1], pad[0], pad[1]], np.float32)) / scale
+        xyxy = (xyxy - np.array([pad[0], pad[1], pad[0], pad[1]], np.float32)) / prepared.scale
         xyxy = np.clip(xyxy, 0, [width, height, width, height]).astype(np.float32)
         conf, cid = score[keep], class_id[keep]
         kept = nms(xyxy, conf, cid, self.config.iou_threshold)
         return Detections(xyxy[kept], conf[kept], cid[kept])
-
-    def detect(self, image: np.ndarray) -> Detections:
-        height, width = image.shape[:2]
-        blob, scale, pad = self.preprocess(image)
-        (output,) = self.session.run(None, {self.input: blob})[:1]
-        return self.postprocess(output, scale, pad, width, height)
-
-    def close(self) -> None:
-        del self.session

@@ -159,6 +159,12 @@ class MqttPublisher(Publisher):
                 last_key = message.key
 
     def stop(self, drain_timeout: float = 5.0) -> None:
+        if self._sender.ident is None:
+            # Never started: nothing can drain and there is no connection; what was published stays spooled.
+            if len(self.spool):
+                log.info("%d events stay in %s for the next start", len(self.spool), self.spool.path)
+            self.spool.close()
+            return
         # Wait for the spool to empty, including through a reconnect that is still under way.
         deadline = time.monotonic() + drain_timeout
         while len(self.spool) and time.monotonic() < deadline:

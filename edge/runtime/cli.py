@@ -56,7 +56,7 @@ def build(deployment: Deployment, camera_id: str | None) -> tuple[EdgeNode, Mqtt
         anonymiser = Anonymiser(CenterFace(resolve_model(snapshots.face_model)), snapshots.face_threshold)
     publisher = MqttPublisher(deployment.mqtt, deployment.site.id, camera.id, node_id)
     factory = EventFactory(deployment.site.id, camera.id, node_id, numbering(source_config, deployment.mqtt.spool_dir, node_id))
-    node = EdgeNode(deployment, camera, Parts(source, detector, tracker, publisher, anonymiser), factory)
+    node = EdgeNode(deployment.edge, camera, Parts(source, detector, tracker, publisher, anonymiser), factory)
     return node, publisher
 
 

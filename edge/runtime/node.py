@@ -1,9 +1,11 @@
 """One camera's edge loop: source, detect, track, analytics, events, publish.
 
-Stages run in order on each frame. Detection may be skipped (every Nth frame,
-or no motion) and the tracker coasts through skipped frames. Health and
-snapshots are scheduled on stream time, so a replay emits them at the same
-places and its event ids repeat exactly.
+Stages run in order on each frame and are timed under the contract's stage
+names (``contract.vocab.STAGES``): decode, motion, preprocess, infer,
+postprocess, track, analytics, snapshot, publish. Detection may be skipped
+(every Nth frame, or no motion) and the tracker coasts through skipped
+frames. Health and snapshots are scheduled on stream time, so a replay emits
+them at the same places and its event ids repeat exactly.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
-from citytwin.deployment import Camera, Deployment
 from contract.model import Event
+from contract.site import CameraSpec
 from contract.topics import event_topic
 from edge.analytics.scene import Scene
 from edge.detect.base import Detector
@@ -27,12 +30,12 @@ from edge.events.factory import EventFactory
 from edge.privacy.anonymise import Anonymiser, encode_jpeg
 from edge.publish.base import Publisher
 from edge.runtime.health import HealthReporter
+from edge.runtime.settings import EdgeSettings
 from edge.runtime.motion import MotionGate
 from edge.runtime.stats import StageTimer
 from edge.source.base import VideoSource
 from edge.track.base import Tracker
-from edge.types import Tracks
-from edge.types import Detections, Frame
+from edge.types import Detections, Frame, Tracks
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +51,28 @@ class Parts:
     anonymiser: Anonymiser | None = None
 
 
+@dataclass(frozen=True)
+class FrameDone:
+    """What one frame went through, for whoever watches the loop (the benchmark)."""
+
+    frame: Frame
+    decoded_at: float  # wall clock (epoch seconds) when the frame came out of the source: its capture, for a camera
+    detections: Detections | None  # None where detection was skipped
+    events: list[Event]
+    ms: float  # the whole frame, decode to publish
+
+
 class EdgeNode:
     """Runs the per-frame loop until the source ends, ``max_frames`` or ``stop()``."""
 
-    def __init__(self, deployment: Deployment, camera: Camera, parts: Parts, factory: EventFactory) -> None:
-        self.settings = deployment.edge
+    def __init__(
+        self, settings: EdgeSettings, camera: CameraSpec, parts: Parts, factory: EventFactory, timer: StageTimer | None = None
+    ) -> None:
+        self.settings = settings
         self.camera = camera
         self.parts = parts
         self.factory = factory
-        self.timer = StageTimer()
+        self.timer = timer or StageTimer()
         labels = parts.detector.labels
         unknown = [c for c in self.settings.classes if c not in labels]
         if unknown:
@@ -79,16 +95,18 @@ class EdgeNode:
         self._stop.set()
         self.parts.source.close()
 
-    def _frames(self, max_frames: int | None) -> Iterator[Frame]:
+    def _frames(self, max_frames: int | None) -> Iterator[tuple[Frame, float, float]]:
+        """Each frame with the perf-counter time its decode began and the wall-clock time it ended."""
         frames = iter(self.parts.source.frames())
         count = 0
         while not self._stop.is_set() and (max_frames is None or count < max_frames):
+            begun = time.perf_counter()
             with self.timer.stage("decode"):
                 frame = next(frames, None)
             if frame is None:
                 return
             count += 1
-            yield frame
+            yield frame, begun, time.time()
 
     def _detect_now(self, frame: Frame) -> bool:
         if frame.index % self.settings.detect_every:
@@ -102,11 +120,19 @@ class EdgeNode:
         if not self._detect_now(frame):
             with self.timer.stage("track"):
                 return None, self.parts.tracker.predict_only(frame.index)
-        with self.timer.stage("detect"):
-            found = self.parts.detector.detect(frame.image).of_class(self.class_ids)
+        found = self._detect(frame)
         self.detections_run += 1
         with self.timer.stage("track"):
             return found, self.parts.tracker.update(found, frame.index)
+
+    def _detect(self, frame: Frame) -> Detections:
+        detector = self.parts.detector
+        with self.timer.stage("preprocess"):
+            prepared = detector.preprocess(frame.image)
+        with self.timer.stage("infer"):
+            outputs = detector.infer(prepared)
+        with self.timer.stage("postprocess"):
+            return detector.postprocess(outputs, prepared).of_class(self.class_ids)
 
     def _publish(self, events: list[Event]) -> None:
         with self.timer.stage("publish"):
@@ -148,11 +174,11 @@ class EdgeNode:
         }
         return self.factory.make("snapshot", frame.ts, body)
 
-    def run(self, max_frames: int | None = None) -> StageTimer:
-        """Process frames; returns the stage timings."""
+    def run(self, max_frames: int | None = None, on_frame: Callable[[FrameDone], None] | None = None) -> StageTimer:
+        """Process frames, telling ``on_frame`` about each one; returns the stage timings."""
         last_ts: datetime | None = None
-        for frame in self._frames(max_frames):
-            _, tracks = self._track(frame)
+        for frame, begun, decoded_at in self._frames(max_frames):
+            found, tracks = self._track(frame)
             with self.timer.stage("analytics"):
                 update = self.scene.update(tracks, frame.index, frame.ts.timestamp())
                 events = self.emitter.frame(update, frame.ts)
@@ -160,6 +186,8 @@ class EdgeNode:
             self._publish(events)
             self.timer.frames += 1
             last_ts = frame.ts
+            if on_frame is not None:
+                on_frame(FrameDone(frame, decoded_at, found, events, (time.perf_counter() - begun) * 1000.0))
         if last_ts is not None:
             tail = self.scene.flush()
             final = [self.factory.make("node_health", last_ts, self._health_body())]

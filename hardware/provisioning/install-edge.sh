@@ -140,7 +140,7 @@ write_files() {
     render "$HERE/templates/citytwin-edge@.service.in" "$ROOT$UNIT_DIR/citytwin-edge@.service"
     render "$HERE/templates/logrotate.in" "$ROOT$LOGROTATE_DIR/citytwin"
     install -m 0640 "$SITE_CONFIG" "$ROOT$CONF_DIR/site.yaml"
-    (cd "$SOURCE" && "$PYTHON_BIN" -m edge.bench.provision "$PROFILE" --models-dir "$STATE_DIR/models" --root "${ROOT:-/}") \
+    (cd "$SOURCE" && "$PYTHON_BIN" -m hardware.provision "$PROFILE" --models-dir "$STATE_DIR/models" --root "${ROOT:-/}") \
         >"$ROOT$CONF_DIR/edge.env.new"
     mv "$ROOT$CONF_DIR/edge.env.new" "$ROOT$CONF_DIR/edge.env"
     chmod 0644 "$ROOT$UNIT_DIR/citytwin-edge@.service" "$ROOT$LOGROTATE_DIR/citytwin" "$ROOT$CONF_DIR/edge.env"

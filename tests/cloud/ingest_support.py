@@ -216,10 +216,16 @@ def read_topic(
     """Records of ``topic`` from the start that ``keep`` accepts, once there are ``until`` of them (or the time is up)."""
     consumer = Consumer(reader_config(cfg.kafka, "citytwin-tests"))
     try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        deadline = time.monotonic() + timeout_s
+        partitions: dict[int, object] = {}
+        # A topic created a moment ago can be listed before its partitions are: assigning none would read nothing.
+        while not partitions and time.monotonic() < deadline:
+            meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            partitions = dict(meta.partitions) if meta is not None and meta.error is None else {}
+            if not partitions:
+                time.sleep(0.2)
         consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
         found: list[Message] = []
-        deadline = time.monotonic() + timeout_s
         while len(found) < until and time.monotonic() < deadline:
             found.extend(m for m in consumer.consume(1000, 0.5) if m.error() is None and keep(m))
         return found

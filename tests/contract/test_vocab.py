@@ -5,8 +5,12 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from citytwin.paths import REPO_ROOT
-from contract.vocab import OBJECT_CLASSES, STAGES
+from contract.bodies import NodeHealthBody
+from contract.vocab import OBJECT_CLASSES, RETIRED_STAGES, STAGES
 from edge.detect.labels import coco80
 
 
@@ -28,3 +32,21 @@ def _timed_stages(path: Path) -> set[str]:
 
 def test_stages_are_the_ones_the_node_times() -> None:
     assert _timed_stages(REPO_ROOT / "edge" / "runtime" / "node.py") == set(STAGES)
+
+
+def test_retired_stages_are_no_longer_timed() -> None:
+    assert not set(RETIRED_STAGES) & _timed_stages(REPO_ROOT / "edge" / "runtime" / "node.py")
+
+
+HEALTH = {"fps": 9.5, "frames": 1, "dropped_frames": 0, "cpu_percent": 1.0, "rss_mb": 1.0, "uptime_s": 1.0}
+
+
+@pytest.mark.parametrize("stage", [*STAGES, *RETIRED_STAGES])
+def test_every_stage_a_node_reports_is_accepted(stage: str) -> None:
+    assert NodeHealthBody.model_validate({**HEALTH, "stage_ms": {stage: 1.0}}).stage_ms == {stage: 1.0}
+
+
+@pytest.mark.parametrize("stage", ["inference", "tracking", "Detect", "infer ", "frame"])
+def test_other_stage_names_are_refused(stage: str) -> None:
+    with pytest.raises(ValidationError, match="stage_ms"):
+        NodeHealthBody.model_validate({**HEALTH, "stage_ms": {stage: 1.0}})

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from citytwin.errors import ConfigError
-from edge.bench.lab import HARDWARE_DIR, PROFILES_DIR, load_inventory, load_profile
+from hardware.lab import HARDWARE_DIR, PROFILES_DIR, load_inventory, load_profile
 from edge.bench.models import load_model
 
 PROFILES = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))

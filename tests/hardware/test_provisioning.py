@@ -13,7 +13,7 @@ import pytest
 
 from citytwin import configfile
 from citytwin.deployment import Deployment
-from edge.bench.lab import HARDWARE_DIR, PROFILES_DIR, load_profile
+from hardware.lab import HARDWARE_DIR, PROFILES_DIR, load_profile
 from edge.detect.nanodet import NanoDet
 
 SCRIPT = HARDWARE_DIR / "provisioning" / "install-edge.sh"

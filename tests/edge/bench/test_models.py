@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from edge.bench.models import gflop_at, load_model, model_facts, save_resized
-from edge.bench.staged import open_staged, providers_for
 from edge.detect.runtime import ModelError
 from tests.edge.bench.graphs import YOLO_SIZE, yolo_stub
 
@@ -29,7 +28,7 @@ def frame_200(vtest_path: Path) -> np.ndarray:
 def test_resized_nanodet_finds_people(name: str, size: int, tmp_path: Path, frame_200: np.ndarray) -> None:
     model = load_model(name)
     path = save_resized(model, size, tmp_path)
-    detector = open_staged(model, path, threads=2, provider="CPUExecutionProvider")
+    detector = model.detector(path, threads=2, provider="CPUExecutionProvider")
     try:
         prepared = detector.preprocess(frame_200)
         assert prepared.blob.shape == (1, 3, size, size)
@@ -59,7 +58,7 @@ def test_yolo_runs_at_its_exported_size_only(tmp_path: Path) -> None:
     assert model.supports(YOLO_SIZE) and not model.supports(128)
     with pytest.raises(ModelError, match="fixed input"):
         gflop_at(model, 128)
-    detector = open_staged(model, model.path, threads=1, provider="CPUExecutionProvider")
+    detector = model.detector(model.path, threads=1, provider="CPUExecutionProvider")
     try:
         found = detector.detect(np.zeros((96, 128, 3), np.uint8))
     finally:
@@ -72,15 +71,3 @@ def test_yolo_runs_at_its_exported_size_only(tmp_path: Path) -> None:
 def test_unknown_model_names_the_choices() -> None:
     with pytest.raises(ModelError, match="nanodet-g-416-int8"):
         load_model("no-such-model.onnx")
-
-
-@pytest.mark.parametrize(
-    ("provider", "expected"),
-    [
-        ("CPUExecutionProvider", ["CPUExecutionProvider"]),
-        ("CUDAExecutionProvider", ["CUDAExecutionProvider", "CPUExecutionProvider"]),
-        ("TensorrtExecutionProvider", ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]),
-    ],
-)
-def test_accelerators_fall_back_to_the_cpu(provider: str, expected: list[str]) -> None:
-    assert providers_for(provider) == expected

@@ -7,30 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.bench.lab import load_profile
-from edge.bench.plan import FULL, QUICK, REWARM, default_threads, make_plan, usable_providers
+from edge.bench.plan import FULL, QUICK, REWARM, make_plan
+from hardware.lab import load_profile
 from tests.edge.bench.graphs import yolo_stub
-
-
-@pytest.mark.parametrize(
-    ("cores", "expected"),
-    [(1, [1]), (2, [1, 2]), (4, [1, 2, 4]), (6, [1, 2, 4, 6]), (12, [1, 2, 4, 8, 12])],
-)
-def test_default_threads(cores: int, expected: list[int]) -> None:
-    assert default_threads(cores) == expected
-
-
-def test_missing_providers_are_noted_not_measured(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("onnxruntime.get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
-    notes: list[str] = []
-    chosen = usable_providers(["TensorrtExecutionProvider", "CPUExecutionProvider", "CUDAExecutionProvider"], notes)
-    assert chosen == ["CPUExecutionProvider", "CUDAExecutionProvider"]
-    assert notes == ["skipped execution providers not installed here: TensorrtExecutionProvider"]
-
-
-def test_unknown_provider_is_an_error() -> None:
-    with pytest.raises(ValueError, match="known: CPUExecutionProvider"):
-        usable_providers(["TPUExecutionProvider"], [])
 
 
 def test_accelerators_run_with_the_most_threads_only(monkeypatch: pytest.MonkeyPatch) -> None:

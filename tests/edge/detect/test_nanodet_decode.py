@@ -133,3 +133,18 @@ def test_nothing_above_threshold_is_empty(tmp_path: Path) -> None:
     put(outputs, 8, 1, 1, PERSON, 0.2, (1, 1, 1, 1))
     _, xyxy, conf, cid = detect(build_model(tmp_path / "m.onnx", outputs), 640, 480)
     assert xyxy.shape == (0, 4) and conf.shape == (0,) and cid.shape == (0,)
+
+
+def test_detect_is_its_three_stages(tmp_path: Path) -> None:
+    outputs = blank_outputs()
+    put(outputs, 16, 5, 7, PERSON, 0.9, (2, 3, 4, 5))
+    detector = NanoDet(NanoDetConfig(model=build_model(tmp_path / "m.onnx", outputs), threads=1))
+    image = np.zeros((576, 768, 3), np.uint8)
+    prepared = detector.preprocess(image)
+    assert prepared.blob.shape == (1, 3, SIZE, SIZE) and (prepared.width, prepared.height) == (768, 576)
+    raw = detector.infer(prepared)
+    # Class and box outputs in pairs, finest stride first, whatever order the graph declares them in.
+    assert [o.shape for o in raw] == [outputs[f"{kind}_{s}"].shape for s in STRIDES for kind in ("cls", "reg")]
+    staged, whole = detector.postprocess(raw, prepared), detector.detect(image)
+    np.testing.assert_array_equal(staged.xyxy, whole.xyxy)
+    np.testing.assert_allclose(staged.xyxy[0], expected_box(16, 5, 7, (2, 3, 4, 5), 768 / SIZE, 576 / SIZE), atol=1e-3)

@@ -5,39 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 from edge.detect.runtime import ModelError
 from edge.detect.settings import YoloConfig
-from edge.detect.yolo import letterbox, Yolo
-
-SIZE = 64
-
-
-def build_model(path: Path, rows: list[list[float]], classes: int, names: dict[int, str] | None = None) -> Path:
-    """A graph whose output is the constant ``rows`` (N, 4 + C) laid out as [1, 4 + C, N]."""
-    table = np.array(rows, np.float32).T[None]  # (1, 4 + C, N)
-    assert table.shape[1] == 4 + classes
-    const = helper.make_node("Constant", [], ["output0"], value=numpy_helper.from_array(table, "table"))
-    graph = helper.make_graph(
-        [const],
-        "yolo_stub",
-        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, SIZE, SIZE])],
-        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, list(table.shape))],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    if names is not None:
-        entry = model.metadata_props.add()
-        entry.key, entry.value = "names", repr(names)
-    onnx.save(model, path)
-    return path
-
-
-def row(cx: float, cy: float, w: float, h: float, scores: list[float]) -> list[float]:
-    return [cx, cy, w, h, *scores]
+from edge.detect.yolo import Yolo, letterbox
+from tests.edge.detect.yolo_graphs import SIZE, build_model, row
 
 
 def test_letterbox_geometry() -> None:
@@ -82,3 +55,25 @@ def test_label_count_mismatch_is_reported(tmp_path: Path) -> None:
     path = build_model(tmp_path / "y.onnx", [row(5, 5, 2, 2, [0.0] * 3)], 3)
     with pytest.raises(ModelError, match="3 classes but 2 labels"):
         Yolo(YoloConfig(model=path, labels=labels))
+
+
+def test_detect_is_its_three_stages(tmp_path: Path) -> None:
+    rows = [row(32, 32, 20, 10, [0.9, 0.0]), row(10, 30, 6, 6, [0.0, 0.6])]
+    det = Yolo(YoloConfig(model=build_model(tmp_path / "y.onnx", rows, 2, {0: "person", 1: "car"}, protos=True)))
+    image = np.zeros((64, 128, 3), np.uint8)
+    prepared = det.preprocess(image)
+    assert prepared.blob.shape == (1, 3, SIZE, SIZE) and prepared.blob.dtype == np.float32
+    assert (prepared.width, prepared.height, prepared.scale, prepared.pad) == (128, 64, 0.5, (0.0, 16.0))
+    outputs = det.infer(prepared)
+    assert [o.shape for o in outputs] == [(1, 6, 2)]  # the mask prototypes are neither fetched nor decoded
+    staged, whole = det.postprocess(outputs, prepared), det.detect(image)
+    assert staged.class_id.tolist() == whole.class_id.tolist() == [0, 1]
+    np.testing.assert_array_equal(staged.xyxy, whole.xyxy)
+    np.testing.assert_allclose(staged.xyxy[1], [14, 22, 26, 34], atol=1e-4)  # unpadded, then scaled back by 2
+
+
+def test_default_thresholds_fit_a_model_without_coco_names(tmp_path: Path) -> None:
+    path = build_model(tmp_path / "y.onnx", [row(32, 32, 8, 8, [0.5, 0.0])], 2, {0: "pedestrian", 1: "cyclist"})
+    assert Yolo(YoloConfig(model=path)).detect(np.zeros((64, 64, 3), np.uint8)).class_id.tolist() == [0]
+    with pytest.raises(ValueError, match=r"unknown class names \['person'\]; the model's labels are pedestrian, cyclist"):
+        Yolo(YoloConfig(model=path, class_thresholds={"person": 0.5}))

@@ -95,3 +95,14 @@ def test_status_is_online_then_offline(mqtt_broker: MqttBroker, tmp_path: Path) 
     offline = rec.wait_for(lambda m: any(json.loads(x.payload)["status"] == "offline" for x in m))
     rec.stop()
     assert json.loads(offline[-1].payload)["status"] == "offline"
+
+
+def test_a_publisher_never_started_stops_and_keeps_its_spool(tmp_path: Path) -> None:
+    # A node (or the benchmark without a broker) may publish and stop without ever connecting.
+    config = MqttPublisherConfig(host="127.0.0.1", port=9, spool_dir=tmp_path)
+    pub = MqttPublisher(config, site="s", camera="c", node="s-c")
+    assert pub.publish("t", b"x") and pub.publish("t", b"y")
+    pub.stop()
+    again = MqttPublisher(config, site="s", camera="c", node="s-c")
+    assert [m.payload for m in again.spool.peek(10)] == [b"x", b"y"]
+    again.stop()

@@ -30,10 +30,10 @@ def test_temperature_is_the_highest_plausible_reading(
 
 def test_the_body_reports_only_declared_stages_and_the_clock() -> None:
     timer = StageTimer()
-    for name in ("detect", "track", "experimental"):
+    for name in ("infer", "track", "experimental", "detect"):
         timer.add(name, 1.0)
     body = health.HealthReporter(interval_s=1).body(timer, dropped=0, spool_depth=0, spool_dropped=0)
-    assert set(body["stage_ms"]) == {"detect", "track"}
+    assert set(body["stage_ms"]) == {"infer", "track"}
     assert NodeHealthBody.model_validate(body).clock_synced == body["clock_synced"]
 
 

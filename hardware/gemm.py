@@ -5,7 +5,7 @@ thread count from the environment once, when they load. The child inherits
 everything else (``OPENBLAS_CORETYPE`` included), so the probe sees the same
 BLAS the rest of the benchmark does.
 
-    python -m edge.bench.gemm --size 1024 --runs 10   # one probe, JSON on stdout
+    python -m hardware.gemm --size 1024 --runs 10   # one probe, JSON on stdout
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from edge.bench.results import GemmPeak, GemmPoint
+from hardware.result import GemmPeak, GemmPoint
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def probe_threads(threads: int, size: int, runs: int, timeout_s: float = 300.0) 
     """GFLOP/s with BLAS limited to ``threads``, measured in a child process."""
     env = {**os.environ, **{name: str(threads) for name in THREAD_VARIABLES}}
     done = subprocess.run(
-        [sys.executable, "-m", "edge.bench.gemm", "--size", str(size), "--runs", str(runs)],
+        [sys.executable, "-m", "hardware.gemm", "--size", str(size), "--runs", str(runs)],
         env=env,
         capture_output=True,
         text=True,

@@ -21,6 +21,7 @@ from contract.ids import Ident
 from contract.site import duplicated
 
 HARDWARE_DIR = REPO_ROOT / "hardware"
+RESULTS_DIR = HARDWARE_DIR / "results"
 PROFILES_DIR = HARDWARE_DIR / "profiles"
 PROVIDERS = (
     "CPUExecutionProvider",

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from edge.bench.report import headline, latest_results, markdown
-from edge.bench.results import (
-    STAGES, BenchResult, ConfigResult, DeviceFacts, EndToEnd, GemmPeak, GemmPoint, Latency, ModelFacts, Resources,
+from hardware.report import headline, latest_results, markdown
+from hardware.result import (
+    BenchResult, ConfigResult, DeviceFacts, EndToEnd, GemmPeak, GemmPoint, Latency, ModelFacts, Resources,
     RunConfig, SourceFacts, StageResult,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+STAGES = ("decode", "preprocess", "infer", "postprocess", "track", "analytics", "publish")
 
 
 def lat(ms: float) -> Latency:
@@ -23,7 +24,7 @@ def config(precision: str, size: int, threads: int, inference_ms: float, pipelin
     inference_fps = 1000 / inference_ms
     return ConfigResult(
         config=run, warmup_frames=1, frames=10, rounds=1,
-        stages=[StageResult(stage=s, latency=lat(inference_ms if s == "inference" else 1.0), fps=1.0) for s in STAGES],
+        stages=[StageResult(stage=s, latency=lat(inference_ms if s == "infer" else 1.0), fps=1.0) for s in STAGES],
         frame_latency=lat(1000 / pipeline_fps), pipeline_fps=pipeline_fps, wall_fps=pipeline_fps * 0.9, inference_fps=inference_fps,
         pipeline_ratio=pipeline_fps / inference_fps, gflop=4.2, achieved_gflops=4.2 / inference_ms * 1000,
         efficiency=0.5, objects_per_frame=5, resources=Resources(cpu_percent=190, rss_mb_peak=250),

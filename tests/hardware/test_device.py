@@ -1,4 +1,4 @@
-"""Device facts and the stable name results are filed under."""
+"""Device facts, the stable name results are filed under, and the thread counts and providers worth measuring."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.bench import device
-from edge.bench.lab import PROFILES_DIR, load_profile
+from hardware import device
+from hardware.device import default_threads, usable_providers
+from hardware.lab import PROFILES_DIR, load_profile
 
 
 @pytest.mark.parametrize(
@@ -57,3 +58,24 @@ def test_facts_of_this_machine() -> None:
 
 def test_profiles_folder_exists() -> None:
     assert sorted(p.stem for p in PROFILES_DIR.glob("*.yaml")) == ["generic-x86", "jetson-orin-nano", "raspberry-pi-5"]
+
+
+@pytest.mark.parametrize(
+    ("cores", "expected"),
+    [(1, [1]), (2, [1, 2]), (4, [1, 2, 4]), (6, [1, 2, 4, 6]), (12, [1, 2, 4, 8, 12])],
+)
+def test_default_threads(cores: int, expected: list[int]) -> None:
+    assert default_threads(cores) == expected
+
+
+def test_missing_providers_are_noted_not_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("onnxruntime.get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    notes: list[str] = []
+    chosen = usable_providers(["TensorrtExecutionProvider", "CPUExecutionProvider", "CUDAExecutionProvider"], notes)
+    assert chosen == ["CPUExecutionProvider", "CUDAExecutionProvider"]
+    assert notes == ["skipped execution providers not installed here: TensorrtExecutionProvider"]
+
+
+def test_unknown_provider_is_an_error() -> None:
+    with pytest.raises(ValueError, match="known: CPUExecutionProvider"):
+        usable_providers(["TPUExecutionProvider"], [])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from edge.bench.results import BenchResult
+from hardware.result import BenchResult
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ one key of the site config (``CITYTWIN_CFG__EDGE__DETECTOR__THREADS=4`` sets
 A recommended input size other than the model's own is written as a resized
 copy of the model into ``--models-dir``.
 
-    python -m edge.bench.provision raspberry-pi-5 --models-dir /var/lib/citytwin/models
+    python -m hardware.provision raspberry-pi-5 --models-dir /var/lib/citytwin/models
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ import sys
 from pathlib import Path
 
 from citytwin.errors import ConfigError
-from edge.bench.lab import DeviceProfile, load_profile
 from edge.bench.models import load_model, save_resized
-from edge.bench.staged import providers_for
-from edge.detect.runtime import ModelError
+from edge.detect.runtime import ModelError, providers_for
+from hardware.lab import DeviceProfile, load_profile
 
 PREFIX = "CITYTWIN_CFG__EDGE__"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from edge.bench.results import Resources
+from hardware.result import Resources
 from edge.runtime.health import soc_temperature_c
 
 log = logging.getLogger(__name__)
@@ -137,3 +137,18 @@ class ResourceSampler:
             power_w=power,
             power_source=source,
         )
+
+
+def pooled(measured: list[tuple[Resources, float]]) -> Resources:
+    """Resources of several spans, each with its wall time: CPU and power weighted by it, peaks as peaks."""
+    wall = sum(w for _, w in measured) or 1.0
+    temperatures = [r.temperature_c_max for r, _ in measured if r.temperature_c_max is not None]
+    powered = [(r, w) for r, w in measured if r.power_w is not None]
+    power = sum((r.power_w or 0.0) * w for r, w in powered) / (sum(w for _, w in powered) or 1.0)
+    return Resources(
+        cpu_percent=round(sum(r.cpu_percent * w for r, w in measured) / wall, 1),
+        rss_mb_peak=max(r.rss_mb_peak for r, _ in measured),
+        temperature_c_max=max(temperatures) if temperatures else None,
+        power_w=round(power, 2) if powered else None,
+        power_source=powered[0][0].power_source if powered else None,
+    )

@@ -1,4 +1,4 @@
-"""Facts about the device a benchmark runs on, and the name its results are filed under."""
+"""Facts about the device a benchmark runs on: what it is, the name its results go under, what it can run."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import numpy as np
 import onnxruntime as ort
 import psutil
 
-from edge.bench.results import DeviceFacts
+from hardware.lab import PROVIDERS
+from hardware.result import DeviceFacts
 
 DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
 CPUINFO = Path("/proc/cpuinfo")
@@ -90,3 +91,34 @@ def device_facts(name: str) -> DeviceFacts:
         onnxruntime=ort.__version__,
         providers=list(ort.get_available_providers()),
     )
+
+
+def default_threads(cores: int) -> list[int]:
+    """Powers of two below ``cores``, and ``cores``.
+
+    Example:
+        >>> default_threads(2), default_threads(6)
+        ([1, 2], [1, 2, 4, 6])
+    """
+    counts = {cores}
+    power = 1
+    while power < cores:
+        counts.add(power)
+        power *= 2
+    return sorted(counts)
+
+
+def usable_providers(wanted: list[str] | None, notes: list[str]) -> list[str]:
+    """The wanted providers (default: all known) that this onnxruntime build offers, in a fixed order."""
+    available = set(ort.get_available_providers())
+    wanted = wanted or list(PROVIDERS)
+    unknown = [p for p in wanted if p not in PROVIDERS]
+    if unknown:
+        raise ValueError(f"unknown execution providers {unknown}; known: {', '.join(PROVIDERS)}")
+    missing = [p for p in wanted if p not in available]
+    if missing:
+        notes.append(f"skipped execution providers not installed here: {', '.join(missing)}")
+    chosen = [p for p in PROVIDERS if p in wanted and p in available]
+    if not chosen:
+        raise ValueError(f"none of {wanted} is installed; this onnxruntime offers {sorted(available)}")
+    return chosen

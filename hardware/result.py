@@ -4,18 +4,48 @@ One file holds one model's results from one run on one device:
 ``hardware/results/<device>/<date>-<model>.json``. Latencies are in
 milliseconds and summarised by percentiles, never means, because lab machines
 are shared and noisy.
+
+Version 2 names the stages as the edge node does (``contract.vocab``).
+Version 1 files, whose stages were called ``inference`` and ``tracking``,
+load as version 2 with those two renamed; every figure stays as measured.
+``hardware/results/schema-v1.json`` keeps their schema.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+import numpy as np
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-RESULT_VERSION = 1
+from contract.vocab import Stage
 
-STAGES = ("decode", "preprocess", "inference", "postprocess", "tracking", "analytics", "publish")
-"""Stages of the edge path in the order a frame goes through them."""
+RESULT_VERSION = 2
+V1_STAGE_NAMES = {"inference": "infer", "tracking": "track"}
+
+
+def upgraded(document: Any) -> Any:
+    """A version-1 result document in version 2's terms; anything else as it is.
+
+    Example:
+        >>> doc = {"result_version": 1, "configs": [{"stages": [{"stage": "inference"}, {"stage": "decode"}]}]}
+        >>> upgraded(doc)["configs"][0]["stages"], upgraded(doc)["result_version"]
+        ([{'stage': 'infer'}, {'stage': 'decode'}], 2)
+    """
+    if not isinstance(document, dict) or document.get("result_version") != 1 or not isinstance(document.get("configs"), list):
+        return document
+
+    def stage(entry: Any) -> Any:
+        if isinstance(entry, dict) and isinstance(entry.get("stage"), str):
+            return {**entry, "stage": V1_STAGE_NAMES.get(entry["stage"], entry["stage"])}
+        return entry
+
+    configs = [
+        {**c, "stages": [stage(e) for e in c["stages"]]} if isinstance(c, dict) and isinstance(c.get("stages"), list) else c
+        for c in document["configs"]
+    ]
+    return {**document, "result_version": RESULT_VERSION, "configs": configs}
 
 
 class _Model(BaseModel):
@@ -30,12 +60,27 @@ class Latency(_Model):
     p99_ms: float = Field(title="p99", description="99th percentile, milliseconds")
     samples: int = Field(ge=0, title="Samples", description="number of measurements summarised")
 
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Latency:
+        """p50/p95/p99 of ``samples`` (milliseconds).
+
+        Example:
+            >>> Latency.of([1.0, 2.0, 3.0, 4.0]).p50_ms
+            2.5
+        """
+        if not samples:
+            return cls(p50_ms=0.0, p95_ms=0.0, p99_ms=0.0, samples=0)
+        p50, p95, p99 = np.percentile(np.asarray(samples, np.float64), [50, 95, 99])
+        return cls(p50_ms=round(float(p50), 3), p95_ms=round(float(p95), 3), p99_ms=round(float(p99), 3), samples=len(samples))
+
 
 class StageResult(_Model):
     """One stage of the edge path under one configuration."""
 
-    stage: Literal["decode", "preprocess", "inference", "postprocess", "tracking", "analytics", "publish"] = Field(
-        title="Stage", description="decode, preprocess, inference, postprocess (with NMS), tracking, analytics or publish (serialise and spool/send)"
+    stage: Stage = Field(
+        title="Stage",
+        description="a stage of the edge node, named as its node_health reports it: decode, preprocess, infer, postprocess "
+        "(decoding with NMS, and the class filter), track, analytics or publish (serialise and spool/send)",
     )
     latency: Latency = Field(title="Latency", description="per-frame latency of the stage")
     fps: float = Field(ge=0, title="FPS", description="frames per second the stage alone sustains, 1000 / p50")
@@ -74,14 +119,14 @@ class ConfigResult(_Model):
     warmup_frames: int = Field(ge=0, title="Warm-up frames", description="frames run before measuring, in the first round (later rounds warm up briefly)")
     frames: int = Field(ge=1, title="Frames", description="frames measured, over all rounds")
     rounds: int = Field(ge=1, title="Rounds", description="interleaved rounds the frames were measured in; each round reloads the model and warms it up")
-    stages: list[StageResult] = Field(title="Stages", description="per-stage latency, in pipeline order")
+    stages: list[StageResult] = Field(title="Stages", description="per-stage latency of every stage the node timed, in pipeline order")
     frame_latency: Latency = Field(title="Frame latency", description="all stages of one frame together")
     pipeline_fps: float = Field(ge=0, title="Pipeline FPS", description="1000 / p50 of the frame latency: what the whole path sustains, every stage included")
     wall_fps: float = Field(ge=0, title="Wall-clock FPS", description="measured frames over the wall time they took; a mean, so load from elsewhere on the machine shows here first")
-    inference_fps: float = Field(ge=0, title="Inference-only FPS", description="1000 / p50 of the inference stage")
+    inference_fps: float = Field(ge=0, title="Inference-only FPS", description="1000 / p50 of the infer stage")
     pipeline_ratio: float = Field(ge=0, title="Pipeline over inference", description="pipeline FPS / inference-only FPS; 1.0 means the other stages cost nothing")
     gflop: float = Field(ge=0, title="GFLOP per frame", description="model FLOPs at this input size counted from the ONNX graph, 1e9")
-    achieved_gflops: float = Field(ge=0, title="Achieved GFLOP/s", description="gflop / p50 inference seconds")
+    achieved_gflops: float = Field(ge=0, title="Achieved GFLOP/s", description="gflop / p50 seconds of the infer stage")
     efficiency: float | None = Field(None, ge=0, title="Efficiency", description="achieved GFLOP/s over the float32 GEMM peak at the same thread count (int8 kernels can exceed 1.0); null for accelerator providers, which the CPU GEMM probe does not measure")
     objects_per_frame: float = Field(ge=0, title="Objects per frame", description="median detections kept per frame (a sanity check across precisions and sizes)")
     resources: Resources = Field(title="Resources", description="CPU, memory, temperature and power during the measured frames")
@@ -168,7 +213,7 @@ class EndToEnd(_Model):
 class BenchResult(_Model):
     """One model's benchmark on one device: ``hardware/results/<device>/<date>-<model>.json``."""
 
-    result_version: Literal[1] = Field(1, title="Result version", description="version of this file format")
+    result_version: Literal[2] = Field(2, title="Result version", description="version of this file format; version 1 files load upgraded")
     run_id: str = Field(title="Run id", description="shared by every file one 'citytwin bench' run wrote")
     created: AwareDatetime = Field(title="Created", description="when the run started, UTC")
     citytwin: str = Field(title="citytwin version", description="version of the benchmark code")
@@ -181,6 +226,11 @@ class BenchResult(_Model):
     configs: list[ConfigResult] = Field(min_length=1, title="Configurations", description="one entry per matrix point of this model")
     end_to_end: EndToEnd | None = Field(None, title="End to end", description="capture-to-visible latency, in the file of the model it used; null otherwise")
     notes: list[str] = Field(default_factory=list, title="Notes", description="what was skipped or restricted, and why")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        return upgraded(data)
 
 
 def json_schema() -> dict[str, Any]:

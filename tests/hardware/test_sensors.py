@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.bench import sensors
-from edge.bench.sensors import ResourceSampler
+from hardware import sensors
+from hardware.sensors import ResourceSampler
 
 
 def busy(seconds: float) -> None:

@@ -1,7 +1,7 @@
 """Write or check the committed JSON Schema of benchmark result files.
 
-    python -m edge.bench.schema          rewrite hardware/results/schema.json
-    python -m edge.bench.schema --check  exit 1 if the file is out of date
+    python -m hardware.schema          rewrite hardware/results/schema.json
+    python -m hardware.schema --check  exit 1 if the file is out of date
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 
 from citytwin import schemafile
-from edge.bench.lab import HARDWARE_DIR
-from edge.bench.results import json_schema
+from hardware.lab import HARDWARE_DIR
+from hardware.result import json_schema
 
 SCHEMA_FILE = HARDWARE_DIR / "results" / "schema.json"
 
@@ -21,7 +21,7 @@ def rendered() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return schemafile.main(SCHEMA_FILE, json_schema, "edge.bench.schema", __doc__ or "", argv)
+    return schemafile.main(SCHEMA_FILE, json_schema, "hardware.schema", __doc__ or "", argv)
 
 
 if __name__ == "__main__":

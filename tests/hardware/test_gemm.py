@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge.bench.gemm import best_of, blas_name, gemm_gflops, probe
-from edge.bench.results import GemmPeak, GemmPoint
+from hardware.gemm import best_of, blas_name, gemm_gflops, probe
+from hardware.result import GemmPeak, GemmPoint
 
 
 def test_in_process_probe_is_positive() -> None:
