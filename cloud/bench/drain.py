@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
 
+from citytwin.service import run_until_stopped
 from cloud.bench.gmqtt_source import GmqttSource
 from cloud.bench.paho_source import Paho311Source, PahoSource
 from cloud.bridge.consume import MqttSource, OnMessage, Ticket
@@ -129,7 +130,7 @@ def drain_bridge(client: SourceType, bridge: Bridge, idle_s: float) -> Result:
     meter = bridge.meter
     progress = Progress()
     bridge.source = client(bridge.cfg.mqtt, bridge.settings, f"citytwin-{bridge.name}", bridge._handle)  # type: ignore[assignment]
-    loop = threading.Thread(target=bridge.run, name="bridge")
+    loop = threading.Thread(target=run_until_stopped, args=(bridge,), name="bridge")
     loop.start()
     while not progress.idle(idle_s):
         time.sleep(0.01)
