@@ -32,7 +32,7 @@ from cloud.governance import AuditSettings, ResidencySettings, RetentionSettings
 from cloud.rules.settings import RulesSettings
 from cloud.transport import KafkaSasl as KafkaSasl  # re-exported: part of the deployment file
 from cloud.transport import KafkaTls as KafkaTls  # re-exported: part of the deployment file
-from cloud.twin.settings import SqlSettings
+from cloud.twin.settings import SqlSettings, TwinSettings
 from contract.broker import MqttConnection
 from contract.broker import MqttTls as MqttTls  # re-exported: part of the deployment file
 from contract.ids import Ident
@@ -180,6 +180,10 @@ class CloudSettings(_Section):
     sql: SqlSettings = Field(
         default_factory=SqlSettings, title="SQL limits",
         description="time, memory, threads and result size of the SQL people type (cockpit console, citytwin query)",
+    )
+    twin: TwinSettings = Field(
+        default_factory=TwinSettings, title="Twin",
+        description="memory, threads and spill folder of the twin's own queries (screen, rules, federation)",
     )
 
 

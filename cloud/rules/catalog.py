@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.rules.alerts import Reading, Severity, Thresholds
+from cloud.twin.daily import NODES, ZONES
 
 if TYPE_CHECKING:
     from cloud.twin.twin import Twin
@@ -41,6 +42,10 @@ class RuleBase(BaseModel):
         return Thresholds(threshold, clear_below, self.for_s, self.clear_s, self.renotify_s, self.severity, self.action)
 
 
+# Every windowed rule reads only the days of its window: the lake is partitioned by date.
+_DAYS = "date BETWEEN CAST($start AS DATE) AND CAST($now AS DATE)"
+
+
 def _rows(twin: Twin, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     return twin.read(sql, params).rows
 
@@ -56,8 +61,10 @@ class ZoneCapacity(RuleBase):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         rows = _rows(twin, "SELECT o.camera, o.zone, o.total, z.capacity FROM (SELECT site, camera, zone, "
-                     "arg_max(total, ts) AS total FROM occupancy WHERE ts <= $now AND total IS NOT NULL GROUP BY ALL) o "
-                     "JOIN zones z USING (site, camera, zone) WHERE z.capacity IS NOT NULL", {"now": now})
+                     "arg_max(total, ts) AS total FROM occupancy WHERE ts <= $now AND total IS NOT NULL "
+                     "AND date BETWEEN $since AND CAST($now AS DATE) GROUP BY ALL) o "
+                     "JOIN zones z USING (site, camera, zone) WHERE z.capacity IS NOT NULL",
+                     {"now": now, "since": twin.since(ZONES, now)})
         return [Reading(self.name, f"{cam}/{zone}", total - cap, now, {"zone": zone, "camera": cam, "occupancy": total, "capacity": cap,
                         "query": "newest occupancy per zone JOIN zones"}) for cam, zone, total, cap in rows]
 
@@ -75,7 +82,7 @@ class LineFlow(RuleBase):
         return self._th(0, 0)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
-        rows = _rows(twin, "SELECT count(*) FROM crossings WHERE line = $line AND ts > $start AND ts <= $now",
+        rows = _rows(twin, "SELECT count(*) FROM crossings WHERE line = $line AND ts > $start AND ts <= $now AND " + _DAYS,
                      {"line": self.line, "start": now - timedelta(seconds=self.window_s), "now": now})
         n = int(rows[0][0])
         value = (n - self.above) if self.above is not None else ((self.below or 0) - n)
@@ -96,7 +103,7 @@ class _CrossingCount(RuleBase):
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         where, params = self._where(now)
         sql = (f"SELECT line, count(*), list(DISTINCT object_class) FILTER (WHERE object_class IS NOT NULL) FROM crossings "
-               f"WHERE ts > $start AND ts <= $now AND {where} GROUP BY line")
+               f"WHERE ts > $start AND ts <= $now AND {_DAYS} AND {where} GROUP BY line")
         rows = _rows(twin, sql, {**params, "start": now - timedelta(seconds=self.period_s), "now": now})
         seen = {line: (n, classes) for line, n, classes in rows}
         return [Reading(self.name, line, float(seen.get(line, (0, []))[0]), now,
@@ -160,7 +167,8 @@ class NodeOffline(RuleBase):
         return self._th(self.silent_s, self.silent_s)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
-        rows = _rows(twin, "SELECT node, max(ts) FROM health WHERE ts <= $now GROUP BY node", {"now": now})
+        rows = _rows(twin, "SELECT node, max(ts) FROM health WHERE ts <= $now AND date BETWEEN $since AND CAST($now AS DATE) "
+                     "GROUP BY node", {"now": now, "since": twin.since(NODES, now)})
         return [Reading(self.name, node, (now - last).total_seconds(), now, {"node": node, "last_seen": last.isoformat()})
                 for node, last in rows]
 
@@ -175,8 +183,8 @@ class NodeDegraded(RuleBase):
         return self._th(0, 0)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
-        rows = _rows(twin, "SELECT node, arg_max(fps, ts) FROM health WHERE ts <= $now AND fps IS NOT NULL GROUP BY node",
-                     {"now": now})
+        rows = _rows(twin, "SELECT node, arg_max(fps, ts) FROM health WHERE ts <= $now AND fps IS NOT NULL "
+                     "AND date BETWEEN $since AND CAST($now AS DATE) GROUP BY node", {"now": now, "since": twin.since(NODES, now)})
         return [Reading(self.name, node, self.fps_floor - fps, now, {"node": node, "fps": fps, "floor": self.fps_floor}) for node, fps in rows]
 
 
@@ -192,6 +200,6 @@ class LongDwell(RuleBase):
         return self._th(self.max_s, self.max_s)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
-        rows = _rows(twin, "SELECT coalesce(max(seconds), 0) FROM dwell WHERE zone = $zone AND ts > $start AND ts <= $now",
+        rows = _rows(twin, "SELECT coalesce(max(seconds), 0) FROM dwell WHERE zone = $zone AND ts > $start AND ts <= $now AND " + _DAYS,
                      {"zone": self.zone, "start": now - timedelta(seconds=self.period_s), "now": now})
         return [Reading(self.name, self.zone, float(rows[0][0]), now, {"zone": self.zone, "longest_s": float(rows[0][0])})]
