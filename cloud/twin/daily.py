@@ -1,14 +1,15 @@
-"""Small answers per day of the lake (a count, the zones and nodes seen), kept until that day's files change.
+"""Small answers per hour of the lake (a count, the zones and nodes seen), kept until that hour's files change.
 
-A closed day's answer depends only on its files, so it is computed once per
-listing of that day (names, sizes, modification times) and reused; days the
-live tail touches are computed afresh each time, since the tail moves. What
-is kept is a few rows per day, never the events themselves.
+An hour's answer depends only on its files, so it is computed once per
+listing of that ``date=``/``hour=`` partition (names, sizes, modification
+times) and reused; hours the live tail touches are computed afresh each time,
+since the tail moves. What is kept is a few rows per hour, never the events.
 
 ``since`` uses them so that a "newest value at or before ``at``" question
 reads only the days that can hold an answer: ``at``'s own day, and for each
-zone or node seen before it, back to the newest earlier day that holds one of
-its rows. Exact anywhere within retention, without reading all of it.
+zone or node seen before ``at``'s hour, back to the newest earlier hour that
+holds one of its rows. When every zone has reported earlier the same day, that
+is one day. Exact anywhere within retention, without reading all of it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 Read = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
+Slot = tuple[date, str]  # a partition: date and hour ("00".."23")
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Subjects:
     def sql(self) -> str:
         keys = ", ".join(self.keys)
         # A subject whose newest rows carry no value (NULL) still needs the day that last had one.
-        return (f"SELECT date, {keys}, count({self.value}) > 0 FROM {self.view} "
+        return (f"SELECT date, hour, {keys}, count({self.value}) > 0 FROM {self.view} "
                 "WHERE date BETWEEN $lo AND $hi GROUP BY ALL")
 
 
@@ -44,48 +46,49 @@ ZONES = Subjects("occupancy", ("site", "camera", "zone"), "total")
 NODES = Subjects("health", ("site", "camera", "node"), "fps")
 
 
-def utc_day(at: datetime) -> date:
-    return at.astimezone(timezone.utc).date()
+def slot_of(at: datetime) -> Slot:
+    """The partition that holds ``at``."""
+    utc = at.astimezone(timezone.utc)
+    return utc.date(), f"{utc.hour:02d}"
 
 
 class Daily:
-    """Per-day answers of ``read``, cached by each day's listing signature."""
+    """Per-hour answers of ``read``, cached by each hour's listing signature."""
 
     def __init__(self, read: Read) -> None:
         self._read = read
-        self._kept: dict[tuple[str, date], tuple[Hashable, list[tuple[Any, ...]]]] = {}
+        self._kept: dict[tuple[str, Slot], tuple[Hashable, list[tuple[Any, ...]]]] = {}
         self._lock = threading.Lock()
 
-    def rows(self, sql: str, listing: dict[date, Hashable], fresh: Iterable[date] = ()) -> dict[date, list[tuple[Any, ...]]]:
-        """``sql`` (``date`` first, over ``$lo``..``$hi``) per day of ``listing``; ``fresh`` days always run again."""
+    def rows(self, sql: str, listing: dict[Slot, Hashable], fresh: Iterable[Slot] = ()) -> dict[Slot, list[tuple[Any, ...]]]:
+        """``sql`` (``date, hour`` first, over days ``$lo``..``$hi``) per hour of ``listing``; ``fresh`` ones run again."""
         fresh = set(fresh)
         with self._lock:
-            kept = {d: self._kept.get((sql, d)) for d in listing}
-        missing = sorted(d for d, k in kept.items() if k is None or k[0] != listing[d] or d in fresh)
-        out = {d: k[1] for d, k in kept.items() if k is not None and d not in missing}
+            kept = {s: self._kept.get((sql, s)) for s in listing}
+        missing = sorted(s for s, k in kept.items() if k is None or k[0] != listing[s] or s in fresh)
+        out = {s: k[1] for s, k in kept.items() if k is not None and s not in missing}
         if missing:
-            found: dict[date, list[tuple[Any, ...]]] = {d: [] for d in missing}
-            for row in self._read(sql, {"lo": missing[0], "hi": missing[-1]}):
-                if row[0] in found:
-                    found[row[0]].append(tuple(row[1:]))
+            found: dict[Slot, list[tuple[Any, ...]]] = {s: [] for s in missing}
+            for row in self._read(sql, {"lo": missing[0][0], "hi": missing[-1][0]}):
+                if (row[0], row[1]) in found:
+                    found[(row[0], row[1])].append(tuple(row[2:]))
             with self._lock:
-                self._kept.update({(sql, d): (listing[d], rows) for d, rows in found.items()})
+                self._kept.update({(sql, s): (listing[s], rows) for s, rows in found.items()})
                 for key in [k for k in self._kept if k[0] == sql and k[1] not in listing]:
-                    del self._kept[key]  # a day retention removed
+                    del self._kept[key]  # an hour retention or compaction removed
             out.update(found)
-            log.debug("daily answers: computed %d days of %s", len(missing), sql[:60])
+            log.debug("hourly answers: computed %d hours of %s", len(missing), sql[:60])
         return out
 
-    def since(self, subjects: Subjects, at: datetime, listing: dict[date, Hashable], fresh: Iterable[date]) -> date:
+    def since(self, subjects: Subjects, at: datetime, listing: dict[Slot, Hashable], fresh: Iterable[Slot]) -> date:
         """The first day to read for the newest row, at or before ``at``, of every subject seen by then."""
-        day = utc_day(at)
-        fresh = {d for d in fresh if d <= day}
-        earlier = {d: s for d, s in listing.items() if d < day}
-        earlier.update({d: None for d in fresh if d < day and d not in earlier})
-        first, seen = day, set[tuple[Any, ...]]()
-        for d, rows in sorted(self.rows(subjects.sql(), earlier, fresh).items(), reverse=True):
+        now = slot_of(at)
+        earlier = {s: sig for s, sig in listing.items() if s < now}
+        earlier.update({s: None for s in fresh if s < now and s not in earlier})
+        first, seen = now[0], set[tuple[Any, ...]]()
+        for slot, rows in sorted(self.rows(subjects.sql(), earlier, fresh).items(), reverse=True):
             found = {row for row in rows if row[-1]} | {row[:-1] for row in rows}
             if found - seen:
-                first = d
+                first = slot[0]
                 seen |= found
         return first

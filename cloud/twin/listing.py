@@ -178,14 +178,14 @@ class LakeFiles:
         self.verdicts.save()
         return bad
 
-    def days(self, files: list[Path]) -> dict[date, tuple[tuple[str, int, int], ...]]:
-        """Each day of ``files`` (from the last ``list``) with what identifies its files: names, sizes, mtimes."""
-        out: dict[date, list[tuple[str, int, int]]] = {}
+    def hours(self, files: list[Path]) -> dict[tuple[date, str], tuple[tuple[str, int, int], ...]]:
+        """Each partition (date, hour) of ``files`` (from the last ``list``) with its files' names, sizes, mtimes."""
+        out: dict[tuple[date, str], list[tuple[str, int, int]]] = {}
         for path in files:
             (size, mtime), _ = self._seen[path]
-            day = date.fromisoformat(path.parent.parent.name.removeprefix("date="))
-            out.setdefault(day, []).append((f"{path.parent.name}/{path.name}", size, mtime))
-        return {day: tuple(listed) for day, listed in out.items()}
+            slot = (date.fromisoformat(path.parent.parent.name.removeprefix("date=")), path.parent.name.removeprefix("hour="))
+            out.setdefault(slot, []).append((path.name, size, mtime))
+        return {slot: tuple(listed) for slot, listed in out.items()}
 
     def list(self) -> list[Path]:
         """Readable ``*.parquet`` files under ``date=*/hour=*/``; hidden (temporary) names are never listed."""

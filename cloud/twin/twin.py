@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from cloud.twin import registry, views
 from cloud.twin.alertlog import AlertLogs
-from cloud.twin.daily import NODES, ZONES, Daily, Subjects
+from cloud.twin.daily import NODES, ZONES, Daily, Slot, Subjects
 from cloud.twin.lake import alert_log, default_decision_log
 from cloud.twin.listing import LakeFiles, Verdicts, verdict_file
 from cloud.twin.named import QUERIES
@@ -63,7 +63,7 @@ def _trusted(settings: TwinSettings, spill: Path) -> duckdb.DuckDBPyConnection:
 
 # How DuckDB reports a lake file whose pages or values cannot be read as the lake's.
 _DATA_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
-_SPAN = "SELECT date, min(ts), max(ts), count(*) FROM events WHERE date BETWEEN $lo AND $hi GROUP BY date"
+_SPAN = "SELECT date, hour, min(ts), max(ts), count(*) FROM events WHERE date BETWEEN $lo AND $hi GROUP BY ALL"
 
 
 class Twin:
@@ -100,8 +100,8 @@ class Twin:
         self._sandbox: Sandbox | None = None
         self._sources = Sources.empty(lake)
         self._listed: list[Path] = []
-        self._days: dict[date, Any] = {}
-        self._tail_days: set[date] = set()
+        self._hours: dict[Slot, Any] = {}
+        self._tail_hours: set[Slot] = set()
         self.daily = Daily(lambda sql, params: self.read(sql, params).rows)
         lake.mkdir(parents=True, exist_ok=True)
         self.folder = private_folder(self.settings.spill_dir, lake, "cloud.twin.spill_dir", "citytwin-twin-")
@@ -117,10 +117,10 @@ class Twin:
         files = self.files.list()
         tail = self.tail.table()
         sources = Sources(lake_dataset(self.lake, files), tail, self._alert_table())
-        tail_days = set(tail.column("date").to_pylist()) if tail.num_rows else set()
+        tail_hours = set(zip(tail.column("date").to_pylist(), tail.column("hour").to_pylist())) if tail.num_rows else set()
         with self._lock:
             self._sources, self._listed = sources, files
-            self._days, self._tail_days = self.files.days(files), tail_days
+            self._hours, self._tail_hours = self.files.hours(files), tail_hours
         return len(files)
 
     def _alert_table(self) -> pa.Table:
@@ -184,16 +184,16 @@ class Twin:
         Filter on ``date BETWEEN since AND CAST(at AS DATE)`` to read only those days (``daily.py``).
         """
         with self._lock:
-            listing, fresh = self._days, self._tail_days
+            listing, fresh = self._hours, self._tail_hours
         return self.daily.since(subjects, at, listing, fresh)
 
     def span(self) -> tuple[datetime | None, datetime | None, int]:
         """The first and last event time and the number of events, deduplicated, lake and tail together."""
         with self._lock:
-            listing = {**self._days, **{d: None for d in self._tail_days if d not in self._days}}
-            fresh = self._tail_days
-        days = self.daily.rows(_SPAN, listing, fresh)
-        rows = [row for per_day in days.values() for row in per_day]
+            listing = {**self._hours, **{s: None for s in self._tail_hours if s not in self._hours}}
+            fresh = self._tail_hours
+        hours = self.daily.rows(_SPAN, listing, fresh)
+        rows = [row for per_hour in hours.values() for row in per_hour]
         if not rows:
             return None, None, 0
         return min(r[0] for r in rows), max(r[1] for r in rows), sum(int(r[2]) for r in rows)
