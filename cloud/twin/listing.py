@@ -5,9 +5,11 @@ columns fit the lake schema, ``lake.schema_problems``) and, unless its footer
 says the sink wrote it, its data (every envelope column decodes and every body
 is JSON): the checks that once made a twin fail to open. The sink writes only
 events the contract decoded, so its files skip the pass over the data; should
-one of them fail a query after all (a page damaged on disk, a forged file
-claiming to be the sink's), ``LakeFiles.recheck`` judges the data of every
-such file, the bad ones are skipped from then on and the query runs again.
+one of them fail one of the twin's own queries after all (a page damaged on
+disk, a forged file claiming to be the sink's), ``LakeFiles.recheck`` judges
+the data of every such file, the bad ones are skipped from then on and the
+query runs again. Typed SQL never sets that pass off: its statements can
+raise the same errors on purpose.
 
 A verdict is kept by (path, size, modification time) in a small JSON file
 outside the lake (``cloud.twin.state_dir``), shared by every twin process of

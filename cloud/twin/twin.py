@@ -166,11 +166,10 @@ class Twin:
 
         Raises ``QueryRefused`` (``QueryTooLarge`` for a limit), ``QueryTimeout`` or ``duckdb.Error``.
         """
-        def run() -> QueryResult:
-            sandbox, sources = self._user_side()
-            return sandbox.run(sql, params, sources)
-
-        return self._recovering(run)
+        # No recovery here: a statement people type can raise the errors a damaged file does, and must not set
+        # off a pass over the lake's data. The project's own next read over the same days does (``_recovering``).
+        sandbox, sources = self._user_side()
+        return sandbox.run(sql, params, sources)
 
     def _user_side(self) -> tuple[Sandbox, Sources]:
         with self._lock:

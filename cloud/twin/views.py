@@ -68,21 +68,26 @@ class Sources:
         cursor.register(ALERTS, self.alerts)
 
 
-def _deduplicated(where: str = "") -> str:
-    """One row per event of the lake and the tail, optionally only the rows ``where`` keeps."""
+def _deduplicated(columns: str = _ENVELOPE, where: str = "") -> str:
+    """One row per event of the lake and the tail, with ``columns`` of each row that ``where`` keeps."""
     keep = f" WHERE {where}" if where else ""
-    return (f"SELECT DISTINCT ON ({_DEDUP}) * FROM (SELECT {_ENVELOPE} FROM {LAKE}{keep} "
-            f"UNION ALL SELECT {_ENVELOPE} FROM {TAIL}{keep})")
+    return (f"SELECT DISTINCT ON ({_DEDUP}) * FROM (SELECT {columns} FROM {LAKE}{keep} "
+            f"UNION ALL SELECT {columns} FROM {TAIL}{keep})")
 
 
 def typed_views() -> dict[str, str]:
-    """One view per event type that names one, with the columns its body declares."""
-    return {
-        body.view: f"SELECT {_TYPED_ENVELOPE}, {', '.join(extract(c) for c in body.columns)} "
-        f"FROM ({_deduplicated('type = ' + repr(kind))})"
-        for kind, body in BODIES.items()
-        if body.view is not None
-    }
+    """One view per event type that names one, with the columns its body declares.
+
+    The body's columns are read before deduplication, so that only they, not the whole body, are held while
+    duplicates are found: a day's events then fit in the trusted connection's memory.
+    """
+    views: dict[str, str] = {}
+    for kind, body in BODIES.items():
+        if body.view is not None:
+            columns = f"{_TYPED_ENVELOPE}, seq, {', '.join(extract(c) for c in body.columns)}"
+            names = ", ".join(c.name for c in body.columns)
+            views[body.view] = f"SELECT {_TYPED_ENVELOPE}, {names} FROM ({_deduplicated(columns, f'type = {kind!r}')})"
+    return views
 
 
 VIEWS: dict[str, str] = {
