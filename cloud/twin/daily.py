@@ -69,9 +69,10 @@ class Daily:
         out = {s: k[1] for s, k in kept.items() if k is not None and s not in missing}
         if missing:
             found: dict[Slot, list[tuple[Any, ...]]] = {s: [] for s in missing}
-            for row in self._read(sql, {"lo": missing[0][0], "hi": missing[-1][0]}):
-                if (row[0], row[1]) in found:
-                    found[(row[0], row[1])].append(tuple(row[2:]))
+            for day in sorted({d for d, _ in missing}):  # a day at a time: what one query holds stays bounded
+                for row in self._read(sql, {"lo": day, "hi": day}):
+                    if (row[0], row[1]) in found:
+                        found[(row[0], row[1])].append(tuple(row[2:]))
             with self._lock:
                 self._kept.update({(sql, s): (listing[s], rows) for s, rows in found.items()})
                 for key in [k for k in self._kept if k[0] == sql and k[1] not in listing]:
