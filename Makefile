@@ -19,7 +19,7 @@ help:
 	@echo "make status      show whether the brokers are running"
 	@echo "make typecheck   mypy over citytwin/, edge/, cloud/ and hardware/"
 	@echo "make bench       full benchmark matrix on this machine into hardware/results/\$$BENCH_DEVICE [ci-x86], then the report"
-	@echo "make bench-twin  latency of the twin's named queries over 10M synthetic events"
+	@echo "make bench-twin  open time, RSS and query latency of the twin over 10M synthetic events (EVENTS=100000000 for 100M)"
 	@echo "make bench-ingest  events/s and publish-to-file latency through the bridge and the sink (own brokers)"
 	@echo "make bench-mqtt-clients  events per CPU-second of the bridge on its own MQTT client, paho-mqtt and gmqtt"
 	@echo "make models      rebuild the ONNX models from their upstream packages (needs TensorFlow; slow)"
@@ -102,7 +102,7 @@ clean:
 	rm -rf .run .pytest_cache .mypy_cache test-artifacts
 
 bench-twin: venv
-	$(BIN)/python -m cloud.twin.bench
+	$(BIN)/python -m cloud.twin.bench $(if $(EVENTS),--events $(EVENTS))
 
 # Sustained events/s through bridge and sink, and p50/p95 publish -> file visible, on this machine.
 bench-ingest: venv brokers-deps

@@ -38,7 +38,7 @@ from cloud.federation.settings import FederationSettings
 from cloud.kafka.settings import KafkaSettings
 from cloud.rules.settings import RulesSettings
 from cloud.sink.settings import CompactionSettings, SinkSettings
-from cloud.twin.settings import LakeSettings, SqlSettings
+from cloud.twin.settings import LakeSettings, SqlSettings, TwinSettings
 from contract.ids import Ident
 from contract.site import CameraSpec, SiteSpec, duplicated, node_id
 from edge.publish.settings import MqttPublisherConfig
@@ -64,6 +64,10 @@ class CloudSettings(_Section):
     sql: SqlSettings = Field(
         default_factory=SqlSettings, title="SQL limits",
         description="time, memory, threads and result size of the SQL people type (cockpit console, citytwin query)",
+    )
+    twin: TwinSettings = Field(
+        default_factory=TwinSettings, title="Twin",
+        description="memory, threads and spill folder of the twin's own queries (screen, rules, federation)",
     )
 
 

@@ -7,9 +7,9 @@ string is an id or a word of a declared vocabulary (``contract.vocab``).
 
 A body declares next to its fields what the twin makes of it: ``view``, the
 name of the twin's SQL view of its events, and ``columns``, the fields read
-out of its JSON into typed columns. A ``stored`` column is typed once, when a
-lake file is loaded into the twin's store; the others are read from the body
-when the view is queried. So a new field reaches SQL by one line here.
+out of its JSON into typed columns. A ``stored`` column is one of the typed
+columns of the twin's ``events`` view; the others are read from the body by
+the type's own view only. So a new field reaches SQL by one line here.
 
 Example:
     >>> [c.name for c in LineCrossingBody.columns], LineCrossingBody.view
@@ -44,7 +44,7 @@ class Column:
 
     name: str
     sql: SqlType
-    stored: bool = True  # typed in the store at load time; False: read from the body JSON by the view
+    stored: bool = True  # a typed column of ``events`` too; False: only the type's view reads it from the body
 
 
 class Strict(BaseModel):

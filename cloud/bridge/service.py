@@ -8,7 +8,7 @@ is in flight (up to ``drain_timeout_s``), acknowledge those to MQTT,
 disconnect, then close the producer. Whatever was not acknowledged stays in
 the broker's session and is delivered again, so nothing is lost if the bridge
 dies at any point; Kafka may then hold a duplicate, which the twin removes
-(``cloud.twin.store.KEY``).
+(``cloud.twin.columns.KEY``).
 """
 
 from __future__ import annotations

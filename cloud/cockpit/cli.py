@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     follower = _follower(deployment)
     decisions = deployment.rules.decisions_log(deployment.lake_dir)
     twin = Twin(deployment.lake_dir, deployment.site, deployment.cameras, tail=follower.buffer, sql=deployment.cloud.sql,
-                decisions=decisions)
+                decisions=decisions, settings=deployment.cloud.twin)
     cockpit = Cockpit(
         twin=twin, users=users, audit=audit, alerts=AlertBoard(deployment.lake_dir, decisions), follower=follower,
         deployment=deployment, settings=deployment.cockpit,

@@ -13,6 +13,7 @@ from typing import Any
 
 from cloud.cockpit.jsonsafe import cell, records
 from cloud.cockpit.errors import BadRequest
+from cloud.twin.daily import NODES, ZONES
 from cloud.twin.twin import Twin
 
 VEHICLES = ("bicycle", "car", "motorcycle", "bus", "truck")
@@ -61,10 +62,12 @@ def live(twin: Twin, now: datetime, stale_after_s: float) -> dict[str, Any]:
     zones = _rows(
         twin,
         "WITH latest AS (SELECT site, camera, zone, arg_max(total, ts) AS total, CAST(arg_max(by_class, ts) AS VARCHAR) "
-        "AS by_class, max(ts) AS as_of FROM occupancy GROUP BY ALL) "
+        "AS by_class, max(ts) AS as_of FROM occupancy WHERE ts <= $now AND date BETWEEN $since AND CAST($now AS DATE) "
+        "GROUP BY ALL) "
         "SELECT coalesce(l.site, z.site) AS site, coalesce(l.camera, z.camera) AS camera, coalesce(l.zone, z.zone) AS zone, "
         "z.capacity, l.total, l.by_class, l.as_of FROM latest l FULL OUTER JOIN zones z "
         "ON l.site = z.site AND l.camera = z.camera AND l.zone = z.zone ORDER BY camera, zone",
+        {"now": now, "since": twin.since(ZONES, now)},
     )
     people = vehicles = 0
     horizon = now - timedelta(seconds=stale_after_s)
@@ -109,8 +112,9 @@ def nodes(twin: Twin, now: datetime, offline_after_s: float) -> list[dict[str, A
         "SELECT site, camera, node, max(ts) AS last_seen, arg_max(fps, ts) AS fps, "
         "CAST(arg_max(stage_ms, ts) AS VARCHAR) AS stage_ms, arg_max(cpu_percent, ts) AS cpu_percent, "
         "arg_max(spool_depth, ts) AS spool_depth, arg_max(clock_offset_ms, ts) AS clock_offset_ms, "
-        "arg_max(clock_synced, ts) AS clock_synced FROM health WHERE ts <= $now GROUP BY ALL ORDER BY node",
-        {"now": now},
+        "arg_max(clock_synced, ts) AS clock_synced FROM health WHERE ts <= $now "
+        "AND date BETWEEN $since AND CAST($now AS DATE) GROUP BY ALL ORDER BY node",
+        {"now": now, "since": twin.since(NODES, now)},
     )
     for r in rows:
         r["latency_ms"] = _latency_ms(r.pop("stage_ms"))
@@ -158,8 +162,9 @@ def history(
 
 
 def data_range(twin: Twin) -> dict[str, Any]:
-    row = twin.read("SELECT min(ts), max(ts), count(*) FROM events").rows[0]
-    return {"first": cell(row[0]), "last": cell(row[1]), "events": int(row[2])}
+    """First and last event time and the number of events, from per-day answers kept until a day's files change."""
+    first, last, events = twin.span()
+    return {"first": cell(first), "last": cell(last), "events": events}
 
 
 def state_at(twin: Twin, at: datetime) -> dict[str, Any]:

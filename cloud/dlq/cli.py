@@ -7,7 +7,7 @@ with the current code and sends those that pass to the topic they were meant
 for, keyed as the bridge would. Records that still fail, or whose payload was
 cut, are reported and left alone. The dead-letter topic itself is never
 changed, so replaying twice sends an event twice; the twin keeps one row per
-event (``cloud.twin.store.KEY``). A replay is recorded in the audit log
+event (``cloud.twin.columns.KEY``). A replay is recorded in the audit log
 before anything is sent (who ran it, which records) and its outcome after; if
 the log cannot be written nothing is sent and the command exits with status 3.
 Dead letters hold whatever reached the broker, so everything printed from them

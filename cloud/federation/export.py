@@ -25,11 +25,13 @@ from cloud.twin.twin import Twin
 
 log = logging.getLogger(__name__)
 
+# Only the days of the export's window are read: the lake is partitioned by date.
+_DAYS = "date BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)"
 _LINES = ("SELECT camera, line, direction, time_bucket(to_seconds($bucket), ts) AS b, count(*) FROM crossings "
-          "WHERE ts >= $start AND ts < $end GROUP BY ALL")
+          "WHERE ts >= $start AND ts < $end AND " + _DAYS + " GROUP BY ALL")
 # Rows whose total does not read as a number (NULL) say nothing about a peak; they are left out, never fatal.
 _ZONES = ("SELECT camera, zone, time_bucket(to_seconds($bucket), ts) AS b, max(total) FROM occupancy "
-          "WHERE ts >= $start AND ts < $end AND total IS NOT NULL GROUP BY ALL")
+          "WHERE ts >= $start AND ts < $end AND " + _DAYS + " AND total IS NOT NULL GROUP BY ALL")
 
 Send = Callable[[str, bytes], None]  # (key, value)
 

@@ -33,7 +33,7 @@ class Federator:
         except SigningKeyError as exc:
             raise ConfigError(f"{where}: {exc}") from exc
         self.audit = AuditLog(cfg.audit.log_path(cfg.lake_dir))
-        self.twin = Twin(cfg.lake_dir, cfg.site, cfg.cameras)
+        self.twin = Twin(cfg.lake_dir, cfg.site, cfg.cameras, settings=cfg.cloud.twin)
         self.producer = KafkaProducer(
             bootstrap_servers=settings.bootstrap, acks="all", client_id=f"citytwin-federate-{self.city}", max_block_ms=15_000,
             **kafka_python_security(settings.tls, settings.sasl, section="federation"),

@@ -24,6 +24,7 @@ from cloud.rules.settings import (
     WrongWay,
     ZoneCapacity,
 )
+from cloud.twin.daily import NODES, ZONES
 from cloud.twin.twin import Twin
 
 C = TypeVar("C", bound=RuleSettings)
@@ -52,6 +53,10 @@ class Rule(Generic[C]):
         return Thresholds(threshold, clear_below, c.for_s, c.clear_s, c.renotify_s, c.severity, c.action)
 
 
+# Every windowed rule reads only the days of its window: the lake is partitioned by date.
+_DAYS = "date BETWEEN CAST($start AS DATE) AND CAST($now AS DATE)"
+
+
 def _rows(twin: Twin, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     return twin.read(sql, params).rows
 
@@ -64,8 +69,10 @@ class ZoneCapacityRule(Rule[ZoneCapacity]):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         rows = _rows(twin, "SELECT o.camera, o.zone, o.total, z.capacity FROM (SELECT site, camera, zone, "
-                     "arg_max(total, ts) AS total FROM occupancy WHERE ts <= $now AND total IS NOT NULL GROUP BY ALL) o "
-                     "JOIN zones z USING (site, camera, zone) WHERE z.capacity IS NOT NULL", {"now": now})
+                     "arg_max(total, ts) AS total FROM occupancy WHERE ts <= $now AND total IS NOT NULL "
+                     "AND date BETWEEN $since AND CAST($now AS DATE) GROUP BY ALL) o "
+                     "JOIN zones z USING (site, camera, zone) WHERE z.capacity IS NOT NULL",
+                     {"now": now, "since": twin.since(ZONES, now)})
         return [Reading(self.name, f"{cam}/{zone}", total - cap, now, {"zone": zone, "camera": cam, "occupancy": total, "capacity": cap,
                         "query": "newest occupancy per zone JOIN zones"}) for cam, zone, total, cap in rows]
 
@@ -75,7 +82,7 @@ class LineFlowRule(Rule[LineFlow]):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         c = self.config
-        rows = _rows(twin, "SELECT count(*) FROM crossings WHERE line = $line AND ts > $start AND ts <= $now",
+        rows = _rows(twin, "SELECT count(*) FROM crossings WHERE line = $line AND ts > $start AND ts <= $now AND " + _DAYS,
                      {"line": c.line, "start": now - timedelta(seconds=c.window_s), "now": now})
         n = int(rows[0][0])
         value = (n - c.above) if c.above is not None else ((c.below or 0) - n)
@@ -97,7 +104,7 @@ class _CrossingCountRule(Rule[CC]):
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         where, params = self._where(now)
         sql = (f"SELECT line, count(*), list(DISTINCT object_class) FILTER (WHERE object_class IS NOT NULL) FROM crossings "
-               f"WHERE ts > $start AND ts <= $now AND {where} GROUP BY line")
+               f"WHERE ts > $start AND ts <= $now AND {_DAYS} AND {where} GROUP BY line")
         rows = _rows(twin, sql, {**params, "start": now - timedelta(seconds=self.config.period_s), "now": now})
         seen = {line: (n, classes) for line, n, classes in rows}
         return [Reading(self.name, line, float(seen.get(line, (0, []))[0]), now,
@@ -144,7 +151,8 @@ class NodeOfflineRule(Rule[NodeOffline]):
         return self._th(self.config.silent_s, self.config.silent_s)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
-        rows = _rows(twin, "SELECT node, max(ts) FROM health WHERE ts <= $now GROUP BY node", {"now": now})
+        rows = _rows(twin, "SELECT node, max(ts) FROM health WHERE ts <= $now AND date BETWEEN $since AND CAST($now AS DATE) "
+                     "GROUP BY node", {"now": now, "since": twin.since(NODES, now)})
         return [Reading(self.name, node, (now - last).total_seconds(), now, {"node": node, "last_seen": last.isoformat()})
                 for node, last in rows]
 
@@ -154,8 +162,8 @@ class NodeDegradedRule(Rule[NodeDegraded]):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         floor = self.config.fps_floor
-        rows = _rows(twin, "SELECT node, arg_max(fps, ts) FROM health WHERE ts <= $now AND fps IS NOT NULL GROUP BY node",
-                     {"now": now})
+        rows = _rows(twin, "SELECT node, arg_max(fps, ts) FROM health WHERE ts <= $now AND fps IS NOT NULL "
+                     "AND date BETWEEN $since AND CAST($now AS DATE) GROUP BY node", {"now": now, "since": twin.since(NODES, now)})
         return [Reading(self.name, node, floor - fps, now, {"node": node, "fps": fps, "floor": floor}) for node, fps in rows]
 
 
@@ -167,6 +175,6 @@ class LongDwellRule(Rule[LongDwell]):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         c = self.config
-        rows = _rows(twin, "SELECT coalesce(max(seconds), 0) FROM dwell WHERE zone = $zone AND ts > $start AND ts <= $now",
+        rows = _rows(twin, "SELECT coalesce(max(seconds), 0) FROM dwell WHERE zone = $zone AND ts > $start AND ts <= $now AND " + _DAYS,
                      {"zone": c.zone, "start": now - timedelta(seconds=c.period_s), "now": now})
         return [Reading(self.name, c.zone, float(rows[0][0]), now, {"zone": c.zone, "longest_s": float(rows[0][0])})]

@@ -22,9 +22,11 @@ from cloud.twin.twin import Twin
 
 _SERIES_SQL = {
     "line": "SELECT time_bucket(to_seconds($bucket), ts) AS b, count(*) FROM crossings "
-            "WHERE line = $id AND ts >= $start AND ts < $end GROUP BY b",
+            "WHERE line = $id AND ts >= $start AND ts < $end AND date BETWEEN CAST($start AS DATE) AND CAST($end AS DATE) "
+            "GROUP BY b",
     "zone": "SELECT time_bucket(to_seconds($bucket), ts) AS b, max(total) FROM occupancy "
-            "WHERE zone = $id AND ts >= $start AND ts < $end GROUP BY b",
+            "WHERE zone = $id AND ts >= $start AND ts < $end AND date BETWEEN CAST($start AS DATE) AND CAST($end AS DATE) "
+            "GROUP BY b",
 }
 
 

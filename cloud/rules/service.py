@@ -43,7 +43,8 @@ class RuleService:
         self.store = AlertStore(cfg.lake_dir)
         self.follower = Follower(cfg.kafka.bootstrap, cfg.kafka.topics.events, tls=cfg.kafka.tls, sasl=cfg.kafka.sasl)
         self.decisions = cfg.rules.decisions_log(cfg.lake_dir)
-        self.twin = Twin(cfg.lake_dir, cfg.site, cfg.cameras, tail=self.follower.buffer, decisions=self.decisions)
+        self.twin = Twin(cfg.lake_dir, cfg.site, cfg.cameras, tail=self.follower.buffer, decisions=self.decisions,
+                         settings=cfg.cloud.twin)
         # Other systems: MQTT, and Kafka once it answers; they get alert changes and operators' decisions.
         self.remote = Fanout(outlets if outlets is not None else self._remote_outlets())
         self.fanout = Fanout([self.store, self.remote])

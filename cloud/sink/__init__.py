@@ -26,7 +26,7 @@ What it does not guarantee:
   may produce an event twice (an MQTT redelivery after a crash), and two
   sinks racing over a rebalanced partition, or a consumer group reset after
   compaction, may write overlapping files. The twin keeps one row per
-  event (``cloud.twin.store.KEY``).
+  event (``cloud.twin.columns.KEY``).
 - **Order across partitions or files.** Rows within a file are in offset order.
 - **Freshness.** A record becomes visible within ``batch_max_wait_s`` of being
   read while the sink keeps up; the throughput line reports how far behind it is.

@@ -113,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
         step = _intent(AuditLog(cfg.audit.log_path(cfg.lake_dir)), args, params)
     except AuditWriteError as exc:
         raise AuditWriteError(f"not run, because it could not be audited: {exc}") from exc
-    twin = Twin(cfg.lake_dir, cfg.site, cfg.cameras, sql=cfg.cloud.sql, decisions=cfg.rules.decisions_log(cfg.lake_dir))
+    twin = Twin(cfg.lake_dir, cfg.site, cfg.cameras, sql=cfg.cloud.sql, decisions=cfg.rules.decisions_log(cfg.lake_dir),
+                settings=cfg.cloud.twin)
     try:
         with step:
             result = _execute(twin, args, params, step)

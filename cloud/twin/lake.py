@@ -6,19 +6,19 @@ file into place only once it is complete; a file that is still being written
 (truncated, corrupt), whose columns do not fit the lake schema (``ts`` as
 text, a missing envelope column, a number where text belongs), or that lies
 in a partition folder that is not a date and an hour, is skipped with a
-warning naming it, so no file can stop a twin from opening or refreshing.
+warning naming it (``listing.py``), so no file can stop a twin from opening or
+refreshing.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.compute as pc
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,18 @@ SCHEMA = pa.schema(
     [(name, pa.int64() if name == "seq" else pa.timestamp("us", tz="UTC") if name == "ts" else pa.string()) for name in ENVELOPE]
     + list(PARTITIONS)
 )
+
+# The envelope columns alone, as the files hold them.
+ENVELOPE_SCHEMA = pa.schema([SCHEMA.field(name) for name in ENVELOPE])
+
+
+def lake_rows(table: pa.Table) -> pa.Table:
+    """Rows shaped as the sink writes them (``cloud.sink.schema``) as the twin reads the lake: ``SCHEMA``."""
+    envelope = table.select(list(ENVELOPE)).cast(ENVELOPE_SCHEMA)
+    ts = envelope.column("ts")
+    return envelope.append_column(SCHEMA.field("date"), pc.cast(ts, pa.date32())).append_column(
+        SCHEMA.field("hour"), pc.strftime(ts, format="%H"))
+
 
 _DAY, _HOUR = re.compile(r"date=(\d{4}-\d{2}-\d{2})"), re.compile(r"hour=([01]\d|2[0-3])")
 
@@ -81,66 +93,3 @@ def partition_problem(path: Path) -> str | None:
     except ValueError:
         return f"folder {day} is not a calendar date"
     return None
-
-
-@dataclass
-class LakeFiles:
-    """Lists readable lake files; remembers verdicts by (size, mtime) so a refresh is cheap."""
-
-    root: Path
-    _seen: dict[Path, tuple[int, float, bool]] = field(default_factory=dict)
-    skipped: list[Path] = field(default_factory=list)
-
-    def _readable(self, path: Path, size: int, mtime: float) -> bool:
-        known = self._seen.get(path)
-        if known and known[:2] == (size, mtime):
-            return known[2]
-        try:
-            problems = [p for p in [partition_problem(path)] if p] + schema_problems(pq.read_schema(path))
-            if problems:
-                log.warning("skipping lake file %s: it does not fit the lake schema: %s", path, "; ".join(problems))
-        except Exception as exc:  # pyarrow raises several types for a damaged footer
-            log.warning("skipping unreadable lake file %s: %s", path, exc)
-            problems = ["unreadable"]
-        self._seen[path] = (size, mtime, not problems)
-        return not problems
-
-    def reject(self, path: Path, reason: str) -> None:
-        """Skip ``path`` from now on, until it changes: its footer was fine but its data could not be read."""
-        size, mtime, _ = self._seen[path]
-        self._seen[path] = (size, mtime, False)
-        log.warning("skipping lake file %s: %s", path, reason)
-
-    def signature(self, path: Path) -> tuple[int, float]:
-        """Size and modification time of a file returned by the last ``list``."""
-        size, mtime, _ = self._seen[path]
-        return size, mtime
-
-    def list(self, days: set[str] | None = None) -> list[Path]:
-        """Readable ``*.parquet`` files, optionally only in ``date=`` partitions in ``days``."""
-        if not self.root.exists():
-            return []
-        good: list[Path] = []
-        skipped: list[Path] = []
-        for path in sorted(self.root.glob("date=*/hour=*/*.parquet")):
-            if path.name.startswith("."):
-                continue
-            if days is not None and path.parent.parent.name.removeprefix("date=") not in days:
-                continue
-            stat = path.stat()
-            (good if self._readable(path, stat.st_size, stat.st_mtime) else skipped).append(path)
-        self.skipped = skipped
-        return good
-
-
-def scan_sql(files: list[Path]) -> str:
-    """A ``read_parquet`` over ``files`` with the partition columns; an empty relation when there are none."""
-    if not files:
-        return (
-            "SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS site, NULL::VARCHAR AS camera, NULL::VARCHAR AS node,"
-            " NULL::BIGINT AS seq, NULL::TIMESTAMPTZ AS ts, NULL::VARCHAR AS type, NULL::VARCHAR AS body,"
-            " NULL::DATE AS date, NULL::VARCHAR AS hour WHERE false"
-        )
-    listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
-    cols = ", ".join(ENVELOPE)
-    return f"SELECT {cols}, date, hour FROM read_parquet([{listed}], hive_partitioning = true, union_by_name = true)"

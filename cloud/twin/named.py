@@ -38,10 +38,11 @@ QUERIES: dict[str, Named] = {
     ),
     "nodes_offline": Named(
         "SELECT site, camera, node, max(ts) AS last_seen FROM health "
-        "WHERE ts >= $now - INTERVAL 1 DAY AND date >= CAST($now - INTERVAL 1 DAY AS DATE) "
+        "WHERE ts >= $now - INTERVAL 1 DAY AND ts <= $now "
+        "AND date BETWEEN CAST($now - INTERVAL 1 DAY AS DATE) AND CAST($now AS DATE) "
         "GROUP BY ALL HAVING max(ts) < $now - to_seconds(CAST($after_s AS DOUBLE)) ORDER BY last_seen",
         ("now", "after_s"),
-        "nodes seen in the last day whose newest health report is older than after_s seconds",
+        "nodes seen in the day before now whose newest health report is older than after_s seconds",
     ),
     "people_entering_zone": Named(
         "SELECT count(*) AS people FROM ("

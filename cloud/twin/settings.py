@@ -1,9 +1,8 @@
-"""The twin's sections of the deployment file: ``lake`` (where the Parquet lake is) and ``cloud.sql`` (limits on typed SQL).
+"""The twin's sections of the deployment file: ``lake``, ``cloud.twin`` for its trusted connection, ``cloud.sql`` for the SQL that people type.
 
-``cloud.sql`` limits the SQL that people type (``citytwin query``, the cockpit console).
-
-The project's own queries run on the twin's trusted connection and are not
-bound by these; typed SQL runs in the sandbox (``sandbox.py``) under them.
+The project's own queries run on the twin's trusted connection under
+``TwinSettings``; typed SQL (``citytwin query``, the cockpit console) runs in
+the sandbox (``sandbox.py``) under ``SqlSettings``.
 
 Example:
     >>> SqlSettings(memory_limit_mb=256).memory_limit_mb
@@ -15,6 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from citytwin.paths import cache_dir
 
 
 class SqlSettings(BaseModel):
@@ -80,3 +81,28 @@ DECISION_LOG = Path("decisions") / "decisions.jsonl"
 def default_decision_log(lake: Path) -> Path:
     """Where the cockpit appends operators' decisions unless ``rules.decisions`` says otherwise: beside the lake."""
     return lake.parent / DECISION_LOG
+
+
+class TwinSettings(BaseModel):
+    """What the twin's trusted connection may use, whatever the size of the lake."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    memory_limit_mb: int = Field(
+        512, ge=64, title="Memory limit",
+        description="MiB of DuckDB memory for the project's own queries (screen, rules, federation); beyond it they spill",
+    )
+    threads: int = Field(2, ge=1, le=256, title="Threads", description="DuckDB threads for the project's own queries")
+    spill_dir: Path | None = Field(
+        None, title="Spill folder",
+        description="folder in which a private subfolder takes the trusted connection's spill files; "
+        "default: the system's temporary folder. Never inside the lake",
+    )
+    max_spill_mb: int = Field(
+        4096, ge=0, title="Spill limit", description="MiB the trusted connection may spill before a query fails",
+    )
+    state_dir: Path = Field(
+        default_factory=lambda: cache_dir() / "twin", title="State folder",
+        description="folder, outside the lake, where the verdicts on lake files are kept so that each file is "
+        "judged once in its life and every twin process opens without reading footers; shared by the machine's twins",
+    )

@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cloud.sink.schema import SCHEMA as SINK_SCHEMA
+
 SCHEMA = pa.schema(
     [
         ("event_id", pa.string()),
@@ -25,7 +27,8 @@ SCHEMA = pa.schema(
         ("ts", pa.timestamp("us", tz="UTC")),
         ("type", pa.string()),
         ("body", pa.string()),
-    ]
+    ],
+    metadata=SINK_SCHEMA.metadata,  # the sink's mark: these files stand in for the ones it writes
 )
 
 

@@ -8,7 +8,7 @@ copy, and the buffer forgets events older than its window.
 The tail reads the same records as the sink and converts them the same way
 (``cloud.sink.schema.to_table``), so what the lake can hold the tail can too,
 and a record that neither can hold is counted in ``rejected`` and dropped:
-``add_raw`` and ``flush_into`` never raise on any payload.
+``add_raw`` and ``table`` never raise on any payload.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import threading
 from collections import deque
 from datetime import datetime, timedelta, timezone
 
-import duckdb
+import pyarrow as pa
 
 from cloud.kafka.security import kafka_python_security
 from cloud.kafka.settings import KafkaSasl, KafkaTls
 from cloud.sink.schema import to_table
-from cloud.twin.store import TYPED_SELECT
+from cloud.twin.lake import lake_rows
 from contract.model import Event
 from contract.wire import Decoded, decode
 
@@ -54,8 +54,8 @@ class TailBuffer:
     def __len__(self) -> int:
         return len(self._events)
 
-    def flush_into(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Replace the ``tail`` table with the buffered events inside the window."""
+    def table(self) -> pa.Table:
+        """The buffered events inside the window, as the lake's ``SCHEMA`` (envelope, ``date``, ``hour``)."""
         horizon = datetime.now(timezone.utc) - self.window
         with self._lock:
             # By arrival, not capture time: a replay of old video is still fresh news.
@@ -65,16 +65,7 @@ class TailBuffer:
         table, bad = to_table(0, list(range(len(payloads))), payloads, [0] * len(payloads))
         if bad:
             self._forget({record.value for record in bad}, bad[0].reason)
-        cur = con.cursor()
-        cur.execute("DELETE FROM tail")
-        if table.num_rows:
-            cur.register("tail_in", table)
-            try:
-                cur.execute(f"INSERT INTO tail {TYPED_SELECT.format(source='tail_in')}")
-            except duckdb.Error as exc:  # the lake still answers; the next refresh tries the tail again
-                log.warning("twin tail: could not load %d buffered events: %s", table.num_rows, exc)
-            finally:
-                cur.unregister("tail_in")
+        return lake_rows(table)
 
     def _forget(self, payloads: set[bytes], reason: str) -> None:
         """Drop payloads the lake's columns cannot hold, so they are judged once."""

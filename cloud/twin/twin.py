@@ -1,33 +1,43 @@
-"""``Twin``: the registry, the lake views and the live tail, on a trusted connection and in a sandbox.
+"""``Twin``: the registry and the lake's views, on a trusted connection and in a sandbox.
 
-The project's own SQL (named queries, the screen's tiles, ``state_at``, the
-rules, federation) runs through ``read`` on the twin's trusted in-memory
-connection, over its store. SQL that people type runs through ``query`` in
-the sandbox (``sandbox.py``), which can change no table, no file and no
-setting, under the limits of ``cloud.sql``.
+Nothing of the lake is copied: both connections read the Parquet files in
+place, through the same Arrow sources and views (``views.py``), so opening a
+twin costs a directory listing whatever the lake's age. The project's own SQL
+(named queries, the screen's tiles, ``state_at``, the rules, federation) runs
+through ``read`` on the trusted in-memory connection, bounded by
+``cloud.twin``; it filters on ``date`` so that DuckDB reads only the days it
+asks about. SQL that people type runs through ``query`` in the sandbox
+(``sandbox.py``), which can change no table, no file and no setting, under the
+limits of ``cloud.sql``.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from cloud.twin import registry, store, views
+from cloud.twin import registry, views
 from cloud.twin.alertlog import AlertLogs
-from cloud.twin.lake import LakeFiles, alert_log
+from cloud.twin.daily import NODES, ZONES, Daily, Slot, Subjects
+from cloud.twin.lake import alert_log
+from cloud.twin.listing import LakeFiles, Verdicts, verdict_file
 from cloud.twin.named import QUERIES
 from cloud.twin.readonly import QueryResult
-from cloud.twin.sandbox import Sandbox, Sources
-from cloud.twin.settings import SqlSettings, default_decision_log
+from cloud.twin.sandbox import Sandbox, locked_config, private_folder
+from cloud.twin.settings import SqlSettings, TwinSettings, default_decision_log
 from cloud.twin.tail import TailBuffer
+from cloud.twin.views import NO_ALERTS, Sources, lake_dataset
 from contract.site import CameraSpec, SiteSpec
 
 log = logging.getLogger(__name__)
@@ -43,21 +53,25 @@ class TwinState:
     flow: dict[tuple[str, str, str, str], int]  # (site, camera, line, direction) -> crossings in the window
 
 
-def _confine(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
-    """Limit the trusted connection to the lake folder, for good: it runs only the project's own SQL."""
-    folder = str(lake.resolve()).rstrip("/") + "/"
-    con.execute("SET allowed_directories = [?]", [folder])
-    con.execute("SET enable_external_access = false")
-    con.execute("SET autoinstall_known_extensions = false")
-    con.execute("SET autoload_known_extensions = false")
-    con.execute("SET lock_configuration = true")
+def _trusted(settings: TwinSettings, spill: Path) -> duckdb.DuckDBPyConnection:
+    """The trusted connection: in memory, reaching no file but its spill folder; the lake comes as Arrow sources."""
+    con = duckdb.connect(":memory:", config=locked_config(settings.memory_limit_mb, settings.threads, spill,
+                                                          settings.max_spill_mb))
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+# How DuckDB reports a lake file whose pages or values cannot be read as the lake's.
+_DATA_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
+_SPAN = "SELECT date, hour, min(ts), max(ts), count(*) FROM events WHERE date BETWEEN $lo AND $hi GROUP BY ALL"
 
 
 class Twin:
     """Queries over the lake; thread-safe through one cursor per call.
 
-    ``offline_after_s`` is how long a node may stay silent before it counts as offline; ``sql`` holds the
-    limits of typed SQL. The sandbox is made on the first ``query``, so services that never take typed SQL
+    ``offline_after_s`` is how long a node may stay silent before it counts as offline; ``settings`` holds
+    the memory, threads and spill folder of the trusted connection (``cloud.twin``), ``sql`` the limits of
+    typed SQL. The sandbox is made on the first ``query``, so services that never take typed SQL
     (the rules, federation) never pay for it. ``decisions`` is the operators' decisions log the ``alerts``
     view shows with the alert log (default: beside the lake).
     """
@@ -72,48 +86,74 @@ class Twin:
         sql: SqlSettings | None = None,
         tail: TailBuffer | None = None,
         decisions: Path | None = None,
+        settings: TwinSettings | None = None,
     ) -> None:
         self.lake = lake
         self.site, self.cameras = site, list(cameras)
         self.offline_after_s = offline_after_s
         self.sql = sql if sql is not None else SqlSettings()
-        self.files = LakeFiles(lake)
+        self.settings = settings if settings is not None else TwinSettings()
+        self.files = LakeFiles(lake, Verdicts(verdict_file(self.settings.state_dir, lake)))
         self.tail = tail if tail is not None else TailBuffer()
         self.alerts = AlertLogs([alert_log(lake), decisions or default_decision_log(lake)])
         self._lock = threading.Lock()
-        self._readable: list[Path] = []
         self._sandbox: Sandbox | None = None
-        self._sources: Sources | None = None  # what typed SQL sees; made again after each refresh, when needed
+        self._sources = Sources.empty(lake)
+        self._listed: list[Path] = []
+        self._hours: dict[Slot, Any] = {}
+        self._tail_hours: set[Slot] = set()
+        self.daily = Daily(lambda sql, params: self.read(sql, params).rows)
         lake.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(":memory:")
-        self.con.execute("SET enable_progress_bar = false")
+        self.folder = private_folder(self.settings.spill_dir, lake, "cloud.twin.spill_dir", "citytwin-twin-")
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
+        self.con = _trusted(self.settings, self.folder)
         registry.load(self.con, site, cameras)
-        store.create(self.con)
+        views.create(self.con, lake, offline_after_s)
+        self.con.execute("SET lock_configuration = true")
         self.refresh()
-        _confine(self.con, lake)
 
     def refresh(self) -> int:
-        """Pick up new lake files and the latest tail; returns the number of files read."""
+        """Pick up new lake files, the latest tail and the alert log; returns the number of readable files."""
         files = self.files.list()
+        tail = self.tail.table()
+        sources = Sources(lake_dataset(self.lake, files), tail, self._alert_table())
+        tail_hours = set(zip(tail.column("date").to_pylist(), tail.column("hour").to_pylist())) if tail.num_rows else set()
         with self._lock:
-            bad: set[Path] = set()
-
-            def reject(path: Path, reason: str) -> None:
-                bad.add(path)
-                self.files.reject(path, reason)
-
-            store.sync(self.con, files, self.files.signature, reject)
-            files = [f for f in files if f not in bad]
-            views.install(self.con, files, self.offline_after_s, self.alerts.table())
-            self.tail.flush_into(self.con)
-            self._readable, self._sources = files, None
+            self._sources, self._listed = sources, files
+            self._hours, self._tail_hours = self.files.hours(files), tail_hours
         return len(files)
+
+    def _alert_table(self) -> pa.Table:
+        """The alert log and the decisions; none, with a warning, when they cannot be read."""
+        try:
+            return self.alerts.table()
+        except (OSError, pa.ArrowException) as exc:
+            log.warning("the alert log under the lake cannot be read (%s); the alerts view is empty", exc)
+            return NO_ALERTS
+
+    def _recovering(self, call: Callable[[], QueryResult]) -> QueryResult:
+        """``call()``; when the lake's data fails it, skip the files found bad (``LakeFiles.recheck``) and run it again."""
+        try:
+            return call()
+        except _DATA_ERRORS:
+            with self._lock:
+                files = self._listed
+            if not self.files.recheck(files):
+                raise
+            self.refresh()
+            return call()
 
     def read(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> QueryResult:
         """Run the project's own SQL on the trusted connection: all rows, no allowlist. Never give it typed text."""
+        return self._recovering(lambda: self._read(sql, params))
+
+    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] | None) -> QueryResult:
         start = time.perf_counter()
+        with self._lock:
+            sources = self._sources
         cursor = self.con.cursor()
         try:
+            sources.register(cursor)
             result = cursor.execute(sql, params) if params is not None else cursor.execute(sql)
             rows = result.fetchall()
             columns = [d[0] for d in result.description or []]
@@ -126,6 +166,8 @@ class Twin:
 
         Raises ``QueryRefused`` (``QueryTooLarge`` for a limit), ``QueryTimeout`` or ``duckdb.Error``.
         """
+        # No recovery here: a statement people type can raise the errors a damaged file does, and must not set
+        # off a pass over the lake's data. The project's own next read over the same days does (``_recovering``).
         sandbox, sources = self._user_side()
         return sandbox.run(sql, params, sources)
 
@@ -133,9 +175,27 @@ class Twin:
         with self._lock:
             if self._sandbox is None:
                 self._sandbox = Sandbox(self.lake, self.site, self.cameras, self.offline_after_s, self.sql)
-            if self._sources is None:
-                self._sources = Sources.of(self.con, self.lake, self._readable)
             return self._sandbox, self._sources
+
+    def since(self, subjects: Subjects, at: datetime) -> date:
+        """The first day that holds the newest row, at or before ``at``, of every zone (``ZONES``) or node (``NODES``).
+
+        Filter on ``date BETWEEN since AND CAST(at AS DATE)`` to read only those days (``daily.py``).
+        """
+        with self._lock:
+            listing, fresh = self._hours, self._tail_hours
+        return self.daily.since(subjects, at, listing, fresh)
+
+    def span(self) -> tuple[datetime | None, datetime | None, int]:
+        """The first and last event time and the number of events, deduplicated, lake and tail together."""
+        with self._lock:
+            listing = {**self._hours, **{s: None for s in self._tail_hours if s not in self._hours}}
+            fresh = self._tail_hours
+        hours = self.daily.rows(_SPAN, listing, fresh)
+        rows = [row for per_hour in hours.values() for row in per_hour]
+        if not rows:
+            return None, None, 0
+        return min(r[0] for r in rows), max(r[1] for r in rows), sum(int(r[2]) for r in rows)
 
     def named(self, name: str, **params: Any) -> QueryResult:
         """Run a named query; raises ``KeyError`` naming the known ones."""
@@ -150,21 +210,21 @@ class Twin:
 
     def state_at(self, at: datetime, flow_window: timedelta = timedelta(minutes=15)) -> TwinState:
         """The twin as it was at ``at``: the newest value of everything at or before it."""
-        cur = self.con.cursor()
-        zones = cur.execute(
+        zones = self.read(
             "SELECT site, camera, zone, arg_max(total, ts) FROM occupancy WHERE ts <= $at "
-            "AND date <= CAST($at AS DATE) GROUP BY ALL",
-            {"at": at},
-        ).fetchall()
-        nodes = cur.execute(
-            "SELECT node, max(ts), arg_max(fps, ts) FROM health WHERE ts <= $at AND date <= CAST($at AS DATE) GROUP BY node",
-            {"at": at},
-        ).fetchall()
-        flow = cur.execute(
+            "AND date BETWEEN $since AND CAST($at AS DATE) GROUP BY ALL",
+            {"at": at, "since": self.since(ZONES, at)},
+        ).rows
+        nodes = self.read(
+            "SELECT node, max(ts), arg_max(fps, ts) FROM health WHERE ts <= $at "
+            "AND date BETWEEN $since AND CAST($at AS DATE) GROUP BY node",
+            {"at": at, "since": self.since(NODES, at)},
+        ).rows
+        flow = self.read(
             "SELECT site, camera, line, direction, count(*) FROM crossings WHERE ts > $start AND ts <= $at "
             "AND date BETWEEN CAST($start AS DATE) AND CAST($at AS DATE) GROUP BY ALL",
             {"at": at, "start": at - flow_window},
-        ).fetchall()
+        ).rows
         horizon = timedelta(seconds=self.offline_after_s)
         return TwinState(
             at=at,
@@ -184,3 +244,4 @@ class Twin:
         if self._sandbox is not None:
             self._sandbox.close()
         self.con.close()
+        self._cleanup()

@@ -1,47 +1,99 @@
-"""The twin's SQL views: deduplicated events and one typed view per event type.
+"""The twin's SQL views, the same on its trusted connection and in the sandbox, over Arrow sources.
 
-The typed views (``crossings``, ``occupancy``, ``dwell``, ``health``) and
-their columns are declared by the event bodies (``contract.bodies``).
+Nothing is copied into DuckDB: each query's cursor is given ``Sources``, the
+lake's readable files as one pyarrow dataset (which reads the Parquet files in
+place and prunes them by their ``date``/``hour`` partition folders), the live
+tail and the alert log as small Arrow tables. The views bind to those names
+when a query runs.
 
-``events`` is the store (already one row per event, keyed ``store.KEY``)
-plus the live tail's events that the store does not hold yet. ``lake_raw`` scans the
-Parquet files directly, duplicates included, for audits of the lake itself;
-filters on its ``date``/``hour`` columns prune files. ``alerts`` holds the
-rules' alert log and the operators' decisions, as ``alertlog`` reads them.
+``lake_raw`` is the files as they are, duplicates included, for audits of the
+lake itself. ``events`` is one row per event (``columns.KEY``) of the lake and
+the tail together; the typed views (``crossings``, ``occupancy``, ``dwell``,
+``health``, with the columns their bodies declare in ``contract.bodies``) are
+deduplicated the same way, each over its own event type so that a filter on
+``date`` or ``hour`` still prunes files. Duplicates share their capture time,
+hence their ``date`` and ``hour``: keying on those as well changes no count and
+lets DuckDB push partition filters below the deduplication.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from cloud.twin import alertlog
-from cloud.twin.lake import scan_sql
-from cloud.twin.store import KEY, extract, same_event
+from cloud.twin.columns import BODY_COLUMNS, KEY, extract
+from cloud.twin.lake import PARTITIONS, SCHEMA
 from contract.model import BODIES
 
+# The Arrow objects each query's cursor is given.
+LAKE, TAIL, ALERTS = "_lake_scan", "_tail_events", "_alert_log"
+_ENVELOPE = ", ".join(SCHEMA.names)
+_DEDUP = ", ".join(("date", "hour", *KEY))
 # The columns every typed view starts with.
-_ENVELOPE = "event_id, site, camera, node, ts, date, hour"
+_TYPED_ENVELOPE = "event_id, site, camera, node, ts, date, hour"
+NO_ALERTS = alertlog.SCHEMA.empty_table()
+
+
+def lake_dataset(root: Path, files: Sequence[Path]) -> ds.Dataset:
+    """The lake's ``files`` with the lake schema, ``date`` and ``hour`` taken from their partition folders.
+
+    Given the schema, pyarrow reads no footer here: a file is opened only when a query's filters keep it.
+    """
+    partitioning = ds.partitioning(PARTITIONS, flavor="hive")
+    return ds.dataset([str(f) for f in files], schema=SCHEMA, format="parquet", partitioning=partitioning,
+                      partition_base_dir=str(root))
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What one query sees: the lake's readable files, the live tail and the alert log."""
+
+    lake: ds.Dataset
+    tail: pa.Table
+    alerts: pa.Table
+
+    @classmethod
+    def empty(cls, root: Path) -> Sources:
+        return cls(lake_dataset(root, []), SCHEMA.empty_table(), NO_ALERTS)
+
+    def register(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        cursor.register(LAKE, self.lake)
+        cursor.register(TAIL, self.tail)
+        cursor.register(ALERTS, self.alerts)
+
+
+def _deduplicated(columns: str = _ENVELOPE, where: str = "") -> str:
+    """One row per event of the lake and the tail, with ``columns`` of each row that ``where`` keeps."""
+    keep = f" WHERE {where}" if where else ""
+    return (f"SELECT DISTINCT ON ({_DEDUP}) * FROM (SELECT {columns} FROM {LAKE}{keep} "
+            f"UNION ALL SELECT {columns} FROM {TAIL}{keep})")
 
 
 def typed_views() -> dict[str, str]:
-    """One view per event type that names one, with the columns its body declares."""
-    return {
-        body.view: f"SELECT {_ENVELOPE}, {', '.join(c.name if c.stored else extract(c) for c in body.columns)} "
-        f"FROM events WHERE type = '{kind}'"
-        for kind, body in BODIES.items()
-        if body.view is not None
-    }
+    """One view per event type that names one, with the columns its body declares.
+
+    The body's columns are read before deduplication, so that only they, not the whole body, are held while
+    duplicates are found: a day's events then fit in the trusted connection's memory.
+    """
+    views: dict[str, str] = {}
+    for kind, body in BODIES.items():
+        if body.view is not None:
+            columns = f"{_TYPED_ENVELOPE}, seq, {', '.join(extract(c) for c in body.columns)}"
+            names = ", ".join(c.name for c in body.columns)
+            views[body.view] = f"SELECT {_TYPED_ENVELOPE}, {names} FROM ({_deduplicated(columns, f'type = {kind!r}')})"
+    return views
 
 
 VIEWS: dict[str, str] = {
-    "events": (
-        "SELECT * FROM store UNION ALL "
-        f"SELECT * FROM (SELECT DISTINCT ON ({', '.join(KEY)}) * FROM tail) t "
-        f"WHERE NOT EXISTS (SELECT 1 FROM store s WHERE {same_event('s', 't')} AND s.date = t.date)"
-    ),
+    "lake_raw": f"SELECT {_ENVELOPE} FROM {LAKE}",
+    "alerts": f"SELECT * FROM {ALERTS}",
+    "events": f"SELECT {_ENVELOPE}, {BODY_COLUMNS} FROM ({_deduplicated()})",
     **typed_views(),
 }
 
@@ -54,7 +106,11 @@ MACROS = (
 
 
 def current_views(offline_after_s: float) -> dict[str, str]:
-    """The live state: newest occupancy per zone, newest health per node and whether it is online."""
+    """The live state: newest occupancy per zone, newest health per node and whether it is online.
+
+    These scan all history, so only typed SQL uses them; the project's own code asks ``Twin.since``
+    how far back it must read (``lookback.py``).
+    """
     return {
         "current_occupancy": (
             "SELECT site, camera, zone, arg_max(total, ts) AS total, max(ts) AS as_of FROM occupancy GROUP BY ALL"
@@ -67,27 +123,14 @@ def current_views(offline_after_s: float) -> dict[str, str]:
     }
 
 
-def install(
-    con: duckdb.DuckDBPyConnection, files: list[Path], offline_after_s: float = 60.0, alerts: pa.Table | None = None
-) -> None:
-    """(Re)create the raw lake scan over ``files``, the alerts (``alertlog.SCHEMA`` rows) and every view."""
-    # A cursor of its own: registering refuses a connection whose last result was not read to the end.
-    cursor = con.cursor()
+def create(con: duckdb.DuckDBPyConnection, root: Path, offline_after_s: float) -> None:
+    """Create every view and macro on ``con``, bound for now to empty stand-ins for the sources."""
+    cursor = con.cursor()  # the stand-ins live on this cursor alone; queries register the real sources on theirs
     try:
-        cursor.register("alert_records_in", alerts if alerts is not None else alertlog.SCHEMA.empty_table())
-        cursor.execute("CREATE OR REPLACE TABLE alert_records AS SELECT * FROM alert_records_in")
+        Sources.empty(root).register(cursor)
+        for name, sql in {**VIEWS, **current_views(offline_after_s)}.items():
+            cursor.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+        for sql in MACROS:
+            cursor.execute(sql)
     finally:
         cursor.close()
-    create(con, {"lake_raw": scan_sql(files), "alerts": "SELECT * FROM alert_records", **VIEWS}, offline_after_s)
-
-
-def create(con: duckdb.DuckDBPyConnection, sources: dict[str, str], offline_after_s: float) -> None:
-    """(Re)create ``sources`` (name -> SQL, in order), the live-state views and the macros.
-
-    The trusted connection and the sandbox (``sandbox.py``) differ only in ``sources``: where ``lake_raw``,
-    ``alerts`` and ``events`` come from.
-    """
-    for name, sql in {**sources, **current_views(offline_after_s)}.items():
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
-    for sql in MACROS:
-        con.execute(sql)

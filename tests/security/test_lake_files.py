@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cloud.sink.schema import SCHEMA as SINK_SCHEMA
 from cloud.twin.twin import Twin
 from tests.security.support import SITE, Baseline, Place, cameras
 
@@ -105,3 +106,26 @@ def test_a_good_file_with_other_but_compatible_types_is_read(place: Place, basel
         assert twin.read("SELECT count(*) FROM events").rows[0][0] == baseline.events + 1
     finally:
         twin.close()
+
+
+def test_a_file_with_the_sinks_mark_and_bad_bodies_is_skipped_once_a_query_trips_on_it(
+    place: Place, baseline: Baseline, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The sink's mark spares its files a pass over their data; one that only claims it is found out by the first query
+    that reads its bodies, skipped, and the query answered without it."""
+    path = place.lake / "date=2026-01-01/hour=12/forged-mark.parquet"
+    pq.write_table(pa.Table.from_pylist([_row(body="{not json")], schema=_schema().with_metadata(SINK_SCHEMA.metadata)), path)
+    twin = Twin(place.lake, SITE, cameras())
+    try:
+        with caplog.at_level(logging.WARNING, logger="cloud.twin"):
+            assert twin.read("SELECT sum(crossings) FROM counts('1 hour')").rows[0][0] == baseline.counts
+        assert any(str(path) in r.getMessage() and "bodies are not JSON" in r.getMessage() for r in caplog.records)
+        _assert_as_before(twin, baseline)
+    finally:
+        twin.close()
+    reopened = Twin(place.lake, SITE, cameras())  # the verdict is kept: the next twin skips it at once
+    try:
+        assert path in reopened.files.skipped
+        assert reopened.read("SELECT count(*) FROM events").rows[0][0] == baseline.events
+    finally:
+        reopened.close()

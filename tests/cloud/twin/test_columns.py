@@ -1,4 +1,4 @@
-"""The twin's typed columns are the ones the event bodies declare, in the store, the views and typed SQL alike."""
+"""The twin's typed columns are the ones the event bodies declare, in ``events``, the typed views and typed SQL alike."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cloud.twin import store
+from cloud.twin import columns
 from cloud.twin.twin import Twin
 from contract.bodies import Body, Column
 from contract.model import BODIES
@@ -37,14 +37,14 @@ def test_each_view_has_its_bodys_columns_with_their_types(clean_lake: Path, kind
         twin.close()
 
 
-def test_the_store_types_every_stored_column_once(clean_lake: Path) -> None:
+def test_events_types_every_stored_column_once(clean_lake: Path) -> None:
     twin = Twin(clean_lake, SITE, CAMERAS)
     try:
-        stored = dict(_described(twin, "store"))
+        stored = dict(_described(twin, "events"))
     finally:
         twin.close()
     declared = {c.name: c.sql for body in BODIES.values() for c in body.columns if c.stored}
-    assert {c.name for c in store.STORED} == set(declared)
+    assert {c.name for c in columns.STORED} == set(declared)
     for name, sql in declared.items():
         assert stored[name] == DUCKDB_TYPES[sql], name
     assert not {c.name for body in BODIES.values() for c in body.columns if not c.stored} & set(stored)
@@ -56,4 +56,4 @@ def test_a_column_declared_with_two_types_is_refused(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setitem(BODIES, "clashing", Clashing)
     with pytest.raises(TypeError, match="'zone' is VARCHAR in one body and BIGINT in Clashing"):
-        store._stored()
+        columns._stored()

@@ -1,0 +1,95 @@
+"""Small answers per hour of the lake (a count, the zones and nodes seen), kept until that hour's files change.
+
+An hour's answer depends only on its files, so it is computed once per
+listing of that ``date=``/``hour=`` partition (names, sizes, modification
+times) and reused; hours the live tail touches are computed afresh each time,
+since the tail moves. What is kept is a few rows per hour, never the events.
+
+``since`` uses them so that a "newest value at or before ``at``" question
+reads only the days that can hold an answer: ``at``'s own day, and for each
+zone or node seen before ``at``'s hour, back to the newest earlier hour that
+holds one of its rows. When every zone has reported earlier the same day, that
+is one day. Exact anywhere within retention, without reading all of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Read = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
+Slot = tuple[date, str]  # a partition: date and hour ("00".."23")
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """What a "newest value" question is about: a view, the columns naming a subject, and its value column."""
+
+    view: str
+    keys: tuple[str, ...]
+    value: str
+
+    def sql(self) -> str:
+        keys = ", ".join(self.keys)
+        # A subject whose newest rows carry no value (NULL) still needs the day that last had one.
+        return (f"SELECT date, hour, {keys}, count({self.value}) > 0 FROM {self.view} "
+                "WHERE date BETWEEN $lo AND $hi GROUP BY ALL")
+
+
+ZONES = Subjects("occupancy", ("site", "camera", "zone"), "total")
+NODES = Subjects("health", ("site", "camera", "node"), "fps")
+
+
+def slot_of(at: datetime) -> Slot:
+    """The partition that holds ``at``."""
+    utc = at.astimezone(timezone.utc)
+    return utc.date(), f"{utc.hour:02d}"
+
+
+class Daily:
+    """Per-hour answers of ``read``, cached by each hour's listing signature."""
+
+    def __init__(self, read: Read) -> None:
+        self._read = read
+        self._kept: dict[tuple[str, Slot], tuple[Hashable, list[tuple[Any, ...]]]] = {}
+        self._lock = threading.Lock()
+
+    def rows(self, sql: str, listing: dict[Slot, Hashable], fresh: Iterable[Slot] = ()) -> dict[Slot, list[tuple[Any, ...]]]:
+        """``sql`` (``date, hour`` first, over days ``$lo``..``$hi``) per hour of ``listing``; ``fresh`` ones run again."""
+        fresh = set(fresh)
+        with self._lock:
+            kept = {s: self._kept.get((sql, s)) for s in listing}
+        missing = sorted(s for s, k in kept.items() if k is None or k[0] != listing[s] or s in fresh)
+        out = {s: k[1] for s, k in kept.items() if k is not None and s not in missing}
+        if missing:
+            found: dict[Slot, list[tuple[Any, ...]]] = {s: [] for s in missing}
+            for day in sorted({d for d, _ in missing}):  # a day at a time: what one query holds stays bounded
+                for row in self._read(sql, {"lo": day, "hi": day}):
+                    if (row[0], row[1]) in found:
+                        found[(row[0], row[1])].append(tuple(row[2:]))
+            with self._lock:
+                self._kept.update({(sql, s): (listing[s], rows) for s, rows in found.items()})
+                for key in [k for k in self._kept if k[0] == sql and k[1] not in listing]:
+                    del self._kept[key]  # an hour retention or compaction removed
+            out.update(found)
+            log.debug("hourly answers: computed %d hours of %s", len(missing), sql[:60])
+        return out
+
+    def since(self, subjects: Subjects, at: datetime, listing: dict[Slot, Hashable], fresh: Iterable[Slot]) -> date:
+        """The first day to read for the newest row, at or before ``at``, of every subject seen by then."""
+        now = slot_of(at)
+        earlier = {s: sig for s, sig in listing.items() if s < now}
+        earlier.update({s: None for s in fresh if s < now and s not in earlier})
+        first, seen = now[0], set[tuple[Any, ...]]()
+        for slot, rows in sorted(self.rows(subjects.sql(), earlier, fresh).items(), reverse=True):
+            found = {row for row in rows if row[-1]} | {row[:-1] for row in rows}
+            if found - seen:
+                first = slot[0]
+                seen |= found
+        return first

@@ -1,0 +1,209 @@
+"""Which lake files the twin reads: listed by folder, each judged once in its life, the verdict kept on disk.
+
+A file is judged by its folder (a real ``date=``/``hour=``), its footer (the
+columns fit the lake schema, ``lake.schema_problems``) and, unless its footer
+says the sink wrote it, its data (every envelope column decodes and every body
+is JSON): the checks that once made a twin fail to open. The sink writes only
+events the contract decoded, so its files skip the pass over the data; should
+one of them fail one of the twin's own queries after all (a page damaged on
+disk, a forged file claiming to be the sink's), ``LakeFiles.recheck`` judges
+the data of every such file, the bad ones are skipped from then on and the
+query runs again. Typed SQL never sets that pass off: its statements can
+raise the same errors on purpose.
+
+A verdict is kept by (path, size, modification time) in a small JSON file
+outside the lake (``cloud.twin.state_dir``), shared by every twin process of
+the machine: the cockpit, the rules, each ``citytwin query`` open a lake whose
+files were judged before and read no footer or page at all. A file that
+changes is judged again. When the verdict file cannot be written, verdicts
+are kept in memory only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from cloud.sink.schema import SCHEMA as SINK_SCHEMA
+from cloud.twin.lake import ENVELOPE, ENVELOPE_SCHEMA, partition_problem, schema_problems
+
+log = logging.getLogger(__name__)
+
+Signature = tuple[int, int]  # size, modification time in ns
+_VERSION = 2
+# What the sink's files say in their Parquet key-value metadata (``cloud.sink.schema.SCHEMA``).
+_MARK = next(iter((SINK_SCHEMA.metadata or {}).items()))
+# Reading every envelope column decodes every page; json_valid reads every body.
+_DATA_CHECK = ("SELECT count(*) FILTER (WHERE body IS NOT NULL AND NOT json_valid(body)), "
+               + ", ".join(f"count({name})" for name in ENVELOPE) + " FROM one_file")
+
+
+def _data_problem(path: Path) -> str | None:
+    """Why the rows of ``path`` cannot be read as the lake's; ``None`` when they can."""
+    rows = pq.read_table(path, columns=list(ENVELOPE), partitioning=None).cast(ENVELOPE_SCHEMA)
+    con = duckdb.connect(":memory:", config={"threads": 1, "enable_external_access": False})
+    try:
+        con.register("one_file", rows)
+        row = con.execute(_DATA_CHECK).fetchone()
+    finally:
+        con.close()
+    return f"{row[0]} bodies are not JSON" if row and row[0] else None
+
+
+def judge(path: Path, data: bool = False) -> tuple[str | None, bool]:
+    """Why ``path`` cannot join the lake (folder, footer, data), ``None`` when it can; and whether its data was read.
+
+    The data is read when ``data`` is set or the footer does not carry the sink's mark.
+    """
+    problem = partition_problem(path)
+    if problem:
+        return problem, False
+    try:
+        schema = pq.read_schema(path)
+        problems = schema_problems(schema)
+        if problems:
+            return "it does not fit the lake schema: " + "; ".join(problems), False
+        if not data and (schema.metadata or {}).get(_MARK[0]) == _MARK[1]:
+            return None, False
+        return _data_problem(path), True
+    except Exception as exc:  # pyarrow and DuckDB raise several types for damaged footers and pages
+        return f"it cannot be read: {type(exc).__name__}: {exc}"[:500], True
+
+
+def verdict_file(state_dir: Path, lake: Path) -> Path:
+    """Where the verdicts on ``lake``'s files are kept: one file per lake under ``state_dir``."""
+    digest = hashlib.sha256(str(lake.resolve()).encode()).hexdigest()[:16]
+    return state_dir / "verdicts" / f"{digest}.json"
+
+
+@dataclass
+class Verdicts:
+    """Verdicts by relative path and signature, loaded from and saved to ``path`` when one is given."""
+
+    path: Path | None
+    _known: dict[str, tuple[Signature, str | None, bool]] = field(default_factory=dict)  # problem, data read
+    _loaded: bool = False
+    _dirty: bool = False
+
+    def _load(self) -> None:
+        self._loaded = True
+        if self.path is None:
+            return
+        try:
+            data = json.loads(self.path.read_text())
+            if data.get("version") == _VERSION:
+                self._known = {name: ((int(s), int(m)), p, bool(d)) for name, (s, m, p, d) in data["files"].items()}
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.warning("lake verdicts %s cannot be read (%s); judging the files again", self.path, exc)
+
+    def get(self, name: str, signature: Signature) -> tuple[str | None, bool] | None:
+        """(problem, data read) of file ``name`` with ``signature``; ``None`` if it was never judged so."""
+        if not self._loaded:
+            self._load()
+        known = self._known.get(name)
+        return known[1:] if known and known[0] == signature else None
+
+    def put(self, name: str, signature: Signature, problem: str | None, data: bool) -> None:
+        self._known[name] = (signature, problem, data)
+        self._dirty = True
+
+    def keep_only(self, names: set[str]) -> None:
+        """Forget files no longer in the lake (retention, compaction)."""
+        gone = set(self._known) - names
+        for name in gone:
+            del self._known[name]
+        self._dirty = self._dirty or bool(gone)
+
+    def save(self) -> None:
+        if not self._dirty or self.path is None:
+            return
+        self._dirty = False
+        data = {"version": _VERSION, "files": {n: [s, m, p, d] for n, ((s, m), p, d) in self._known.items()}}
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(data))
+            os.replace(tmp, self.path)  # readers see the old verdicts or the new ones, never half
+        except OSError as exc:
+            log.warning("lake verdicts cannot be saved to %s (%s); they are kept in memory", self.path, exc)
+            tmp.unlink(missing_ok=True)
+
+
+@dataclass
+class LakeFiles:
+    """Lists the lake's readable files: a directory listing, and a verdict only for files never judged before."""
+
+    root: Path
+    verdicts: Verdicts = field(default_factory=lambda: Verdicts(None))
+    _seen: dict[Path, tuple[Signature, bool]] = field(default_factory=dict)  # warned about once per process
+    skipped: list[Path] = field(default_factory=list)
+
+    def _readable(self, path: Path, signature: Signature) -> bool:
+        known = self._seen.get(path)
+        if known and known[0] == signature:
+            return known[1]
+        name = str(path.relative_to(self.root))
+        verdict = self.verdicts.get(name, signature)
+        if verdict is None:
+            verdict = judge(path)
+            self.verdicts.put(name, signature, *verdict)
+        problem = verdict[0]
+        if problem:
+            log.warning("skipping lake file %s: %s", path, problem)
+        self._seen[path] = (signature, problem is None)
+        return problem is None
+
+    def recheck(self, files: list[Path]) -> list[Path]:
+        """Read the data of those ``files`` whose data was never read; returns the ones found bad, now skipped."""
+        bad = []
+        for path in files:
+            signature, _ = self._seen[path]
+            name = str(path.relative_to(self.root))
+            if (self.verdicts.get(name, signature) or (None, False))[1]:
+                continue
+            problem, data = judge(path, data=True)
+            self.verdicts.put(name, signature, problem, data)
+            if problem:
+                log.warning("skipping lake file %s: %s", path, problem)
+                self._seen[path] = (signature, False)
+                bad.append(path)
+        self.verdicts.save()
+        return bad
+
+    def hours(self, files: list[Path]) -> dict[tuple[date, str], tuple[tuple[str, int, int], ...]]:
+        """Each partition (date, hour) of ``files`` (from the last ``list``) with its files' names, sizes, mtimes."""
+        out: dict[tuple[date, str], list[tuple[str, int, int]]] = {}
+        for path in files:
+            (size, mtime), _ = self._seen[path]
+            slot = (date.fromisoformat(path.parent.parent.name.removeprefix("date=")), path.parent.name.removeprefix("hour="))
+            out.setdefault(slot, []).append((path.name, size, mtime))
+        return {slot: tuple(listed) for slot, listed in out.items()}
+
+    def list(self) -> list[Path]:
+        """Readable ``*.parquet`` files under ``date=*/hour=*/``; hidden (temporary) names are never listed."""
+        if not self.root.exists():
+            return []
+        good: list[Path] = []
+        skipped: list[Path] = []
+        for path in sorted(self.root.glob("date=*/hour=*/*.parquet")):
+            if path.name.startswith("."):
+                continue
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # removed since the listing: compaction or retention
+                continue
+            (good if self._readable(path, (stat.st_size, stat.st_mtime_ns)) else skipped).append(path)
+        self.skipped = skipped
+        self.verdicts.keep_only({str(p.relative_to(self.root)) for p in good + skipped})
+        self.verdicts.save()
+        return good

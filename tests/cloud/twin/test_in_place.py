@@ -1,0 +1,136 @@
+"""The twin reads the lake in place: newest values across days, late files, the range, and what a reopen costs."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from cloud.twin import listing
+from cloud.twin.twin import Twin
+from cloud.twin.daily import ZONES
+from cloud.twin.settings import TwinSettings
+from cloud.twin.synth import SCHEMA, write_table
+from tests.cloud.twin.conftest import CAMERAS, SITE
+
+DAY1 = datetime(2026, 3, 1, 10, tzinfo=timezone.utc)
+
+
+def _occupancy(at: datetime, zone: str, total: int, seq: int, camera: str = "cam-0") -> dict[str, Any]:
+    node = f"city-{camera}"
+    return {"event_id": f"{node}:{seq}", "site": "city", "camera": camera, "node": node, "seq": seq, "ts": at,
+            "type": "zone_occupancy", "body": json.dumps({"zone": zone, "total": total, "by_class": {"person": total}})}
+
+
+def _health(at: datetime, seq: int, camera: str = "cam-0") -> dict[str, Any]:
+    node = f"city-{camera}"
+    return {"event_id": f"{node}:{seq}", "site": "city", "camera": camera, "node": node, "seq": seq, "ts": at,
+            "type": "node_health", "body": json.dumps({"fps": 9.0 + seq % 2, "stage_ms": {}, "frames": 1,
+                                                        "dropped_frames": 0, "cpu_percent": 50.0, "rss_mb": 1.0,
+                                                        "temperature_c": None, "spool_depth": 0, "spool_dropped": 0,
+                                                        "uptime_s": 1.0})}
+
+
+def _put(lake: Path, rows: list[dict[str, Any]], name: str) -> Path:
+    hour = rows[0]["ts"].replace(minute=0, second=0, microsecond=0)
+    return write_table(lake, hour, pa.Table.from_pylist(rows, schema=SCHEMA), name)
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Path:
+    """Five days: zone-a and node cam-0 report on day 1 only; zone-b every day."""
+    lake = tmp_path / "lake"
+    _put(lake, [_occupancy(DAY1, "zone-a", 7, 1), _health(DAY1, 2)], "day1.parquet")
+    for day in range(5):
+        at = DAY1 + timedelta(days=day, hours=1)
+        _put(lake, [_occupancy(at, "zone-b", day, 100 + day, camera="cam-1")], f"b{day}.parquet")
+    return lake
+
+
+def test_a_zone_last_seen_days_ago_keeps_its_value(lake: Path) -> None:
+    twin = Twin(lake, SITE, CAMERAS, settings=TwinSettings(state_dir=lake.parent / "state"))
+    try:
+        state = twin.state_at(DAY1 + timedelta(days=4, hours=5))
+        assert state.zones == {("city", "cam-0", "zone-a"): 7, ("city", "cam-1", "zone-b"): 4}
+        assert set(state.nodes) == {"city-cam-0"}
+        assert twin.since(ZONES, DAY1 + timedelta(days=4, hours=5)) == DAY1.date()
+        before = twin.state_at(DAY1 - timedelta(minutes=1))
+        assert before.zones == {} and before.nodes == {}
+    finally:
+        twin.close()
+
+
+def test_a_late_file_for_an_earlier_day_is_seen_at_the_next_refresh(lake: Path) -> None:
+    twin = Twin(lake, SITE, CAMERAS, settings=TwinSettings(state_dir=lake.parent / "state"))
+    try:
+        at = DAY1 + timedelta(days=4, hours=5)
+        assert twin.state_at(at).zones[("city", "cam-0", "zone-a")] == 7  # the per-day answers are now kept
+        _put(lake, [_occupancy(DAY1 + timedelta(days=2, hours=3), "zone-a", 3, 50)], "late.parquet")
+        _put(lake, [_occupancy(DAY1 + timedelta(days=1, hours=3), "zone-c", 5, 60, camera="cam-2")], "late.parquet")
+        twin.refresh()
+        assert twin.state_at(at).zones == {("city", "cam-0", "zone-a"): 3, ("city", "cam-1", "zone-b"): 4,
+                                           ("city", "cam-2", "zone-c"): 5}
+        assert twin.span()[2] == 9
+    finally:
+        twin.close()
+
+
+def test_a_late_file_moves_the_first_day_to_read_back(lake: Path) -> None:
+    """Per-day answers are kept by each day's listing: a file arriving late for a closed day is read."""
+    (lake / f"date={DAY1:%Y-%m-%d}" / "hour=10" / "day1.parquet").unlink()
+    twin = Twin(lake, SITE, CAMERAS, settings=TwinSettings(state_dir=lake.parent / "state"))
+    try:
+        at = DAY1 + timedelta(days=4, hours=5)
+        assert twin.state_at(at).zones == {("city", "cam-1", "zone-b"): 4}
+        assert twin.since(ZONES, at) == at.date()  # zone-b reported earlier that day: one day is read
+        _put(lake, [_occupancy(DAY1 + timedelta(days=1, hours=3), "zone-c", 5, 60, camera="cam-2")], "late.parquet")
+        twin.refresh()
+        assert twin.state_at(at).zones == {("city", "cam-1", "zone-b"): 4, ("city", "cam-2", "zone-c"): 5}
+    finally:
+        twin.close()
+
+
+def test_the_range_counts_each_event_once_with_the_tail(lake: Path) -> None:
+    _put(lake, [_occupancy(DAY1, "zone-a", 7, 1), _health(DAY1, 2)], "replayed.parquet")
+    twin = Twin(lake, SITE, CAMERAS, settings=TwinSettings(state_dir=lake.parent / "state"))
+    try:
+        first, last, events = twin.span()
+        assert (first, last, events) == (DAY1, DAY1 + timedelta(days=4, hours=1), 7)
+    finally:
+        twin.close()
+
+
+def test_a_reopen_judges_no_file_again(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = TwinSettings(state_dir=lake.parent / "state")
+    Twin(lake, SITE, CAMERAS, settings=settings).close()
+    judged: list[Path] = []
+    real = listing.judge
+    monkeypatch.setattr(listing, "judge", lambda path, data=False: judged.append(path) or real(path, data))
+    twin = Twin(lake, SITE, CAMERAS, settings=settings)
+    try:
+        assert judged == [] and len(twin.files.list()) == 6
+        changed = _put(lake, [_occupancy(DAY1, "zone-a", 8, 1)], "day1.parquet")  # rewritten: judged again
+        twin.refresh()
+        assert judged == [changed]
+    finally:
+        twin.close()
+
+
+def test_the_trusted_connection_has_the_configured_limits(lake: Path, tmp_path: Path) -> None:
+    settings = TwinSettings(memory_limit_mb=300, threads=1, spill_dir=tmp_path / "spill", state_dir=tmp_path / "state")
+    twin = Twin(lake, SITE, CAMERAS, settings=settings)
+    try:
+        memory, threads = twin.read("SELECT current_setting('memory_limit'), current_setting('threads')").rows[0]
+        assert memory.replace(" ", "") in ("300.0MiB", "300MiB", "314.5MB") and int(threads) == 1
+        assert twin.folder.parent == tmp_path / "spill"
+        with pytest.raises(Exception, match="locked|configuration"):
+            twin.read("SET memory_limit = '100GB'")
+    finally:
+        twin.close()
+    assert not twin.folder.exists()
+    with pytest.raises(ValueError, match="cloud.twin.spill_dir .* is inside the lake"):
+        Twin(lake, SITE, CAMERAS, settings=TwinSettings(spill_dir=lake / "spill"))
