@@ -2,22 +2,26 @@
 
 A twin works from the lake alone; a live tail on ``citytwin.events`` only
 makes it fresher. ``Follower`` starts the tail when Kafka and the topic
-answer and, until they do, tries again at most every ``retry_s``, so a
-service started before the broker or the bridge catches up by itself. Each
-attempt runs in a thread of its own: an absent broker can take half a minute
-to say so, and no query or evaluation waits for that.
+answer, retrying in the background every ``retry_s`` through the one Kafka
+readiness helper (``cloud.kafka.ready.in_background``), so a service started
+before the broker or the bridge catches up by itself, and no query or
+evaluation ever waits for an absent broker (one can take half a minute to say so).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 
+from cloud.kafka.ready import in_background
 from cloud.kafka.settings import KafkaSasl, KafkaTls
 from cloud.twin.tail import KafkaTail, TailBuffer
 
 log = logging.getLogger(__name__)
+
+# The tail's client is not the services' one: whatever it raises while the brokers do not answer is worth a retry,
+# and the lake serves meanwhile.
+_NOT_READY: tuple[type[Exception], ...] = (Exception,)
 
 
 class Follower:
@@ -29,54 +33,42 @@ class Follower:
     ) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
-        self.retry_s = retry_s
         self.tls = tls
         self.sasl = sasl
         self.buffer = TailBuffer()
         self.tail: KafkaTail | None = None
-        self._next_try = 0.0
-        self._attempt: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._stopped = False
-        self.ensure()
+        self._stopping = threading.Event()
+        self._attempts: threading.Thread | None = None
+        if bootstrap:
+            self._attempts = in_background(self._open, self._started, bootstrap, self._stopping, "twin-follow",
+                                           retry_s, _NOT_READY)
 
-    def ensure(self) -> bool:
-        """Start an attempt if the tail is not running and a retry is due; True while it runs. Never blocks."""
-        with self._lock:
-            if self.tail is not None or not self.bootstrap or self._stopped:
-                return self.tail is not None
-            now = time.monotonic()
-            if now < self._next_try or (self._attempt is not None and self._attempt.is_alive()):
-                return False
-            self._next_try = now + self.retry_s
-            self._attempt = threading.Thread(target=self._try, name="twin-follow", daemon=True)
-            self._attempt.start()
-            return False
-
-    def _try(self) -> None:
+    def _open(self) -> KafkaTail:
         assert self.bootstrap is not None
-        try:
-            tail = KafkaTail(self.buffer, self.bootstrap, self.topic, tls=self.tls, sasl=self.sasl)
-        except Exception as exc:  # the lake still serves; the next retry may find Kafka
-            log.warning("no live Kafka tail yet (%s); following the lake, retrying in %.0f s", exc, self.retry_s)
-            return
+        return KafkaTail(self.buffer, self.bootstrap, self.topic, tls=self.tls, sasl=self.sasl)
+
+    def _started(self, tail: KafkaTail) -> None:
         with self._lock:
-            if self._stopped:
+            if self._stopping.is_set():
                 tail.consumer.close()
                 return
             self.tail = tail.start()
         log.info("live tail follows %s at %s", self.topic, self.bootstrap)
 
+    def ensure(self) -> bool:
+        """True while the live tail runs; never blocks (the attempts to start it run in the background)."""
+        return self.tail is not None
+
     def wait(self, timeout: float) -> bool:
-        """Wait for the current attempt; True once the tail runs."""
-        attempt = self._attempt
-        if attempt is not None:
-            attempt.join(timeout)
+        """Wait up to ``timeout`` seconds for the tail to start; True once it runs."""
+        if self._attempts is not None:
+            self._attempts.join(timeout)
         return self.tail is not None
 
     def stop(self) -> None:
+        self._stopping.set()
         with self._lock:
-            self._stopped = True
             tail, self.tail = self.tail, None
         if tail is not None:
             tail.stop()
