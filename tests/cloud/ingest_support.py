@@ -8,10 +8,6 @@ test brokers. Import the fixtures into a test module to use them:
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from citytwin.deployment import Deployment, load
 from cloud.kafka.clients import reader_config
 from tests.support.brokers import KafkaBroker, MqttBroker, unique_name
+from tests.support.services import ServiceProcess
 
 LOG_WAIT_S = 60.0
 
@@ -42,15 +39,15 @@ class Ingest:
     prefix: str
     site: str
     logs: Path
-    started: list[Service] = field(default_factory=list)
+    started: list[ServiceProcess] = field(default_factory=list)
 
     @property
     def lake(self) -> Path:
         return self.cfg.lake_dir
 
-    def service(self, command: str, instance: str = "t1", *extra: str) -> Service:
+    def service(self, command: str, instance: str = "t1", *extra: str) -> ServiceProcess:
         """Start ``citytwin COMMAND`` on this config as a separate process."""
-        service = Service(command, self.path, instance, self.logs / f"{command}-{instance}.log", list(extra)).start()
+        service = ServiceProcess(command, self.path, self.logs / f"{command}-{instance}.log", "--instance", instance, *extra)
         self.started.append(service)
         return service
 
@@ -120,8 +117,7 @@ def make_ingest(
     yield make
     for setup in made:
         for service in setup.started:  # a test that failed half-way leaves no process behind
-            if service.running():
-                service.kill()
+            service.kill()
         topics = setup.cfg.kafka.topics
         try:
             existing = set(kafka_admin.list_topics())
@@ -136,58 +132,6 @@ def make_ingest(
 def ingest(make_ingest: MakeIngest) -> Ingest:
     """A fresh deployment with the default test settings."""
     return make_ingest()
-
-
-class Service:
-    """``citytwin bridge|sink`` as a child process whose log is kept in a file."""
-
-    def __init__(self, command: str, config: Path, instance: str, log: Path, extra: list[str]) -> None:
-        self.command = command
-        self.argv = [sys.executable, "-m", "citytwin.cli", command, "--config", str(config), "--instance", instance, *extra]
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Service:
-        out = open(self.log, "ab")
-        self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        out.close()
-        return self
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_for_log(self, needle: str, timeout_s: float = LOG_WAIT_S, after: int = 0) -> None:
-        """Wait until the log (from character ``after``) contains ``needle``; fail with the log otherwise."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if needle in self.text()[after:]:
-                return
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        pytest.fail(f"citytwin {self.command} never logged {needle!r}; its log:\n{self.text()[-4000:]}")
-
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL: no chance to write or commit anything."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self, timeout_s: float = 30.0) -> int:
-        """SIGTERM and wait; returns the exit status."""
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-            pytest.fail(f"citytwin {self.command} did not stop within {timeout_s}s; its log:\n{self.text()[-4000:]}")
 
 
 class Publisher:

@@ -17,13 +17,13 @@ from cloud.bench.nodes import SimulatedNodes
 from tests.cloud.ingest_support import (  # noqa: F401 (fixtures)
     Ingest,
     MakeIngest,
-    Service,
     in_background,
     ingest,
     make_ingest,
     wait_for_lake,
 )
 from tests.support.brokers import KafkaBroker, MqttBroker
+from tests.support.services import ServiceProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mqtt]
 
@@ -31,7 +31,7 @@ NODES = 20
 OUTAGE_S = 15.0
 
 
-def _start_pipeline(setup: Ingest) -> tuple[Service, Service]:
+def _start_pipeline(setup: Ingest) -> tuple[ServiceProcess, ServiceProcess]:
     bridge = setup.service("bridge")
     sink = setup.service("sink")
     bridge.wait_for_log("subscribed to")
@@ -86,7 +86,7 @@ def test_sink_killed_mid_batch_loses_nothing(make_ingest: MakeIngest, mqtt_broke
     # Long batches so that the kill surely lands while records are held and uncommitted.
     setup = make_ingest(sink={"batch_max_wait_s": 3.0, "batch_max_records": 6000})
     bridge, sink = _start_pipeline(setup)
-    restarted: list[Service] = []
+    restarted: list[ServiceProcess] = []
 
     def kill_and_restart() -> None:
         deadline = time.monotonic() + 30

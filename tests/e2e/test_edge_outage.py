@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.edge_run import edge_command, site_config
+from tests.e2e.edge_run import site_config
 from tests.support.brokers import MqttBroker
 from tests.support.mqtt import Recorder
+from tests.support.services import ServiceProcess
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
 
@@ -23,19 +23,17 @@ def test_broker_outage_loses_nothing(tmp_path: Path, vtest_path: Path, mqtt_brok
     rec = Recorder(
         mqtt_broker.host, mqtt_broker.port, [f"citytwin/{site}/+/events/#"], client_id=f"rec-{uuid.uuid4().hex[:8]}", persistent=True
     ).start()
-    node = subprocess.Popen(edge_command(config, "--max-frames", "600"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    node = ServiceProcess("edge", config, tmp_path / "edge.log", "--max-frames", "600")
     try:
         assert rec.wait_for(lambda m: len(m) >= 5, timeout=60), "the node published nothing before the outage"
         mqtt_broker.stop()
         time.sleep(10)
         mqtt_broker.start()
-        _, stderr = node.communicate(timeout=300)
-        assert node.returncode == 0, stderr
-        assert "0 still buffered" in stderr
+        assert node.wait(300) == 0, node.text()
+        assert "0 still buffered" in node.text()
         messages = rec.wait_for(lambda m: _complete(m), timeout=30)
     finally:
-        if node.poll() is None:
-            node.kill()
+        node.kill()
         rec.stop()
         if not mqtt_broker.is_running():
             mqtt_broker.start()

@@ -13,7 +13,6 @@ import fnmatch
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from cloud.twin.twin import Twin
 from tests.e2e.edge_run import edge_command, site_config
 from tests.support.brokers import KafkaBroker, MqttBroker
 from tests.support.mqtt import Recorder
+from tests.support.services import ServiceProcess
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.kafka, pytest.mark.slow]
 
@@ -39,11 +39,10 @@ SERVICES = ("bridge", "sink", "rules")
 CAPACITY = 1
 
 
-def service(config: Path, name: str, log: Path, instance: str) -> subprocess.Popen[bytes]:
+def service(config: Path, name: str, log: Path, instance: str) -> ServiceProcess:
     # A fresh instance name is a fresh MQTT session: nothing queued for an earlier bridge arrives here.
     extra = [] if name == "rules" else ["--instance", instance]
-    return subprocess.Popen([sys.executable, "-m", "citytwin.cli", name, "--config", str(config), *extra],
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return ServiceProcess(name, config, log, *extra)
 
 
 @dataclass
@@ -109,8 +108,8 @@ def run(tmp_path_factory: pytest.TempPathFactory, vtest_path: Path, mqtt_broker:
     finally:
         alerts.stop()
         for proc in procs.values():
-            proc.send_signal(signal.SIGTERM)
-        codes = [proc.wait(timeout=60) for proc in procs.values()]
+            proc.send_signal()
+        codes = [proc.wait(60) for proc in procs.values()]
     logs = {name: (tmp / f"{name}.log").read_text(errors="replace")[-3000:] for name in SERVICES}
     on_mqtt = [(m.topic, json.loads(m.payload)) for m in alerts.messages]
     yield Run(site, published, seen, twin, on_mqtt, twin_alerts, codes, logs, deployment.lake_dir, config, tmp / "data")

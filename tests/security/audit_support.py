@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -29,6 +28,7 @@ from cloud.cockpit.users import upsert
 from cloud.kafka.topics import ensure_topics
 from tests.cloud.cockpit.support import SITE, cameras, make_lake
 from tests.support.brokers import KafkaBroker, unique_name
+from tests.support.services import ServiceProcess
 
 PASSWORD = "admin-pass-1"
 STARTUP_S = 60.0
@@ -115,11 +115,8 @@ class CockpitProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_file = logs / f"cockpit-{self.port}.log"
-        logs.mkdir(parents=True, exist_ok=True)
-        with self.log_file.open("w") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "citytwin.cli", "cockpit", "-c", str(site.config), "--users", str(users),
-                 "--port", str(self.port)], stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.service = ServiceProcess("cockpit", site.config, self.log_file, "--users", str(users), "--port", str(self.port))
+        self.proc = self.service.proc
         self.http = httpx.Client(base_url=self.url, timeout=30)
         deadline = time.monotonic() + STARTUP_S
         while time.monotonic() < deadline:
@@ -132,7 +129,7 @@ class CockpitProcess:
         raise AssertionError(f"the cockpit did not answer within {STARTUP_S} s:\n{self.output()}")
 
     def output(self) -> str:
-        return self.log_file.read_text(errors="replace")
+        return self.service.text()
 
     def login(self, username: str = "ada", password: str = PASSWORD) -> httpx.Response:
         return self.http.post("/api/login", json={"username": username, "password": password})
@@ -146,15 +143,11 @@ class CockpitProcess:
         """Send ``sig`` and wait for the process to end; returns how long that took."""
         self.http.close()
         started = time.monotonic()
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout)
+        self.service.stop(timeout, sig)
         return time.monotonic() - started
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+        self.service.kill()
 
 
 @pytest.fixture

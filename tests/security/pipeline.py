@@ -28,8 +28,9 @@ from cloud.sink.writer import write_chunk
 from cloud.twin.twin import Twin
 from contract.ids import event_id
 from contract.model import Event, parse_event
-from tests.cloud.ingest_support import Ingest, MakeIngest, Publisher, Service, make_ingest, read_topic, wait_for_lake
+from tests.cloud.ingest_support import Ingest, MakeIngest, Publisher, make_ingest, read_topic, wait_for_lake
 from tests.support.brokers import MqttBroker
+from tests.support.services import ServiceProcess
 
 WAIT_S = 60.0
 _CLIENTS = itertools.count()
@@ -71,7 +72,7 @@ class Pipeline:
 
     setup: Ingest
     mqtt: tuple[str, int]
-    services: list[Service] = field(default_factory=list)
+    services: list[ServiceProcess] = field(default_factory=list)
 
     @property
     def prefix(self) -> str:
@@ -119,10 +120,10 @@ class Pipeline:
 
     def running(self) -> list[str]:
         """The services that are still up; a crash-looping stage is not."""
-        return [s.command for s in self.services if s.running()]
+        return [s.name for s in self.services if s.running()]
 
     def logs(self) -> str:
-        return "\n".join(f"--- {s.command}\n{s.text()[-3000:]}" for s in self.services)
+        return "\n".join(f"--- {s.name}\n{s.text()[-3000:]}" for s in self.services)
 
     def stop(self) -> None:
         for service in reversed(self.services):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,7 +29,8 @@ from cloud.rules.outlets import AlertStore, alert_record
 from cloud.rules.service import RuleService
 from cloud.twin.lake import alert_log
 from cloud.twin.synth import CityShape, generate
-from tests.support.tls import running, wait_for_port
+from tests.support.services import ServiceProcess
+from tests.support.tls import wait_for_port
 
 PASSWORD = "operator-pass-1"
 
@@ -83,10 +83,9 @@ def test_operators_decide_without_the_cockpit_writing_the_lake(site: Path, tmp_p
     lake, decisions = cfg.lake_dir, cfg.rules.decisions_log(cfg.lake_dir)
     before = tree(lake)
     port = free_port()
-    command = [sys.executable, "-m", "citytwin.cli", "cockpit", "--config", str(site), "--users", str(tmp_path / "users.yaml"),
-               "--port", str(port)]
-    with running(command, tmp_path / "cockpit.log", "citytwin cockpit") as proc:
-        wait_for_port(port, lambda: proc.poll() is None, f"the cockpit (log {tmp_path / 'cockpit.log'})", 60)
+    users = tmp_path / "users.yaml"
+    with ServiceProcess("cockpit", site, tmp_path / "cockpit.log", "--users", str(users), "--port", str(port)) as cockpit:
+        wait_for_port(port, cockpit.running, f"the cockpit (log {tmp_path / 'cockpit.log'})", 60)
         token = api(port, None, "POST", "/login", {"username": "olga", "password": PASSWORD}).json()["token"]
         assert api(port, token, "POST", "/alerts/a-1/ack").json()["acknowledged_by"] == "olga"
         assert api(port, token, "POST", "/alerts/a-1/false-alarm").json()["false_alarm"] is True

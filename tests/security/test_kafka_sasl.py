@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -40,8 +39,8 @@ from edge.publish.mqtt import MqttPublisher
 from edge.publish.settings import MqttPublisherConfig
 from tests.support.brokers import KafkaBroker, MqttBroker, unique_name
 from tests.support.region import drain, region_sink, signed_cell
+from tests.support.services import ServiceProcess
 from tests.support.tail import tail_once_created, through
-from tests.support.tls import running
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -232,10 +231,9 @@ def test_the_bridge_service_logs_in_with_its_credentials_file(
                   "sasl": {"username": "citytwin-ops", "password_env": "CITYTWIN_KAFKA_PASSWORD"}},
         "cloud": {"bridge": {"topic_prefix": prefix}},
     }))
-    command = [sys.executable, "-m", "citytwin.cli", "--credentials", str(kafka.credentials("bridge")),
-               "bridge", "--config", str(config), "--instance", prefix]
+    credentials = ["--credentials", str(kafka.credentials("bridge"))]
     monkeypatch.delenv("CITYTWIN_KAFKA_PASSWORD", raising=False)  # the bridge has only its own file
-    with running(command, tmp_path / "bridge.log", "citytwin bridge", stop_timeout_s=20):
+    with ServiceProcess("bridge", config, tmp_path / "bridge.log", "--instance", prefix, options=credentials):
         cockpit = kafka.sasl("cockpit", monkeypatch)
         tail = tail_once_created(lambda: KafkaTail(TailBuffer(), kafka.bootstrap, topics.events, sasl=cockpit),
                                  topics.events, tmp_path / "bridge.log")

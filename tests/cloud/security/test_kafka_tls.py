@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -32,8 +31,9 @@ from edge.publish.mqtt import MqttPublisher
 from edge.publish.settings import MqttPublisherConfig
 from tests.support.brokers import unique_name
 from tests.support.region import drain, region_sink, signed_cell
+from tests.support.services import ServiceProcess
 from tests.support.tail import tail_once_created, through
-from tests.support.tls import KEY_PASSWORD, Certs, kafka_ssl, mosquitto_tls, running
+from tests.support.tls import KEY_PASSWORD, Certs, kafka_ssl, mosquitto_tls
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -147,8 +147,7 @@ def test_edge_to_twin_tail_through_the_bridge_over_tls_only(
             "lake": {"path": str(tmp_path / "lake")},
             "cameras": [{"id": "cam-1", "map": {"x_m": 1, "y_m": 1}}],
         }))
-        command = [sys.executable, "-m", "citytwin.cli", "bridge", "--config", str(config), "--instance", "tls"]
-        with running(command, tmp_path / "bridge.log", "citytwin bridge", stop_timeout_s=20):
+        with ServiceProcess("bridge", config, tmp_path / "bridge.log", "--instance", "tls"):
             tail = tail_once_created(lambda: KafkaTail(TailBuffer(), kafka.bootstrap, kafka.topics.events, tls=kafka.tls),
                                      kafka.topics.events, tmp_path / "bridge.log")
             edge = MqttPublisher(MqttPublisherConfig(host="127.0.0.1", port=port, tls=EdgeTls(**client_tls),

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,6 +11,7 @@ import pytest
 import yaml
 
 from citytwin.cli import main
+from tests.support.services import ServiceProcess
 
 
 def _config(tmp: Path, **retention: float) -> Path:
@@ -54,8 +52,7 @@ def test_a_zero_day_policy_is_refused(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_every_enforces_on_a_schedule_until_sigterm(tmp_path: Path) -> None:
     first = _partition(tmp_path, 10)
     config = _config(tmp_path, interval_s=0.3)
-    proc = subprocess.Popen([sys.executable, "-m", "citytwin.cli", "retention", "-c", str(config), "--every"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = ServiceProcess("retention", config, tmp_path / "retention.log", "--every")
     try:
         deadline = time.monotonic() + 30
         while first.exists() and time.monotonic() < deadline:
@@ -65,8 +62,7 @@ def test_every_enforces_on_a_schedule_until_sigterm(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert not first.exists() and not second.exists()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=10)
-    assert proc.returncode == 0, out
-    assert "received SIGTERM" in out
+        code = proc.stop(10)
+    assert code == 0, proc.text()
+    assert "received SIGTERM" in proc.text()
     assert _audited(tmp_path) == [str(first), str(second)]
