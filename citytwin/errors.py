@@ -20,6 +20,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_NOT_AUDITED = 3
@@ -43,3 +46,21 @@ class Failed(CitytwinError):
     """The command could not do what it was asked (a broker did not answer, a query failed); the message says why."""
 
     exit_code = EXIT_FAILED
+
+
+@contextmanager
+def refused_as(kind: type[CitytwinError], *errors: type[Exception]) -> Iterator[None]:
+    """Report ``errors`` that a library or plugin raises inside the block as ``kind``; project errors pass unchanged.
+
+    >>> with refused_as(UsageError, ValueError):
+    ...     int("twelve")
+    Traceback (most recent call last):
+    ...
+    citytwin.errors.UsageError: invalid literal for int() with base 10: 'twelve'
+    """
+    try:
+        yield
+    except CitytwinError:
+        raise
+    except errors as exc:
+        raise kind(str(exc)) from exc

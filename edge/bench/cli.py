@@ -9,7 +9,7 @@ import socket
 import sys
 from pathlib import Path
 
-from citytwin.errors import CitytwinError, ConfigError, Failed, UsageError
+from citytwin.errors import ConfigError, Failed, UsageError, refused_as
 from citytwin.paths import fixtures_dir
 from edge.bench.plan import make_plan
 from edge.bench.run import RunOptions, run_bench
@@ -106,9 +106,5 @@ def _report(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``citytwin bench``."""
-    try:
+    with refused_as(UsageError, ValueError):  # a value of the flags or of a result file that the benchmark refuses
         return _report(args) if args.action == "report" else _run(args)
-    except CitytwinError:
-        raise
-    except ValueError as exc:  # a value of the flags or of a result file that the benchmark refuses
-        raise UsageError(str(exc)) from exc

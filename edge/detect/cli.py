@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from citytwin.deployment import Camera, Deployment
-from citytwin.errors import CitytwinError, ConfigError, UsageError
+from citytwin.errors import ConfigError, UsageError, refused_as
 from edge.detect.registry import build_detector
 from edge.detect.settings import DetectorConfig, NanoDetConfig, YoloConfig
 from edge.source.registry import build_source
@@ -143,27 +143,20 @@ def _print(index: int, found: Detections, labels: list[str], as_json: bool) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
+    with refused_as(UsageError, ValueError):  # a value the flags, the model or the media carry that cannot be used
         config, deployment = detector_config(args)
         frames = _frames(args, deployment)
         detector = build_detector(config)
-    except CitytwinError:
-        raise
-    except ValueError as exc:  # a value the flags or the model carry that the detector refuses
-        raise UsageError(str(exc)) from exc
     total: Counter[str] = Counter()
     timings: list[float] = []
     try:
-        for index, image in frames:
-            start = time.perf_counter()
-            found = detector.detect(image)
-            timings.append((time.perf_counter() - start) * 1000)
-            total.update(detector.labels[c] for c in found.class_id)
-            _print(index, found, detector.labels, args.json)
-    except CitytwinError:
-        raise
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+        with refused_as(UsageError, ValueError):  # the media's frames are read, and judged, as they come
+            for index, image in frames:
+                start = time.perf_counter()
+                found = detector.detect(image)
+                timings.append((time.perf_counter() - start) * 1000)
+                total.update(detector.labels[c] for c in found.class_id)
+                _print(index, found, detector.labels, args.json)
     finally:
         detector.close()
     if timings and not args.json:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from citytwin.deployment import Deployment
-from citytwin.errors import CitytwinError, ConfigError
+from citytwin.errors import ConfigError, refused_as
 from citytwin.lifecycle import stop_on_signals
 from edge.detect.registry import build_detector
 from edge.detect.runtime import resolve_model
@@ -62,12 +62,8 @@ def build(deployment: Deployment, camera_id: str | None) -> tuple[EdgeNode, Mqtt
 
 def run(args: argparse.Namespace) -> int:
     deployment: Deployment = args.deployment
-    try:
+    with refused_as(ConfigError, FileNotFoundError, ValueError):  # a setting a plugin refused when it was built
         node, publisher = build(deployment, args.camera)
-    except CitytwinError:
-        raise
-    except (FileNotFoundError, ValueError) as exc:  # a setting a plugin refused when it was built
-        raise ConfigError(str(exc)) from exc
 
     stop_on_signals(node.stop, "finishing the current frame")
     publisher.start()

@@ -161,11 +161,11 @@ def read_topic(
     consumer = Consumer(reader_config(cfg.kafka, "citytwin-tests"))
     try:
         deadline = time.monotonic() + timeout_s
-        partitions: dict[int, object] = {}
+        partitions: list[int] = []
         # A topic created a moment ago can be listed before its partitions are: assigning none would read nothing.
         while not partitions and time.monotonic() < deadline:
             meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-            partitions = dict(meta.partitions) if meta is not None and meta.error is None else {}
+            partitions = list(meta.partitions) if meta is not None and meta.error is None else []
             if not partitions:
                 time.sleep(0.2)
         consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
