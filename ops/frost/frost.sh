@@ -47,6 +47,7 @@ Environment (defaults in brackets):
   CITYTWIN_FROST_PG_PORT   PostgreSQL port [55432]
   CITYTWIN_RUN             run state: $STATE lives under it [<repo>/.run]
   CITYTWIN_CACHE           the built war [~/.cache/citytwin]
+  CITYTWIN_MVN_ARGS        extra arguments for mvn (e.g. -s settings.xml)
 USAGE
 }
 
@@ -82,8 +83,10 @@ cmd_build() {
     installed || cmd_install
     local build="$CACHE_ROOT/frost/build-$WAR_DIGEST"
     rm -rf "$build" && mkdir -p "$build" && cp -r "$FROST_DIR/war/." "$build/"
+    local extra=()
+    read -ra extra <<<"${CITYTWIN_MVN_ARGS:-}"
     say "building the FROST-Server war (Maven, FROST 2.0.0 jars from Maven Central)"
-    (cd "$build" && mvn -B -q ${CITYTWIN_MVN_ARGS:-} clean package -DskipTests) \
+    (cd "$build" && mvn -B -q "${extra[@]}" clean package -DskipTests) \
         || die "the war did not build (Maven output above); check that Maven Central is reachable"
     cp "$build/target/FROST-Server.war" "$WAR.tmp" && mv "$WAR.tmp" "$WAR"
     rm -rf "$build"
