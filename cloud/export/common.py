@@ -62,6 +62,11 @@ class ExporterBase(BaseModel):
         16.0, gt=0, le=1024, title="Largest response",
         description="MiB one response may hold; a larger one fails the export instead of filling memory",
     )
+    leaves_city: bool = Field(
+        True, title="Leaves the city",
+        description="whether the platform runs outside the city's own systems (a regional or national portal); "
+        "false for the city's own open-data server. Shown in the residency manifest",
+    )
     batch_size: int = Field(1000, ge=1, le=100_000, title="Batch size", description="observations or entities per request")
 
     @field_validator("buckets_s")
