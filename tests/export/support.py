@@ -68,3 +68,20 @@ def _bucket(ts: datetime, bucket_s: int) -> datetime:
 def exporter_doc(kind: str, url: str, **more: Any) -> dict[str, Any]:
     return {"type": kind, "url": url, "origin": ORIGIN, "buckets_s": BUCKETS, "classes": ["person", "car"], "k": K,
             "grace_s": 0, "timeout_s": 10, **more}
+
+
+def add_crossings(twin: Twin, camera: str, line: str, at: datetime, n: int) -> None:
+    """``n`` more person crossings of ``line`` in the 'in' direction at ``at``, as late events in a file of their own."""
+    import pyarrow as pa
+
+    from cloud.twin.synth import SCHEMA, write_table
+
+    node = f"{twin.site.id}-{camera}"
+    seqs = [10**12 + int(at.timestamp()) + i for i in range(n)]
+    table = pa.table({
+        "event_id": [f"{node}:{s}" for s in seqs], "site": [twin.site.id] * n, "camera": [camera] * n, "node": [node] * n,
+        "seq": seqs, "ts": pa.array([at] * n, pa.timestamp("us", tz="UTC")), "type": ["line_crossing"] * n,
+        "body": [f'{{"line":"{line}","direction":"in","object_class":"person","track_id":{s % 10**6}}}' for s in seqs],
+    }, schema=SCHEMA)
+    write_table(twin.lake, at.replace(minute=0, second=0, microsecond=0), table, name=f"late-{seqs[0]}.parquet")
+    twin.refresh()

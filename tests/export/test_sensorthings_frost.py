@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from cloud.audit.chain import AuditLog
 from cloud.export.registry import build_exporter
 from cloud.export.run import export
 from cloud.export.sensorthings.settings import SensorThingsConfig
-from tests.export.support import NOW, START, cameras, expected, exporter_doc, lake_twin, site
+from tests.export.support import NOW, START, add_crossings, cameras, expected, exporter_doc, lake_twin, site
 from tests.support.frost import Frost
 
 pytestmark = [pytest.mark.slow]
@@ -89,4 +89,21 @@ def test_a_moved_camera_moves_its_location_and_no_observation_is_added(tmp_path:
     things = get(frost, "Things", **{"$filter": f"properties/citytwin_site eq '{spec.id}'", "$expand": "Locations"})["value"]
     assert {t["name"] for t in things} == {"Gate"}
     assert all(t["Locations"][0]["location"]["coordinates"][1] < 53.5493 for t in things)  # 90 m south of the corner
+    twin.close()
+
+
+def test_late_events_correct_the_buckets_already_exported(tmp_path: Path, frost: Frost) -> None:
+    spec = site()
+    twin = lake_twin(tmp_path, spec, events=1500)
+    config = SensorThingsConfig.model_validate(exporter_doc("sensorthings", frost.root))
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    exporter = build_exporter("frost", config, spec, cameras(), {})
+    first = export(exporter, twin, audit, NOW, START)
+    add_crossings(twin, "cam-0", "line-0", START + timedelta(hours=3, minutes=5), 7)
+    want = expected(twin)
+    again = export(exporter, twin, audit, NOW, START)
+    # The 15-minute, hour and day buckets of that moment each count 7 more: stored ones are patched, not doubled.
+    assert again.details["corrected"] + again.created >= 3 and again.details["corrected"] >= 1
+    assert stored(frost, spec.id) == want
+    assert first.created + again.created == sum(len(v) for v in want.values())
     twin.close()

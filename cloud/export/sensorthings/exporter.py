@@ -9,7 +9,7 @@ import httpx
 from cloud.export.aggregates import Aggregates
 from cloud.export.base import Exporter, Outcome, Window
 from cloud.export.http import JsonClient, secret
-from cloud.export.sensorthings.observations import Row, interval, present, push, start_of
+from cloud.export.sensorthings.observations import Row, correct, interval, present, push, start_of
 from cloud.export.sensorthings.settings import SensorThingsConfig
 from cloud.export.sensorthings.sync import sync
 
@@ -46,8 +46,11 @@ class SensorThingsExporter(Exporter[SensorThingsConfig]):
                 wanted.append((stream, *interval(p.start, p.bucket_s), p.peak))
         have = present(client, synced.things.values(), window.start)
         todo = [row for row in wanted if (row[0], start_of(row[1])) not in have]
+        corrected = correct(client, have, wanted)
         created = push(client, todo, self.config.batch_size) if todo else 0
-        log.info("sensorthings %s: %d observations created, %d already there", self.name, created, len(wanted) - len(todo))
+        log.info("sensorthings %s: %d observations created, %d already there (%d corrected)", self.name, created,
+                 len(wanted) - len(todo), corrected)
         return Outcome(created=created, present=len(wanted) - len(todo), entities=synced.created,
-                       details={"datastreams": len(synced.datastreams), "entities_updated": synced.patched})
+                       details={"datastreams": len(synced.datastreams), "entities_updated": synced.patched,
+                                "corrected": corrected})
 

@@ -1,10 +1,11 @@
 """Observations in bulk, each once: read what the server already holds in the window, push only the rest.
 
 An Observation is known by its Datastream and its phenomenonTime, the bucket
-``start/end``. Before pushing, the exporter reads the phenomenonTimes each
+``start/end``. Before pushing, the exporter reads the Observations each
 camera's Datastreams already hold from the window's start (one paged query
 per Thing) and leaves those rows out, so a re-run, or a run after a failure
-half-way, creates no duplicate. The rest goes as ``CreateObservations``
+half-way, creates no duplicate; a stored bucket that now counts differently
+(events that reached the lake after it was exported) has its result patched. The rest goes as ``CreateObservations``
 (the dataArray extension) in batches of ``batch_size`` rows; FROST answers
 one link per row created, or an error string for a row it refused.
 """
@@ -19,7 +20,7 @@ from typing import Any
 from cloud.export.base import ExportFailed
 from cloud.export.http import JsonClient
 from cloud.export.ids import odata_string
-from cloud.export.sensorthings.sync import listing
+from cloud.export.sensorthings.sync import entity, listing
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +46,34 @@ def start_of(phenomenon: Any) -> datetime | None:
         return None
 
 
-def present(client: JsonClient, thing_ids: Iterable[Any], since: datetime) -> set[tuple[Any, datetime]]:
-    """(datastream id, bucket start) of every Observation the Things' Datastreams hold from ``since`` on."""
-    found: set[tuple[Any, datetime]] = set()
+Stored = dict[tuple[Any, datetime], tuple[Any, Any]]  # (datastream id, bucket start) -> (observation id, result)
+
+
+def present(client: JsonClient, thing_ids: Iterable[Any], since: datetime) -> Stored:
+    """Every Observation the Things' Datastreams hold from ``since`` on, by datastream and bucket start."""
+    found: Stored = {}
     for thing_id in thing_ids:
         literal = thing_id if isinstance(thing_id, int) else odata_string(str(thing_id))
         rows = listing(client, "Observations", {
             "$filter": f"Datastream/Thing/id eq {literal} and phenomenonTime ge {iso(since)}",
-            "$select": "phenomenonTime", "$expand": "Datastream($select=id)"})
+            "$select": "id,phenomenonTime,result", "$expand": "Datastream($select=id)"})
         for obs in rows:
             start, stream = start_of(obs.get("phenomenonTime")), obs.get("Datastream")
             if start is not None and isinstance(stream, dict):
-                found.add((stream.get("@iot.id"), start))
+                found[(stream.get("@iot.id"), start)] = (obs.get("@iot.id"), obs.get("result"))
     return found
+
+
+def correct(client: JsonClient, stored: Stored, rows: list[Row]) -> int:
+    """Patch the result of each stored Observation whose bucket now counts differently (events that came late)."""
+    patched = 0
+    for stream_id, phenomenon, _result_time, result in rows:
+        start = start_of(phenomenon)
+        obs_id, old = stored.get((stream_id, start), (None, result)) if start is not None else (None, result)
+        if obs_id is not None and old != result:
+            client.call("PATCH", entity("Observations", obs_id), body={"result": result})
+            patched += 1
+    return patched
 
 
 def push(client: JsonClient, rows: list[Row], batch_size: int) -> int:

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 _ID = re.compile(r"\(([^()]+)\)$")
 _PAGE = 10_000
 # How many pages of one entity set are read at most: far more than any deployment has, fewer than a server could send.
-MAX_PAGES = 100
+MAX_PAGES = 1000
 
 
 @dataclass
