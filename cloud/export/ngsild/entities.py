@@ -74,7 +74,7 @@ class Builder:
     def device_id(self, node: str) -> str:
         return urn("Device", self.site.id, node)
 
-    def _common(self, entity_id: str, kind: str, camera: CameraSpec, where: dict[str, Any]) -> dict[str, Any]:
+    def _common(self, entity_id: str, kind: str, where: dict[str, Any]) -> dict[str, Any]:
         return {"id": entity_id, "type": kind, "location": {"type": "GeoProperty", "value": where},
                 "dataProvider": _prop(f"citytwin {self.site.id}"), "@context": self.context}
 
@@ -91,7 +91,7 @@ class Builder:
             return None
         line = camera.lines[lines.index(c.line)]
         entity = self._common(urn("ItemFlowObserved", self.site.id, c.camera, c.line, c.direction, c.object_class,
-                                  period(c.bucket_s)), "ItemFlowObserved", camera, point(self.config.origin, camera, line))
+                                  period(c.bucket_s)), "ItemFlowObserved", point(self.config.origin, camera, line))
         return {**entity, **self._interval(c.start, c.bucket_s),
                 "name": _prop(f"{c.camera} line {c.line} {c.direction} {c.object_class}, {period(c.bucket_s)}"),
                 "laneId": _prop(lines.index(c.line) + 1), "laneDirection": _prop(DIRECTIONS[c.direction]),
@@ -106,7 +106,7 @@ class Builder:
         if camera is None or p.zone not in zones:
             return None
         entity = self._common(urn("DeviceMeasurement", self.site.id, p.camera, "zone", p.zone, period(p.bucket_s)),
-                              "DeviceMeasurement", camera, point(self.config.origin, camera, zones[p.zone]))
+                              "DeviceMeasurement", point(self.config.origin, camera, zones[p.zone]))
         return {**entity, "dateObserved": _prop(when(p.start)), "numValue": _prop(p.peak, p.start),
                 "controlledProperty": _prop("occupancy"), "measurementType": _prop(f"peak per {period(p.bucket_s)}"),
                 "unit": _prop(UNITS["occupancy"]), "name": _prop(f"{p.camera} zone {p.zone} peak, {period(p.bucket_s)}"),
@@ -117,7 +117,7 @@ class Builder:
         camera = self.cameras.get(h.camera)
         if camera is None:
             return None
-        entity = self._common(self.device_id(h.node), "Device", camera, point(self.config.origin, camera))
+        entity = self._common(self.device_id(h.node), "Device", point(self.config.origin, camera))
         return {**entity, "name": _prop(f"edge node {h.node}"), "controlledProperty": _prop(["trafficFlow", "occupancy"]),
                 "deviceState": _prop("reporting", h.start), "dateLastValueReported": _date(h.last_seen),
                 "softwareVersion": _prop("citytwin")}
@@ -129,7 +129,7 @@ class Builder:
             return []
         found = []
         for name, value in sorted(h.values.items()):
-            entity = self._common(urn("DeviceMeasurement", self.site.id, h.node, name), "DeviceMeasurement", camera,
+            entity = self._common(urn("DeviceMeasurement", self.site.id, h.node, name), "DeviceMeasurement",
                                   point(self.config.origin, camera))
             found.append({**entity, "dateObserved": _prop(when(h.start)), "numValue": _prop(round(value, 3), h.start),
                           "controlledProperty": _prop(name), "unit": _prop(UNITS.get(name, "C62")),

@@ -38,6 +38,7 @@ class NgsiLdExporter(Exporter[NgsiLdConfig]):
 
     def entities(self, aggregates: Aggregates) -> dict[datetime, list[dict[str, Any]]]:
         """Every entity to send, by the bucket it describes, each checked against its schema."""
+        # The deployment's cameras may name their node; a bare CameraSpec has the default one.
         nodes = {c.id: node_id(self.site.id, c.id, getattr(c, "node", None)) for c in self.cameras}
         build = Builder(self.site, self.cameras, self.config, nodes)
         by_bucket: dict[datetime, list[dict[str, Any]]] = defaultdict(list)
