@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv fixtures brokers-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients
+.PHONY: help setup venv fixtures brokers-deps frost-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients
 
 help:
 	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
@@ -25,7 +25,7 @@ help:
 	@echo "make models      rebuild the ONNX models from their upstream packages (needs TensorFlow; slow)"
 	@echo "make lock        refresh constraints.txt from a fresh resolve of pyproject.toml"
 
-setup: venv fixtures brokers-deps browser-deps models-verify
+setup: venv fixtures brokers-deps frost-deps browser-deps models-verify
 
 venv: $(STAMP)
 
@@ -58,6 +58,12 @@ lint-deps:
 brokers-deps:
 	@ops/brokers/mosquitto.sh install
 	@ops/brokers/kafka.sh fetch
+
+# FROST-Server for the SensorThings exporter's tests: Debian's Tomcat 10, PostgreSQL 15 + PostGIS, and the war
+# rebuilt with Maven from the FROST jars on Maven Central (cached in ~/.cache/citytwin/frost).
+frost-deps:
+	@ops/frost/frost.sh install
+	@ops/frost/frost.sh build
 
 models-verify: venv
 	@$(BIN)/python models/convert/verify.py

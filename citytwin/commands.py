@@ -171,6 +171,13 @@ def _once(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="do one pass and exit (default: run until stopped)")
 
 
+def _export(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("--exporter", metavar="NAME", help="run only this exporter of cloud.exporters (default: all)")
+    parser.add_argument("--since", metavar="TIME", help="export from this ISO date or time on (default: each exporter's "
+                        "lookback_days); aligned down to its longest bucket")
+
+
 def _region(parser: argparse.ArgumentParser) -> None:
     _once(parser)
     parser.add_argument("--serve", action="store_true", help="also serve the regional screen (a map of the cities)")
@@ -336,6 +343,17 @@ COMMANDS: tuple[Command, ...] = (
         "cell is signed with the city's key (federation.key_env).",
         _once,
         "cloud.federation.cli:federate", audits_config=True, deployment="cloud",
+    ),
+    Command(
+        "export",
+        "send aggregated counts to standards platforms (OGC SensorThings, FIWARE NGSI-LD)",
+        "Run the exporters of cloud.exporters once: crossings per line, direction and class "
+        "and peak zone occupancy per time bucket (and, for NGSI-LD, node health) as "
+        "SensorThings Observations or Smart Data Models entities. Counts below each "
+        "exporter's k are suppressed, each export is written to the audit log before "
+        "anything is sent, and a re-run adds only what the platform lacks.",
+        _export,
+        "cloud.export.cli:run", audits_config=True, deployment="cloud",
     ),
     Command(
         "region",

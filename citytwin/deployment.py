@@ -34,6 +34,7 @@ from citytwin.terminal import safe
 from cloud.audit.settings import AuditSettings, ResidencySettings, RetentionSettings, inside
 from cloud.bridge.settings import BridgeSettings
 from cloud.cockpit.settings import CockpitSettings
+from cloud.export.settings import Exporters
 from cloud.federation.settings import FederationSettings
 from cloud.kafka.settings import KafkaSettings
 from cloud.rules.settings import RulesSettings
@@ -68,6 +69,11 @@ class CloudSettings(_Section):
     twin: TwinSettings = Field(
         default_factory=TwinSettings, title="Twin",
         description="memory, threads and spill folder of the twin's own queries (screen, rules, federation)",
+    )
+    exporters: Exporters = Field(
+        default_factory=dict, title="Exporters",
+        description="named exporters to standards-based platforms (type sensorthings or ngsild), run by `citytwin export`; "
+        "nothing is exported if none is configured",
     )
 
 

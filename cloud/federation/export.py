@@ -20,6 +20,7 @@ from cloud.audit.chain import AuditLog
 from cloud.federation.countcell import CountCell
 from cloud.federation.settings import FederationSettings
 from cloud.federation.signing import CellKey, read_key, seal
+from cloud.federation.suppression import suppress
 from cloud.twin.buckets import bucket_start
 from cloud.twin.twin import Twin
 
@@ -61,9 +62,9 @@ def aggregate(twin: Twin, settings: FederationSettings, city: str, start: dateti
     for camera, zone, b, peak in twin.read(_ZONES, params).rows:
         raw.append({"camera": camera, "kind": "zone", "subject": zone, "bucket_start": b, "value": peak})
     now = datetime.now(timezone.utc)
-    kept = [CountCell(city=city, bucket_s=settings.bucket_s, k=settings.k, exported_at=now, **r)
-            for r in raw if r["value"] >= settings.k]
-    return Export(start, end, kept, len(raw) - len(kept))
+    above, suppressed = suppress(raw, settings.k, lambda r: int(r["value"]))
+    kept = [CountCell(city=city, bucket_s=settings.bucket_s, k=settings.k, exported_at=now, **r) for r in above]
+    return Export(start, end, kept, suppressed)
 
 
 def signing_key(settings: FederationSettings, city: str, environ: Mapping[str, str] | None = None) -> CellKey:

@@ -19,7 +19,7 @@ DAY_S = 86_400.0
 # The edge publisher's spool folder when mqtt.spool_dir is unset (edge/publish/mqtt.py), relative to the node's working folder.
 EDGE_SPOOL_DEFAULT = Path(".run/spool")
 # Every cloud service records the deployment file it starts with, and anchors the log's head; some also record what they do.
-AUDIT_WRITERS = ["bridge", "sink", "rules", "cockpit", "citytwin retention", "citytwin federate"]
+AUDIT_WRITERS = ["bridge", "sink", "rules", "cockpit", "citytwin retention", "citytwin federate", "citytwin export"]
 # Operators' commands that are audited before they run.
 AUDITED_COMMANDS = ["citytwin query", "citytwin dlq replay"]
 ANCHORS = "heads of the audit log (seq, hash, when, host, log path) that `citytwin audit verify` checks it against"
@@ -38,7 +38,8 @@ def cloud_files(cfg: Deployment, host: str) -> list[Dataset]:
             name="lake", kind="parquet", host=host, location=str(lake), files=["date=*"],
             retention=Retention(policy=f"{days} days of date= partitions", seconds=days * DAY_S,
                                 enforced_by=f"citytwin retention (every {cfg.retention.interval_s:g} s with --every)"),
-            readers=roles_with("read"), services=["sink (writes)", "twin", "cockpit", "rules", "citytwin query", "citytwin federate"],
+            readers=roles_with("read"),
+            services=["sink (writes)", "twin", "cockpit", "rules", "citytwin query", "citytwin federate", "citytwin export"],
             contains=f"{EVENTS}; anonymised snapshots when the edge enables them",
         ),
         Dataset(

@@ -1,4 +1,4 @@
-"""The flows out of the cloud services: the federation link (the only one that leaves the city) and alert outlets."""
+"""The flows out of the cloud services: the federation link, the standards exporters, alert outlets and snapshots."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from cloud.residency.model import Export
 
 # Federation sends count cells only (cloud/federation/export.py); none of these ever cross.
 NEVER_FEDERATED = ["event ids", "track ids", "snapshots", "per-event timestamps", "node ids"]
+# The exporters send aggregates (cloud/export/aggregates.py); node ids only with NGSI-LD's node health.
+NEVER_EXPORTED = ["event ids", "track ids", "snapshots", "per-event timestamps"]
 
 
 def exports(cfg: Deployment) -> list[Export]:
@@ -19,6 +21,14 @@ def exports(cfg: Deployment) -> list[Export]:
             crosses=f"aggregates only: crossings per line and direction and peak occupancy per zone, per {fed.bucket_s} s "
                     f"bucket, with counts below {fed.k} suppressed",
             never=NEVER_FEDERATED, k=fed.k, bucket_s=fed.bucket_s,
+        ))
+    for name, exporter in cfg.cloud.exporters.items():
+        datasets, attributes = exporter.sends()
+        found.append(Export(
+            name=f"exporter:{name}", kind="exporter", destination=f"{exporter.type} {exporter.url} (host {exporter.host})",
+            leaves_city=exporter.leaves_city, crosses="; ".join(attributes), datasets=datasets, k=exporter.k,
+            bucket_s=min(exporter.buckets_s),
+            never=NEVER_EXPORTED + ([] if "health" in datasets else ["node ids"]),
         ))
     alert = "alert changes: rule, subject, severity, evidence and the suggested action"
     if cfg.rules.mqtt:

@@ -66,13 +66,14 @@ class Export(BaseModel):
     """A flow of data out of the cloud services: to the region, or to other systems in the city."""
 
     name: str
-    kind: Literal["federation", "alert_outlet", "snapshots"]
+    kind: Literal["federation", "alert_outlet", "snapshots", "exporter"]
     destination: str
     leaves_city: bool
     crosses: str = Field(description="what is sent")
     never: list[str] = Field(default_factory=list, description="what is never sent")
     k: int | None = Field(None, description="counts below this are suppressed")
     bucket_s: int | None = Field(None, description="seconds per exported time bucket")
+    datasets: list[str] = Field(default_factory=list, description="the twin's datasets it reads")
 
 
 class Manifest(BaseModel):

@@ -40,14 +40,14 @@ class RuleSettings(BaseModel):
 class ZoneCapacity(RuleSettings):
     """A zone holds more objects than its configured capacity."""
 
-    type: Literal["zone_capacity"] = "zone_capacity"
+    type: Literal["zone_capacity"] = Field("zone_capacity", title="Type", description="the rule kind zone_capacity")
     margin: int = Field(1, ge=0, title="Clear margin", description="clears once occupancy is this far below capacity")
 
 
 class LineFlow(RuleSettings):
     """Crossings of a line in a sliding window above a maximum or below a minimum."""
 
-    type: Literal["line_flow"] = "line_flow"
+    type: Literal["line_flow"] = Field("line_flow", title="Type", description="the rule kind line_flow")
     line: str = Field(title="Line", description="counting line id")
     window_s: float = Field(900.0, gt=0, title="Window", description="seconds of crossings counted")
     above: int | None = Field(None, ge=0, title="Maximum", description="alert when the window holds more crossings than this")
@@ -63,13 +63,13 @@ class CrossingCount(RuleSettings):
 class WrongWay(CrossingCount):
     """A crossing against the direction of a one-way line."""
 
-    type: Literal["wrong_way"] = "wrong_way"
+    type: Literal["wrong_way"] = Field("wrong_way", title="Type", description="the rule kind wrong_way")
 
 
 class PortArrival(CrossingCount):
     """A boat crosses the harbour-entrance line."""
 
-    type: Literal["port_arrival"] = "port_arrival"
+    type: Literal["port_arrival"] = Field("port_arrival", title="Type", description="the rule kind port_arrival")
     line: str = Field(title="Harbour line", description="line id at the harbour entrance")
     direction: Literal["in", "out"] = Field("in", title="Direction", description="direction that means arriving")
 
@@ -77,7 +77,7 @@ class PortArrival(CrossingCount):
 class BorderCrossing(CrossingCount):
     """A vehicle crosses a border-control line outside its opening hours (UTC)."""
 
-    type: Literal["border_crossing"] = "border_crossing"
+    type: Literal["border_crossing"] = Field("border_crossing", title="Type", description="the rule kind border_crossing")
     line: str = Field(title="Border line", description="line id at the border control")
     opens: time = Field(title="Opens", description="opening time, UTC")
     closes: time = Field(title="Closes", description="closing time, UTC")
@@ -87,21 +87,21 @@ class BorderCrossing(CrossingCount):
 class NodeOffline(RuleSettings):
     """No health report from a node for ``silent_s`` seconds."""
 
-    type: Literal["node_offline"] = "node_offline"
+    type: Literal["node_offline"] = Field("node_offline", title="Type", description="the rule kind node_offline")
     silent_s: float = Field(60.0, gt=0, title="Silence", description="seconds without a health report that mean offline")
 
 
 class NodeDegraded(RuleSettings):
     """A node's reported frame rate is below the floor."""
 
-    type: Literal["node_degraded"] = "node_degraded"
+    type: Literal["node_degraded"] = Field("node_degraded", title="Type", description="the rule kind node_degraded")
     fps_floor: float = Field(5.0, gt=0, title="FPS floor", description="frames per second below which a node is degraded")
 
 
 class LongDwell(RuleSettings):
     """Someone stayed in a zone longer than ``max_s``."""
 
-    type: Literal["dwell"] = "dwell"
+    type: Literal["dwell"] = Field("dwell", title="Type", description="the rule kind dwell")
     zone: str = Field(title="Zone", description="zone id")
     max_s: float = Field(gt=0, title="Longest stay", description="seconds in the zone that raise the alert")
     period_s: float = Field(60.0, gt=0, title="Period", description="seconds of finished stays looked at per evaluation")
@@ -121,13 +121,13 @@ class Forecast(RuleSettings):
 class ForecastAnomaly(Forecast):
     """The last whole bucket's count lies outside the interval forecast from the seasons before it."""
 
-    type: Literal["forecast_anomaly"] = "forecast_anomaly"
+    type: Literal["forecast_anomaly"] = Field("forecast_anomaly", title="Type", description="the rule kind forecast_anomaly")
 
 
 class ForecastCapacity(Forecast):
     """A zone's occupancy is forecast to exceed its capacity within the horizon."""
 
-    type: Literal["forecast_capacity"] = "forecast_capacity"
+    type: Literal["forecast_capacity"] = Field("forecast_capacity", title="Type", description="the rule kind forecast_capacity")
     target: Literal["zone"] = Field("zone", title="Target", description="only zones have a capacity")
     horizon: int = Field(4, ge=1, title="Horizon", description="buckets ahead that are forecast")
 

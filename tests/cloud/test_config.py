@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, get_args
 
 import pytest
 from pydantic import BaseModel
@@ -65,9 +66,14 @@ def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> None:
         return
     seen.add(model)
     for info in model.model_fields.values():
-        for arg in getattr(info.annotation, "__args__", ()) + (info.annotation,):
+        for arg in _types(info.annotation):
             if isinstance(arg, type) and issubclass(arg, BaseModel):
                 _models(arg, seen)
+
+
+def _types(annotation: Any) -> list[Any]:
+    """``annotation`` and every type inside it: unions, lists, dict values, ``Annotated`` unions of plugins."""
+    return [annotation, *(t for arg in get_args(annotation) for t in _types(arg))]
 
 
 def test_every_setting_has_a_title_and_description() -> None:

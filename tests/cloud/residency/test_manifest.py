@@ -141,3 +141,21 @@ def test_cli_names_the_bad_key(tmp_path: Path, capsys: pytest.CaptureFixture[str
     config.write_text("site: {id: c, name: C, width_m: 1, height_m: 1}\nlake: {path: /x}\nretention: {lake_dayz: 3}\n")
     assert main(["residency", "-c", str(config), "--no-kafka"]) == 2
     assert "lake_dayz" in capsys.readouterr().err
+
+
+def test_each_exporter_says_what_it_sends_and_where(tmp_path: Path) -> None:
+    origin = {"lat": 53.55, "lon": 9.99}
+    m = manifest(tmp_path, cloud={"exporters": {
+        "hamburg": {"type": "sensorthings", "url": "https://iot.hamburg.de/v1.1", "origin": origin, "k": 8},
+        "fiware": {"type": "ngsild", "url": "http://broker.city.local:1026", "origin": origin, "leaves_city": False},
+        "quiet": {"type": "ngsild", "url": "http://portal.example:1026", "origin": origin, "health": False},
+    }}, rules={"mqtt": False, "kafka": False})
+    st, ld, quiet = m.exports
+    assert (st.name, st.kind, st.leaves_city, st.k) == ("exporter:hamburg", "exporter", True, 8)
+    assert "host iot.hamburg.de" in st.destination and st.datasets == ["crossings", "occupancy"]
+    assert "k=8 suppressed" in st.crosses and "node ids" in st.never
+    assert "host broker.city.local:1026" in ld.destination and not ld.leaves_city
+    assert ld.datasets == ["crossings", "occupancy", "health"] and "node ids" not in ld.never and "Device" in ld.crosses
+    assert quiet.datasets == ["crossings", "occupancy"] and "node ids" in quiet.never
+    assert [e.name for e in m.exports if e.leaves_city] == ["exporter:hamburg", "exporter:quiet"]
+    assert "citytwin export" in m.dataset("audit").services

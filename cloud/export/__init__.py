@@ -1,0 +1,1 @@
+"""Exporters: the twin's aggregates to standards-based platforms (OGC SensorThings, FIWARE NGSI-LD), one plugin each."""

@@ -1,0 +1,1 @@
+"""The FIWARE NGSI-LD exporter: Smart Data Models entities by batch upsert."""

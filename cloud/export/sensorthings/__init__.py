@@ -1,0 +1,1 @@
+"""The OGC SensorThings API exporter (tested against FROST-Server)."""
