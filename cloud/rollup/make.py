@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from cloud.rollup import aggregate
 from cloud.rollup.sources import Listing, RecordCache, Recorded, Slot, digest, slot_key
-from cloud.rollup.tables import COLUMNS, VERSION, Resolution, table
+from cloud.rollup.tables import COLUMNS, PART, VERSION, Resolution, table
 from cloud.sink.writer import write_atomic
 from cloud.twin import views
 from cloud.twin.lake import SCHEMA
@@ -34,7 +34,6 @@ from cloud.twin.views import NO_ALERTS, Sources, lake_dataset
 
 log = logging.getLogger(__name__)
 
-PART = "part.parquet"
 KINDS = tuple(COLUMNS)
 _ZSTD = 3
 _FINER: dict[Resolution, Resolution] = {"hour": "minute", "day": "hour"}
@@ -42,7 +41,7 @@ _FINER: dict[Resolution, Resolution] = {"hour": "minute", "day": "hour"}
 
 def path_of(root: Path, name: str, day: date, hour: int = 0) -> Path:
     """The file of rollup table ``name`` that holds ``day`` (and ``hour`` for minute tables)."""
-    return root / table(name).partition_dir(day, hour) / PART
+    return table(name).file(root, day, hour)
 
 
 def month_days(root: Path, name: str, day: date) -> list[Path]:
