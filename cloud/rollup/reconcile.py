@@ -150,9 +150,7 @@ class Reconciler:
 
     def _coarser(self, resolution: Resolution, days: set[date], report: PassReport) -> None:
         for day in sorted(days):
-            scope = f"day-{day.isoformat()}" if resolution == "hour" else f"month-{day:%Y-%m}"
-            with lock.held(self.root, scope):
-                self.maker.coarser(resolution, day)
+            remake(self.maker, resolution, day)
             if resolution == "hour":
                 report.days_made += 1
             else:
@@ -166,3 +164,9 @@ def parse_since(text: str) -> date:
     except ValueError:
         raise ValueError(f"--since {text!r} is not a date like 2026-03-01") from None
 
+
+def remake(maker: Maker, resolution: Resolution, day: date) -> None:
+    """Make the ``resolution`` tables holding ``day`` again from their finer files, under their lock."""
+    scope = f"day-{day.isoformat()}" if resolution == "hour" else f"month-{day:%Y-%m}"
+    with lock.held(maker.root, scope):
+        maker.coarser(resolution, day)
