@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -10,9 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from cloud.cockpit.history import history, resolution
-from cloud.rollup.reconcile import Reconciler
-from cloud.twin.listing import LakeFiles
 from cloud.twin.twin import Twin
+from tests.cloud.rollup.support import rolled_copy
 from tests.cloud.twin.conftest import CAMERAS, SITE, clean_lake, messy_lake
 
 __all__ = ["clean_lake", "messy_lake"]
@@ -24,11 +22,7 @@ _RAW = ("SELECT time_bucket($size, ts) AS b, count(*) FILTER (WHERE direction = 
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory, messy_lake: Path) -> Path:
-    root = tmp_path_factory.mktemp("history") / "lake"
-    shutil.copytree(messy_lake, root)
-    reconciler = Reconciler(root, LakeFiles(root))
-    reconciler.run()
-    reconciler.close()
+    root = rolled_copy(messy_lake, tmp_path_factory.mktemp("history") / "lake")
     folder = root / "date=2026-01-01" / "hour=13"  # rewritten after its rollups were made: read from raw
     rows = pq.read_table(folder / "synthetic.parquet")
     pq.write_table(rows.slice(0, rows.num_rows // 3), folder / "synthetic.parquet")

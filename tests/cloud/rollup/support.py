@@ -70,3 +70,20 @@ _RAW = {"crossings": "count(*)", "occupancy": "count(total), sum(total), max(tot
 def raw_totals(lake: Path) -> dict[str, Any]:
     """The same totals by brute force from raw."""
     return {kind: brute(lake, f"SELECT {_RAW[kind]} FROM raw WHERE type = '{_TYPES[kind]}'")[0] for kind in KINDS}
+
+
+def rolled_copy(source: Path, dest: Path) -> Path:
+    """A copy of the lake ``source`` at ``dest`` with every rollup made; returns ``dest``."""
+    import shutil
+
+    from cloud.rollup.reconcile import Reconciler
+    from cloud.twin.listing import LakeFiles
+
+    shutil.copytree(source, dest)
+    reconciler = Reconciler(dest, LakeFiles(dest))
+    try:
+        report = reconciler.run()
+    finally:
+        reconciler.close()
+    assert not report.failed, report.line()
+    return dest

@@ -10,21 +10,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from cloud.rollup import make
-from cloud.rollup.reconcile import Reconciler
 from cloud.rollup.sources import Recorded
 from cloud.rollup.tables import DWELL_EDGES_S, META_VERSION, VERSION
-from cloud.twin.listing import LakeFiles
-from tests.cloud.rollup.support import brute, raw_totals, rollup, totals
+from tests.cloud.rollup.support import brute, raw_totals, rolled_copy, rollup, totals
 
 
 @pytest.fixture(scope="module")
 def rolled(tmp_path_factory: pytest.TempPathFactory, messy_lake: Path) -> Path:
-    lake = tmp_path_factory.mktemp("rolled")
-    shutil.copytree(messy_lake, lake, dirs_exist_ok=True)
-    reconciler = Reconciler(lake, LakeFiles(lake))
-    report = reconciler.run()
-    reconciler.close()
-    assert report.hours_made == 48 and report.days_made == 2 and report.months_made == 1 and not report.failed
+    lake = rolled_copy(messy_lake, tmp_path_factory.mktemp("rolled") / "lake")
+    assert len(list((lake / "rollups" / "crossings_minute").glob("date=*/hour=*/part.parquet"))) == 48
     return lake
 
 

@@ -18,17 +18,12 @@ from cloud.rollup.make import path_of
 from cloud.rollup.reconcile import Reconciler
 from cloud.twin.listing import LakeFiles
 from cloud.twin.synth import SCHEMA, write_table
-from tests.cloud.rollup.support import raw_totals, totals
+from tests.cloud.rollup.support import raw_totals, rolled_copy, totals
 
 
 @pytest.fixture(scope="module")
 def rolled(tmp_path_factory: pytest.TempPathFactory, clean_lake: Path) -> Path:
-    root = tmp_path_factory.mktemp("rolled") / "lake"
-    shutil.copytree(clean_lake, root)
-    first = Reconciler(root, LakeFiles(root))
-    first.run()
-    first.close()
-    return root
+    return rolled_copy(clean_lake, tmp_path_factory.mktemp("rolled") / "lake")
 
 
 @pytest.fixture

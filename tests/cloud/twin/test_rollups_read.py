@@ -9,9 +9,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from cloud.rollup.reconcile import Reconciler
-from cloud.twin.listing import LakeFiles
 from cloud.twin.twin import Twin
+from tests.cloud.rollup.support import rolled_copy
 from tests.cloud.twin.conftest import CAMERAS, SITE
 
 T1, T2 = datetime(2026, 1, 1, 3, 30, tzinfo=timezone.utc), datetime(2026, 1, 2, 20, 15, tzinfo=timezone.utc)
@@ -27,12 +26,7 @@ _RAW = {
 
 @pytest.fixture(scope="module")
 def rolled(tmp_path_factory: pytest.TempPathFactory, messy_lake: Path) -> Path:
-    lake = tmp_path_factory.mktemp("rolled-read") / "lake"
-    shutil.copytree(messy_lake, lake)
-    reconciler = Reconciler(lake, LakeFiles(lake))
-    reconciler.run()
-    reconciler.close()
-    return lake
+    return rolled_copy(messy_lake, tmp_path_factory.mktemp("rolled-read") / "lake")
 
 
 def _same(twin: Twin, name: str) -> None:
