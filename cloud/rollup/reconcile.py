@@ -92,6 +92,10 @@ class Reconciler:
                  and (force or not self._fresh(s, listings.get(s)))]
         return stale, listings, by_slot
 
+    def settled(self) -> bool:
+        """Whether every rollup file records the lake as it is listed now: nothing for a pass to do."""
+        return not self.stale()[0] and not self._days_out_of_date() and not self._months_out_of_date()
+
     def run(self, since: date | None = None, force: bool = False, max_hours: int | None = None,
             progress: Progress | None = None) -> PassReport:
         """One pass: stale hours (at most ``max_hours``), then the days and months whose finer files changed."""
