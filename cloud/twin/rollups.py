@@ -78,13 +78,17 @@ class Coverage:
         first = _ceil(start.astimezone(timezone.utc), unit)
         out: list[datetime] = []
         day = first.date()
+        judged: dict[Path, tuple[set[str], set[str]]] = {}  # a day table's file serves every day of its month
         while datetime.combine(day, time(), timezone.utc) < end:
-            held = self._held(t, day, current)
+            path = t.file(self.root, day)
+            if path not in judged:
+                judged[path] = self._held(t, day, current)
+            held = judged[path]
             keys = _hours_of(day)
             if t.resolution == "day":
                 bucket = datetime.combine(day, time(), timezone.utc)
                 wanted = {k for k in keys if k in current or k in held[1]}
-                if bucket >= first and bucket + unit <= end and wanted <= held[0] and not wanted & fresh:
+                if bucket >= first and bucket + unit <= end and wanted <= held[0] and fresh.isdisjoint(keys):
                     out.append(bucket)
             else:
                 for h, key in enumerate(keys):

@@ -29,10 +29,11 @@ import pyarrow as pa
 
 from cloud.twin import registry, rollups, views
 from cloud.twin.alertlog import AlertLogs
-from cloud.twin.daily import NODES, ZONES, Daily, Slot, Subjects
+from cloud.twin.daily import Daily, Slot, Subjects
 from cloud.twin.lake import alert_log
 from cloud.twin.listing import LakeFiles, Verdicts, verdict_file
 from cloud.twin.named import QUERIES
+from cloud.twin.past import NODE_LAST, ZONE_LAST, Past
 from cloud.twin.readonly import QueryResult
 from cloud.twin.sandbox import Sandbox, locked_config, private_folder
 from cloud.twin.settings import SqlSettings, TwinSettings, default_decision_log
@@ -227,30 +228,21 @@ class Twin:
         return self.read(query.sql, values)
 
     def state_at(self, at: datetime, flow_window: timedelta = timedelta(minutes=15)) -> TwinState:
-        """The twin as it was at ``at``: the newest value of everything at or before it."""
-        zones = self.read(
-            "SELECT site, camera, zone, arg_max(total, ts) FROM occupancy WHERE ts <= $at "
-            "AND date BETWEEN $since AND CAST($at AS DATE) GROUP BY ALL",
-            {"at": at, "since": self.since(ZONES, at)},
-        ).rows
-        nodes = self.read(
-            "SELECT node, max(ts), arg_max(fps, ts) FROM health WHERE ts <= $at "
-            "AND date BETWEEN $since AND CAST($at AS DATE) GROUP BY node",
-            {"at": at, "since": self.since(NODES, at)},
-        ).rows
-        flow = self.read(
-            "SELECT site, camera, line, direction, count(*) FROM crossings WHERE ts > $start AND ts <= $at "
-            "AND date BETWEEN CAST($start AS DATE) AND CAST($at AS DATE) GROUP BY ALL",
-            {"at": at, "start": at - flow_window},
-        ).rows
+        """The twin as it was at ``at``: the newest value of everything at or before it (``past.py``)."""
+        past = Past(lambda sql, params: self.read(sql, params).rows, self.exact, self.daily)
+        with self._lock:
+            listing, fresh = self._hours, self._tail_hours
+        zones = past.newest(ZONE_LAST, at, listing, fresh)
+        nodes: dict[str, tuple[datetime, Any]] = {}
+        for (_site, _camera, node), (last, fps) in past.newest(NODE_LAST, at, listing, fresh).items():
+            if node not in nodes or last > nodes[node][0]:
+                nodes[node] = (last, fps)
         horizon = timedelta(seconds=self.offline_after_s)
         return TwinState(
             at=at,
-            zones={(s, c, z): int(n) for s, c, z, n in zones},
-            nodes={
-                node: {"last_seen": last, "fps": fps, "online": at - last <= horizon} for node, last, fps in nodes
-            },
-            flow={(s, c, line, d): int(n) for s, c, line, d, n in flow},
+            zones={(s, c, z): int(n) for (s, c, z), (_ts, n) in zones.items()},
+            nodes={node: {"last_seen": last, "fps": fps, "online": at - last <= horizon} for node, (last, fps) in nodes.items()},
+            flow={(s, c, line, d): int(n) for s, c, line, d, n in past.flow(at, at - flow_window)},
         )
 
     def current_state(self, now: datetime) -> TwinState:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -68,3 +68,26 @@ def test_typed_sql_reads_the_rollup_tables(rolled: Path) -> None:
     assert rolled_total == twin.query("SELECT count(*) FROM crossings").rows[0][0]
     assert twin.query("SELECT count(DISTINCT hour) FROM crossings_minute WHERE date = DATE '2026-01-02'").rows == [(24,)]
     twin.close()
+
+
+def test_an_hour_the_tail_touches_is_read_from_raw(rolled: Path) -> None:
+    from cloud.twin.tail import TailBuffer
+    from edge.events.factory import EventFactory
+
+    tail = TailBuffer()
+    factory = EventFactory("city", "cam-0", "city-cam-0", iter(range(10**9, 10**9 + 10)).__next__)
+    at = datetime(2026, 1, 2, 6, 20, tzinfo=timezone.utc)
+    for _ in range(3):
+        tail.add(factory.make("line_crossing", at, {"line": "line-0", "direction": "in", "object_class": "person", "track_id": 1}))
+    plain, tailed = Twin(rolled, SITE, CAMERAS), Twin(rolled, SITE, CAMERAS, tail=tail)
+    hour = datetime(2026, 1, 2, 6, tzinfo=timezone.utc)
+    assert hour in plain.exact("crossings_hour", T1, T2) and hour not in tailed.exact("crossings_hour", T1, T2)
+    day = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    assert tailed.exact("crossings_day", day, day + timedelta(days=1)) == []
+    total = [sum(r[-1] for r in t.named("flow_per_line_per_hour", t1=T1, t2=T2).rows) for t in (plain, tailed)]
+    assert total[1] == total[0] + 3
+    flows = [t.state_at(at + timedelta(minutes=1)).flow for t in (plain, tailed)]
+    assert flows[1][("city", "cam-0", "line-0", "in")] == flows[0].get(("city", "cam-0", "line-0", "in"), 0) + 3
+    _same(tailed, "busiest_zones")
+    plain.close()
+    tailed.close()
