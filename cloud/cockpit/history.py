@@ -19,13 +19,13 @@ from typing import Any
 from cloud.cockpit.errors import BadRequest
 from cloud.cockpit.jsonsafe import records
 from cloud.rollup.tables import RESOLUTIONS, STEP, Resolution, resolution_for
+from cloud.twin.rollups import raw_filter
 from cloud.twin.twin import Twin
 
 _BUCKET = re.compile(r"^\s*(\d{1,4})\s+(second|minute|hour|day)s?\s*$")
 MAX_BUCKETS = 5000
-# The UTC hour and day a row belongs to, from its partition columns: no per-row time-zone arithmetic.
+# The UTC hour a minute rollup row belongs to, from its partition columns: no per-row time-zone arithmetic.
 _HOUR = "make_timestamptz(year(date), month(date), day(date), CAST(hour AS INTEGER), 0, 0, 'UTC')"
-_DAY = "make_timestamptz(year(date), month(date), day(date), 0, 0, 0, 'UTC')"
 
 
 def parse_bucket(text: str) -> timedelta:
@@ -60,11 +60,11 @@ def _month(at: datetime) -> str:
     return f"{at.astimezone(timezone.utc):%Y-%m}"
 
 
-def _sql(res: Resolution | None, where: list[str]) -> str:
+def _sql(res: Resolution | None, where: list[str], raw_hours: str) -> str:
     raw = ["ts >= $start", "ts < $end", "date BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)", *where]
     rolled = ""
     if res is not None:  # the rollup's exact buckets from it, every other hour from raw
-        raw.append(f"NOT list_contains($exact, {_DAY if res == 'day' else _HOUR})")
+        raw.append(raw_hours)
         days = "month BETWEEN $m1 AND $m2" if res == "day" else "date BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)"
         held = _HOUR if res == "minute" else "bucket_start"  # what $exact lists: hours, or the table's own buckets
         rolled = (f" UNION ALL SELECT bucket_start, direction, crossings FROM crossings_{res} "
@@ -88,11 +88,15 @@ def history(
     params: dict[str, Any] = {"start": start, "end": end, "size": size}
     where = _filters(camera, line, params)
     res = resolution(size, end - start)
+    raw_hours = "true"
     if res is not None:
-        params["exact"] = twin.exact(f"crossings_{res}", start, end)
+        exact = twin.exact(f"crossings_{res}", start, end)
+        params["exact"] = exact
+        held = [d + timedelta(hours=h) for d in exact for h in range(24)] if res == "day" else exact
+        raw_hours = raw_filter(start, end, held)
         if res == "day":
             params.update(m1=_month(start), m2=_month(end))
-    result = twin.read(_sql(res, where), params)
+    result = twin.read(_sql(res, where, raw_hours), params)
     return {"bucket": bucket.strip(), "bucket_s": size.total_seconds(), "start": start.isoformat(),
             "end": end.isoformat(), "camera": camera, "line": line, "resolution": res or "raw",
             "points": records(result.columns, result.rows)}

@@ -15,6 +15,7 @@ it: a bucket whose hours are not recorded as they are now is read from raw
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,7 +26,7 @@ import duckdb
 from cloud.rollup import lock
 from cloud.rollup.make import KINDS, Maker, path_of
 from cloud.rollup.sources import Listing, Slot, digest, listing_of, slot_key
-from cloud.rollup.tables import ROOT, Resolution
+from cloud.rollup.tables import PART, ROOT, Resolution
 from cloud.twin.listing import LakeFiles
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,10 @@ class Reconciler:
     def _rolled_hours(self) -> set[Slot]:
         found: set[Slot] = set()
         for kind in KINDS:
-            for path in (self.root / ROOT / f"{kind}_minute").glob("date=*/hour=*/part.parquet"):
-                found.add((date.fromisoformat(path.parent.parent.name.removeprefix("date=")),
-                           path.parent.name.removeprefix("hour=")))
+            base = self.root / ROOT / f"{kind}_minute"
+            for day, folder in _named(base, "date").items():
+                found |= {(day, p.parent.name.removeprefix("hour=")) for p in folder.glob(f"hour=*/{PART}")
+                          if _HOUR.fullmatch(p.parent.name)}
         return found
 
     def _fresh(self, slot: Slot, listing: Listing | None) -> bool:
@@ -128,6 +130,9 @@ class Reconciler:
                 log.warning("rollups of %s not made (%s); %d files found damaged, skipped from the next pass on",
                             slot_key(slot), exc, len(bad))
                 report.failed.append(slot_key(slot))
+            except Exception:  # anything else: logged, and the pass moves on to the next hour
+                log.exception("rollups of %s not made; tried again at the next pass", slot_key(slot))
+                report.failed.append(slot_key(slot))
 
     def _coarse_fresh(self, resolution: Resolution, day: date) -> bool:
         for kind in KINDS:
@@ -142,23 +147,41 @@ class Reconciler:
         return True
 
     def _days_out_of_date(self) -> set[date]:
-        days = {date.fromisoformat(p.name.removeprefix("date=")) for kind in KINDS for res in ("minute", "hour")
-                for p in (self.root / ROOT / f"{kind}_{res}").glob("date=*")}
+        days = {d for kind in KINDS for res in ("minute", "hour") for d in _named(self.root / ROOT / f"{kind}_{res}", "date")}
         return {d for d in days if not self._coarse_fresh("hour", d)}
 
     def _months_out_of_date(self) -> set[date]:
-        months = {date.fromisoformat(p.name.removeprefix("date=")).replace(day=1) for kind in KINDS for p in (self.root / ROOT / f"{kind}_hour").glob("date=*")}
-        months |= {date.fromisoformat(p.name.removeprefix("month=") + "-01")
-                   for kind in KINDS for p in (self.root / ROOT / f"{kind}_day").glob("month=*")}
+        months = {d.replace(day=1) for kind in KINDS for d in _named(self.root / ROOT / f"{kind}_hour", "date")}
+        months |= {m for kind in KINDS for m in _named(self.root / ROOT / f"{kind}_day", "month")}
         return {m for m in months if not self._coarse_fresh("day", m)}
 
     def _coarser(self, resolution: Resolution, days: set[date], report: PassReport) -> None:
         for day in sorted(days):
-            remake(self.maker, resolution, day)
+            try:
+                remake(self.maker, resolution, day)
+            except Exception:  # one bad file must not stop the rest of the pass; the next pass tries again
+                log.exception("rollups: the %s tables holding %s could not be made", resolution, day)
+                report.failed.append(f"{resolution} {day.isoformat()}")
+                continue
             if resolution == "hour":
                 report.days_made += 1
             else:
                 report.months_made += 1
+
+
+_HOUR = re.compile(r"hour=([01]\d|2[0-3])")
+
+
+def _named(base: Path, key: str) -> dict[date, Path]:
+    """The ``key=YYYY-MM-DD`` (``month=YYYY-MM``: its first day) folders under ``base``; others are left alone."""
+    found: dict[date, Path] = {}
+    for folder in base.glob(f"{key}=*"):
+        text = folder.name.removeprefix(f"{key}=") + ("-01" if key == "month" else "")
+        try:
+            found[date.fromisoformat(text)] = folder
+        except ValueError:
+            log.warning("rollups: ignoring %s, not a %s= folder of the rollup layout", folder, key)
+    return found
 
 
 def parse_since(text: str) -> date:

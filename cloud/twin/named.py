@@ -4,7 +4,9 @@ Each takes its time range as parameters and filters on the ``date``
 partition column too, so DuckDB reads only the files of those days. A query
 with a ``rollup`` reads the hours that rollup table holds exactly (given as
 ``$exact``, a list of hour starts, by ``Twin.named``) from it, and every
-other hour of the range from raw events (``cloud.twin.rollups``).
+other hour of the range from raw events: ``Twin.named`` puts those hours in
+place of ``RAW_HOURS`` as conditions on the partition columns
+(``cloud.twin.rollups.raw_filter``), so the files of the other hours stay closed.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ _DAYS = "date BETWEEN CAST($t1 AS DATE) AND CAST($t2 AS DATE)"
 _RANGE = f"ts >= $t1 AND ts < $t2 AND {_DAYS}"
 # A raw row's hour, from its partition: cheaper than truncating each timestamp, and independent of the time zone.
 _HOUR = "make_timestamptz(year(date), month(date), day(date), CAST(hour AS INTEGER), 0, 0, 'UTC')"
-_RAW = f"{_RANGE} AND NOT list_contains($exact, {_HOUR})"
+# The raw hours the rollup does not answer, as partition filters (``rollups.raw_filter``), put in by ``Twin.named``.
+RAW_HOURS = "{raw_hours}"
+_RAW = f"{_RANGE} AND {RAW_HOURS}"
 _ROLLED = f"{_DAYS} AND list_contains($exact, bucket_start)"
 
 QUERIES: dict[str, Named] = {

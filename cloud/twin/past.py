@@ -20,10 +20,10 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from cloud.twin.daily import NODES, ZONES, Daily, Slot, Subjects
+from cloud.twin.rollups import raw_filter
 
 Read = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
 Exact = Callable[[str, datetime, datetime], list[datetime]]
-_HOUR = "make_timestamptz(year(date), month(date), day(date), CAST(hour AS INTEGER), 0, 0, 'UTC')"
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,11 @@ class Past:
         # Raw: the hours the rollups do not hold, back to the newest earlier one of each subject among them.
         raw_listing = {s: sig for s, sig in listing.items() if _slot_start(s) not in held}
         since = self.daily.since(q.subjects, at, raw_listing, fresh)
+        raw_hours = raw_filter(datetime.combine(since, time(), timezone.utc), hour + timedelta(hours=1), held)
         rows = self.read(
             f"SELECT {keys}, max(ts), arg_max({q.subjects.value}, ts) FROM {q.subjects.view} WHERE ts <= $at "
-            f"AND date BETWEEN $since AND CAST($at AS DATE) AND NOT list_contains($held, {_HOUR}) GROUP BY ALL",
-            {"at": at, "since": since, "held": sorted(held)})
+            f"AND date BETWEEN $since AND CAST($at AS DATE) AND {raw_hours} GROUP BY ALL",
+            {"at": at, "since": since})
         for r in rows:
             key = tuple(r[:-2])
             if key not in out or r[-2] > out[key][0]:
@@ -95,6 +96,7 @@ class Past:
             "SELECT site, camera, line, direction, sum(n)::BIGINT FROM ("
             "SELECT site, camera, line, direction, 1 AS n FROM crossings WHERE ts > $start AND ts <= $at "
             "AND date BETWEEN CAST($start AS DATE) AND CAST($at AS DATE) "
+            f"AND {raw_filter(start, _hour_of(at) + timedelta(hours=1), ())} "
             "AND NOT list_contains($minutes, date_trunc('minute', ts)) "
             "UNION ALL SELECT site, camera, line, direction, crossings FROM crossings_minute "
             "WHERE date BETWEEN CAST($start AS DATE) AND CAST($at AS DATE) AND list_contains($minutes, bucket_start)) "

@@ -12,6 +12,7 @@ and only when a query asks about its days.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -37,12 +38,33 @@ def dataset(root: Path, t: Table, files: Iterable[Path]) -> ds.Dataset:
                       partitioning=ds.partitioning(partitions, flavor="hive"), partition_base_dir=str(root / ROOT / t.name))
 
 
+_FOLDER = {"date": re.compile(r"date=(\d{4}-\d{2}-\d{2})"), "hour": re.compile(r"hour=([01]\d|2[0-3])"),
+           "month": re.compile(r"month=(\d{4}-\d{2})")}
+
+
+def _canonical(path: Path, depth: int) -> bool:
+    """Whether the ``depth`` folders above ``path`` are real partitions (a calendar date, an hour, a month)."""
+    for folder in list(path.parents)[:depth]:
+        key = folder.name.partition("=")[0]
+        match = _FOLDER[key].fullmatch(folder.name) if key in _FOLDER else None
+        if match is None:
+            return False
+        if key == "hour":
+            continue
+        try:
+            date.fromisoformat(match[1] + ("-01" if key == "month" else ""))
+        except ValueError:  # date=2026-02-30
+            return False
+    return True
+
+
 def datasets(root: Path, listed: bool = True) -> dict[str, ds.Dataset]:
-    """Every rollup table over its files now (``listed``), or over none."""
+    """Every rollup table over its files now (``listed``), or over none; files in folders of other names are left out."""
     out = {}
     for t in TABLES:
         pattern = {"minute": "date=*/hour=*/", "hour": "date=*/", "day": "month=*/"}[t.resolution] + PART
-        files = sorted((root / ROOT / t.name).glob(pattern)) if listed else []
+        depth = 2 if t.resolution == "minute" else 1
+        files = [f for f in sorted((root / ROOT / t.name).glob(pattern)) if _canonical(f, depth)] if listed else []
         out[t.name] = dataset(root, t, files)
     return out
 
@@ -117,3 +139,38 @@ def _ceil(at: datetime, unit: timedelta) -> datetime:
     midnight = datetime.combine(at.date(), time(), timezone.utc)
     steps = -(-(at - midnight) // unit)
     return midnight + steps * unit
+
+
+def raw_filter(start: datetime, end: datetime, held: Iterable[datetime]) -> str:
+    """SQL keeping raw rows of the hours in [``start``, ``end``) that are not ``held`` (hour starts the rollups answer).
+
+    Written as conditions on the partition columns alone (whole days as ``date`` ranges, other days as
+    ``date = … AND hour IN (…)``), which DuckDB hands down to the dataset, so the files of held hours are never
+    opened. Every literal is made here from dates and hours, never from text a caller gave.
+    """
+    skip = {h.astimezone(timezone.utc) for h in held}
+    hour = start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    per_day: dict[date, list[str]] = {}
+    while hour < end:
+        if hour not in skip:
+            per_day.setdefault(hour.date(), []).append(f"{hour.hour:02d}")
+        hour += timedelta(hours=1)
+    terms: list[str] = []
+    run: list[date] = []  # consecutive days read whole
+
+    def close_run() -> None:
+        if run:
+            terms.append(f"date BETWEEN DATE '{run[0].isoformat()}' AND DATE '{run[-1].isoformat()}'")
+            run.clear()
+
+    for day, hours in sorted(per_day.items()):
+        if len(hours) == 24 and (not run or run[-1] + timedelta(days=1) == day):
+            run.append(day)
+            continue
+        close_run()
+        if len(hours) == 24:
+            run.append(day)
+        else:
+            terms.append(f"(date = DATE '{day.isoformat()}' AND hour IN ({', '.join(repr(h) for h in hours)}))")
+    close_run()
+    return "(" + " OR ".join(terms) + ")" if terms else "false"

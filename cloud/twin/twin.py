@@ -32,7 +32,7 @@ from cloud.twin.alertlog import AlertLogs
 from cloud.twin.daily import Daily, Slot, Subjects
 from cloud.twin.lake import alert_log
 from cloud.twin.listing import LakeFiles, Verdicts, verdict_file
-from cloud.twin.named import QUERIES
+from cloud.twin.named import QUERIES, RAW_HOURS
 from cloud.twin.past import NODE_LAST, ZONE_LAST, Past
 from cloud.twin.readonly import QueryResult
 from cloud.twin.sandbox import Sandbox, locked_config, private_folder
@@ -221,11 +221,13 @@ class Twin:
         if missing:
             raise ValueError(f"query {name!r} needs parameters: {', '.join(missing)}")
         values = {k: params[k] for k in query.params}
+        sql = query.sql
         if query.rollup is not None:  # the exact hours come from the rollup, the rest from raw
             t1, t2 = params["t1"], params["t2"]
             aware = all(isinstance(t, datetime) and t.tzinfo is not None for t in (t1, t2))
             values["exact"] = self.exact(query.rollup, t1, t2) if aware else []  # anything else: all raw
-        return self.read(query.sql, values)
+            sql = sql.replace(RAW_HOURS, rollups.raw_filter(t1, t2, values["exact"]) if aware else "true")
+        return self.read(sql, values)
 
     def state_at(self, at: datetime, flow_window: timedelta = timedelta(minutes=15)) -> TwinState:
         """The twin as it was at ``at``: the newest value of everything at or before it (``past.py``)."""

@@ -129,3 +129,20 @@ def test_a_damaged_rollup_file_is_made_again(lake: Path) -> None:
     target.write_bytes(b"not parquet at all")
     assert _pass(lake)[0] == 1
     assert pq.read_metadata(target).num_rows > 0
+
+
+@pytest.mark.parametrize("folder", ["crossings_minute/date=garbage/hour=03", "crossings_minute/date=2026-02-30/hour=01",
+                                    "dwell_minute/date=2026-01-01/hour=77", "health_hour/date=../x",
+                                    "occupancy_day/month=2026-13", "crossings_hour/date=2026-01-01x"])
+def test_folders_of_other_names_stop_neither_a_pass_nor_a_twin(lake: Path, folder: str) -> None:
+    from cloud.twin.twin import Twin
+    from tests.cloud.twin.conftest import CAMERAS, SITE
+
+    stray = lake / "rollups" / folder
+    stray.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path_of(lake, "crossings_minute", date(2026, 1, 1), 3), stray / "part.parquet")
+    assert _pass(lake) == (0, 0, 0, 0)
+    twin = Twin(lake, SITE, CAMERAS)
+    assert twin.query("SELECT sum(crossings) FROM crossings_minute").rows == \
+        twin.query("SELECT sum(crossings) FROM crossings_day").rows
+    twin.close()
