@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
         with refused_as(UsageError, ValueError):
             since = parse_since(args.since)
     files = LakeFiles(cfg.lake_dir, Verdicts(verdict_file(cfg.cloud.twin.state_dir, cfg.lake_dir)))
-    reconciler = Reconciler(cfg.lake_dir, files)
+    reconciler = Reconciler(cfg.lake_dir, files, cfg.cloud.twin)
     try:
         report = reconciler.run(since=since, force=args.all, progress=lambda line: print(line, flush=True))
     finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import weakref
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -29,7 +30,8 @@ from cloud.rollup.tables import COLUMNS, PART, VERSION, Resolution, table
 from cloud.sink.writer import write_atomic
 from cloud.twin import views
 from cloud.twin.lake import SCHEMA
-from cloud.twin.sandbox import locked_config
+from cloud.twin.sandbox import locked_config, private_folder
+from cloud.twin.settings import TwinSettings
 from cloud.twin.views import NO_ALERTS, Sources, lake_dataset
 
 log = logging.getLogger(__name__)
@@ -51,18 +53,27 @@ def month_days(root: Path, name: str, day: date) -> list[Path]:
 
 
 class Maker:
-    """Makes the rollup files of the lake at ``root`` on a DuckDB connection of its own, reaching no file."""
+    """Makes the rollup files of the lake at ``root`` on a DuckDB connection of its own, reaching no file but its spill.
 
-    def __init__(self, root: Path, memory_limit_mb: int = 512, threads: int = 1) -> None:
+    ``settings`` (the deployment's ``cloud.twin``) bound its memory, threads and spill, as for the twin's own queries:
+    a busy hour spills rather than fails.
+    """
+
+    def __init__(self, root: Path, settings: TwinSettings | None = None) -> None:
         self.root = root
         self.records = RecordCache()
-        self.con = duckdb.connect(":memory:", config=locked_config(memory_limit_mb, threads, None, 0))
+        bounds = settings if settings is not None else TwinSettings()
+        self.folder = private_folder(bounds.spill_dir, root, "cloud.twin.spill_dir", "citytwin-rollup-")
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
+        self.con = duckdb.connect(":memory:", config=locked_config(bounds.memory_limit_mb, bounds.threads, self.folder,
+                                                                   bounds.max_spill_mb))
         self.con.execute("SET TimeZone = 'UTC'")  # minute, hour and day buckets are UTC ones
         views.create(self.con, root, 60.0)
         self.con.execute("SET lock_configuration = true")
 
     def close(self) -> None:
         self.con.close()
+        self._cleanup()
 
     def _write(self, rows: pa.Table, kind: str, final: Path, recorded: Recorded) -> None:
         wanted = aggregate.schema(kind)

@@ -28,6 +28,7 @@ from cloud.rollup.make import KINDS, Maker, path_of
 from cloud.rollup.sources import Listing, Slot, digest, listing_of, slot_key
 from cloud.rollup.tables import PART, ROOT, Resolution
 from cloud.twin.listing import LakeFiles
+from cloud.twin.settings import TwinSettings
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,10 @@ class PassReport:
 class Reconciler:
     """Finds the lake's stale hours and recomputes them and what they roll up into."""
 
-    def __init__(self, root: Path, files: LakeFiles, maker: Maker | None = None) -> None:
+    def __init__(self, root: Path, files: LakeFiles, settings: TwinSettings | None = None) -> None:
         self.root = root
         self.files = files
-        self.maker = maker if maker is not None else Maker(root)
+        self.maker = Maker(root, settings)
 
     def close(self) -> None:
         self.maker.close()

@@ -46,10 +46,11 @@ def rollup_schedule(cfg: Deployment) -> Schedule:
     from cloud.twin.listing import LakeFiles, Verdicts, verdict_file
 
     settings = cfg.cloud.rollups
+    if not settings.enabled:
+        return Schedule("sink-rollups", settings.interval_s, False, lambda: None)
     files = LakeFiles(cfg.lake_dir, Verdicts(verdict_file(cfg.cloud.twin.state_dir, cfg.lake_dir)))
-    reconciler = Reconciler(cfg.lake_dir, files)
-    return Schedule("sink-rollups", settings.interval_s, settings.enabled,
-                    lambda: reconciler.run(max_hours=settings.max_hours_per_pass))
+    reconciler = Reconciler(cfg.lake_dir, files, cfg.cloud.twin)
+    return Schedule("sink-rollups", settings.interval_s, True, lambda: reconciler.run(max_hours=settings.max_hours_per_pass))
 
 
 class Sink:
