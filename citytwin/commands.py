@@ -147,6 +147,12 @@ def _retention(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--every", action="store_true", help="enforce every retention.interval_s until stopped (default: once)")
 
 
+def _rollup(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("--since", metavar="YYYY-MM-DD", help="only hours of this day and later")
+    parser.add_argument("--all", action="store_true", help="make every hour again, changed or not (default: only changed ones)")
+
+
 def _residency(parser: argparse.ArgumentParser) -> None:
     _config(parser)
     parser.add_argument("--json", action="store_true", help="print the manifest as JSON")
@@ -242,7 +248,8 @@ COMMANDS: tuple[Command, ...] = (
         "run a read-only SQL query against the twin",
         "Open the DuckDB twin over the Parquet lake read-only and print the result "
         "of a SQL query or a named query as a table, CSV or JSON. Views: events, "
-        "crossings, occupancy, dwell, health, counts(bucket); registry: sites, cameras, lines, zones.",
+        "crossings, occupancy, dwell, health, counts(bucket); rollups: crossings_minute, _hour, _day and the "
+        "same for occupancy, dwell and health; registry: sites, cameras, lines, zones.",
         _query,
         "cloud.twin.cli:run", deployment="cloud",
     ),
@@ -255,6 +262,17 @@ COMMANDS: tuple[Command, ...] = (
         "SIGTERM. Kafka topic retention is set to the same policy by the bridge.",
         _retention,
         "cloud.twin.cli:run_retention", audits_config=True, deployment="cloud",
+    ),
+    Command(
+        "rollup",
+        "bring the lake's rollup tables up to date with its raw files",
+        "Recompute the minute rollups (crossings, occupancy, dwell, health) of every raw "
+        "hour whose files changed since they were made (a new hour, a late file, a "
+        "compaction, a removal), then the hour tables of their days and the day tables of "
+        "their months, printing progress. The sink does the same every cloud.rollups.interval_s; "
+        "this runs it by hand, with no bound on the hours of one pass.",
+        _rollup,
+        "cloud.rollup.cli:run", deployment="cloud",
     ),
     Command(
         "cockpit",

@@ -37,6 +37,7 @@ from cloud.cockpit.settings import CockpitSettings
 from cloud.export.settings import Exporters
 from cloud.federation.settings import FederationSettings
 from cloud.kafka.settings import KafkaSettings
+from cloud.rollup.settings import RollupSettings
 from cloud.rules.settings import RulesSettings
 from cloud.sink.settings import CompactionSettings, SinkSettings
 from cloud.twin.settings import LakeSettings, SqlSettings, TwinSettings
@@ -61,6 +62,10 @@ class CloudSettings(_Section):
     sink: SinkSettings = Field(default_factory=SinkSettings, title="Sink", description="Kafka to Parquet sink")
     compaction: CompactionSettings = Field(
         default_factory=CompactionSettings, title="Compaction", description="merging of small Parquet files"
+    )
+    rollups: RollupSettings = Field(
+        default_factory=RollupSettings, title="Rollups",
+        description="how often each sink recomputes the rollups of hours whose raw files changed",
     )
     sql: SqlSettings = Field(
         default_factory=SqlSettings, title="SQL limits",

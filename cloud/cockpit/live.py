@@ -7,19 +7,20 @@ caller holds the cockpit's read lock around them.
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cloud.cockpit.jsonsafe import cell, records
 from cloud.cockpit.errors import BadRequest
+from cloud.cockpit.history import history
 from cloud.twin.daily import NODES, ZONES
 from cloud.twin.twin import Twin
 
 VEHICLES = ("bicycle", "car", "motorcycle", "bus", "truck")
 FLOW_WINDOW = timedelta(minutes=15)
-_BUCKET = re.compile(r"^\s*(\d{1,4})\s+(second|minute|hour|day)s?\s*$")
-MAX_BUCKETS = 5000
+
+
+__all__ = ["history", "live", "nodes", "site_map", "state_at", "data_range", "utc"]
 
 
 def _rows(twin: Twin, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -122,43 +123,6 @@ def nodes(twin: Twin, now: datetime, offline_after_s: float) -> list[dict[str, A
         r["age_s"] = round((now - last).total_seconds(), 1)
         r["online"] = r["age_s"] <= offline_after_s
     return rows
-
-
-def parse_bucket(text: str) -> timedelta:
-    """``'15 minutes'`` -> timedelta; 400 for anything else."""
-    match = _BUCKET.match(text)
-    if not match or int(match.group(1)) == 0:
-        raise BadRequest(f"bucket {text!r} is not an interval like '1 minute', '15 minutes', '1 hour' or '1 day'")
-    n, unit = int(match.group(1)), match.group(2)
-    return timedelta(**{f"{unit}s": n})
-
-
-def history(
-    twin: Twin, bucket: str, start: datetime, end: datetime, camera: str | None, line: str | None
-) -> dict[str, Any]:
-    """Crossings per bucket and direction between ``start`` and ``end``."""
-    size = parse_bucket(bucket)
-    if end <= start:
-        raise BadRequest("end must be after start")
-    if (end - start) / size > MAX_BUCKETS:
-        raise BadRequest(f"too many buckets: at most {MAX_BUCKETS}; choose a larger bucket or a shorter range")
-    where = ["ts >= $start", "ts < $end", "date BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)"]
-    params: dict[str, Any] = {"start": start, "end": end, "size": size}
-    if camera:
-        where.append("camera = $camera")
-        params["camera"] = camera
-    if line:
-        where.append("line = $line")
-        params["line"] = line
-    rows = _rows(
-        twin,
-        "SELECT time_bucket($size, ts) AS bucket_start, count(*) FILTER (WHERE direction = 'in') AS inbound, "
-        "count(*) FILTER (WHERE direction = 'out') AS outbound FROM crossings "
-        f"WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY bucket_start",
-        params,
-    )
-    return {"bucket": bucket.strip(), "bucket_s": size.total_seconds(), "start": start.isoformat(),
-            "end": end.isoformat(), "camera": camera, "line": line, "points": rows}
 
 
 def data_range(twin: Twin) -> dict[str, Any]:

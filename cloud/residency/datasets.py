@@ -35,12 +35,13 @@ def cloud_files(cfg: Deployment, host: str) -> list[Dataset]:
     kept = "kept: retention never deletes it"
     return [
         Dataset(
-            name="lake", kind="parquet", host=host, location=str(lake), files=["date=*"],
-            retention=Retention(policy=f"{days} days of date= partitions", seconds=days * DAY_S,
+            name="lake", kind="parquet", host=host, location=str(lake), files=["date=*", "rollups/*"],
+            retention=Retention(policy=f"{days} days of date= partitions and of their days' rollups", seconds=days * DAY_S,
                                 enforced_by=f"citytwin retention (every {cfg.retention.interval_s:g} s with --every)"),
             readers=roles_with("read"),
-            services=["sink (writes)", "twin", "cockpit", "rules", "citytwin query", "citytwin federate", "citytwin export"],
-            contains=f"{EVENTS}; anonymised snapshots when the edge enables them",
+            services=["sink (writes)", "twin", "cockpit", "rules", "citytwin query", "citytwin federate", "citytwin export",
+                      "citytwin rollup (writes rollups)"],
+            contains=f"{EVENTS}; anonymised snapshots when the edge enables them; per-minute, hour and day rollups of them",
         ),
         Dataset(
             name="alerts", kind="jsonl", host=host, location=str(alert_log(lake)),

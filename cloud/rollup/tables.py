@@ -27,13 +27,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 VERSION = 1
 META_VERSION = b"citytwin.rollup.version"
 META_SOURCES = b"citytwin.rollup.sources"
 ROOT = "rollups"
+PART = "part.parquet"  # the one file of each partition folder
 
 Resolution = Literal["minute", "hour", "day"]
 RESOLUTIONS: tuple[Resolution, ...] = ("minute", "hour", "day")
@@ -124,6 +125,10 @@ class Table:
         if self.resolution == "hour":
             return base / f"date={day.isoformat()}"
         return base / f"month={day.year:04d}-{day.month:02d}"
+
+    def file(self, lake: Path, day: date, hour: int = 0) -> Path:
+        """The file of the lake at ``lake`` that holds ``day`` (and ``hour`` for minute tables)."""
+        return lake / self.partition_dir(day, hour) / PART
 
 
 TABLES: tuple[Table, ...] = tuple(Table(kind, res) for kind in COLUMNS for res in RESOLUTIONS)

@@ -19,7 +19,6 @@ to one in the merged file.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -31,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cloud.sink.layout import FileRange, file_name, hour_dirs, parse_name
+from cloud.sink.schedule import Schedule
 from cloud.sink.settings import CompactionSettings
 from cloud.sink.writer import TMP_SUFFIX, write_atomic
 
@@ -164,8 +164,8 @@ def compact(root: Path, topic: str, committed: Mapping[int, int], settings: Comp
     return total
 
 
-class CompactionSchedule:
-    """Runs ``compact`` every ``interval_s`` on a background thread until stopped."""
+class CompactionSchedule(Schedule):
+    """Runs ``compact`` every ``interval_s`` on a background thread until stopped; a failed merge keeps its inputs."""
 
     def __init__(
         self,
@@ -175,32 +175,5 @@ class CompactionSchedule:
         zstd_level: int,
         committed: Callable[[], dict[int, int]],
     ) -> None:
-        self.root = root
-        self.topic = topic
-        self.settings = settings
-        self.zstd_level = zstd_level
-        self.committed = committed
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="sink-compaction", daemon=True)
-
-    def start(self) -> None:
-        if self.settings.enabled:
-            self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.settings.interval_s):
-            self.run_once()
-
-    def run_once(self) -> CompactionStats | None:
-        """One compaction run; errors are logged, and the inputs of a failed merge are kept."""
-        try:
-            return compact(self.root, self.topic, self.committed(), self.settings, self.zstd_level)
-        except Exception:  # a bad file must not stop the sink; the next run tries again
-            log.exception("compaction of %s failed; inputs kept", self.root)
-            return None
-
-    def stop(self) -> None:
-        """Stop after the run in progress, if any."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        super().__init__("sink-compaction", settings.interval_s, settings.enabled,
+                         lambda: compact(root, topic, committed(), settings, zstd_level))

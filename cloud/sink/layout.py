@@ -1,6 +1,7 @@
 """Where lake files live and what their names say.
 
-Layout: ``<lake>/date=YYYY-MM-DD/hour=HH/<topic>-p<partition>-o<first>-o<last>.parquet``,
+Layout: ``<lake>/date=YYYY-MM-DD/hour=HH/<topic>-p<partition>-o<first>-o<last>.parquet``
+(the rollups made from them live beside, under ``<lake>/rollups/``: ``cloud.rollup.tables``),
 with the Hive partition taken from each event's capture time ``ts`` (UTC) and
 offsets zero-padded to 12 digits so names sort by offset. ``first``..``last``
 is the Kafka offset range of the batch the file came from (or, after

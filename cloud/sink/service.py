@@ -1,7 +1,9 @@
 """``citytwin sink``: consume the events topic in a group and write it into the Parquet lake.
 
 Start order: topics, dead-letter producer, consumer (joins the group),
-compaction schedule. Stop order is the reverse: compaction finishes its run,
+compaction schedule, rollup schedule (``cloud.rollup.reconcile``: the rollups
+of every hour whose files changed are made again, every ``cloud.rollups.interval_s``).
+Stop order is the reverse: the rollups and compaction finish their runs,
 held records are written and committed, the consumer leaves the group, the
 dead-letter producer is flushed. A write error stops the sink without
 committing; after a restart it re-reads from the last commit.
@@ -27,6 +29,7 @@ from cloud.sink.batch import Batcher, Chunk
 from cloud.sink.commit import OffsetCommitter
 from cloud.sink.compact import CompactionSchedule
 from cloud.sink.recover import planned_ranges
+from cloud.sink.schedule import Schedule
 from cloud.sink.report import SinkMeter
 from cloud.sink.schema import to_table
 from cloud.sink.writer import write_chunk
@@ -35,6 +38,19 @@ log = logging.getLogger(__name__)
 
 CONSUME_MAX = 10_000
 CONSUME_TIMEOUT_S = 0.1
+
+
+def rollup_schedule(cfg: Deployment) -> Schedule:
+    """The reconciler of the lake's rollups, every ``cloud.rollups.interval_s`` when enabled."""
+    from cloud.rollup.reconcile import Reconciler  # DuckDB, only where rollups are made
+    from cloud.twin.listing import LakeFiles, Verdicts, verdict_file
+
+    settings = cfg.cloud.rollups
+    if not settings.enabled:
+        return Schedule("sink-rollups", settings.interval_s, False, lambda: None)
+    files = LakeFiles(cfg.lake_dir, Verdicts(verdict_file(cfg.cloud.twin.state_dir, cfg.lake_dir)))
+    reconciler = Reconciler(cfg.lake_dir, files, cfg.cloud.twin)
+    return Schedule("sink-rollups", settings.interval_s, True, lambda: reconciler.run(max_hours=settings.max_hours_per_pass))
 
 
 class Sink:
@@ -56,6 +72,7 @@ class Sink:
         self.committer: OffsetCommitter | None = None
         self.dead: DeadLetterPublisher | None = None
         self.compaction: CompactionSchedule | None = None
+        self.rollups: Schedule | None = None
 
     def start(self) -> None:
         """Create topics, then the dead-letter producer, the consumer and the compaction schedule."""
@@ -70,6 +87,8 @@ class Sink:
             self.root, self.topic, self.cfg.cloud.compaction, self.settings.zstd_level, self.committer.committed
         )
         self.compaction.start()
+        self.rollups = rollup_schedule(self.cfg)
+        self.rollups.start()
 
     # Rebalance callbacks run inside consume(), on the main thread.
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -172,6 +191,8 @@ class Sink:
         """Stop in reverse start order; returns 0, or 1 after a failure or when held records could not be written."""
         self.stopping.set()
         status = 0 if self._healthy else 1
+        if self.rollups is not None:
+            self.rollups.stop()
         if self.compaction is not None:
             self.compaction.stop()
         if self.consumer is not None:

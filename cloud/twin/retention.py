@@ -1,4 +1,9 @@
-"""Retention: delete lake partitions older than N days, logging and auditing each deletion."""
+"""Retention: delete lake partitions older than N days with their rollups, logging and auditing each deletion.
+
+Removing a raw ``date=`` partition removes the same day's minute and hour
+rollup folders too, then makes that month's day rollup again from the hour
+files that remain (``cloud.rollup``), so no rollup outlives its events.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from cloud.audit.chain import AuditLog
+from cloud.rollup.tables import COLUMNS, ROOT, TABLES
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +27,31 @@ class Deleted:
     day: date
     files: int
     bytes: int
+    rollups: tuple[Path, ...] = ()  # the day's minute and hour rollup folders, removed with it
+
+
+def _rollup_days(lake: Path, day: date) -> list[Path]:
+    """The minute and hour rollup folders of ``day``."""
+    found = []
+    for t in TABLES:
+        if t.resolution == "day":
+            continue
+        folder = lake / t.partition_dir(day)
+        folder = folder.parent if t.resolution == "minute" else folder  # minute tables: date=/hour=
+        if folder.is_dir():
+            found.append(folder)
+    return found
 
 
 def expired(lake: Path, keep_days: int, now: datetime) -> list[tuple[Path, date]]:
-    """``date=`` partitions wholly older than ``keep_days`` before ``now``."""
+    """``date=`` partitions wholly older than ``keep_days`` before ``now``; also days only rollups still hold."""
     cutoff = (now - timedelta(days=keep_days)).date()
     found = []
-    for folder in sorted(lake.glob("date=*")):
+    folders = {f.name: f for f in lake.glob("date=*")}
+    for kind in COLUMNS:
+        for f in (lake / ROOT / f"{kind}_minute").glob("date=*"):
+            folders.setdefault(f.name, lake / f.name)
+    for _name, folder in sorted(folders.items()):
         try:
             day = date.fromisoformat(folder.name.removeprefix("date="))
         except ValueError:
@@ -46,8 +70,9 @@ def enforce(
         raise ValueError(f"keep_days must be at least 1, got {keep_days}")
     deleted = []
     for folder, day in expired(lake, keep_days, now):
-        files = [p for p in folder.rglob("*") if p.is_file()]
-        item = Deleted(folder, day, len(files), sum(p.stat().st_size for p in files))
+        rolled = tuple(_rollup_days(lake, day))
+        files = [p for where in (folder, *rolled) for p in where.rglob("*") if p.is_file()]
+        item = Deleted(folder, day, len(files), sum(p.stat().st_size for p in files), rolled)
         if dry_run:
             log.info("retention: would delete %s (%d files, %d bytes)", folder, item.files, item.bytes)
             deleted.append(item)
@@ -56,8 +81,25 @@ def enforce(
             # Recorded first: a crash mid-delete leaves an audit entry, never a silent gap.
             audit.append(actor, "retention.delete", {
                 "path": str(folder), "date": day.isoformat(), "files": item.files, "bytes": item.bytes, "keep_days": keep_days,
+                "rollups": [str(p) for p in rolled],
             })
-        shutil.rmtree(folder)
+        if folder.exists():  # a day only its rollups still held has no raw folder
+            shutil.rmtree(folder)
+        for where in rolled:
+            shutil.rmtree(where)
+        _remake_month(lake, day)
         log.info("retention: deleted %s (%d files, %d bytes, older than %d days)", folder, item.files, item.bytes, keep_days)
         deleted.append(item)
     return deleted
+
+
+def _remake_month(lake: Path, day: date) -> None:
+    """The day rollups of ``day``'s month, from the hour rollups that remain."""
+    from cloud.rollup.make import Maker  # DuckDB, only once a day is removed
+    from cloud.rollup.reconcile import remake
+
+    maker = Maker(lake)
+    try:
+        remake(maker, "day", day)
+    finally:
+        maker.close()

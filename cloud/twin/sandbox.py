@@ -19,7 +19,9 @@ The data reaches it only as Arrow objects registered on a fresh cursor for
 each query (``views.Sources``, the same ones the twin's trusted connection
 reads): the lake's readable files as a pyarrow dataset, which pyarrow reads
 and which prunes by the ``date``/``hour`` partitions, the live tail and the
-alert log as Arrow tables. A temporary table or macro a query makes lives in
+alert log as Arrow tables, and each rollup table's files as a dataset of its
+own (``crossings_minute`` ... ``health_day``, ``cloud.rollup.tables``), read-only
+like the rest. A temporary table or macro a query makes lives in
 its cursor and is gone with it. The names people use (``events``,
 ``crossings``, ``counts(bucket)``, the registry tables...) are the same as on
 the twin's trusted connection; see ``views.py``.

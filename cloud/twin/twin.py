@@ -27,12 +27,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from cloud.twin import registry, views
+from cloud.twin import registry, rollups, views
 from cloud.twin.alertlog import AlertLogs
-from cloud.twin.daily import NODES, ZONES, Daily, Slot, Subjects
+from cloud.twin.daily import Daily, Slot, Subjects
 from cloud.twin.lake import alert_log
 from cloud.twin.listing import LakeFiles, Verdicts, verdict_file
-from cloud.twin.named import QUERIES
+from cloud.twin.named import QUERIES, RAW_HOURS
+from cloud.twin.past import NODE_LAST, ZONE_LAST, Past
 from cloud.twin.readonly import QueryResult
 from cloud.twin.sandbox import Sandbox, locked_config, private_folder
 from cloud.twin.settings import SqlSettings, TwinSettings, default_decision_log
@@ -102,6 +103,8 @@ class Twin:
         self._listed: list[Path] = []
         self._hours: dict[Slot, Any] = {}
         self._tail_hours: set[Slot] = set()
+        self._digests: dict[str, str] = {}
+        self.coverage = rollups.Coverage(lake)
         self.daily = Daily(lambda sql, params: self.read(sql, params).rows)
         lake.mkdir(parents=True, exist_ok=True)
         self.folder = private_folder(self.settings.spill_dir, lake, "cloud.twin.spill_dir", "citytwin-twin-")
@@ -116,11 +119,13 @@ class Twin:
         """Pick up new lake files, the latest tail and the alert log; returns the number of readable files."""
         files = self.files.list()
         tail = self.tail.table()
-        sources = Sources(lake_dataset(self.lake, files), tail, self._alert_table())
+        sources = Sources(lake_dataset(self.lake, files), tail, self._alert_table(), rollups.datasets(self.lake))
         tail_hours = set(zip(tail.column("date").to_pylist(), tail.column("hour").to_pylist())) if tail.num_rows else set()
+        hours = self.files.hours(files)
+        digests = rollups.digests(hours)
         with self._lock:
             self._sources, self._listed = sources, files
-            self._hours, self._tail_hours = self.files.hours(files), tail_hours
+            self._hours, self._tail_hours, self._digests = hours, tail_hours, digests
         return len(files)
 
     def _alert_table(self) -> pa.Table:
@@ -197,6 +202,15 @@ class Twin:
             return None, None, 0
         return min(r[0] for r in rows), max(r[1] for r in rows), sum(int(r[2]) for r in rows)
 
+    def exact(self, table: str, start: datetime, end: datetime) -> list[datetime]:
+        """Bucket starts of rollup ``table`` wholly inside [``start``, ``end``) that it holds exactly now.
+
+        Read those buckets from the rollup and every other hour from raw (``rollups.py``).
+        """
+        with self._lock:
+            current, fresh = self._digests, {f"{d.isoformat()}/{h}" for d, h in self._tail_hours}
+        return self.coverage.exact(table, start, end, current, fresh)
+
     def named(self, name: str, **params: Any) -> QueryResult:
         """Run a named query; raises ``KeyError`` naming the known ones."""
         try:
@@ -206,33 +220,31 @@ class Twin:
         missing = [p for p in query.params if p not in params]
         if missing:
             raise ValueError(f"query {name!r} needs parameters: {', '.join(missing)}")
-        return self.read(query.sql, {k: params[k] for k in query.params})
+        values = {k: params[k] for k in query.params}
+        sql = query.sql
+        if query.rollup is not None:  # the exact hours come from the rollup, the rest from raw
+            t1, t2 = params["t1"], params["t2"]
+            aware = all(isinstance(t, datetime) and t.tzinfo is not None for t in (t1, t2))
+            values["exact"] = self.exact(query.rollup, t1, t2) if aware else []  # anything else: all raw
+            sql = sql.replace(RAW_HOURS, rollups.raw_filter(t1, t2, values["exact"]) if aware else "true")
+        return self.read(sql, values)
 
     def state_at(self, at: datetime, flow_window: timedelta = timedelta(minutes=15)) -> TwinState:
-        """The twin as it was at ``at``: the newest value of everything at or before it."""
-        zones = self.read(
-            "SELECT site, camera, zone, arg_max(total, ts) FROM occupancy WHERE ts <= $at "
-            "AND date BETWEEN $since AND CAST($at AS DATE) GROUP BY ALL",
-            {"at": at, "since": self.since(ZONES, at)},
-        ).rows
-        nodes = self.read(
-            "SELECT node, max(ts), arg_max(fps, ts) FROM health WHERE ts <= $at "
-            "AND date BETWEEN $since AND CAST($at AS DATE) GROUP BY node",
-            {"at": at, "since": self.since(NODES, at)},
-        ).rows
-        flow = self.read(
-            "SELECT site, camera, line, direction, count(*) FROM crossings WHERE ts > $start AND ts <= $at "
-            "AND date BETWEEN CAST($start AS DATE) AND CAST($at AS DATE) GROUP BY ALL",
-            {"at": at, "start": at - flow_window},
-        ).rows
+        """The twin as it was at ``at``: the newest value of everything at or before it (``past.py``)."""
+        past = Past(lambda sql, params: self.read(sql, params).rows, self.exact, self.daily)
+        with self._lock:
+            listing, fresh = self._hours, self._tail_hours
+        zones = past.newest(ZONE_LAST, at, listing, fresh)
+        nodes: dict[str, tuple[datetime, Any]] = {}
+        for (_site, _camera, node), (last, fps) in past.newest(NODE_LAST, at, listing, fresh).items():
+            if node not in nodes or last > nodes[node][0]:
+                nodes[node] = (last, fps)
         horizon = timedelta(seconds=self.offline_after_s)
         return TwinState(
             at=at,
-            zones={(s, c, z): int(n) for s, c, z, n in zones},
-            nodes={
-                node: {"last_seen": last, "fps": fps, "online": at - last <= horizon} for node, last, fps in nodes
-            },
-            flow={(s, c, line, d): int(n) for s, c, line, d, n in flow},
+            zones={(s, c, z): int(n) for (s, c, z), (_ts, n) in zones.items()},
+            nodes={node: {"last_seen": last, "fps": fps, "online": at - last <= horizon} for node, (last, fps) in nodes.items()},
+            flow={(s, c, line, d): int(n) for s, c, line, d, n in past.flow(at, at - flow_window)},
         )
 
     def current_state(self, now: datetime) -> TwinState:

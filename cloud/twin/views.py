@@ -18,7 +18,7 @@ lets DuckDB push partition filters below the deduplication.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from cloud.twin import alertlog
+from cloud.twin import alertlog, rollups
 from cloud.twin.columns import BODY_COLUMNS, KEY, extract
 from cloud.twin.lake import PARTITIONS, SCHEMA
 from contract.model import BODIES
@@ -52,11 +52,12 @@ def lake_dataset(root: Path, files: Sequence[Path]) -> ds.Dataset:
 
 @dataclass(frozen=True)
 class Sources:
-    """What one query sees: the lake's readable files, the live tail and the alert log."""
+    """What one query sees: the lake's readable files, the live tail, the alert log and the rollup tables' files."""
 
     lake: ds.Dataset
     tail: pa.Table
     alerts: pa.Table
+    rollups: Mapping[str, ds.Dataset] | None = None  # by table name; None: no rollup files
 
     @classmethod
     def empty(cls, root: Path) -> Sources:
@@ -66,6 +67,9 @@ class Sources:
         cursor.register(LAKE, self.lake)
         cursor.register(TAIL, self.tail)
         cursor.register(ALERTS, self.alerts)
+        tables = self.rollups if self.rollups is not None else rollups.datasets(Path("."), listed=False)
+        for name, data in tables.items():
+            cursor.register(rollups.SOURCE.format(name), data)
 
 
 def _deduplicated(columns: str = _ENVELOPE, where: str = "") -> str:
@@ -95,6 +99,7 @@ VIEWS: dict[str, str] = {
     "alerts": f"SELECT * FROM {ALERTS}",
     "events": f"SELECT {_ENVELOPE}, {BODY_COLUMNS} FROM ({_deduplicated()})",
     **typed_views(),
+    **rollups.views(),
 }
 
 # counts(bucket): crossings per line, direction and class in buckets of '1 minute', '15 minutes', '1 hour', '1 day'.

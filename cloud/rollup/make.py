@@ -1,0 +1,135 @@
+"""Make rollup files: an hour's minute tables from its raw files, a day's hour tables, a month's day tables.
+
+The minute tables of one raw ``date=/hour=`` partition are computed by the
+twin's own views (``cloud.twin.views``) over just that partition's readable
+files, so the typed columns and the deduplication on ``cloud.twin.columns.KEY``
+are the twin's. The hour tables of a day come from that day's minute files,
+the day tables of a month from its hour files; each is exact (``aggregate``).
+Every file is written under a hidden temporary name and renamed into place
+(``cloud.sink.writer.write_atomic``): a reader, or a crash, sees the old file
+or the new one, never half of one. Each records what it was built from
+(``sources.Recorded``) and ``tables.VERSION`` in its Parquet metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import weakref
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cloud.rollup import aggregate
+from cloud.rollup.sources import Listing, RecordCache, Recorded, Slot, digest, slot_key
+from cloud.rollup.tables import COLUMNS, PART, VERSION, Resolution, table
+from cloud.sink.writer import write_atomic
+from cloud.twin import views
+from cloud.twin.lake import SCHEMA
+from cloud.twin.sandbox import locked_config, private_folder
+from cloud.twin.settings import TwinSettings
+from cloud.twin.views import NO_ALERTS, Sources, lake_dataset
+
+log = logging.getLogger(__name__)
+
+KINDS = tuple(COLUMNS)
+_ZSTD = 3
+_FINER: dict[Resolution, Resolution] = {"hour": "minute", "day": "hour"}
+
+
+def path_of(root: Path, name: str, day: date, hour: int = 0) -> Path:
+    """The file of rollup table ``name`` that holds ``day`` (and ``hour`` for minute tables)."""
+    return table(name).file(root, day, hour)
+
+
+def month_days(root: Path, name: str, day: date) -> list[Path]:
+    """The hour-table files of ``name``'s kind for every day of ``day``'s month."""
+    base = root / table(name).partition_dir(day).parent
+    return sorted(base.glob(f"date={day.year:04d}-{day.month:02d}-*/{PART}"))
+
+
+class Maker:
+    """Makes the rollup files of the lake at ``root`` on a DuckDB connection of its own, reaching no file but its spill.
+
+    ``settings`` (the deployment's ``cloud.twin``) bound its memory, threads and spill, as for the twin's own queries:
+    a busy hour spills rather than fails.
+    """
+
+    def __init__(self, root: Path, settings: TwinSettings | None = None) -> None:
+        self.root = root
+        self.records = RecordCache()
+        bounds = settings if settings is not None else TwinSettings()
+        self.folder = private_folder(bounds.spill_dir, root, "cloud.twin.spill_dir", "citytwin-rollup-")
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
+        self.con = duckdb.connect(":memory:", config=locked_config(bounds.memory_limit_mb, bounds.threads, self.folder,
+                                                                   bounds.max_spill_mb))
+        self.con.execute("SET TimeZone = 'UTC'")  # minute, hour and day buckets are UTC ones
+        views.create(self.con, root, 60.0)
+        self.con.execute("SET lock_configuration = true")
+
+    def close(self) -> None:
+        self.con.close()
+        self._cleanup()
+
+    def _write(self, rows: pa.Table, kind: str, final: Path, recorded: Recorded) -> None:
+        wanted = aggregate.schema(kind)
+        rows = rows.rename_columns(wanted.names).cast(wanted).replace_schema_metadata(recorded.metadata())
+        write_atomic(rows, final, _ZSTD)
+
+    def hour(self, slot: Slot, files: Sequence[Path], listing: Listing) -> None:
+        """The four minute tables of raw partition ``slot`` from its readable ``files``, whose listing is ``listing``.
+
+        Raises DuckDB's errors when a file's data cannot be read; nothing is written then.
+        """
+        recorded = Recorded(VERSION, {slot_key(slot): digest(listing)}, listing)
+        cursor = self.con.cursor()
+        try:
+            Sources(lake_dataset(self.root, list(files)), SCHEMA.empty_table(), NO_ALERTS).register(cursor)
+            made = {kind: cursor.sql(aggregate.from_raw(kind)).to_arrow_table() for kind in KINDS}
+        finally:
+            cursor.close()
+        for kind, rows in made.items():
+            self._write(rows, kind, path_of(self.root, f"{kind}_minute", slot[0], int(slot[1])), recorded)
+
+    def remove_hour(self, slot: Slot) -> None:
+        """Remove the minute tables of a raw partition that no longer has readable files."""
+        for kind in KINDS:
+            folder = path_of(self.root, f"{kind}_minute", slot[0], int(slot[1])).parent
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def coarser(self, resolution: Resolution, day: date) -> None:
+        """The tables at ``resolution`` (hour: of ``day``; day: of ``day``'s month) from the finer files under them."""
+        for kind in KINDS:
+            final = path_of(self.root, f"{kind}_{resolution}", day)
+            inputs = self.inputs(kind, resolution, day)
+            if not inputs:
+                shutil.rmtree(final.parent, ignore_errors=True)
+                continue
+            hours: dict[str, str] = {}
+            parts = []
+            for path in inputs:
+                recorded = self.records.get(path)
+                if recorded is None:  # damaged or of another version: made again by the reconciler before it counts
+                    log.warning("rollup file %s records no sources; left out of %s", path, final)
+                    continue
+                hours.update(recorded.hours)
+                parts.append(pq.ParquetFile(path).read())
+            finer = pa.concat_tables(parts) if parts else aggregate.schema(kind).empty_table()
+            cursor = self.con.cursor()
+            try:
+                cursor.register("finer", finer)
+                rows = cursor.sql(aggregate.from_finer(kind, resolution)).to_arrow_table()
+            finally:
+                cursor.close()
+            self._write(rows, kind, final, Recorded(VERSION, hours))
+
+    def inputs(self, kind: str, resolution: Resolution, day: date) -> list[Path]:
+        """The finer files a ``kind`` table at ``resolution`` holding ``day`` is made from."""
+        finer = f"{kind}_{_FINER[resolution]}"
+        if resolution == "hour":
+            return sorted(path_of(self.root, finer, day).parent.parent.glob(f"hour=*/{PART}"))
+        return month_days(self.root, finer, day)

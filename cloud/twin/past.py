@@ -1,0 +1,105 @@
+"""``state_at`` from the rollups where they are exact and raw events elsewhere.
+
+The newest occupancy of each zone (and health of each node) at or before
+``at`` is the newest of two candidates: the rollups' ``last_total``/``last_ts``
+(``last_fps``) over the buckets they hold exactly before ``at``'s hour (day
+tables for whole days, hour tables for the other hours), and the raw events,
+``ts <= at``, of every other hour (``at``'s own, late, compacted or not yet
+rolled up; the tail's). The raw part reads back only as far as the newest
+earlier hour holding a row of each subject among those hours
+(``daily.since`` over them), so with rollups in place it reads ``at``'s day.
+The flow window takes whole minutes from the minute rollups and its edges
+from raw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from typing import Any
+
+from cloud.twin.daily import NODES, ZONES, Daily, Slot, Subjects
+from cloud.twin.rollups import raw_filter
+
+Read = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
+Exact = Callable[[str, datetime, datetime], list[datetime]]
+
+
+@dataclass(frozen=True)
+class Newest:
+    """One "newest value" question: its raw view and value, its rollup kind and the rollup's value columns."""
+
+    subjects: Subjects
+    kind: str
+    last: str  # the rollup column holding the newest value
+
+
+ZONE_LAST = Newest(ZONES, "occupancy", "last_total")
+NODE_LAST = Newest(NODES, "health", "last_fps")
+
+
+def _hour_of(at: datetime) -> datetime:
+    utc = at.astimezone(timezone.utc)
+    return utc.replace(minute=0, second=0, microsecond=0)
+
+
+def _slot_start(slot: Slot) -> datetime:
+    return datetime.combine(slot[0], time(int(slot[1])), timezone.utc)
+
+
+class Past:
+    """Answers ``state_at``'s questions with ``read`` (trusted SQL) and ``exact`` (``Twin.exact``)."""
+
+    def __init__(self, read: Read, exact: Exact, daily: Daily) -> None:
+        self.read, self.exact, self.daily = read, exact, daily
+
+    def newest(self, q: Newest, at: datetime, listing: Mapping[Slot, Hashable], fresh: set[Slot]) -> dict[tuple[Any, ...], tuple[datetime, Any]]:
+        """Subject keys -> (time, value) of the newest value at or before ``at``."""
+        hour = _hour_of(at)
+        first = min((_slot_start(s) for s in listing), default=hour)
+        days = self.exact(f"{q.kind}_day", first, datetime.combine(hour.date(), time(), timezone.utc))
+        whole = set(days)
+        hours = [h for h in self.exact(f"{q.kind}_hour", first, hour) if h.replace(hour=0) not in whole]
+        held = set(hours) | {d + timedelta(hours=h) for d in days for h in range(24)}
+        keys = ", ".join(q.subjects.keys)
+        out: dict[tuple[Any, ...], tuple[datetime, Any]] = {}
+        if days or hours:
+            rows = self.read(
+                f"SELECT {keys}, max(last_ts), arg_max({q.last}, last_ts) FROM ("
+                f"SELECT {keys}, last_ts, {q.last} FROM {q.kind}_day WHERE list_contains($days, bucket_start) "
+                f"UNION ALL SELECT {keys}, last_ts, {q.last} FROM {q.kind}_hour "
+                "WHERE date BETWEEN $lo AND $hi AND list_contains($hours, bucket_start)) GROUP BY ALL",
+                {"days": days, "hours": hours, "lo": min(hours, default=hour).date(), "hi": hour.date()})
+            out = {tuple(r[:-2]): (r[-2], r[-1]) for r in rows}
+        # Raw: the hours the rollups do not hold, back to the newest earlier one of each subject among them.
+        raw_listing = {s: sig for s, sig in listing.items() if _slot_start(s) not in held}
+        since = self.daily.since(q.subjects, at, raw_listing, fresh)
+        raw_hours = raw_filter(datetime.combine(since, time(), timezone.utc), hour + timedelta(hours=1), held)
+        rows = self.read(
+            f"SELECT {keys}, max(ts), arg_max({q.subjects.value}, ts) FROM {q.subjects.view} WHERE ts <= $at "
+            f"AND date BETWEEN $since AND CAST($at AS DATE) AND {raw_hours} GROUP BY ALL",
+            {"at": at, "since": since})
+        for r in rows:
+            key = tuple(r[:-2])
+            if key not in out or r[-2] > out[key][0]:
+                out[key] = (r[-2], r[-1])
+        return out
+
+    def flow(self, at: datetime, start: datetime) -> list[tuple[Any, ...]]:
+        """Crossings per (site, camera, line, direction) with ``start < ts <= at``."""
+        hours = self.exact("crossings_minute", _hour_of(start), _hour_of(at) + timedelta(hours=1))
+        step = timedelta(minutes=1)
+        minutes = [h + i * step for h in hours for i in range(60)
+                   if h + i * step > start and h + (i + 1) * step <= at]
+        return self.read(
+            "SELECT site, camera, line, direction, sum(n)::BIGINT FROM ("
+            "SELECT site, camera, line, direction, 1 AS n FROM crossings WHERE ts > $start AND ts <= $at "
+            "AND date BETWEEN CAST($start AS DATE) AND CAST($at AS DATE) "
+            f"AND {raw_filter(start, _hour_of(at) + timedelta(hours=1), ())} "
+            "AND NOT list_contains($minutes, date_trunc('minute', ts)) "
+            "UNION ALL SELECT site, camera, line, direction, crossings FROM crossings_minute "
+            "WHERE date BETWEEN CAST($start AS DATE) AND CAST($at AS DATE) AND list_contains($minutes, bucket_start)) "
+            "GROUP BY ALL",
+            {"at": at, "start": start, "minutes": minutes})
+

@@ -1,0 +1,176 @@
+"""The rollup tables as the twin reads them: Arrow sources over their files, and which buckets are exact now.
+
+Rollups are a cache, used only where it is exact: a bucket is read from a
+rollup table when every raw hour under it still has the listing (names and
+sizes) that the table's file records (``cloud.rollup.sources``) and the live
+tail holds nothing of it; every other hour (the current one, a late or
+compacted one, one the reconciler has not reached) is read from raw,
+deduplicated. So no answer waits for the reconciler. The files are listed at
+each refresh; a file's footer is read once per (size, modification time),
+and only when a query asks about its days.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from cloud.rollup import aggregate
+from cloud.rollup.sources import RecordCache, Slot, digest, exact_hours, listing_of, slot_key
+from cloud.rollup.tables import PART, ROOT, TABLES, Table, table
+
+# The Arrow object each rollup table's view reads, on every cursor.
+SOURCE = "_rollup_{}"
+_PARTITIONS = {"minute": pa.schema([("date", pa.date32()), ("hour", pa.string())]),
+               "hour": pa.schema([("date", pa.date32())]), "day": pa.schema([("month", pa.string())])}
+
+
+def dataset(root: Path, t: Table, files: Iterable[Path]) -> ds.Dataset:
+    """Table ``t``'s ``files`` with its columns and Hive partition columns; no footer is read here."""
+    partitions = _PARTITIONS[t.resolution]
+    schema = pa.schema(list(aggregate.schema(t.kind)) + list(partitions))
+    return ds.dataset([str(f) for f in files], schema=schema, format="parquet",
+                      partitioning=ds.partitioning(partitions, flavor="hive"), partition_base_dir=str(root / ROOT / t.name))
+
+
+_FOLDER = {"date": re.compile(r"date=(\d{4}-\d{2}-\d{2})"), "hour": re.compile(r"hour=([01]\d|2[0-3])"),
+           "month": re.compile(r"month=(\d{4}-\d{2})")}
+
+
+def _canonical(path: Path, depth: int) -> bool:
+    """Whether the ``depth`` folders above ``path`` are real partitions (a calendar date, an hour, a month)."""
+    for folder in list(path.parents)[:depth]:
+        key = folder.name.partition("=")[0]
+        match = _FOLDER[key].fullmatch(folder.name) if key in _FOLDER else None
+        if match is None:
+            return False
+        if key == "hour":
+            continue
+        try:
+            date.fromisoformat(match[1] + ("-01" if key == "month" else ""))
+        except ValueError:  # date=2026-02-30
+            return False
+    return True
+
+
+def datasets(root: Path, listed: bool = True) -> dict[str, ds.Dataset]:
+    """Every rollup table over its files now (``listed``), or over none; files in folders of other names are left out."""
+    out = {}
+    for t in TABLES:
+        pattern = {"minute": "date=*/hour=*/", "hour": "date=*/", "day": "month=*/"}[t.resolution] + PART
+        depth = 2 if t.resolution == "minute" else 1
+        files = [f for f in sorted((root / ROOT / t.name).glob(pattern)) if _canonical(f, depth)] if listed else []
+        out[t.name] = dataset(root, t, files)
+    return out
+
+
+def views() -> dict[str, str]:
+    """One view per rollup table, named like it."""
+    return {t.name: f"SELECT * FROM {SOURCE.format(t.name)}" for t in TABLES}
+
+
+def digests(hours: Mapping[Slot, Iterable[tuple[str, int, int]]]) -> dict[str, str]:
+    """The digest of each raw hour's current listing (``LakeFiles.hours``), keyed like the rollups record them."""
+    return {slot_key(slot): digest(listing_of(files)) for slot, files in hours.items()}
+
+
+def _hours_of(day: date) -> list[str]:
+    return [f"{day.isoformat()}/{h:02d}" for h in range(24)]
+
+
+class Coverage:
+    """Which buckets of a rollup table are exact for the lake as it is listed now."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.records = RecordCache()
+
+    def exact(self, name: str, start: datetime, end: datetime, current: Mapping[str, str], fresh: set[str]) -> list[datetime]:
+        """Bucket starts of table ``name`` wholly inside [``start``, ``end``) that it holds exactly.
+
+        ``current`` is the digest of each raw hour's listing, ``fresh`` the hours the live tail touches.
+        """
+        t = table(name)
+        unit = timedelta(days=1) if t.resolution == "day" else timedelta(hours=1)
+        first = _ceil(start.astimezone(timezone.utc), unit)
+        out: list[datetime] = []
+        day = first.date()
+        judged: dict[Path, tuple[set[str], set[str]]] = {}  # a day table's file serves every day of its month
+        while datetime.combine(day, time(), timezone.utc) < end:
+            path = t.file(self.root, day)
+            if path not in judged:
+                judged[path] = self._held(t, day, current)
+            held = judged[path]
+            keys = _hours_of(day)
+            if t.resolution == "day":
+                bucket = datetime.combine(day, time(), timezone.utc)
+                wanted = {k for k in keys if k in current or k in held[1]}
+                if bucket >= first and bucket + unit <= end and wanted <= held[0] and fresh.isdisjoint(keys):
+                    out.append(bucket)
+            else:
+                for h, key in enumerate(keys):
+                    bucket = datetime.combine(day, time(h), timezone.utc)
+                    if bucket >= first and bucket + unit <= end and key in held[0] and key not in fresh:
+                        out.append(bucket)
+            day += timedelta(days=1)
+        return out
+
+    def _held(self, t: Table, day: date, current: Mapping[str, str]) -> tuple[set[str], set[str]]:
+        """(hours held exactly, hours recorded) by the files of ``t`` covering ``day``."""
+        if t.resolution == "minute":
+            exact: set[str] = set()
+            recorded: set[str] = set()
+            for h in range(24):
+                rec = self.records.get(t.file(self.root, day, h))
+                exact |= exact_hours(rec, current)
+                recorded |= set(rec.hours) if rec is not None else set()
+            return exact, recorded
+        rec = self.records.get(t.file(self.root, day))
+        return exact_hours(rec, current), set(rec.hours) if rec is not None else set()
+
+
+def _ceil(at: datetime, unit: timedelta) -> datetime:
+    """The first instant at or after ``at`` that starts a UTC ``unit``."""
+    midnight = datetime.combine(at.date(), time(), timezone.utc)
+    steps = -(-(at - midnight) // unit)
+    return midnight + steps * unit
+
+
+def raw_filter(start: datetime, end: datetime, held: Iterable[datetime]) -> str:
+    """SQL keeping raw rows of the hours in [``start``, ``end``) that are not ``held`` (hour starts the rollups answer).
+
+    Written as conditions on the partition columns alone (whole days as ``date`` ranges, other days as
+    ``date = … AND hour IN (…)``), which DuckDB hands down to the dataset, so the files of held hours are never
+    opened. Every literal is made here from dates and hours, never from text a caller gave.
+    """
+    skip = {h.astimezone(timezone.utc) for h in held}
+    hour = start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    per_day: dict[date, list[str]] = {}
+    while hour < end:
+        if hour not in skip:
+            per_day.setdefault(hour.date(), []).append(f"{hour.hour:02d}")
+        hour += timedelta(hours=1)
+    terms: list[str] = []
+    run: list[date] = []  # consecutive days read whole
+
+    def close_run() -> None:
+        if run:
+            terms.append(f"date BETWEEN DATE '{run[0].isoformat()}' AND DATE '{run[-1].isoformat()}'")
+            run.clear()
+
+    for day, hours in sorted(per_day.items()):
+        if len(hours) == 24 and (not run or run[-1] + timedelta(days=1) == day):
+            run.append(day)
+            continue
+        close_run()
+        if len(hours) == 24:
+            run.append(day)
+        else:
+            terms.append(f"(date = DATE '{day.isoformat()}' AND hour IN ({', '.join(repr(h) for h in hours)}))")
+    close_run()
+    return "(" + " OR ".join(terms) + ")" if terms else "false"

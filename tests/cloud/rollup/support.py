@@ -1,0 +1,89 @@
+"""Brute-force answers from the raw lake, computed without the twin's code, to check rollups against."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+
+from cloud.rollup.make import KINDS
+
+
+def readable(lake: Path) -> list[str]:
+    """The raw files whose footer reads (the damaged ones are left out, as the twin leaves them out)."""
+    good = []
+    for path in sorted(lake.glob("date=*/hour=*/*.parquet")):
+        try:
+            pq.read_metadata(path)
+        except Exception:
+            continue
+        good.append(str(path))
+    return good
+
+
+_TYPES = {"crossings": "line_crossing", "occupancy": "zone_occupancy", "dwell": "dwell", "health": "node_health"}
+
+
+def brute(lake: Path, sql: str) -> list[tuple[Any, ...]]:
+    """``sql`` over ``raw``: one row per (site, camera, node, seq) of the readable files, with the body's fields."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    files = readable(lake)
+    if not files:
+        return []
+    con.execute(
+        "CREATE VIEW raw AS SELECT DISTINCT ON (site, camera, node, seq) *, "
+        "json_extract_string(body, 'line') AS line, json_extract_string(body, 'direction') AS direction, "
+        "json_extract_string(body, 'object_class') AS object_class, json_extract_string(body, 'zone') AS zone, "
+        "CAST(json_extract_string(body, 'total') AS INTEGER) AS total, "
+        "CAST(json_extract_string(body, 'seconds') AS DOUBLE) AS seconds, "
+        "CAST(json_extract_string(body, 'fps') AS DOUBLE) AS fps "
+        f"FROM read_parquet({files!r}, hive_partitioning = false)"
+    )
+    return con.execute(sql).fetchall()
+
+
+def rollup(lake: Path, name: str, sql: str) -> list[tuple[Any, ...]]:
+    """``sql`` over ``t``, the rollup table ``name``'s files."""
+    files = sorted(str(p) for p in (lake / "rollups" / name).rglob("*.parquet"))
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if not files:
+        return []
+    con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet({files!r}, hive_partitioning = false)")
+    return con.execute(sql).fetchall()
+
+
+def totals(lake: Path) -> dict[str, Any]:
+    """Whole-lake totals of every kind from the day tables."""
+    return {kind: rollup(lake, f"{kind}_day", f"SELECT {_MEASURE[kind]} FROM t")[0] for kind in KINDS}
+
+
+_MEASURE = {"crossings": "sum(crossings)", "occupancy": "sum(samples), sum(sum_total), max(max_total)",
+            "dwell": "sum(dwells), round(sum(total_s), 3)", "health": "sum(reports), round(sum(fps_sum), 3)"}
+_RAW = {"crossings": "count(*)", "occupancy": "count(total), sum(total), max(total)",
+        "dwell": "count(*), round(sum(seconds), 3)", "health": "count(*), round(sum(fps), 3)"}
+
+
+def raw_totals(lake: Path) -> dict[str, Any]:
+    """The same totals by brute force from raw."""
+    return {kind: brute(lake, f"SELECT {_RAW[kind]} FROM raw WHERE type = '{_TYPES[kind]}'")[0] for kind in KINDS}
+
+
+def rolled_copy(source: Path, dest: Path) -> Path:
+    """A copy of the lake ``source`` at ``dest`` with every rollup made; returns ``dest``."""
+    import shutil
+
+    from cloud.rollup.reconcile import Reconciler
+    from cloud.twin.listing import LakeFiles
+
+    shutil.copytree(source, dest)
+    reconciler = Reconciler(dest, LakeFiles(dest))
+    try:
+        report = reconciler.run()
+    finally:
+        reconciler.close()
+    assert not report.failed, report.line()
+    return dest

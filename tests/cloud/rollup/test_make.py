@@ -1,0 +1,114 @@
+"""Rollups made from the raw lake are exact at every resolution, whatever duplicates or damaged files it holds."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from cloud.rollup import make
+from cloud.rollup.sources import Recorded
+from cloud.rollup.tables import DWELL_EDGES_S, META_VERSION, VERSION
+from tests.cloud.rollup.support import brute, raw_totals, rolled_copy, rollup, totals
+
+
+@pytest.fixture(scope="module")
+def rolled(tmp_path_factory: pytest.TempPathFactory, messy_lake: Path) -> Path:
+    lake = rolled_copy(messy_lake, tmp_path_factory.mktemp("rolled") / "lake")
+    assert len(list((lake / "rollups" / "crossings_minute").glob("date=*/hour=*/part.parquet"))) == 48
+    return lake
+
+
+def test_minute_crossings_are_the_deduplicated_raw_counts(rolled: Path) -> None:
+    want = brute(rolled, "SELECT date_trunc('minute', ts) AS b, site, camera, line, direction, object_class, count(*) "
+                         "FROM raw WHERE type = 'line_crossing' GROUP BY ALL ORDER BY ALL")
+    got = rollup(rolled, "crossings_minute", "SELECT * FROM t ORDER BY ALL")
+    assert got == want and len(got) > 1000
+
+
+@pytest.mark.parametrize("resolution", ["minute", "hour", "day"])
+def test_occupancy_at_every_resolution_matches_raw(rolled: Path, resolution: str) -> None:
+    want = brute(rolled, f"SELECT date_trunc('{resolution}', ts), camera, zone, max(total), sum(total), count(total), "
+                         "max(ts) FROM raw WHERE type = 'zone_occupancy' GROUP BY ALL ORDER BY ALL")
+    got = rollup(rolled, f"occupancy_{resolution}",
+                 "SELECT bucket_start, camera, zone, max_total, sum_total, samples, last_ts FROM t ORDER BY ALL")
+    assert got == want
+
+
+def test_the_last_occupancy_is_the_newest_report(rolled: Path) -> None:
+    want = brute(rolled, "SELECT camera, zone, arg_max(total, (ts, event_id)) FROM raw WHERE type = 'zone_occupancy' "
+                         "AND date_trunc('day', ts) = TIMESTAMPTZ '2026-01-01' GROUP BY ALL ORDER BY ALL")
+    got = rollup(rolled, "occupancy_day", "SELECT camera, zone, last_total FROM t "
+                                           "WHERE bucket_start = TIMESTAMPTZ '2026-01-01' ORDER BY ALL")
+    assert got == want
+
+
+def test_the_mean_over_any_buckets_is_exact(rolled: Path) -> None:
+    want = brute(rolled, "SELECT zone, round(avg(total), 9) FROM raw WHERE type = 'zone_occupancy' "
+                         "AND ts >= TIMESTAMPTZ '2026-01-01 05:00' AND ts < TIMESTAMPTZ '2026-01-02 17:00' GROUP BY ALL ORDER BY ALL")
+    got = rollup(rolled, "occupancy_hour", "SELECT zone, round(sum(sum_total) / sum(samples), 9) FROM t "
+                                            "WHERE bucket_start >= TIMESTAMPTZ '2026-01-01 05:00' "
+                                            "AND bucket_start < TIMESTAMPTZ '2026-01-02 17:00' GROUP BY ALL ORDER BY ALL")
+    assert got == want
+
+
+@pytest.mark.parametrize("resolution", ["minute", "day"])
+def test_the_dwell_histogram_bins_every_stay_once(rolled: Path, resolution: str) -> None:
+    edges = (0.0, *DWELL_EDGES_S, 1e18)
+    bins = ", ".join(f"count(*) FILTER (WHERE seconds >= {lo} AND seconds < {hi})" for lo, hi in zip(edges, edges[1:]))
+    want = brute(rolled, f"SELECT date_trunc('{resolution}', ts), camera, zone, count(*), round(sum(seconds), 6), [{bins}] "
+                         "FROM raw WHERE type = 'dwell' GROUP BY ALL ORDER BY ALL")
+    got = rollup(rolled, f"dwell_{resolution}",
+                 "SELECT bucket_start, camera, zone, dwells, round(total_s, 6), histogram FROM t ORDER BY ALL")
+    assert got == want
+    assert all(sum(row[5]) == row[3] for row in got)
+
+
+def test_health_per_hour_matches_raw(rolled: Path) -> None:
+    want = brute(rolled, "SELECT date_trunc('hour', ts), node, count(*), round(sum(fps), 6), min(fps), max(ts) "
+                         "FROM raw WHERE type = 'node_health' GROUP BY ALL ORDER BY ALL")
+    got = rollup(rolled, "health_hour", "SELECT bucket_start, node, reports, round(fps_sum, 6), fps_min, last_ts FROM t "
+                                         "ORDER BY ALL")
+    assert got == want
+
+
+def test_day_tables_hold_the_whole_lake_once(rolled: Path) -> None:
+    assert totals(rolled) == raw_totals(rolled)
+
+
+def test_each_file_records_its_version_and_sources(rolled: Path) -> None:
+    minute = pq.read_schema(make.path_of(rolled, "crossings_minute", date(2026, 1, 1), 3)).metadata
+    assert minute[META_VERSION] == str(VERSION).encode()
+    recorded = Recorded.of(minute)
+    assert recorded is not None and list(recorded.hours) == ["2026-01-01/03"]
+    listed = sorted(p.name for p in (rolled / "date=2026-01-01" / "hour=03").glob("*.parquet") if p.name != "half-written.parquet")
+    assert [name for name, _ in recorded.files] == listed
+    month = Recorded.of(pq.read_schema(make.path_of(rolled, "dwell_day", date(2026, 1, 1))).metadata)
+    assert month is not None and len(month.hours) == 48
+
+
+def test_rows_are_sorted_by_bucket_and_keys(rolled: Path) -> None:
+    rows = rollup(rolled, "crossings_hour", "SELECT bucket_start, site, camera, line, direction, object_class FROM t")
+    assert rows == sorted(rows) and len(rows) > 10
+
+
+def test_a_crash_mid_write_leaves_the_old_file(rolled: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    shutil.copytree(rolled, lake)
+    target = make.path_of(lake, "crossings_hour", date(2026, 1, 1))
+    before = target.read_bytes()
+
+    def dies(table: object, where: object, **_kw: object) -> None:
+        where.write(b"PAR1 half a file")  # type: ignore[attr-defined]
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr("cloud.sink.writer.pq.write_table", dies)
+    maker = make.Maker(lake)
+    with pytest.raises(KeyboardInterrupt):
+        maker.coarser("hour", date(2026, 1, 1))
+    maker.close()
+    assert target.read_bytes() == before
+    assert not [p for p in target.parent.iterdir() if p.name != target.name]

@@ -1,0 +1,93 @@
+"""The twin reads rollups only where they are exact: the answers are the raw ones whatever the reconciler has done."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from cloud.twin.twin import Twin
+from tests.cloud.rollup.support import rolled_copy
+from tests.cloud.twin.conftest import CAMERAS, SITE
+
+T1, T2 = datetime(2026, 1, 1, 3, 30, tzinfo=timezone.utc), datetime(2026, 1, 2, 20, 15, tzinfo=timezone.utc)
+_RAW = {
+    "flow_per_line_per_hour": (
+        "SELECT make_timestamptz(year(date), month(date), day(date), CAST(hour AS INTEGER), 0, 0, 'UTC'), "
+        "site, camera, line, direction, count(*) FROM crossings WHERE ts >= $t1 AND ts < $t2 GROUP BY ALL ORDER BY ALL"),
+    "busiest_zones": (
+        "SELECT site, camera, zone, max(total) AS p, avg(total) AS m, count(*) FROM occupancy WHERE ts >= $t1 AND ts < $t2 "
+        "GROUP BY ALL ORDER BY p DESC, m DESC, site, camera, zone LIMIT 10"),
+}
+
+
+@pytest.fixture(scope="module")
+def rolled(tmp_path_factory: pytest.TempPathFactory, messy_lake: Path) -> Path:
+    return rolled_copy(messy_lake, tmp_path_factory.mktemp("rolled-read") / "lake")
+
+
+def _same(twin: Twin, name: str) -> None:
+    got = twin.named(name, t1=T1, t2=T2).rows
+    want = twin.read(_RAW[name], {"t1": T1, "t2": T2}).rows
+    assert [tuple(round(v, 9) if isinstance(v, float) else v for v in r) for r in got] == \
+        [tuple(round(v, 9) if isinstance(v, float) else v for v in r) for r in want]
+    assert got
+
+
+@pytest.mark.parametrize("name", sorted(_RAW))
+def test_named_queries_over_rollups_are_the_raw_answers(rolled: Path, name: str) -> None:
+    twin = Twin(rolled, SITE, CAMERAS)
+    assert len(twin.exact("crossings_hour", T1, T2)) == 40  # 04:00 on the first day to 20:00 on the second
+    _same(twin, name)
+    twin.close()
+
+
+@pytest.mark.parametrize("name", sorted(_RAW))
+def test_an_hour_changed_after_its_rollup_is_read_from_raw(rolled: Path, tmp_path: Path, name: str) -> None:
+    lake = tmp_path / "lake"
+    shutil.copytree(rolled, lake)
+    folder = lake / "date=2026-01-01" / "hour=10"
+    original = next(p for p in folder.glob("*.parquet") if p.name == "synthetic.parquet")
+    rows = pq.read_table(original)
+    pq.write_table(rows.slice(0, rows.num_rows // 2), original)  # a rewrite the reconciler has not seen yet
+    twin = Twin(lake, SITE, CAMERAS)
+    hours = twin.exact("crossings_hour", T1, T2)
+    assert datetime(2026, 1, 1, 10, tzinfo=timezone.utc) not in hours and len(hours) == 39
+    assert twin.exact("crossings_day", T1, datetime(2026, 1, 3, tzinfo=timezone.utc)) == \
+        [datetime(2026, 1, 2, tzinfo=timezone.utc)]
+    _same(twin, name)
+    twin.close()
+
+
+def test_typed_sql_reads_the_rollup_tables(rolled: Path) -> None:
+    twin = Twin(rolled, SITE, CAMERAS)
+    rolled_total = twin.query("SELECT sum(crossings) FROM crossings_day").rows[0][0]
+    assert rolled_total == twin.query("SELECT count(*) FROM crossings").rows[0][0]
+    assert twin.query("SELECT count(DISTINCT hour) FROM crossings_minute WHERE date = DATE '2026-01-02'").rows == [(24,)]
+    twin.close()
+
+
+def test_an_hour_the_tail_touches_is_read_from_raw(rolled: Path) -> None:
+    from cloud.twin.tail import TailBuffer
+    from edge.events.factory import EventFactory
+
+    tail = TailBuffer()
+    factory = EventFactory("city", "cam-0", "city-cam-0", iter(range(10**9, 10**9 + 10)).__next__)
+    at = datetime(2026, 1, 2, 6, 20, tzinfo=timezone.utc)
+    for _ in range(3):
+        tail.add(factory.make("line_crossing", at, {"line": "line-0", "direction": "in", "object_class": "person", "track_id": 1}))
+    plain, tailed = Twin(rolled, SITE, CAMERAS), Twin(rolled, SITE, CAMERAS, tail=tail)
+    hour = datetime(2026, 1, 2, 6, tzinfo=timezone.utc)
+    assert hour in plain.exact("crossings_hour", T1, T2) and hour not in tailed.exact("crossings_hour", T1, T2)
+    day = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    assert tailed.exact("crossings_day", day, day + timedelta(days=1)) == []
+    total = [sum(r[-1] for r in t.named("flow_per_line_per_hour", t1=T1, t2=T2).rows) for t in (plain, tailed)]
+    assert total[1] == total[0] + 3
+    flows = [t.state_at(at + timedelta(minutes=1)).flow for t in (plain, tailed)]
+    assert flows[1][("city", "cam-0", "line-0", "in")] == flows[0].get(("city", "cam-0", "line-0", "in"), 0) + 3
+    _same(tailed, "busiest_zones")
+    plain.close()
+    tailed.close()
