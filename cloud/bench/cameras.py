@@ -215,6 +215,11 @@ class EmulatedCameras:
         return sum(c.sent for c in self.cameras)
 
     @property
+    def pending(self) -> int:
+        """Spooled events queued for a flush and not yet handed to a session."""
+        return len(self._flush)
+
+    @property
     def unacked(self) -> int:
         return sum(c.sent - c.acked for c in self.cameras)
 
