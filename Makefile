@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv fixtures brokers-deps frost-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients
+.PHONY: help setup venv fixtures brokers-deps frost-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients bench-city
 
 help:
 	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
@@ -19,8 +19,10 @@ help:
 	@echo "make status      show whether the brokers are running"
 	@echo "make typecheck   mypy over citytwin/, edge/, cloud/ and hardware/"
 	@echo "make bench       full benchmark matrix on this machine into hardware/results/\$$BENCH_DEVICE [ci-x86], then the report"
-	@echo "make bench-twin  open time, RSS and query latency of the twin over 10M synthetic events (EVENTS=100000000 for 100M)"
+	@echo "make bench-twin  open time, RSS and query latency of the twin over 10M synthetic events (EVENTS=100000000 for 100M),"
+	@echo "                 then history windows over a year of rollups of 1,000 cameras (ONLY=lake or ONLY=history for one part)"
 	@echo "make bench-ingest  events/s and publish-to-file latency through the bridge and the sink (own brokers)"
+	@echo "make bench-city  1,000 emulated cameras through the authenticated pipeline with rules and cockpit (DURATION=600 s)"
 	@echo "make bench-mqtt-clients  events per CPU-second of the bridge on its own MQTT client, paho-mqtt and gmqtt"
 	@echo "make models      rebuild the ONNX models from their upstream packages (needs TensorFlow; slow)"
 	@echo "make lock        refresh constraints.txt from a fresh resolve of pyproject.toml"
@@ -108,11 +110,16 @@ clean:
 	rm -rf .run .pytest_cache .mypy_cache test-artifacts
 
 bench-twin: venv
-	$(BIN)/python -m cloud.twin.bench $(if $(EVENTS),--events $(EVENTS))
+	$(BIN)/python -m cloud.twin.bench $(if $(EVENTS),--events $(EVENTS)) $(if $(ONLY),--only $(ONLY))
 
 # Sustained events/s through bridge and sink, and p50/p95 publish -> file visible, on this machine.
 bench-ingest: venv brokers-deps
 	$(BIN)/python -m cloud.bench.ingest
+
+# A city of emulated cameras through Mosquitto -> bridge -> Kafka -> sink, with the rules and the cockpit (own brokers).
+DURATION ?= 600
+bench-city: venv brokers-deps
+	$(BIN)/python -m cloud.bench.city --duration $(DURATION)
 
 # The bridge's receive path on each MQTT client, one process and a shared subscription over two (own brokers).
 MQTT_BENCH_ARGS ?=

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,6 +53,8 @@ class Brokers:
     kafka_port: int
     controller_port: int
     run_dir: Path
+    # Extra script settings: the logins of authenticated brokers (CITYTWIN_MQTT_AUTH_DIR, CITYTWIN_KAFKA_SCRAM_USERS).
+    settings: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, args: argparse.Namespace) -> Brokers:
@@ -65,6 +68,7 @@ class Brokers:
             "CITYTWIN_MQTT_PORT": str(self.mqtt_port),
             "CITYTWIN_KAFKA_PORT": str(self.kafka_port),
             "CITYTWIN_KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            **dict(self.settings),
         }
         return subprocess.run([str(BROKERS / name), action], env=env, capture_output=True, text=True, check=False)
 
@@ -85,13 +89,14 @@ class Brokers:
 
 
 class Service:
-    """``citytwin bridge|sink`` as a child process."""
+    """``citytwin [OPTIONS] COMMAND --config CONFIG EXTRA...`` as a child process (default: a bridge or sink instance)."""
 
-    def __init__(self, command: str, config: Path, log: Path) -> None:
-        self.log = log
+    def __init__(self, command: str, config: Path, log: Path, extra: Sequence[str] = ("--instance", "bench"),
+                 options: Sequence[str] = ()) -> None:
+        self.command, self.log = command, log
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "citytwin.cli", command, "--config", str(config), "--instance", "bench"],
+                [sys.executable, "-m", "citytwin.cli", *options, command, "--config", str(config), *extra],
                 stdout=out, stderr=subprocess.STDOUT,
             )
 
@@ -256,14 +261,16 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--partitions", type=int, default=3, help="partitions of the events topic (default: %(default)s)")
 
 
-def add_broker_arguments(parser: argparse.ArgumentParser) -> None:
-    """Where the benchmark's own brokers listen and keep their state, and whether they stay up."""
+def add_broker_arguments(parser: argparse.ArgumentParser, run_dir: bool = True) -> None:
+    """Where the benchmark's own brokers listen, whether they stay up, and (``run_dir``) where they keep their state."""
     parser.add_argument("--keep-brokers", action="store_true", help="leave brokers started here running")
     parser.add_argument("--mqtt-port", type=int, default=int(os.environ.get("CITYTWIN_BENCH_MQTT_PORT", 31883)))
     parser.add_argument("--kafka-port", type=int, default=int(os.environ.get("CITYTWIN_BENCH_KAFKA_PORT", 39092)))
     parser.add_argument(
         "--controller-port", type=int, default=int(os.environ.get("CITYTWIN_BENCH_KAFKA_CONTROLLER_PORT", 39093))
     )
+    if not run_dir:
+        return
     parser.add_argument(
         "--run-dir", type=Path, default=Path(os.environ.get("CITYTWIN_BENCH_RUN", REPO_ROOT / ".run" / "bench")),
         help="broker state of the benchmark's own brokers (default: %(default)s)",

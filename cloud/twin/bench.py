@@ -1,6 +1,6 @@
 """``make bench-twin``: what opening a twin costs, and how fast it answers, over a synthetic lake.
 
-    python -m cloud.twin.bench [--events N] [--days D] [--cameras C] [--runs R]
+    python -m cloud.twin.bench [--events N] [--days D] [--cameras C] [--runs R] [--only lake|history]
     make bench-twin EVENTS=100000000
 
 The synthetic lake (10M events, 30 days, 50 cameras by default) is generated
@@ -12,7 +12,11 @@ and 20 MB of disk per million. Prints:
   process (peak RSS from the kernel's accounting of that child);
 - p50/p95 per named query over random windows, ``state_at`` at random
   instants, the cockpit's ``/api/range`` answer, and typed SQL through the
-  sandbox (the cockpit console's path) over one day.
+  sandbox (the cockpit console's path) over one day;
+- p50/p95 of history windows of a day, a week, a month and a year over a
+  year of rollups for 1,000 cameras (``bench_history.py``; generated once
+  into the cache, about 2 minutes and 1 GB), each at the resolution the
+  window picks.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ import numpy as np
 import yaml
 
 from citytwin.paths import cache_dir
+from cloud.twin import bench_history
 from cloud.twin.named import QUERIES
+from cloud.twin.rollup_synth import RollupShape
 from cloud.twin.synth import CityShape, generate
 from cloud.twin.twin import Twin
 from contract.site import CameraSpec, SiteSpec
@@ -170,15 +176,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--cameras", type=int, default=50)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--only", choices=["lake", "history"], help="one part: the raw lake, or history over rollups")
+    parser.add_argument("--history-cameras", type=int, default=1000, help="cameras of the rollups (default: %(default)s)")
+    parser.add_argument("--history-days", type=int, default=365, help="days of rollups (default: %(default)s)")
+    parser.add_argument("--minute-days", type=int, default=7, help="newest days with minute rollups (default: %(default)s)")
     parser.add_argument("--open-once", action="store_true", help=argparse.SUPPRESS)  # the child of measure_processes
     args = parser.parse_args(argv)
     shape = CityShape(events=args.events, days=args.days, cameras=args.cameras)
     if args.open_once:
         open_once(shape)
         return 0
-    lake = ensure_lake(shape)
-    measure_processes(shape, lake)
-    latencies(shape, lake, args.runs)
+    if args.only != "history":
+        lake = ensure_lake(shape)
+        measure_processes(shape, lake)
+        latencies(shape, lake, args.runs)
+    if args.only != "lake":
+        rollups = RollupShape(cameras=args.history_cameras, days=args.history_days, minute_days=args.minute_days)
+        bench_history.latencies(rollups, bench_history.ensure_rollups(rollups), args.runs)
     return 0
 
 

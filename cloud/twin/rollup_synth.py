@@ -1,0 +1,141 @@
+"""Synthetic rollups in the contract's layout (``cloud.rollup.tables``), for the history benchmark.
+
+Crossings (one line per camera, two directions, two classes) and occupancy
+(one zone per camera) at minute, hour and day resolution, drawn with a daily
+rhythm; each resolution is drawn on its own, since the benchmark measures
+reading them, not their agreement. Hour and day tables cover the whole
+period; minute tables cover its newest ``minute_days`` days, because a window
+read at minute resolution (up to a day) opens only the hours it covers
+(``rollup_read.partitions``), whatever else the table holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cloud.rollup.tables import META_SOURCES, META_VERSION, STEP, VERSION, Table, table
+
+_CLASSES = ("person", "car")
+_DIRECTIONS = ("in", "out")
+CROSSINGS_PER_S = 0.6  # per camera, at the day's mean
+
+
+@dataclass(frozen=True)
+class RollupShape:
+    """How big the synthetic city's rollups are."""
+
+    site: str = "city"
+    cameras: int = 1000
+    days: int = 365
+    minute_days: int = 7
+    start: datetime = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(days=self.days)
+
+
+def _rhythm(starts: np.ndarray) -> np.ndarray:
+    """Relative activity at each bucket start (epoch seconds): quiet at night, busy by day; mean about 1."""
+    hour = (starts % 86_400) / 3600
+    return 0.2 + 1.6 * np.sin(np.pi * hour / 24) ** 2
+
+
+def _strings(values: tuple[str, ...] | list[str], index: np.ndarray) -> pa.Array:
+    return pc.take(pa.array(values), pa.array(index))
+
+
+def _frame(shape: RollupShape, t: Table, first: datetime, buckets: int, series: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bucket starts, camera index and series index of every row, sorted by (bucket_start, camera, series)."""
+    step = int(STEP[t.resolution].total_seconds())
+    starts = int(first.timestamp()) + step * np.arange(buckets, dtype=np.int64)
+    per_bucket = shape.cameras * series
+    bucket = np.repeat(starts, per_bucket)
+    camera = np.tile(np.repeat(np.arange(shape.cameras), series), buckets)
+    kind = np.tile(np.arange(series), buckets * shape.cameras)
+    return bucket, camera, kind
+
+
+def _series(shape: RollupShape, bucket: np.ndarray, camera: np.ndarray) -> dict[str, pa.Array]:
+    """The columns every table starts with: bucket start, site, camera."""
+    return {
+        "bucket_start": pa.array(bucket * 1_000_000, pa.timestamp("us", tz="UTC")),
+        "site": pa.array(np.full(len(bucket), shape.site)),
+        "camera": _strings([f"cam-{i}" for i in range(shape.cameras)], camera),
+    }
+
+
+def crossings(shape: RollupShape, t: Table, first: datetime, buckets: int, rng: np.random.Generator) -> pa.Table:
+    bucket, camera, series = _frame(shape, t, first, buckets, 4)
+    seconds = STEP[t.resolution].total_seconds()
+    share = np.where(series // 2 == 0, 0.8, 0.2) / 2  # person or car, then in or out
+    counts = rng.poisson(CROSSINGS_PER_S * seconds * share * _rhythm(bucket))
+    return pa.table({
+        **_series(shape, bucket, camera),
+        "line": pa.array(np.full(len(bucket), "line-0")),
+        "direction": _strings(_DIRECTIONS, series % 2),
+        "object_class": _strings(_CLASSES, series // 2),
+        "crossings": pa.array(counts, pa.int64()),
+    })
+
+
+def occupancy(shape: RollupShape, t: Table, first: datetime, buckets: int, rng: np.random.Generator) -> pa.Table:
+    bucket, camera, _ = _frame(shape, t, first, buckets, 1)
+    samples = np.maximum(1, rng.poisson(STEP[t.resolution].total_seconds() / 4, len(bucket)))
+    level = 6 * _rhythm(bucket)
+    return pa.table({
+        **_series(shape, bucket, camera),
+        "zone": pa.array(np.full(len(bucket), "zone-0")),
+        "max_total": pa.array(rng.poisson(level * 1.5).astype(np.int32)),
+        "sum_total": pa.array((level * samples).astype(np.int64)),
+        "samples": pa.array(samples.astype(np.int64)),
+        "last_total": pa.array(rng.poisson(level).astype(np.int32)),
+        "last_ts": pa.array((bucket + int(STEP[t.resolution].total_seconds()) - 1) * 1_000_000,
+                            pa.timestamp("us", tz="UTC")),
+    })
+
+
+_MAKERS = {"crossings": crossings, "occupancy": occupancy}
+
+
+def _files(shape: RollupShape, t: Table) -> Iterator[tuple[datetime, int]]:
+    """(first bucket, buckets) of each file of ``t``: an hour of minutes, a day of hours, a month of days."""
+    if t.resolution == "minute":
+        at = shape.end - timedelta(days=shape.minute_days)
+        while at < shape.end:
+            yield at, 60
+            at += timedelta(hours=1)
+    elif t.resolution == "hour":
+        for day in range(shape.days):
+            yield shape.start + timedelta(days=day), 24
+    else:
+        at = shape.start
+        while at < shape.end:
+            following = (at.replace(day=1) + timedelta(days=32)).replace(day=1)
+            yield at, (min(following, shape.end) - at).days
+            at = following
+
+
+def write(root: Path, shape: RollupShape, seed: int = 11) -> int:
+    """Write every crossings and occupancy table of ``shape`` under ``root`` (as a lake); returns rows written."""
+    rng = np.random.default_rng(seed)
+    rows = 0
+    meta = {META_VERSION: str(VERSION).encode(), META_SOURCES: b"synthetic"}
+    for kind, make in _MAKERS.items():
+        for resolution in ("minute", "hour", "day"):
+            t = table(f"{kind}_{resolution}")
+            for first, buckets in _files(shape, t):
+                data = make(shape, t, first, buckets, rng)
+                folder = root / t.partition_dir(first.date(), first.hour)
+                folder.mkdir(parents=True, exist_ok=True)
+                pq.write_table(data.replace_schema_metadata(meta), folder / "part.parquet", compression="zstd")
+                rows += data.num_rows
+    return rows
