@@ -99,7 +99,10 @@ def history(
     line: str | None = Query(None, max_length=64),
 ) -> dict[str, Any]:
     t1, t2 = _instant(start, "start"), _instant(end, "end")
-    return _read(request, lambda twin: live.history(twin, bucket, t1, t2, camera, line))
+    started = time.monotonic()
+    result = _read(request, lambda twin: live.history(twin, bucket, t1, t2, camera, line))
+    cockpit_of(request).series.query("history", time.monotonic() - started)
+    return result
 
 
 @router.get("/state", summary="The twin's state at a past instant (zones, nodes, flow of the 15 minutes before)")

@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_retention(args: argparse.Namespace) -> int:
     """``citytwin retention``: delete lake partitions older than the policy, auditing each; once or ``--every``."""
+    from citytwin.metrics import Exposition
     from citytwin.service import serve
     from cloud.audit.chain import AuditLog
     from cloud.twin.retention import Deleted
@@ -148,5 +149,6 @@ def run_retention(args: argparse.Namespace) -> int:
             print(f"{verb} {item.path} ({item.files} files, {item.bytes} bytes)", flush=True)
         print(f"{len(deleted)} partitions {verb}; keeping {days} days in {cfg.lake_dir}; audit log {audit.path}", flush=True)
 
-    job = RetentionJob(cfg.lake_dir, days, audit, args.dry_run, cfg.retention.interval_s, report)
+    job = RetentionJob(cfg.lake_dir, days, audit, args.dry_run, cfg.retention.interval_s, report,
+                       Exposition("retention", cfg.metrics))
     return serve(args, lambda _cfg, _args: job, "stopping after the current pass", once=not args.every)
