@@ -18,16 +18,14 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from prometheus_client import Gauge
-
 from citytwin.deployment import Deployment
 from citytwin.errors import ConfigError
-from citytwin.metrics import Exposition, PassSeries
 from citytwin.service import Pace, serve
 from cloud.kafka.ready import in_background
 from cloud.kafka.topics import create_topics
 from cloud.rules.engine import RuleEngine
 from cloud.rules.feed import OPERATOR_KINDS, AlertFeed
+from cloud.rules.metrics import RulesSeries
 from cloud.rules.outlets import AlertStore, Fanout, KafkaOutlet, MqttOutlet, Outlet
 from cloud.twin.follow import Follower
 from cloud.twin.twin import Twin
@@ -55,10 +53,8 @@ class RuleService:
         self.engine = RuleEngine(self.twin, self.settings.rules, self.fanout)
         self.feed = AlertFeed(self.store.path, self.decisions)
         self.stopping = threading.Event()
-        self.metrics = Exposition("rules", cfg.metrics)
-        self.series = PassSeries(self.metrics, "evaluation", "one evaluation of every rule")
-        self.firing = Gauge(self.metrics.name("alerts_firing"), "alerts firing after the latest evaluation",
-                            registry=self.metrics.registry)
+        self.series = RulesSeries(cfg.metrics)
+        self.metrics = self.series.exposition
         self._take_up()
         self._kafka_thread: threading.Thread | None = None
         if outlets is None and self.settings.kafka:  # injected outlets are used as given
@@ -139,8 +135,8 @@ class RuleService:
         except Exception:  # a bad file or a broker outage must not end the service; the next pass retries
             log.exception("rules: evaluation failed; retrying in %.0f s", self.settings.interval_s)
             self.failed = True
-        self.series.record(started, ok=not self.failed)
-        self.firing.set(len(self.engine.manager.active()))
+        self.series.evaluations.record(started, ok=not self.failed)
+        self.series.firing.set(len(self.engine.manager.active()))
         if started - self._report_at >= 60:
             self._report_at = started
             log.info("rules: %d alerts firing; false alarms per rule %s", len(self.engine.manager.active()),
