@@ -50,7 +50,7 @@ class RetentionJob:
         if self.keep_days < 1:
             raise ConfigError(f"retention must keep at least 1 day, got {self.keep_days} (retention.lake_days or --days)")
         self._pace = Pace(self.interval_s, self.stopping)
-        self._series = PassSeries(self.metrics, "pass", "one pass over the lake")
+        self._series = PassSeries(self.metrics, "run", "one pass over the lake")
         self._deleted = Counter(self.metrics.name("partitions_deleted"), "lake partitions deleted (or, dry, listed)",
                                 registry=self.metrics.registry)
 

@@ -5,6 +5,8 @@ processes on one deployment whose ``metrics`` section gives each a port;
 Prometheus scrapes them every second. The test publishes a known number of
 events and one payload that is not JSON, fails one login, and then reads from
 Prometheus what the services counted: every count must equal what the test did.
+An edge node replaying recorded video at camera pace reports its fps, stage
+latencies and spool the same way.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from cloud.bench.nodes import SimulatedNodes
 from cloud.cockpit.users import upsert
 from tests.cloud.ingest_support import Ingest, MakeIngest, Publisher, make_ingest  # noqa: F401 (fixtures)
+from tests.e2e.edge_run import site_config
 from tests.support.brokers import MqttBroker
 from tests.support.http import free_port
 from tests.support.prometheus import Prometheus
@@ -114,3 +118,30 @@ def test_the_cockpit_metrics_name_no_user_and_are_not_on_the_screen(scraped: Scr
     series = scraped.prometheus.query('{job="cockpit"}')
     assert not [s for s in series if any("mallory" in value for value in s["metric"].values())], series
     assert scraped.cockpit.get("/metrics").status_code == 404  # the screen's port faces people, not Prometheus
+
+
+def test_an_edge_node_on_recorded_video_reports_fps_stage_latency_and_spool(
+    tmp_path: Path, vtest_path: Path, mqtt_broker: MqttBroker
+) -> None:
+    config, _site = site_config(tmp_path, vtest_path, mqtt_broker)
+    doc = yaml.safe_load(config.read_text())
+    port = free_port()
+    doc["metrics"] = {"edge": port}
+    doc["cameras"][0]["source"]["realtime"] = True  # paced like a camera (10 fps), so Prometheus sees it run
+    config.write_text(yaml.safe_dump(doc))
+    with ServiceProcess("edge", config, tmp_path / "edge.log", "--max-frames", "600") as node:
+        node.wait_for_log(f"Prometheus metrics at http://127.0.0.1:{port}/metrics", timeout_s=120)
+        prom = Prometheus(tmp_path / "prometheus", {"edge": f"127.0.0.1:{port}"})
+        try:
+            prom.until("citytwin_edge_frames_total", lambda v: v >= 30, "frames the node processed", timeout_s=120)
+            fps = prom.until("rate(citytwin_edge_frames_total[5s])", lambda v: v > 0, "the node's fps")
+            assert fps <= 12, f"a replay paced at 10 fps reported {fps} fps"
+            for stage in ("decode", "infer", "track", "publish"):
+                prom.until(f'citytwin_edge_stage_seconds_count{{stage="{stage}"}}', lambda v: v >= 1, f"the {stage} stage")
+            p95 = prom.value('histogram_quantile(0.95, rate(citytwin_edge_stage_seconds_bucket{stage="infer"}[10s]))')
+            assert p95 is not None and 0 < p95 < 5, f"inference p95 {p95} s"
+            assert prom.value("citytwin_edge_spool_depth") is not None
+            assert prom.value("citytwin_edge_events_out_total") is not None
+        finally:
+            prom.stop()
+        assert node.stop() == 0, node.text()[-3000:]
