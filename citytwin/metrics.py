@@ -5,11 +5,12 @@ on ``exposition.registry`` (a registry of its own, never the process-wide
 default, so that several services in one process never collide). The runner
 (``citytwin.service.serve``) starts the listener before the service and
 stops it after; the edge node and the cockpit, which have their own loops,
-call ``start`` and ``stop`` themselves. ``MeterCollector`` turns the counters
-a service already keeps (a ``citytwin.meter.Meter``'s fields) into Prometheus counters, read at
-scrape time, so nothing is counted twice.
+call ``start`` and ``stop`` themselves. ``MeterCollector`` turns counters a
+service keeps anyway (a ``citytwin.meter.Meter``'s fields) into Prometheus
+counters read at scrape time, so nothing is counted twice.
 
 Example:
+    >>> from prometheus_client import generate_latest
     >>> from citytwin.metrics_settings import MetricsSettings
     >>> exposition = Exposition("rules", MetricsSettings())
     >>> passes = exposition.seconds("pass_seconds", "seconds one evaluation took")
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 

@@ -1,8 +1,8 @@
 """The deployment's ``metrics`` section: where each service serves its Prometheus ``/metrics``.
 
 Every service of a deployment (``edge``, ``bridge``, ``sink``, ``rules``,
-``cockpit``, ``federate``, ``retention``; ``region`` in a regional file) has
-its own port here. A port of 0, the default, serves nothing: one host runs
+``cockpit``, ``federate``, ``retention``, ``export``; ``region`` in a regional
+file) has its own port here. A port of 0, the default, serves nothing: one host runs
 several services, and several test runs, so no port is taken unless the
 deployment asks for it. ``bind`` is 127.0.0.1 unless the deployment opens it
 to the network its Prometheus scrapes from (``docker-compose.yml`` does). The
@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-ServiceName = Literal["edge", "bridge", "sink", "rules", "cockpit", "federate", "retention", "region"]
+ServiceName = Literal["edge", "bridge", "sink", "rules", "cockpit", "federate", "retention", "export", "region"]
 
 
 def _port(service: str) -> int:
@@ -44,6 +44,7 @@ class MetricsSettings(BaseModel):
     cockpit: int = _port("cockpit")
     federate: int = _port("federation exporter")
     retention: int = _port("retention job (with --every)")
+    export: int = _port("open-data exporters")
     region: int = _port("regional sink")
 
     @field_validator("bind")
