@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv fixtures brokers-deps frost-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients bench-city
+.PHONY: help setup venv fixtures brokers-deps frost-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients bench-city metrics-deps
 
 help:
 	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
@@ -57,6 +57,10 @@ browser-deps:
 lint-deps:
 	$(call debian,shellcheck,/usr/bin/shellcheck)
 
+# Debian's prometheus scrapes the running services in the metrics test.
+metrics-deps:
+	$(call debian,prometheus,/usr/bin/prometheus)
+
 brokers-deps:
 	@ops/brokers/mosquitto.sh install
 	@ops/brokers/kafka.sh fetch
@@ -70,7 +74,7 @@ frost-deps:
 models-verify: venv
 	@$(BIN)/python models/convert/verify.py
 
-test: setup lint-deps typecheck
+test: setup lint-deps metrics-deps typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: setup

@@ -78,7 +78,8 @@ def _run(command: Command, args: argparse.Namespace) -> int:
 
         audit_log = getattr(args, "audit_log", None)  # a log given on the command line replaces the config's
         on_start(args.deployment, args.config, command.name, audit_log)
-        with anchoring(args.deployment, command.name, audit_log):
+        with anchoring(args.deployment, command.name, audit_log) as anchorer:
+            args.anchorer = anchorer  # the runner exposes its age with the service's metrics
             return _resolve(command.handler)(args)
     return _resolve(command.handler)(args)
 

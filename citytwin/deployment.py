@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from citytwin import configfile
 from citytwin.errors import ConfigError
+from citytwin.metrics_settings import MetricsSettings
 from citytwin.terminal import safe
 from cloud.audit.settings import AuditSettings, ResidencySettings, RetentionSettings, inside
 from cloud.bridge.settings import BridgeSettings
@@ -113,6 +114,10 @@ class Deployment(_Section):
     )
     cockpit: CockpitSettings = Field(
         default_factory=CockpitSettings, title="Cockpit", description="operators' screen: sessions, login throttle, failed-login audit"
+    )
+    metrics: MetricsSettings = Field(
+        default_factory=MetricsSettings, title="Metrics",
+        description="each service's Prometheus /metrics port (0, the default, for none) and the address they bind",
     )
     federation: FederationSettings | None = Field(
         None, title="Federation", description="aggregated counts published to a regional twin; nothing leaves the city if unset"

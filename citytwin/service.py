@@ -7,11 +7,15 @@ has already loaded the deployment and recorded it in the audit log
 current step on SIGTERM or Ctrl-C, keeps what start-up created out of the
 garbage collector's full passes, and returns the service's exit status.
 ``run_until_stopped`` is the loop alone, for a service run on a thread.
+Every service carries its ``citytwin.metrics.Exposition``: ``serve`` serves
+its ``/metrics`` before the service starts and until it has stopped.
 
 Example:
+    >>> from citytwin.metrics_settings import MetricsSettings
     >>> class Count:
     ...     def __init__(self) -> None:
     ...         self.stopping, self.turns = threading.Event(), 0
+    ...         self.metrics = Exposition("rules", MetricsSettings())
     ...     def start(self) -> None: pass
     ...     def step(self) -> bool:
     ...         self.turns += 1
@@ -33,12 +37,14 @@ from typing import Protocol
 
 from citytwin.deployment import Deployment
 from citytwin.lifecycle import stop_on_signals
+from citytwin.metrics import Exposition
 
 
 class Service(Protocol):
     """What ``serve`` runs."""
 
     stopping: threading.Event  # set to stop after the current step
+    metrics: Exposition  # its Prometheus series, served while it runs
 
     def start(self) -> None:
         """Connect and create what the service needs, in order."""
@@ -86,8 +92,13 @@ def serve(
     """
     service = build(args.deployment, args)
     stop_on_signals(service.stopping.set, stopping_means)
-    service.start()
-    # What exists now (modules, schemas, clients) lives as long as the process: keep it out of
-    # the garbage collector's full passes, which otherwise walk it again and again under load.
-    gc.freeze()
-    return run_until_stopped(service, once=bool(getattr(args, "once", False)) if once is None else once)
+    service.metrics.follow_anchor(getattr(args, "anchorer", None))
+    service.metrics.start()
+    try:
+        service.start()
+        # What exists now (modules, schemas, clients) lives as long as the process: keep it out of
+        # the garbage collector's full passes, which otherwise walk it again and again under load.
+        gc.freeze()
+        return run_until_stopped(service, once=bool(getattr(args, "once", False)) if once is None else once)
+    finally:
+        service.metrics.stop()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,9 @@ class Anchorer:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._file_failing = False
+        # When the anchor file last held the log's head (written then or before); None until it first did. Its age
+        # grows only while anchoring fails: an idle log whose head is anchored stays young.
+        self.held_at: float | None = None
 
     @classmethod
     def of(cls, cfg: Deployment, service: str, log_path: Path | None = None) -> Anchorer:
@@ -54,6 +58,7 @@ class Anchorer:
     def _file(self, anchor: Anchor) -> None:
         head_now = (anchor.seq, anchor.hash)
         if head_now == self._filed:
+            self.held_at = time.time()
             return
         try:
             self.file.append(anchor)
@@ -63,6 +68,7 @@ class Anchorer:
             self._file_failing = True
             return
         self._filed, self._file_failing = head_now, False
+        self.held_at = time.time()
 
     def anchor(self, kafka: bool = True) -> Anchor | None:
         """Anchor the head now (to Kafka too, unless ``kafka`` is False); None while the log holds no record."""

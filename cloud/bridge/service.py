@@ -23,6 +23,7 @@ from confluent_kafka import KafkaError
 from citytwin.deployment import Deployment
 from citytwin.service import serve
 from cloud.bridge.consume import MqttSource, Ticket
+from cloud.bridge.metrics import BridgeSeries
 from cloud.bridge.produce import KafkaOut, Outcome, Record
 from cloud.bridge.report import BridgeMeter
 from cloud.bridge.validate import Accepted, Validator
@@ -50,6 +51,8 @@ class Bridge:
         self.name = f"bridge-{instance}"
         self.validator = Validator.of(cfg)
         self.meter = BridgeMeter(self.settings.report_interval_s)
+        self.series = BridgeSeries(cfg.metrics, self.meter)
+        self.metrics = self.series.exposition
         self.stopping = threading.Event()
         self.fatal: KafkaError | None = None
         self._logged_dead = 0
@@ -62,6 +65,8 @@ class Bridge:
                     self.stopping, self.name)
         self.out = KafkaOut(self.cfg.kafka, f"citytwin-{self.name}", self.settings.linger_ms)
         self.source = MqttSource(self.cfg.mqtt, self.settings, f"citytwin-{self.name}", self._handle)
+        source = self.source
+        self.series.follow_in_flight(lambda: source.unacked)
 
     def _handle(self, topic: str, payload: bytes, ticket: Ticket) -> None:
         self.meter.received += 1
@@ -85,7 +90,9 @@ class Bridge:
                 if is_status:
                     self.meter.status += 1
                 else:
-                    self.meter.delivered(ticket.ts, time.time())
+                    now = time.time()
+                    self.meter.delivered(ticket.ts, now)
+                    self.series.lag.observe(max(0.0, now - ticket.ts))
             elif outcome is Outcome.RESEND:
                 # A fresh callback: one that referred to itself would make every event a reference
                 # cycle, which only the garbage collector frees, in costly full collections.
@@ -114,6 +121,7 @@ class Bridge:
             if outcome is Outcome.OK:
                 ticket.done = True
                 self.meter.dead_letters += 1
+                self.series.dead_letters.labels(letter.error).inc()
             elif outcome is Outcome.RESEND:
                 self.meter.resent += 1
                 self.out.send(record, on_result)  # type: ignore[union-attr]

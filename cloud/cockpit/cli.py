@@ -19,6 +19,7 @@ from citytwin.lifecycle import stop_on_signals
 from cloud.audit.chain import AuditLog, AuditWriteError
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.app import create_app
+from cloud.cockpit.metrics import CockpitSeries
 from cloud.cockpit.service import Cockpit
 from cloud.cockpit.settings import CockpitSettings
 from cloud.cockpit.users import Users
@@ -69,15 +70,18 @@ def run(args: argparse.Namespace) -> int:
                 decisions=decisions, settings=deployment.cloud.twin)
     cockpit = Cockpit(
         twin=twin, users=users, audit=audit, alerts=AlertBoard(deployment.lake_dir, decisions), follower=follower,
-        deployment=deployment, settings=deployment.cockpit,
+        deployment=deployment, settings=deployment.cockpit, series=CockpitSeries(deployment.metrics),
     )
+    cockpit.series.exposition.follow_anchor(getattr(args, "anchorer", None))
     log.info("cockpit: http://%s:%d/ (%d users, audit log %s)", args.host, args.port, len(users), audit_path)
     # uvicorn handles SIGTERM while it serves, then raises it again once it has stopped; with this handler in place
     # that second one lets the clean-up below, and the last anchor of the audit log, run instead of killing the process.
     stop_on_signals(lambda: None, "the cockpit has stopped serving; closing")
+    cockpit.series.exposition.start()
     try:
         server(create_app(cockpit), args.host, args.port, deployment.cockpit).run()
     finally:
+        cockpit.series.exposition.stop()
         follower.stop()
         twin.close()
     return 0

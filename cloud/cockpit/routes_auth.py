@@ -63,14 +63,17 @@ def login(body: LoginRequest, request: Request) -> LoginResponse:
     wait_s = cockpit.throttle.admit(body.username, client)
     if wait_s > 0:
         cockpit.failed_logins.throttled(body.username, client)
+        cockpit.series.login_failed("throttled")
         retry = math.ceil(wait_s)
         raise TooManyAttempts(f"too many failed logins for this user or from this address; try again in {retry} s", retry)
     user = cockpit.users.check(body.username, body.password)
     if user is None:
         cockpit.failed_logins.failed(body.username, client)
+        cockpit.series.login_failed("wrong_password")
         raise NotAuthenticated("wrong user name or password")
     cockpit.throttle.succeeded(body.username, client)
     session = cockpit.sessions.open(user)
+    cockpit.series.logins.inc()
     cockpit.audit.append(user.username, "cockpit.login", {"ok": True, "role": user.role, "client": client})
     return LoginResponse(
         token=session.token,

@@ -97,6 +97,7 @@ def sql(body: SqlRequest, request: Request, user: User = Depends(current_user)) 
             step.note(refused=False, error=str(exc), rows=0)
             raise QueryFailed(f"the query failed: {exc}") from None
         step.note(refused=False, rows=len(result.rows), truncated=result.truncated, elapsed_ms=round(result.elapsed_ms, 1))
+        cockpit.series.query("sql", result.elapsed_ms / 1000)
     return SqlResponse(columns=result.columns, rows=[[cell(v) for v in row] for row in result.rows], row_count=len(result.rows),
                        truncated=result.truncated, elapsed_ms=result.elapsed_ms)
 

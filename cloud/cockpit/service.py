@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from citytwin.deployment import Deployment
+from citytwin.metrics_settings import MetricsSettings
 from cloud.audit.chain import AuditLog
 from cloud.cockpit import live
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.auth import Sessions
+from cloud.cockpit.metrics import CockpitSeries
 from cloud.cockpit.login_audit import FailedLogins
 from cloud.cockpit.rwlock import RWLock
 from cloud.cockpit.settings import CockpitSettings
@@ -47,6 +49,7 @@ class Cockpit:
     lock: RWLock = field(default_factory=RWLock)
     follower: Follower | None = None
     deployment: Deployment | None = None  # the validated deployment file, for the residency manifest
+    series: CockpitSeries = field(default_factory=lambda: CockpitSeries(MetricsSettings()))
     version: int = 0
     _snapshot: dict[str, Any] | None = None
     _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from citytwin.deployment import Deployment
 from citytwin.errors import ConfigError, Failed
+from citytwin.metrics import Counted, Exposition, MeterCollector
 from citytwin.service import run_until_stopped, serve
 
 if TYPE_CHECKING:
@@ -68,8 +69,15 @@ class Receiving:
         self.sink, self.cfg, self.once = sink, cfg, once
         self.stopping = threading.Event()
         self.written = 0
+        self.metrics = Exposition("region", cfg.metrics)
+        MeterCollector(self.metrics, self, {"written": Counted("cells_written", "count cells written to the regional lake"),
+                                            "refused": Counted("cells_refused", "records refused to the dead-letter topic")})
         self.status = 0
         self.deadline = time.monotonic() + ONCE_DEADLINE_S
+
+    @property
+    def refused(self) -> int:
+        return self.sink.refused
 
     def start(self) -> None:
         """The sink is subscribed once made."""
@@ -108,6 +116,7 @@ def _serve(cfg: RegionDeployment, args: argparse.Namespace, receiving: Receiving
     from cloud.federation.screen import create_region_app
 
     stopping = receiving.stopping
+    receiving.metrics.start()
     worker = threading.Thread(target=run_until_stopped, args=(receiving,), name="region-sink", daemon=True)
     worker.start()
     twin = RegionalTwin(cfg.lake.path)
@@ -125,3 +134,4 @@ def _serve(cfg: RegionDeployment, args: argparse.Namespace, receiving: Receiving
         stopping.set()
         worker.join(timeout=5)
         twin.close()
+        receiving.metrics.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timezone
 
 from kafka import KafkaProducer
@@ -11,6 +12,7 @@ from kafka.errors import KafkaTimeoutError
 
 from citytwin.deployment import Deployment
 from citytwin.errors import ConfigError
+from citytwin.metrics import Exposition, PassSeries
 from citytwin.service import Pace
 from cloud.audit.chain import AuditLog
 from cloud.federation.export import aggregate, publish, signing_key, window
@@ -41,6 +43,8 @@ class Federator:
         self.stopping = threading.Event()
         self.pace = Pace(settings.interval_s, self.stopping)
         self.failed = False
+        self.metrics = Exposition("federate", cfg.metrics)
+        self.series = PassSeries(self.metrics, "export", "one export of closed buckets")
 
     def start(self) -> None:
         """The twin and the producer are open once made."""
@@ -50,6 +54,7 @@ class Federator:
         if not self.pace.wait():
             return False
         settings = self.settings
+        started = time.monotonic()
         try:
             self._export()
             self.failed = False
@@ -60,6 +65,7 @@ class Federator:
         except Exception:  # the next export covers the same buckets again
             log.exception("federation: export failed; retrying in %.0f s", settings.interval_s)
             self.failed = True
+        self.series.record(started, ok=not self.failed)
         return True
 
     def _export(self) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from citytwin import configfile
+from citytwin.metrics_settings import MetricsSettings
 from cloud.federation.countcell import MAX_BUCKET_S, MAX_VALUE
 from cloud.federation.signing import ENV_NAME, CellKey, SigningKeyError, read_key
 from cloud.kafka.settings import KafkaSettings, KafkaTopics
@@ -124,6 +125,10 @@ class RegionDeployment(_Section):
     cities: list[City] = Field(min_length=1, title="Cities", description="the cities that federate into this region")
     kafka: RegionKafka = Field(title="Kafka", description="where the count cells arrive")
     lake: RegionLake = Field(title="Lake", description="where they are kept")
+    metrics: MetricsSettings = Field(
+        default_factory=MetricsSettings, title="Metrics",
+        description="the regional sink's Prometheus /metrics (metrics.region; 0, the default, for none)",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> RegionDeployment:

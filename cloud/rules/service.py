@@ -25,6 +25,7 @@ from cloud.kafka.ready import in_background
 from cloud.kafka.topics import create_topics
 from cloud.rules.engine import RuleEngine
 from cloud.rules.feed import OPERATOR_KINDS, AlertFeed
+from cloud.rules.metrics import RulesSeries
 from cloud.rules.outlets import AlertStore, Fanout, KafkaOutlet, MqttOutlet, Outlet
 from cloud.twin.follow import Follower
 from cloud.twin.twin import Twin
@@ -52,6 +53,8 @@ class RuleService:
         self.engine = RuleEngine(self.twin, self.settings.rules, self.fanout)
         self.feed = AlertFeed(self.store.path, self.decisions)
         self.stopping = threading.Event()
+        self.series = RulesSeries(cfg.metrics)
+        self.metrics = self.series.exposition
         self._take_up()
         self._kafka_thread: threading.Thread | None = None
         if outlets is None and self.settings.kafka:  # injected outlets are used as given
@@ -132,6 +135,8 @@ class RuleService:
         except Exception:  # a bad file or a broker outage must not end the service; the next pass retries
             log.exception("rules: evaluation failed; retrying in %.0f s", self.settings.interval_s)
             self.failed = True
+        self.series.evaluations.record(started, ok=not self.failed)
+        self.series.firing.set(len(self.engine.manager.active()))
         if started - self._report_at >= 60:
             self._report_at = started
             log.info("rules: %d alerts firing; false alarms per rule %s", len(self.engine.manager.active()),

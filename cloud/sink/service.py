@@ -28,6 +28,7 @@ from cloud.kafka.topics import create_topics
 from cloud.sink.batch import Batcher, Chunk
 from cloud.sink.commit import OffsetCommitter
 from cloud.sink.compact import CompactionSchedule
+from cloud.sink.metrics import SinkSeries
 from cloud.sink.recover import planned_ranges
 from cloud.sink.schedule import Schedule
 from cloud.sink.report import SinkMeter
@@ -65,6 +66,8 @@ class Sink:
         self.stopping = threading.Event()
         self.batcher = Batcher(self.settings.batch_max_records, self.settings.batch_max_bytes, self.settings.batch_max_wait_s)
         self.meter = SinkMeter(self.settings.report_interval_s)
+        self.series = SinkSeries(cfg.metrics, self.meter)
+        self.metrics = self.series.exposition
         self._unplanned: set[int] = set()
         self.owned: set[int] = set()  # partitions assigned to this sink now
         self._healthy = True  # false after a failure: nothing more may be written or committed
@@ -141,7 +144,12 @@ class Sink:
             )
             self.dead.send(letter)
             self.meter.dead_letters += 1
-        self.meter.wrote(table.num_rows, len(paths), time.monotonic() - started, min(chunk.kafka_ts))
+            self.series.dead_letters.labels(record.error).inc()
+        seconds = time.monotonic() - started
+        oldest_ms = min(chunk.kafka_ts)
+        self.meter.wrote(table.num_rows, len(paths), seconds, oldest_ms)
+        self.series.write_seconds.observe(seconds)
+        self.series.age_at_write.observe(max(0.0, time.time() - oldest_ms / 1000))
 
     def _write(self) -> None:
         """Write every writable chunk, make its dead letters durable, then commit its offsets."""
@@ -185,7 +193,11 @@ class Sink:
 
     def _report(self) -> None:
         assert self.committer is not None
-        log.info("%s", self.meter.line(self._behind(), self.batcher.held, self.committer.pending))
+        behind, held, pending = self._behind(), self.batcher.held, self.committer.pending
+        self.series.behind.set(behind)
+        self.series.held.set(held)
+        self.series.uncommitted.set(pending)
+        log.info("%s", self.meter.line(behind, held, pending))
 
     def stop(self) -> int:
         """Stop in reverse start order; returns 0, or 1 after a failure or when held records could not be written."""

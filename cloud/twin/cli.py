@@ -11,8 +11,6 @@ control and bidi characters in values are shown escaped (``\\x1b``); use
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from datetime import date, datetime
@@ -27,6 +25,7 @@ from cloud.audit.chain import AuditLog, AuditWriteError
 from cloud.audit.writeahead import Intent, begin, command_line_user
 from cloud.twin.named import QUERIES
 from cloud.twin.readonly import QueryRefused, QueryResult, QueryTimeout
+from cloud.twin.spreadsheet import csv_text
 from cloud.twin.twin import Twin
 
 
@@ -50,12 +49,9 @@ def render(result: QueryResult, fmt: str) -> str:
         # ASCII-only JSON escapes every control character but DEL; that one as well.
         return "\n".join(json.dumps(dict(zip(result.columns, row)), default=str).replace("\x7f", "\\u007f") for row in rows)
     columns = [safe(c) for c in result.columns]
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([[_text(v) for v in row] for row in rows])
-        return buffer.getvalue().rstrip("\n")
+    if fmt == "csv":  # often redirected into a file a spreadsheet opens: no cell may become a formula
+        # The cells are terminal-safe, free of raw control characters: plain newlines cannot split a row.
+        return csv_text(columns, [[_text(v) for v in row] for row in rows], lineterminator="\n").rstrip("\n")
     text = [[str(_text(v)) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in text]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
@@ -130,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_retention(args: argparse.Namespace) -> int:
     """``citytwin retention``: delete lake partitions older than the policy, auditing each; once or ``--every``."""
+    from citytwin.metrics import Exposition
     from citytwin.service import serve
     from cloud.audit.chain import AuditLog
     from cloud.twin.retention import Deleted
@@ -148,5 +145,6 @@ def run_retention(args: argparse.Namespace) -> int:
             print(f"{verb} {item.path} ({item.files} files, {item.bytes} bytes)", flush=True)
         print(f"{len(deleted)} partitions {verb}; keeping {days} days in {cfg.lake_dir}; audit log {audit.path}", flush=True)
 
-    job = RetentionJob(cfg.lake_dir, days, audit, args.dry_run, cfg.retention.interval_s, report)
+    job = RetentionJob(cfg.lake_dir, days, audit, args.dry_run, cfg.retention.interval_s, report,
+                       Exposition("retention", cfg.metrics))
     return serve(args, lambda _cfg, _args: job, "stopping after the current pass", once=not args.every)

@@ -19,7 +19,9 @@ from edge.events.sequence import SequenceBlocks
 from edge.privacy.anonymise import Anonymiser
 from edge.privacy.centerface import CenterFace
 from edge.publish.mqtt import MqttPublisher
+from edge.runtime.metrics import EdgeSeries
 from edge.runtime.node import EdgeNode, Parts
+from edge.runtime.stats import StageTimer
 from edge.source.base import SourceError
 from edge.source.registry import build_source
 from edge.source.settings import FileSourceConfig, SourceConfig
@@ -60,23 +62,35 @@ def build(deployment: Deployment, camera_id: str | None) -> tuple[EdgeNode, Mqtt
     return node, publisher
 
 
-def run(args: argparse.Namespace) -> int:
-    deployment: Deployment = args.deployment
-    with refused_as(ConfigError, FileNotFoundError, ValueError):  # a setting a plugin refused when it was built
-        node, publisher = build(deployment, args.camera)
-
-    stop_on_signals(node.stop, "finishing the current frame")
+def _run(node: EdgeNode, publisher: MqttPublisher, deployment: Deployment, max_frames: int | None) -> StageTimer:
+    """Start publishing, run the node until its source ends or it is stopped, then drain the publisher."""
     publisher.start()
     log.info("edge node %s: camera %s, publishing to %s:%d", node.factory.node, node.camera.id,
              deployment.mqtt.host, deployment.mqtt.port)
     try:
-        timer = node.run(args.max_frames)
+        timer = node.run(max_frames)
     except SourceError:
         publisher.stop()
         raise
     finally:
         node.parts.detector.close()
     publisher.stop(drain_timeout=30.0)
+    return timer
+
+
+def run(args: argparse.Namespace) -> int:
+    deployment: Deployment = args.deployment
+    with refused_as(ConfigError, FileNotFoundError, ValueError):  # a setting a plugin refused when it was built
+        node, publisher = build(deployment, args.camera)
+
+    series = EdgeSeries(deployment.metrics, node.timer)
+    series.follow(node, publisher)
+    stop_on_signals(node.stop, "finishing the current frame")
+    series.exposition.start()
+    try:
+        timer = _run(node, publisher, deployment, args.max_frames)
+    finally:
+        series.exposition.stop()
     print(
         f"edge node {node.factory.node}: {timer.frames} frames, {node.detections_run} detections, "
         f"{node.published} events ({publisher.pending} still buffered, {publisher.dropped} dropped)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -23,6 +23,7 @@ class StageTimer:
 
     def __init__(self, window: int = 1000) -> None:
         self.window = window
+        self.on_sample: Callable[[str, float], None] | None = None  # also told of every sample (the node's metrics)
         self._samples: dict[str, deque[float]] = {}
         self.frames = 0
         self._started = time.monotonic()
@@ -37,6 +38,8 @@ class StageTimer:
 
     def add(self, name: str, ms: float) -> None:
         self._samples.setdefault(name, deque(maxlen=self.window)).append(ms)
+        if self.on_sample is not None:
+            self.on_sample(name, ms)
 
     def medians(self) -> dict[str, float]:
         return {name: float(np.median(s)) for name, s in self._samples.items() if s}

@@ -10,6 +10,11 @@ export CITYTWIN_LAKE="$CITYTWIN_RUN/demo/lake"
 export CITYTWIN_SPOOL="$CITYTWIN_RUN/demo/spool"
 export CITYTWIN_KAFKA_DATA="$(hostname):$CITYTWIN_RUN/kafka/data"
 export CITYTWIN_MQTT_DATA="$(hostname):$CITYTWIN_RUN/mosquitto/data"
+# Several services and edge nodes share the host: none serves /metrics unless these are set before.
+export CITYTWIN_METRICS_BIND="${CITYTWIN_METRICS_BIND:-127.0.0.1}"
+for service in EDGE BRIDGE SINK RULES COCKPIT RETENTION; do
+  export "CITYTWIN_METRICS_$service=$(printenv "CITYTWIN_METRICS_$service" || echo 0)"
+done
 DEMO_RUN="$CITYTWIN_RUN/demo"
 DEMO_LOGS="$DEMO_RUN/logs"
 # Every login of the demo (ops/demo/setup.sh writes them): the brokers admit only these.

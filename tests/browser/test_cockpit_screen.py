@@ -136,6 +136,14 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     expect(page.locator("#hist-title")).to_contain_text("crossings per 1 hour · cam-1")
     expect(page.locator("#chart rect.bar-in").first).to_be_attached()
     shot(page, "04-history")
+    # What the chart shows, as a file: the same rows, named for the camera, and recorded in the audit log.
+    with page.expect_download() as saved:
+        page.click("#hist-csv")
+    file = saved.value
+    assert file.suggested_filename.startswith("history_cam-1_") and file.suggested_filename.endswith(".csv")
+    lines = Path(file.path()).read_text().splitlines()
+    assert lines[0] == "bucket_start,inbound,outbound,camera,line" and len(lines) > 1
+    assert all(line.endswith(",cam-1,") for line in lines[1:])
 
     # The scrubber shows the twin at a past instant.
     page.eval_on_selector("#scrub", "s => { s.value = Number(s.min) + 12 * 60; s.dispatchEvent(new Event('input')); }")
@@ -164,6 +172,7 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     expect(page.locator("#bench-empty")).to_contain_text("No benchmark results yet")
     page.click(".tab[data-tab='audit']")
     expect(page.locator("#audit")).to_contain_text("sql.query")
+    expect(page.locator("#audit")).to_contain_text("history.download")
     shot(page, "08-audit")
 
     # The residency panel: every dataset, where it lives, its retention and readers.

@@ -31,12 +31,27 @@ export async function api(path, options = {}) {
   if (options.json !== undefined) { headers["Content-Type"] = "application/json"; options.body = JSON.stringify(options.json); }
   const response = await fetch(path, { ...options, headers });
   const body = await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = (body && body.error) || { code: "http_error", message: response.statusText };
-    if (response.status === 401 && path !== "/api/login") endSession(ENDED);
-    throw new ApiError(response.status, error.code, error.message);
-  }
+  if (!response.ok) throw refusal(response, body, path);
   return body;
+}
+
+// The error an answer that is not ok carries; a 401 anywhere but at the login ends the session.
+function refusal(response, body, path) {
+  const error = (body && body.error) || { code: "http_error", message: response.statusText };
+  if (response.status === 401 && path !== "/api/login") endSession(ENDED);
+  return new ApiError(response.status, error.code, error.message);
+}
+
+// A file the API makes (a download): saved under the name the server gives, through a link to its bytes, since the
+// bearer token travels in a header that a plain link cannot carry.
+export async function download(path) {
+  const response = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  if (!response.ok) throw refusal(response, await response.json().catch(() => null), path);
+  const named = /filename="([A-Za-z0-9_.-]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: named ? named[1] : "download" });
+  document.body.append(link); link.click(); link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 export async function login(username, password) {

@@ -1,6 +1,6 @@
 // The history chart: crossings per time bucket and direction, for the site, a camera or one of its lines.
 import { byId, el, svg } from "/shared/dom.js";
-import { api } from "./api.js";
+import { api, download } from "./api.js";
 import { fmt } from "./format.js";
 import { set, snapshot } from "./store.js";
 
@@ -20,7 +20,7 @@ export async function load(state = snapshot()) {
   if (camera) params.set("camera", camera);
   if (line && camera) params.set("line", line);
   const answer = await api(`/api/history?${params}`);
-  if (mine === request) set({ history: { camera, answer } });
+  if (mine === request) set({ history: { camera, answer, params: params.toString() } });
 }
 
 export function renderControls({ map, bucket, histCamera }) {
@@ -30,8 +30,23 @@ export function renderControls({ map, bucket, histCamera }) {
   byId("bucket").value = bucket;
 }
 
+// The file holds what the chart shows: the same request, answered as CSV or Parquet (and audited by the server).
+async function save(format) {
+  const { history } = snapshot();
+  if (!history) return;
+  const status = byId("hist-download-status");
+  status.textContent = "";
+  try {
+    await download(`/api/history/download?${history.params}&format=${format}`);
+  } catch (e) {
+    status.textContent = e.message;
+  }
+}
+
 export function bind() {
   byId("bucket").addEventListener("change", (e) => set({ bucket: e.target.value }));
+  byId("hist-csv").addEventListener("click", () => save("csv"));
+  byId("hist-parquet").addEventListener("click", () => save("parquet"));
   byId("hist-camera").addEventListener("change", (e) => set({ histCamera: e.target.value, histLine: null }));
 }
 
