@@ -23,7 +23,8 @@ class SensorThingsExporter(Exporter[SensorThingsConfig]):
         cfg = self.config
         password = secret(self.environ, cfg.password_env, f"cloud.exporters.{self.name}.password_env")
         auth = httpx.BasicAuth(cfg.username, password or "") if cfg.username else None
-        return JsonClient(self.name, str(cfg.url), cfg.timeout_s, cfg.max_response_mb, auth=auth, transport=transport)
+        return JsonClient(self.name, str(cfg.url), cfg.timeout_s, cfg.max_response_mb, deadline_s=cfg.deadline_s, auth=auth,
+                          transport=transport)
 
     def export(self, aggregates: Aggregates, window: Window) -> Outcome:
         client = self.client()

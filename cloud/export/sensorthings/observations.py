@@ -20,7 +20,7 @@ from typing import Any
 from cloud.export.base import ExportFailed
 from cloud.export.http import JsonClient
 from cloud.export.ids import odata_string
-from cloud.export.sensorthings.sync import entity, listing
+from cloud.export.sensorthings.sync import entity, listing, server_id
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +49,17 @@ def start_of(phenomenon: Any) -> datetime | None:
 Stored = dict[tuple[Any, datetime], tuple[Any, Any]]  # (datastream id, bucket start) -> (observation id, result)
 
 
-def present(client: JsonClient, thing_ids: Iterable[Any], since: datetime) -> Stored:
+def present(client: JsonClient, thing_ids: Iterable[int | str], since: datetime) -> Stored:
     """Every Observation the Things' Datastreams hold from ``since`` on, by datastream and bucket start."""
     found: Stored = {}
     for thing_id in thing_ids:
-        literal = thing_id if isinstance(thing_id, int) else odata_string(str(thing_id))
+        literal = thing_id if isinstance(thing_id, int) else odata_string(thing_id)
         rows = listing(client, "Observations", {
             "$filter": f"Datastream/Thing/id eq {literal} and phenomenonTime ge {iso(since)}",
             "$select": "id,phenomenonTime,result", "$expand": "Datastream($select=id)"})
         for obs in rows:
             start, stream = start_of(obs.get("phenomenonTime")), obs.get("Datastream")
-            if start is not None and isinstance(stream, dict):
+            if start is not None and isinstance(stream, dict) and server_id(obs.get("@iot.id")) is not None:
                 found[(stream.get("@iot.id"), start)] = (obs.get("@iot.id"), obs.get("result"))
     return found
 

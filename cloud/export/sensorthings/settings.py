@@ -20,7 +20,10 @@ class SensorThingsConfig(ExporterBase):
     """Things, Datastreams and Observations on an OGC SensorThings API 1.1 server."""
 
     type: Literal["sensorthings"] = Field(title="Type", description="the OGC SensorThings API exporter")
-    username: str | None = Field(None, min_length=1, title="User", description="HTTP basic login; none if unset")
+    username: str | None = Field(
+        None, pattern=r"^[^:\x00-\x1f\x7f]+$", title="User",
+        description="HTTP basic login (no ':' and no control characters); none if unset",
+    )
     password_env: str | None = Field(
         None, pattern=ENV_NAME, title="Password variable",
         description="environment variable holding the basic-auth password (e.g. from `citytwin --credentials FILE`); "
