@@ -3,7 +3,9 @@
 Crossings per line, direction and class, and peak occupancy per zone, per
 bucket; node health per bucket. Only closed buckets inside the window are
 read. k-suppression is applied here, through the one function federation
-uses, so that no exporter can forget it.
+uses, so that no exporter can forget it; then ``cloud.export.nesting``
+holds back the counts that subtracting the finer buckets inside them would
+turn into a count below k.
 
 Example:
     >>> from datetime import datetime, timezone
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cloud.export.nesting import nested
 from cloud.federation.suppression import suppress
 from cloud.twin.twin import Twin
 
@@ -112,6 +115,9 @@ def read(twin: Twin, start: datetime, ends: dict[int, datetime], classes: Sequen
         out.crossings += kept_c
         out.peaks += kept_p
         out.suppressed += held_c + held_p
+    # A peak is a maximum, which subtraction cannot split; counts are sums, so an hour minus its quarters can be.
+    out.crossings, differenced = nested(out.crossings, k)
+    out.suppressed += differenced
     if health_bucket_s is not None and ends.get(health_bucket_s, start) > start:
         out.health = _health(twin, start, ends[health_bucket_s], health_bucket_s)
     return out
