@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
 import threading
 import uuid
 from pathlib import Path
@@ -101,3 +104,22 @@ def test_two_exports_at_once_send_nothing_twice(tmp_path: Path, frost: Frost) ->
     stored: Any = httpx.get(f"{frost.root}/Observations", params={"$filter": of_site, "$count": "true", "$top": "0"},
                             timeout=30).json()
     assert outcome.created > 0 and stored["@iot.count"] == outcome.created
+
+
+def test_the_test_frost_lets_no_other_local_user_in(frost: Frost) -> None:
+    from tests.support.brokers import broker_run_dir
+
+    state = broker_run_dir() / "frost"
+    # Over TCP, the superuser (which has no password) cannot log in: with trust it could run programs as postgres.
+    login = subprocess.run(["/usr/lib/postgresql/15/bin/psql", "-h", "127.0.0.1", "-p", str(frost.pg_port), "-U", "postgres",
+                            "-w", "-c", "SELECT 1"], capture_output=True, text=True, timeout=30, check=False)
+    assert login.returncode != 0 and "password" in login.stderr, login.stdout + login.stderr
+    for folder in (state / "pg", state / "pg" / "sock", state / "pg" / "data", state / "tomcat"):
+        assert stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0, folder  # private to its owner
+    pid = int((state / "tomcat" / "tomcat.pid").read_text().strip())
+    if os.getuid() == 0:
+        assert Path(f"/proc/{pid}").stat().st_uid != 0  # Tomcat is not root
+    listening = subprocess.run(["ss", "-Hltn"], capture_output=True, text=True, timeout=30, check=True).stdout.split("\n")
+    ours = [line.split()[3] for line in listening if line.split() and line.split()[3].rsplit(":", 1)[-1]
+            in (str(frost.port), str(frost.pg_port))]
+    assert ours and all("127.0.0.1" in address for address in ours), ours
