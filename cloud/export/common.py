@@ -44,7 +44,7 @@ class ExporterBase(BaseModel):
     )
     classes: list[ObjectClass] = Field(
         default_factory=lambda: list(DEFAULT_CLASSES), min_length=1, title="Object classes",
-        description="the detector classes whose crossings are exported; others stay in the city",
+        description="the detector classes whose crossings and zone occupancy are exported; others stay in the city",
     )
     k: int = Field(
         10, ge=1, title="Suppression threshold",

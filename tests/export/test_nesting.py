@@ -60,3 +60,27 @@ def test_a_synthetic_day_publishes_no_remainder_below_k(tmp_path: Path) -> None:
 def test_bucket_lengths_that_overlap_without_nesting_are_refused(buckets: list[int]) -> None:
     with pytest.raises(ValidationError, match="each bucket must divide the next longer one"):
         SensorThingsConfig.model_validate(exporter_doc("sensorthings", "http://f/v1.1", buckets_s=buckets))
+
+
+def test_a_class_that_stays_in_the_city_is_in_no_zone_peak(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from cloud.twin.synth import SCHEMA, write_table
+
+    spec = site()
+    twin = Twin(tmp_path / "lake", spec, cameras())
+    node, at = f"{spec.id}-cam-0", START + timedelta(minutes=3)
+    bodies = ['{"zone":"zone-0","total":23,"by_class":{"person":20,"dog":3}}',
+              '{"zone":"zone-0","total":40,"by_class":{"person":2,"car":1,"dog":37}}']
+    table = pa.table({
+        "event_id": [f"{node}:{s}" for s in (1, 2)], "site": [spec.id] * 2, "camera": ["cam-0"] * 2, "node": [node] * 2,
+        "seq": [1, 2], "ts": pa.array([at, at + timedelta(minutes=1)], pa.timestamp("us", tz="UTC")),
+        "type": ["zone_occupancy"] * 2, "body": bodies,
+    }, schema=SCHEMA)
+    write_table(twin.lake, at.replace(minute=0), table, name="zone.parquet")
+    twin.refresh()
+    config = SensorThingsConfig.model_validate(exporter_doc("sensorthings", "http://f/v1.1", k=1))  # person and car
+    span = window(config, NOW, START)
+    peaks = {(p.bucket_s, p.peak) for p in read(twin, span.start, span.ends, config.classes, 1).peaks}
+    assert peaks == {(900, 20), (3600, 20), (86400, 20)}  # not 40: the dogs are not the exporter's to send
+    twin.close()

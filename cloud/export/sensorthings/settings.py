@@ -33,6 +33,6 @@ class SensorThingsConfig(ExporterBase):
     def sends(self) -> tuple[list[str], list[str]]:
         return ["crossings", "occupancy"], [
             f"Observations: crossings per line, direction and class ({', '.join(self.classes)}) and peak occupancy per "
-            f"zone, per {', '.join(f'{b} s' for b in self.buckets_s)} bucket, counts below k={self.k} suppressed",
+            f"zone of those classes, per {', '.join(f'{b} s' for b in self.buckets_s)} bucket, counts below k={self.k} suppressed",
             "Things and Locations: camera ids, names and positions; Datastreams: line and zone ids",
         ]
