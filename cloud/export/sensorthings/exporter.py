@@ -47,7 +47,7 @@ class SensorThingsExporter(Exporter[SensorThingsConfig]):
                 wanted.append((stream, *interval(p.start, p.bucket_s), p.peak))
         have = present(client, synced.things.values(), window.start)
         todo = [row for row in wanted if (row[0], start_of(row[1])) not in have]
-        corrected = correct(client, have, wanted)
+        corrected = correct(client, have, wanted, self.config.k)
         created = push(client, todo, self.config.batch_size) if todo else 0
         log.info("sensorthings %s: %d observations created, %d already there (%d corrected)", self.name, created,
                  len(wanted) - len(todo), corrected)
