@@ -1,9 +1,11 @@
 """The aggregates exporters send, read from the twin's raw views and filtered on ``date`` to the days exported.
 
-Crossings per line, direction and class, and peak occupancy per zone, per
-bucket; node health per bucket. Only closed buckets inside the window are
+Crossings per line, direction and class, and peak occupancy per zone (of the
+exported classes only), per bucket; node health per bucket. Only closed buckets inside the window are
 read. k-suppression is applied here, through the one function federation
-uses, so that no exporter can forget it.
+uses, so that no exporter can forget it; then ``cloud.export.nesting``
+holds back the counts that subtracting the finer buckets inside them would
+turn into a count below k.
 
 Example:
     >>> from datetime import datetime, timezone
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cloud.export.nesting import nested
 from cloud.federation.suppression import suppress
 from cloud.twin.twin import Twin
 
@@ -28,9 +31,12 @@ _DAYS = "date BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)"
 _CROSSINGS = ("SELECT camera, line, direction, object_class, time_bucket(to_seconds($bucket), ts) AS b, count(*) "
               "FROM crossings WHERE ts >= $start AND ts < $end AND " + _DAYS + " AND list_contains($classes, object_class) "
               "GROUP BY ALL ORDER BY b")
-# A total that does not read as a number (NULL) says nothing about a peak: left out, never fatal.
-_PEAKS = ("SELECT camera, zone, time_bucket(to_seconds($bucket), ts) AS b, max(total) FROM occupancy "
-          "WHERE ts >= $start AND ts < $end AND " + _DAYS + " AND total IS NOT NULL GROUP BY ALL ORDER BY b")
+# A zone's peak counts the exported classes only (from ``by_class``): a class the deployment keeps in the city is
+# in no number that leaves it. A value that does not read as a number counts as none; no class at all, no row.
+_OF_CLASSES = ("list_sum([coalesce(TRY_CAST(json_extract_string(by_class, '$.\"' || c || '\"') AS INTEGER), 0) "
+               "FOR c IN $classes])")
+_PEAKS = ("SELECT camera, zone, time_bucket(to_seconds($bucket), ts) AS b, max(" + _OF_CLASSES + ") FROM occupancy "
+          "WHERE ts >= $start AND ts < $end AND " + _DAYS + " AND by_class IS NOT NULL GROUP BY ALL ORDER BY b")
 _HEALTH = ("SELECT node, camera, time_bucket(to_seconds($bucket), ts) AS b, max(ts), avg(fps), avg(cpu_percent), "
            "max(rss_mb), max(temperature_c), max(dropped_frames), max(spool_depth) FROM health "
            "WHERE ts >= $start AND ts < $end AND " + _DAYS + " GROUP BY ALL ORDER BY b")
@@ -106,12 +112,16 @@ def read(twin: Twin, start: datetime, ends: dict[int, datetime], classes: Sequen
             continue
         rows = twin.read(_CROSSINGS, _params(start, end, bucket_s, classes=list(classes))).rows
         crossings = [Crossing(c, line, d, cls, b, bucket_s, int(n)) for c, line, d, cls, b, n in rows]
-        peaks = [Peak(c, z, b, bucket_s, int(p)) for c, z, b, p in twin.read(_PEAKS, _params(start, end, bucket_s)).rows]
+        peaks = [Peak(c, z, b, bucket_s, int(p)) for c, z, b, p in
+                 twin.read(_PEAKS, _params(start, end, bucket_s, classes=list(classes))).rows]
         kept_c, held_c = suppress(crossings, k, lambda x: x.count)
         kept_p, held_p = suppress(peaks, k, lambda x: x.peak)
         out.crossings += kept_c
         out.peaks += kept_p
         out.suppressed += held_c + held_p
+    # A peak is a maximum, which subtraction cannot split; counts are sums, so an hour minus its quarters can be.
+    out.crossings, differenced = nested(out.crossings, k)
+    out.suppressed += differenced
     if health_bucket_s is not None and ends.get(health_bucket_s, start) > start:
         out.health = _health(twin, start, ends[health_bucket_s], health_bucket_s)
     return out

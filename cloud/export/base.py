@@ -69,5 +69,10 @@ class Exporter(ABC, Generic[C]):
     def export(self, aggregates: Aggregates, window: Window) -> Outcome:
         """Send ``aggregates`` (already k-suppressed) of ``window``; raises ``ExportFailed`` saying what to do."""
 
+    def secrets(self) -> list[str]:
+        """The values of every secret the config names (each ``*_env`` setting), never to appear in a message."""
+        named = [v for k, v in self.config if k.endswith("_env") and isinstance(v, str)]
+        return [self.environ[v] for v in named if self.environ.get(v)]
+
     def close(self) -> None:
         """Release connections."""

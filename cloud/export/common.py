@@ -44,7 +44,7 @@ class ExporterBase(BaseModel):
     )
     classes: list[ObjectClass] = Field(
         default_factory=lambda: list(DEFAULT_CLASSES), min_length=1, title="Object classes",
-        description="the detector classes whose crossings are exported; others stay in the city",
+        description="the detector classes whose crossings and zone occupancy are exported; others stay in the city",
     )
     k: int = Field(
         10, ge=1, title="Suppression threshold",
@@ -57,7 +57,11 @@ class ExporterBase(BaseModel):
         2.0, gt=0, le=366, title="Look-back",
         description="each export covers the closed buckets of this many days; re-exports add only what is missing",
     )
-    timeout_s: float = Field(30.0, gt=0, le=600, title="Timeout", description="seconds one HTTP request may take")
+    timeout_s: float = Field(30.0, gt=0, le=600, title="Timeout", description="seconds one HTTP request may take in all")
+    deadline_s: float = Field(
+        3600.0, gt=0, le=DAY_S, title="Deadline",
+        description="seconds one export may take in all, however many requests a slow server makes it send",
+    )
     max_response_mb: float = Field(
         16.0, gt=0, le=1024, title="Largest response",
         description="MiB one response may hold; a larger one fails the export instead of filling memory",
@@ -69,6 +73,18 @@ class ExporterBase(BaseModel):
     )
     batch_size: int = Field(1000, ge=1, le=100_000, title="Batch size", description="observations or entities per request")
 
+    @field_validator("url")
+    @classmethod
+    def _no_secrets_in_url(cls, url: HttpUrl) -> HttpUrl:
+        # The url is written to the audit log, the residency manifest and every error; a login in it would be too.
+        if url.username is not None or url.password is not None:
+            raise ValueError("the url holds a login (user:password@); give `username` and `password_env` "
+                             "(or `token_env`) instead, so that no secret is written to the config, the audit log or errors")
+        if url.query or url.fragment:
+            raise ValueError("the url holds a query or fragment (?... or #...); give the service root only, "
+                             "e.g. https://iot.example.org/FROST-Server/v1.1")
+        return url
+
     @field_validator("buckets_s")
     @classmethod
     def _divide_a_day(cls, buckets: list[int]) -> list[int]:
@@ -77,7 +93,13 @@ class ExporterBase(BaseModel):
             raise ValueError(f"{wrong}: every bucket must be at least 60 s and divide a day (86400 s), e.g. 900, 3600, 86400")
         if len(set(buckets)) != len(buckets):
             raise ValueError(f"{buckets}: a bucket length is listed twice")
-        return sorted(buckets)
+        ordered = sorted(buckets)
+        # Buckets that overlap without nesting (600 and 900 s) difference into counts of 300 s that k never saw.
+        apart = [(a, b) for a, b in zip(ordered, ordered[1:]) if b % a]
+        if apart:
+            raise ValueError(f"{apart[0][1]} s is not a multiple of {apart[0][0]} s: each bucket must divide the next "
+                             "longer one (e.g. 900, 3600, 86400), or subtracting one from the other gives counts below k")
+        return ordered
 
     def health_bucket(self) -> int | None:
         """The bucket length node health is sent in; None when this exporter sends no health."""

@@ -6,6 +6,10 @@ already present, or the error) follows it; if the intent cannot be written,
 nothing is sent. No progress is kept: each export covers its whole window
 again and the exporter adds only what the platform lacks, so a failed
 export leaves nothing half-recorded and the next one sends the same buckets.
+Two exports to the same service root from one deployment never overlap (a
+lock beside the audit log), since both would find the same buckets missing
+and send them twice. The secrets an exporter holds are blanked out of every
+error before it reaches the audit log or the log.
 
 Example:
     >>> from datetime import datetime, timezone
@@ -18,14 +22,19 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cloud.audit.chain import AuditLog
 from cloud.audit.writeahead import begin
 from cloud.export.aggregates import read
-from cloud.export.base import Exporter, Outcome, Window
+from cloud.export.base import Exporter, ExportFailed, Outcome, Window
 from cloud.export.common import ExporterBase
 from cloud.twin.buckets import bucket_start
 from cloud.twin.twin import Twin
@@ -44,8 +53,34 @@ def window(config: ExporterBase, now: datetime, since: datetime | None = None) -
     return Window(start, {b: bucket_start(closed, b) for b in config.buckets_s})
 
 
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret blanked out."""
+    for value in sorted(secrets, key=len, reverse=True):
+        text = text.replace(value, "***")
+    return text
+
+
+@contextlib.contextmanager
+def alone(folder: Path, exporter: Exporter[Any]) -> Iterator[None]:
+    """Hold the lock of ``exporter``'s service root for the block; ``ExportFailed`` when another export holds it."""
+    digest = hashlib.sha256(str(exporter.config.url).encode()).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f".export-{digest}.lock", "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ExportFailed(f"exporter {exporter.name}: another export to {exporter.config.url} is running; "
+                               "wait for it to finish, it sends the same buckets") from None
+        yield
+
+
 def export(exporter: Exporter[Any], twin: Twin, audit: AuditLog, now: datetime, since: datetime | None = None) -> Outcome:
     """Audit, then run ``exporter`` over its window; raises ``ExportFailed`` (outcome audited) or ``AuditWriteError``."""
+    with alone(audit.path.parent, exporter):
+        return _export(exporter, twin, audit, now, since)
+
+
+def _export(exporter: Exporter[Any], twin: Twin, audit: AuditLog, now: datetime, since: datetime | None) -> Outcome:
     config = exporter.config
     span = window(config, now, since)
     aggregates = read(twin, span.start, span.ends, config.classes, config.k, config.health_bucket())
@@ -56,7 +91,10 @@ def export(exporter: Exporter[Any], twin: Twin, audit: AuditLog, now: datetime, 
         "attributes": attributes, "crossings": len(aggregates.crossings), "peaks": len(aggregates.peaks),
         "health": len(aggregates.health), "suppressed": aggregates.suppressed,
     }) as step:
-        outcome = exporter.export(aggregates, span)
+        try:
+            outcome = exporter.export(aggregates, span)
+        except ExportFailed as exc:
+            raise ExportFailed(redact(str(exc), exporter.secrets())) from None
         step.note(created=outcome.created, present=outcome.present, entities=outcome.entities, **outcome.details)
     log.info("export %s: %d created, %d already present, %d below k=%d suppressed", exporter.name, outcome.created,
              outcome.present, aggregates.suppressed, config.k)

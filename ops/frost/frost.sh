@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # FROST-Server (OGC SensorThings API) for development and tests: Debian's Tomcat 10 from a private
-# CATALINA_BASE and a private PostgreSQL 15 + PostGIS cluster, no system service, loopback only.
+# CATALINA_BASE and a private PostgreSQL 15 + PostGIS cluster, no system service, loopback only; run as root, Tomcat
+# runs as the tomcat user and PostgreSQL as postgres, each state folder private to its owner.
 # The war is rebuilt from the FROST 2.0.0 jars on Maven Central and the sources in war/ (see war/NOTICE.md).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../brokers/lib.sh
@@ -28,8 +29,12 @@ export CATALINA_PID="$CATALINA_BASE/tomcat.pid"
 export JAVA_HOME="${CITYTWIN_FROST_JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 export CATALINA_OPTS="${CITYTWIN_FROST_JAVA_OPTS:--Xms64m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
 ROOT_URL="http://127.0.0.1:$FROST_PORT/FROST-Server"
-# initdb and postgres refuse to run as root.
-if [[ "$(id -u)" = 0 ]]; then AS_PG=(runuser -u postgres --); else AS_PG=(); fi
+# initdb and postgres refuse to run as root; Tomcat need not run as root either, so it runs as Debian's tomcat user.
+if [[ "$(id -u)" = 0 ]]; then AS_PG=(runuser -u postgres --); AS_TOMCAT=(runuser -u tomcat --); else AS_PG=(); AS_TOMCAT=(); fi
+# Only the cluster's owner may use its socket (the socket folder is private); over TCP every role needs its password,
+# so no other local user can log in as the superuser, which has none.
+HBA='local all all trust
+host all all 127.0.0.1/32 scram-sha-256'
 
 usage() {
     cat <<USAGE
@@ -96,17 +101,23 @@ cmd_build() {
 pg_start() {
     mkdir -p "$STATE/pg"
     [[ "$(id -u)" = 0 ]] && chown postgres:postgres "$STATE/pg"
+    chmod 700 "$STATE/pg"
     local fresh=0
     if [[ ! -s "$PGDATA/PG_VERSION" ]]; then
-        "${AS_PG[@]}" "$PG_BIN/initdb" -D "$PGDATA" -U postgres -A trust -E UTF8 --no-locale >/dev/null
-        "${AS_PG[@]}" mkdir -p "$PGSOCK"
+        "${AS_PG[@]}" "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 \
+            --no-locale >/dev/null
         fresh=1
     fi
+    "${AS_PG[@]}" mkdir -p -m 700 "$PGSOCK" && "${AS_PG[@]}" chmod 700 "$PGSOCK"
+    # Written on every start, so a cluster made by an older version of this script is closed too.
+    printf '%s\n' "$HBA" | "${AS_PG[@]}" tee "$PGDATA/pg_hba.conf" >/dev/null
     if ! "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
         require_port_free "$PG_PORT" CITYTWIN_FROST_PG_PORT
         "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$STATE/pg/server.log" -w -t 60 -o \
-            "-p $PG_PORT -k $PGSOCK -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=64MB" start >/dev/null \
-            || die "PostgreSQL did not start; see $STATE/pg/server.log"
+            "-p $PG_PORT -k $PGSOCK -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700 -c fsync=off -c shared_buffers=64MB" \
+            start >/dev/null || die "PostgreSQL did not start; see $STATE/pg/server.log"
+    else
+        "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" reload >/dev/null
     fi
     if (( fresh )); then
         "${AS_PG[@]}" "$PG_BIN/psql" -h "$PGSOCK" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q <<SQL
@@ -134,6 +145,8 @@ tomcat_config() {
 </Server>
 XML
     cp "$WAR" "$CATALINA_BASE/webapps/FROST-Server.war"
+    [[ "$(id -u)" = 0 ]] && chown -R tomcat:tomcat "$CATALINA_BASE"
+    chmod 700 "$CATALINA_BASE"
 }
 
 answers() { [[ "$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$ROOT_URL/v1.1/Things?\$top=1" || true)" = 200 ]]; }
@@ -151,7 +164,7 @@ cmd_start() {
         persistence_idGenerationMode=ServerGeneratedOnly \
         bus_busImplementationClass=de.fraunhofer.iosb.ilt.frostserver.messagebus.InternalMessageBus \
         bus_queueSize=20000 plugins_multiDatastream_enable=false plugins_actuation_enable=false
-    "$CATALINA_HOME/bin/catalina.sh" start >/dev/null
+    "${AS_TOMCAT[@]}" "$CATALINA_HOME/bin/catalina.sh" start >/dev/null
     local waited=0
     until answers; do
         (( waited >= START_TIMEOUT * 2 )) && die "FROST did not answer within ${START_TIMEOUT} s; see $CATALINA_BASE/logs"
@@ -162,7 +175,7 @@ cmd_start() {
 
 cmd_stop() {
     if [[ -f "$CATALINA_PID" ]]; then
-        "$CATALINA_HOME/bin/catalina.sh" stop 20 -force >/dev/null 2>&1 || true
+        "${AS_TOMCAT[@]}" "$CATALINA_HOME/bin/catalina.sh" stop 20 -force >/dev/null 2>&1 || true
         rm -f "$CATALINA_PID"
     fi
     if [[ -s "$PGDATA/PG_VERSION" ]] && "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then

@@ -30,6 +30,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     delay_s: float = 0.0
     repeat: int = 1  # the body is sent this many times, streamed
+    trickle_s: float = 0.0  # pause before each repeat after the first: an answer that arrives slowly, piece by piece
 
 
 Answer = Callable[[Request], Reply]
@@ -54,8 +55,11 @@ def serving(answer: Answer) -> Iterator[tuple[str, list[Request]]]:
             self.send_header("Content-Length", str(len(reply.body) * reply.repeat))
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                for _ in range(reply.repeat):
+                for i in range(reply.repeat):
+                    if i and reply.trickle_s:
+                        time.sleep(reply.trickle_s)
                     self.wfile.write(reply.body)
+                    self.wfile.flush()
 
         do_GET = do_POST = do_PATCH = _any
 

@@ -60,6 +60,39 @@ def expected(twin: Twin, k: int = K) -> dict[str, dict[datetime, int]]:
     return out
 
 
+def remainders(cells: dict[str, dict[datetime, int]]) -> dict[tuple[str, datetime], int]:
+    """Each published crossing count minus the largest published buckets inside it: what subtraction reveals.
+
+    Found by brute force over intervals, not the way the exporter computes it.
+    """
+    spans: dict[str, list[tuple[datetime, datetime, str, int]]] = {}
+    for key, counts in cells.items():
+        if "/line/" in key:
+            series, bucket_s = key.rsplit("/", 1)
+            for start, n in counts.items():
+                spans.setdefault(series, []).append((start, start + timedelta(seconds=int(bucket_s)), key, n))
+    found: dict[tuple[str, datetime], int] = {}
+    for members in spans.values():
+        for start, end, key, n in members:
+            inside = [m for m in members if start <= m[0] and m[1] <= end and (m[0], m[1]) != (start, end)]
+            largest = [m for m in inside if not any(o[0] <= m[0] and m[1] <= o[1] and o != m for o in inside)]
+            found[(key, start)] = n - sum(m[3] for m in largest)
+    return found
+
+
+def check_published(stored: dict[str, dict[datetime, int]], want: dict[str, dict[datetime, int]], k: int = K) -> int:
+    """Assert that ``stored`` is ``want`` less exactly the counts that subtraction would reveal below k; how many those are."""
+    assert all(stored[key][b] == want[key][b] for key in stored for b in stored[key])  # nothing sent that k holds back
+    for cell, left in remainders(stored).items():
+        assert left == 0 or left >= k, (cell, left)
+    missing = [(key, b) for key in want for b in want[key] if b not in stored.get(key, {})]
+    for key, b in missing:  # each one held back has a reason: published, it would reveal a count below k
+        assert "/line/" in key, key
+        trial = {**stored, key: {**stored.get(key, {}), b: want[key][b]}}
+        assert 0 < remainders(trial)[(key, b)] < k, (key, b)
+    return len(missing)
+
+
 def _bucket(ts: datetime, bucket_s: int) -> datetime:
     epoch = int(ts.timestamp())
     return datetime.fromtimestamp(epoch - epoch % bucket_s, tz=timezone.utc)

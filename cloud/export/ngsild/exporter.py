@@ -33,7 +33,7 @@ class NgsiLdExporter(Exporter[NgsiLdConfig]):
     def client(self, transport: httpx.BaseTransport | None = None) -> JsonClient:
         cfg = self.config
         token = secret(self.environ, cfg.token_env, f"cloud.exporters.{self.name}.token_env")
-        return JsonClient(self.name, str(cfg.url), cfg.timeout_s, cfg.max_response_mb,
+        return JsonClient(self.name, str(cfg.url), cfg.timeout_s, cfg.max_response_mb, deadline_s=cfg.deadline_s,
                           headers=headers(cfg.tenant, token), transport=transport)
 
     def entities(self, aggregates: Aggregates) -> dict[datetime, list[dict[str, Any]]]:

@@ -44,7 +44,7 @@ class NgsiLdConfig(ExporterBase):
     def sends(self) -> tuple[list[str], list[str]]:
         found = [
             f"ItemFlowObserved: crossings per line, direction and class ({', '.join(self.classes)}) per "
-            f"{', '.join(f'{b} s' for b in self.buckets_s)} bucket; DeviceMeasurement: peak occupancy per zone; "
+            f"{', '.join(f'{b} s' for b in self.buckets_s)} bucket; DeviceMeasurement: peak occupancy per zone of those classes; "
             f"counts below k={self.k} suppressed; camera positions, line and zone ids",
         ]
         if self.health:

@@ -23,7 +23,8 @@ class SensorThingsExporter(Exporter[SensorThingsConfig]):
         cfg = self.config
         password = secret(self.environ, cfg.password_env, f"cloud.exporters.{self.name}.password_env")
         auth = httpx.BasicAuth(cfg.username, password or "") if cfg.username else None
-        return JsonClient(self.name, str(cfg.url), cfg.timeout_s, cfg.max_response_mb, auth=auth, transport=transport)
+        return JsonClient(self.name, str(cfg.url), cfg.timeout_s, cfg.max_response_mb, deadline_s=cfg.deadline_s, auth=auth,
+                          transport=transport)
 
     def export(self, aggregates: Aggregates, window: Window) -> Outcome:
         client = self.client()
@@ -46,7 +47,7 @@ class SensorThingsExporter(Exporter[SensorThingsConfig]):
                 wanted.append((stream, *interval(p.start, p.bucket_s), p.peak))
         have = present(client, synced.things.values(), window.start)
         todo = [row for row in wanted if (row[0], start_of(row[1])) not in have]
-        corrected = correct(client, have, wanted)
+        corrected = correct(client, have, wanted, self.config.k)
         created = push(client, todo, self.config.batch_size) if todo else 0
         log.info("sensorthings %s: %d observations created, %d already there (%d corrected)", self.name, created,
                  len(wanted) - len(todo), corrected)

@@ -20,7 +20,10 @@ class SensorThingsConfig(ExporterBase):
     """Things, Datastreams and Observations on an OGC SensorThings API 1.1 server."""
 
     type: Literal["sensorthings"] = Field(title="Type", description="the OGC SensorThings API exporter")
-    username: str | None = Field(None, min_length=1, title="User", description="HTTP basic login; none if unset")
+    username: str | None = Field(
+        None, pattern=r"^[^:\x00-\x1f\x7f]+$", title="User",
+        description="HTTP basic login (no ':' and no control characters); none if unset",
+    )
     password_env: str | None = Field(
         None, pattern=ENV_NAME, title="Password variable",
         description="environment variable holding the basic-auth password (e.g. from `citytwin --credentials FILE`); "
@@ -30,6 +33,6 @@ class SensorThingsConfig(ExporterBase):
     def sends(self) -> tuple[list[str], list[str]]:
         return ["crossings", "occupancy"], [
             f"Observations: crossings per line, direction and class ({', '.join(self.classes)}) and peak occupancy per "
-            f"zone, per {', '.join(f'{b} s' for b in self.buckets_s)} bucket, counts below k={self.k} suppressed",
+            f"zone of those classes, per {', '.join(f'{b} s' for b in self.buckets_s)} bucket, counts below k={self.k} suppressed",
             "Things and Locations: camera ids, names and positions; Datastreams: line and zone ids",
         ]

@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from cloud.export.base import ExportFailed
 from cloud.export.http import JsonClient
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 _ID = re.compile(r"\(([^()]+)\)$")
 _PAGE = 10_000
+_KEEP = "'"  # a string id's quotes; everything else in it is percent-encoded, so '/', '?' or '#' stay inside the id
 # How many pages of one entity set are read at most: far more than any deployment has, fewer than a server could send.
 MAX_PAGES = 1000
 
@@ -62,17 +64,24 @@ def created_id(client: JsonClient, path: str, body: dict[str, Any]) -> Any:
     if match is None:
         raise ExportFailed(f"exporter {client.name}: POST {path} answered 201 without a Location naming the new entity")
     raw = match.group(1)
-    return int(raw) if raw.isdigit() else raw.strip("'")
+    return int(raw) if raw.isascii() and raw.isdigit() else raw.strip("'")
 
 
-def entity(path: str, entity_id: Any) -> str:
-    """The path of one entity: ``Things(7)``, or ``Things('a''b')`` for a server that uses string ids."""
-    return f"{path}({entity_id})" if isinstance(entity_id, int) else f"{path}({odata_string(str(entity_id))})"
+def server_id(value: Any) -> int | str | None:
+    """An ``@iot.id`` as the server gave it: an integer or a string; None for anything else (true, 1.5, a list)."""
+    return value if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)) else None
+
+
+def entity(path: str, entity_id: int | str) -> str:
+    """The path of one entity: ``Things(7)``, or ``Things('a''b')``, percent-encoded, for a server that uses string ids."""
+    return f"{path}({entity_id})" if isinstance(entity_id, int) else f"{path}({quote(odata_string(entity_id), safe=_KEEP)})"
 
 
 def _by_key(entities: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {str(e["properties"][model.KEY]): e for e in entities
-            if isinstance(e.get("properties"), dict) and model.KEY in e["properties"]}
+    """The server's entities by their key; one without a usable id or key is not the exporter's and is left alone."""
+    return {e["properties"][model.KEY]: e for e in entities
+            if server_id(e.get("@iot.id")) is not None and isinstance(e.get("properties"), dict)
+            and isinstance(e["properties"].get(model.KEY), str)}
 
 
 def _of_site(site: SiteSpec) -> str:
@@ -122,7 +131,7 @@ def _thing(client: JsonClient, things: dict[str, dict[str, Any]], site: SiteSpec
     thing_id = _ensure(client, "Things", things, key, body, synced)
     if existing is not None:
         wanted = body["Locations"][0]
-        locations = existing.get("Locations") or []
+        locations = [x for x in existing.get("Locations") or [] if isinstance(x, dict) and server_id(x.get("@iot.id")) is not None]
         if not locations:
             client.call("PATCH", entity("Things", thing_id), body={"Locations": [wanted]})
             synced.patched += 1
