@@ -161,6 +161,12 @@ def _cockpit(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--audit-log", type=Path, metavar="AUDIT.jsonl", help="audit log (default: audit.path from the config, else audit/audit.jsonl next to the lake)")
 
 
+def _site(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["geojson"], help="geojson: cameras, lines and zones as a GeoJSON FeatureCollection")
+    _config(parser)
+    parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE (default: standard output)")
+
+
 def _rules(parser: argparse.ArgumentParser) -> None:
     _config(parser)
     parser.add_argument("--once", action="store_true", help="evaluate every rule once and exit (default: run until stopped)")
@@ -296,6 +302,17 @@ COMMANDS: tuple[Command, ...] = (
         "the end and a rewritten chain are reported too. show prints records terminal-safe.",
         _audit,
         "cloud.audit.cli:run", deployment="cloud",
+    ),
+    Command(
+        "site",
+        "write the site's cameras, lines and zones as GeoJSON",
+        "Print the deployment's site as a GeoJSON FeatureCollection (WGS84): the site "
+        "outline, each camera as a Point, its counting lines as LineStrings and its zones "
+        "as Polygons. Calibrated cameras are projected through the homography fitted to "
+        "their calibration points; the others are placed from the metric site plan and "
+        "site.origin (properties.placement says which).",
+        _site,
+        "citytwin.site_cli:run", deployment="site",
     ),
     Command(
         "mqtt-acl",
