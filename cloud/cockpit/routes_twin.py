@@ -119,6 +119,12 @@ def nodes(request: Request) -> list[dict[str, Any]]:
     return _read(request, lambda twin: live.nodes(twin, now, twin.offline_after_s))
 
 
+@router.get("/cameras", summary="Every configured camera with its state (never_seen, silent, unreliable, degraded, online)")
+def cameras(request: Request) -> dict[str, Any]:
+    snapshot = cockpit_of(request).snapshot()[1]
+    return {"cameras": snapshot["cameras"], "counts": snapshot["camera_counts"]}
+
+
 @router.get("/benchmarks", summary="Benchmark results per device, model and configuration")
 def benchmark_table(request: Request, user: User = Depends(current_user)) -> list[dict[str, Any]]:
     return benchmarks.rows(cockpit_of(request).results_dir)

@@ -84,6 +84,10 @@ class CockpitSettings(_Section):
     login: LoginThrottleSettings = Field(
         default_factory=LoginThrottleSettings, title="Login throttle", description="backoff after failed logins"
     )
+    degraded_fps: float = Field(
+        2.0, ge=0, le=1000, title="Degraded below",
+        description="frames per second under which a reporting camera is shown as degraded",
+    )
     login_audit: LoginAuditSettings = Field(
         default_factory=LoginAuditSettings, title="Failed-login audit", description="how failed logins are recorded"
     )
