@@ -8,7 +8,7 @@ A camera is in exactly one state, the first that holds:
   drifting confidence) in ``node_health``'s scene-quality field, when nodes send
   one, so its counts cannot be trusted;
 - ``degraded``: it reports, but slower than ``cockpit.degraded_fps`` or with its
-  clock unsynchronised (the bridge refuses events stamped too far ahead);
+  clock a second or more off (the bridge refuses events stamped too far ahead);
 - ``online``: everything else.
 
 Nodes that report for a camera the registry does not list are kept, with
@@ -24,6 +24,7 @@ from typing import Any
 STATES = ("never_seen", "silent", "unreliable", "degraded", "online")
 SCENE_FIELD = "scene_quality"  # the node_health field with the node's verdict on its own picture
 _GOOD_SCENE = {"ok", "good", "normal"}
+CLOCK_OFF_MS = 1000.0
 
 
 def scene_problems(value: Any) -> list[str]:
@@ -67,9 +68,10 @@ def _state(node: dict[str, Any] | None, degraded_fps: float) -> tuple[str, list[
     if scene:
         return "unreliable", scene
     slow = [f"{node['fps']:.1f} fps, below {degraded_fps:g}"] if (node.get("fps") or 0) < degraded_fps else []
-    unsynced = ["clock not synchronised"] if node.get("clock_synced") is False else []
-    if slow or unsynced:
-        return "degraded", slow + unsynced
+    offset = node.get("clock_offset_ms")
+    drift = [f"clock {offset:+.0f} ms off"] if offset is not None and abs(offset) >= CLOCK_OFF_MS else []
+    if slow or drift:
+        return "degraded", slow + drift
     return "online", []
 
 

@@ -16,7 +16,7 @@ import pytest
 from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
 from edge.events.factory import EventFactory
-from tests.cloud.cockpit.support import PASSWORDS, fire_alert, make_cockpit, make_lake
+from tests.cloud.cockpit.support import NEVER_STARTED, PASSWORDS, fire_alert, make_cockpit, make_lake
 from tests.support.http import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,7 +34,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Cockpit]]:
     tmp = tmp_path_factory.mktemp("browser")
-    cockpit = make_cockpit(make_lake(tmp / "lake"), tmp)
+    cockpit = make_cockpit(make_lake(tmp / "lake"), tmp, extra=[NEVER_STARTED])
     fire_alert(cockpit, "cap-1", "zone-0 over capacity: 9 of 5 people; open the second gate", "critical", "zone_capacity")
     with serving(create_app(cockpit)) as url:
         yield url, cockpit
@@ -94,9 +94,15 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     page.click("#login-submit")
     expect(page.locator("#login")).to_be_hidden()
 
-    # The map shows every configured camera.
-    for camera in ("cam-0", "cam-1", "cam-2"):
+    # The map, the camera table and the header account for every configured camera, the never-started one too.
+    for camera in ("cam-0", "cam-1", "cam-2", "cam-9"):
         expect(page.locator(f'#map [data-camera="{camera}"]')).to_be_visible()
+        expect(page.locator(f'#nodes [data-camera-row="{camera}"]')).to_be_visible()
+    expect(page.locator('#map [data-camera="cam-9"]')).to_have_attribute("data-state", "never_seen")
+    expect(page.locator('#map [data-camera="cam-0"]')).to_have_attribute("data-state", "silent")
+    expect(page.locator('#nodes [data-camera-row="cam-9"]')).to_contain_text("never seen")
+    expect(page.locator("#camera-counts [data-state='never_seen']")).to_have_text("1 never seen")
+    expect(page.locator("#camera-counts [data-state='silent']")).to_have_text("3 silent")
     expect(page.locator("#alerts li[data-alert='cap-1']")).to_contain_text("over capacity")
     expect(page.locator("#tile-people")).to_have_class("tile stale-data")
     shot(page, "02-map-stale")
@@ -116,7 +122,9 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     expect(page.locator("#tile-flow .tile-value")).to_have_text("4")
     expect(page.locator("#tile-over .tile-value")).to_have_text("1")
     expect(page.locator('#map [data-zone="cam-0/zone-0"] polygon')).to_have_class("zone over")
-    expect(page.locator("#nodes")).to_contain_text("online")
+    expect(page.locator('#nodes [data-camera-row="cam-0"]')).to_contain_text("online")
+    expect(page.locator('#map [data-camera="cam-0"]')).to_have_attribute("data-state", "online")
+    expect(page.locator("#camera-counts [data-state='online']")).to_have_text("1 online")
     expect(page.locator("#nodes")).to_contain_text("+1.5 ms unsynced")  # the node's clock, as its kernel reports it
     expect(page.locator("#mode-badge")).to_have_text("LIVE")
     shot(page, "03-live")

@@ -28,6 +28,7 @@ const PANELS = [
   [["map", "live", "past", "selected"], map.render],
   [["map", "live", "past", "selected"], drill.render],
   [["live"], nodes.render],
+  [["live"], nodes.renderCounts],
   [["alerts", "me"], alerts.render],
   [["range", "past", "scrubAt"], scrubber.render],
   [["map", "bucket", "histCamera"], history.renderControls],

@@ -76,11 +76,12 @@ function lineMarks(map, values, cams, selected, u) {
   return marks;
 }
 
-function cameraMarks(map, selected, u) {
+function cameraMarks(map, states, selected, u) {
   return map.cameras.map((c) => {
+    const state = states.get(c.camera) || "never_seen";
     const a = ((c.heading_deg || 0) - 90) * Math.PI / 180, r = 8 * u, half = 0.5;
     const fov = `M ${c.x_m} ${c.y_m} L ${c.x_m + Math.cos(a - half) * r} ${c.y_m + Math.sin(a - half) * r} A ${r} ${r} 0 0 1 ${c.x_m + Math.cos(a + half) * r} ${c.y_m + Math.sin(a + half) * r} Z`;
-    return svg("g", { class: "cam", "data-camera": c.camera, onclick: () => select({ kind: "camera", key: c.camera, camera: c.camera }) },
+    return svg("g", { class: `cam ${state}`, "data-camera": c.camera, "data-state": state, onclick: () => select({ kind: "camera", key: c.camera, camera: c.camera }) },
       svg("path", { class: "fov", d: fov }),
       svg("circle", { cx: c.x_m, cy: c.y_m, r: 2 * u, class: selected === c.camera ? "selected" : "" }),
       svg("text", { x: c.x_m, y: c.y_m - 3 * u, "text-anchor": "middle", "font-size": 3.2 * u, "font-weight": 700 }, c.name || c.camera));
@@ -98,6 +99,7 @@ export function render(state) {
   const values = shownValues(state);
   const cams = new Map(map.cameras.map((c) => [c.camera, c]));
   const selected = state.selected ? state.selected.key : null;
+  const states = new Map(((state.live && state.live.cameras) || []).map((c) => [c.camera, c.state]));
   root.replaceChildren(...background(w, h, u), ...zoneMarks(map, values, cams, selected, u),
-    ...lineMarks(map, values, cams, selected, u), ...cameraMarks(map, selected, u));
+    ...lineMarks(map, values, cams, selected, u), ...cameraMarks(map, states, selected, u));
 }

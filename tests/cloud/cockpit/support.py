@@ -41,6 +41,10 @@ def cameras() -> list[CameraSpec]:
     ]
 
 
+# Configured, but its node never started: the screen must still account for it.
+NEVER_STARTED = CameraSpec.model_validate({"id": "cam-9", "name": "Never started", "map": {"x_m": 10, "y_m": 10}})
+
+
 def users() -> Users:
     return Users([User(username=u, role=ROLES[u], password_hash=hash_password(p)) for u, p in PASSWORDS.items()])
 
@@ -58,8 +62,10 @@ def deployment(lake: Path, tmp: Path) -> Deployment:
     })
 
 
-def make_cockpit(lake: Path, tmp: Path, user_set: Users | None = None, settings: CockpitSettings | None = None) -> Cockpit:
-    twin = Twin(lake, SITE, cameras(), sql=SqlSettings(timeout_s=3.0, max_rows=1000))
+def make_cockpit(lake: Path, tmp: Path, user_set: Users | None = None, settings: CockpitSettings | None = None,
+                 extra: list[CameraSpec] | None = None) -> Cockpit:
+    """A cockpit over ``lake``; ``extra`` cameras are configured too, though the lake has nothing from them."""
+    twin = Twin(lake, SITE, cameras() + (extra or []), sql=SqlSettings(timeout_s=3.0, max_rows=1000))
     return Cockpit(twin=twin, users=user_set or users(), audit=AuditLog(tmp / "audit.jsonl"),
                    alerts=AlertBoard(lake), results_dir=tmp / "results", refresh_s=0.5, deployment=deployment(lake, tmp),
                    settings=settings or CockpitSettings())

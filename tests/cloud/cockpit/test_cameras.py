@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -12,11 +14,10 @@ from fastapi.testclient import TestClient
 from cloud.cockpit.app import create_app
 from cloud.cockpit.cameras import STATES, camera_states, scene_problems
 from cloud.cockpit.service import Cockpit
-from cloud.twin.twin import Twin
-from contract.site import CameraSpec
+from cloud.cockpit.users import Users
 from edge.events.factory import EventFactory
 from tests.cloud.cockpit.fixtures import MakeCockpit
-from tests.cloud.cockpit.support import SITE, cameras, login
+from tests.cloud.cockpit.support import NEVER_STARTED, login, make_cockpit
 
 NOW = "2026-06-01T12:00:00+00:00"
 
@@ -32,7 +33,8 @@ CASES = {
     "quiet too long": (_node("c", online=False), "silent"),
     "silent beats a poor scene": (_node("c", online=False, scene_quality="dark"), "silent"),
     "slow": (_node("c", fps=0.5), "degraded"),
-    "clock adrift": (_node("c", synced=False), "degraded"),
+    "clock seconds off": (_node("c", synced=False, clock_offset_ms=-2500.0), "degraded"),
+    "unsynced but close": (_node("c", synced=False, clock_offset_ms=3.0), "online"),
     "dark scene": (_node("c", scene_quality="dark"), "unreliable"),
     "scene as an object": (_node("c", fps=0.5, scene_quality='{"ok": false, "issues": ["blur", "low_contrast"]}'), "unreliable"),
     "scene reported good": (_node("c", scene_quality='{"ok": true, "issues": []}'), "online"),
@@ -69,13 +71,12 @@ def _health(factory: EventFactory, at: datetime, fps: float) -> Any:
 
 
 @pytest.fixture
-def watched(cockpits: MakeCockpit, tmp_path: Path) -> Cockpit:
+def watched(cockpit_lake: Path, cockpit_users: Users, tmp_path: Path) -> Iterator[Cockpit]:
     """The test cockpit with a fourth camera that was configured but never started."""
-    cockpit = cockpits()
+    lake = shutil.copytree(cockpit_lake, tmp_path / "lake")
+    cockpit = make_cockpit(lake, tmp_path, cockpit_users, extra=[NEVER_STARTED])
+    yield cockpit
     cockpit.twin.close()
-    never = CameraSpec.model_validate({"id": "cam-9", "name": "Never started", "map": {"x_m": 10, "y_m": 10}})
-    cockpit.twin = Twin(cockpit.twin.lake, SITE, [*cameras(), never])
-    return cockpit
 
 
 def test_every_configured_camera_is_listed_with_its_state(watched: Cockpit) -> None:
