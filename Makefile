@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv fixtures brokers-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients
+.PHONY: help setup venv fixtures brokers-deps browser-deps web-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients
 
 help:
 	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
@@ -25,7 +25,7 @@ help:
 	@echo "make models      rebuild the ONNX models from their upstream packages (needs TensorFlow; slow)"
 	@echo "make lock        refresh constraints.txt from a fresh resolve of pyproject.toml"
 
-setup: venv fixtures brokers-deps browser-deps models-verify
+setup: venv fixtures brokers-deps browser-deps web-deps models-verify
 
 venv: $(STAMP)
 
@@ -52,6 +52,10 @@ browser-deps:
 	$(call debian,chromium,/usr/bin/chromium)
 
 # shellcheck lints the provisioning script in the test suite.
+# MapLibre GL JS for the screens' map, from the npm registry, pinned and checked (ops/web/maplibre.sh).
+web-deps:
+	@ops/web/maplibre.sh
+
 lint-deps:
 	$(call debian,shellcheck,/usr/bin/shellcheck)
 

@@ -52,7 +52,7 @@ def create_app(cockpit: Cockpit, *, background_refresh: bool = True) -> FastAPI:
     )
     app.state.cockpit = cockpit
     errors.install(app)
-    headers.install(app)
+    headers.install(app, cockpit.settings.basemap.origins())
     app.include_router(auth_router)
     app.include_router(twin_router)
     app.include_router(ops_router)

@@ -25,7 +25,7 @@ const PANELS = [
   [["live", "past", "scrubAt", "quiet"], topbar.renderBadge],
   [["live"], topbar.renderDataAge],
   [["live"], tiles.render],
-  [["map", "live", "past", "selected"], map.render],
+  [["map", "live", "past", "selected", "mapQuery", "mapHidden"], map.render],
   [["map", "live", "past", "selected"], drill.render],
   [["live"], nodes.render],
   [["live"], nodes.renderCounts],
@@ -72,6 +72,7 @@ function poll() {
 for (const [keys, render] of PANELS) subscribe(keys, render);
 login.bind(boot);
 scrubber.bind();
+map.bind();
 history.bind();
 sql.bind();
 tabs.bind({ history: () => history.load(), bench: bench.load, audit: audit.load, residency: residency.load });

@@ -22,7 +22,7 @@ from cloud.twin.twin import Twin
 from contract.site import CameraSpec, SiteSpec
 
 SHAPE = CityShape(site="city", cameras=3, days=1, events=3_000)
-SITE = SiteSpec(id="city", name="Test city", width_m=200, height_m=120)
+SITE = SiteSpec(id="city", name="Test city", width_m=200, height_m=120, origin={"lon": 4.3725, "lat": 51.9995})
 PASSWORDS = {"ada": "admin-pass-1", "olga": "operator-pass-1", "vic": "viewer-pass-1", "aud": "auditor-pass-1"}
 ROLES = {"ada": "admin", "olga": "operator", "vic": "viewer", "aud": "auditor"}
 

@@ -25,6 +25,8 @@ from tests.cloud.federation.support import idle_region_app
 
 IMPORT = re.compile(r'^import\s+(?:(?P<what>[^;"]*?)\s+from\s+)?"(?P<spec>[^"]+)";', re.M)
 EXPORT = re.compile(r"^export\s+(?:async\s+)?(?:function\*?|const|let|var|class)\s+(?P<name>[A-Za-z_$][\w$]*)", re.M)
+# The list form, as bundled libraries (the vendored map library) end: export{a as Map,b as LngLat,c};
+EXPORT_LIST = re.compile(r"export\s*\{(?P<names>[^}]*)\}")
 # What reaches the global object from a module: the only way a module can share state by convention.
 GLOBAL_OBJECT = re.compile(r"\b(?:window|globalThis)\b|\bself\s*[.\[]|\bdocument\.defaultView\b")
 
@@ -65,7 +67,9 @@ def entries(screen: Screen) -> list[dict[str, str | None]]:
 
 
 def exports(module: Path) -> set[str]:
-    return set(EXPORT.findall(module.read_text()))
+    source = module.read_text()
+    listed = {part.split(" as ")[-1].strip() for found in EXPORT_LIST.finditer(source) for part in found["names"].split(",")}
+    return set(EXPORT.findall(source)) | {name for name in listed if name}
 
 
 def link(screen: Screen, module: Path, seen: dict[Path, list[str]]) -> None:
