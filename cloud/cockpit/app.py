@@ -62,5 +62,10 @@ def create_app(cockpit: Cockpit, *, background_refresh: bool = True) -> FastAPI:
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
+    @app.get("/wall", include_in_schema=False)
+    def wall() -> FileResponse:
+        """The read-only kiosk layout for the room's big screen."""
+        return FileResponse(STATIC / "wall.html", headers={"Cache-Control": "no-cache"})
+
     assets.mount(app, STATIC)
     return app

@@ -85,7 +85,7 @@ def shot(page: Any, name: str) -> None:
 
 def drawn_at(page: Any, lonlat: tuple[float, float]) -> tuple[float, float]:
     """Where on the page the map draws ``lonlat``: Web Mercator at the view the map publishes (512-pixel world at zoom 0)."""
-    playwright_sync.expect(page.locator("#map")).to_have_attribute("data-ready", "1", timeout=15_000)
+    playwright_sync.expect(page.locator("#map")).to_have_attribute("data-ready", "1", timeout=90_000)
     view = json.loads(page.get_attribute("#map", "data-view"))
     world = 512 * 2 ** view["zoom"]
 

@@ -20,6 +20,10 @@ function basemap({ type, url, attribution }) {
 const match = (prop, table, fallback) => ["match", ["get", prop], ...Object.entries(table).flat(), fallback];
 const label = (extra) => ({ "text-color": COLORS.text, "text-halo-color": COLORS.halo, "text-halo-width": 1.6, ...extra });
 
+// Marks and labels grow with the page's type, so the wall's map reads from across the room at any resolution.
+const SCALE = Math.max(1, parseFloat(getComputedStyle(document.documentElement).fontSize) / 16);
+const px = (n) => Math.round(n * SCALE * 10) / 10;
+
 function layers() {
   const states = { online: COLORS.online, degraded: COLORS.degraded, unreliable: COLORS.unreliable, silent: COLORS.silent, never_seen: COLORS.never_seen };
   const occupancy = { ok: COLORS.ok, warn: COLORS.warn, over: COLORS.over, stale: COLORS.stale };
@@ -34,23 +38,23 @@ function layers() {
     { id: "selected-line", type: "line", source: "lines", filter: ["==", ["get", "key"], ""], paint: { "line-color": "#fff", "line-width": 7, "line-opacity": 0.6 } },
     { id: "clusters", type: "circle", source: "cameras", filter: ["has", "point_count"],
       paint: { "circle-color": ["case", [">", ["get", "bad"], 0], COLORS.degraded, COLORS.online], "circle-opacity": 0.85,
-        "circle-radius": ["step", ["get", "point_count"], 16, 10, 20, 50, 26, 200, 32], "circle-stroke-color": COLORS.halo, "circle-stroke-width": 2 } },
+        "circle-radius": ["step", ["get", "point_count"], px(16), 10, px(20), 50, px(26), 200, px(32)], "circle-stroke-color": COLORS.halo, "circle-stroke-width": 2 } },
     { id: "cameras", type: "circle", source: "cameras", filter: ["!", ["has", "point_count"]],
-      paint: { "circle-color": match("state", states, COLORS.never_seen), "circle-radius": 8,
+      paint: { "circle-color": match("state", states, COLORS.never_seen), "circle-radius": px(8),
         "circle-stroke-color": ["case", ["==", ["get", "state"], "never_seen"], "#8b949e", ["boolean", ["feature-state", "selected"], false], "#fff", COLORS.halo],
         "circle-stroke-width": ["case", ["boolean", ["feature-state", "selected"], false], 3, 2] } },
     // Labels: symbol layers never draw two labels over each other. The layer drawn last is placed first, so camera
     // names win over zone and line labels, and within the labels an over-capacity zone wins over a quiet line.
     { id: "labels", type: "symbol", source: "labels",
-      layout: { "text-field": ["get", "label"], "text-size": ["match", ["get", "kind"], "zone", 13, 12], "text-font": ["DejaVu Sans Bold"],
+      layout: { "text-field": ["get", "label"], "text-size": ["match", ["get", "kind"], "zone", px(13), px(12)], "text-font": ["DejaVu Sans Bold"],
         "text-padding": 3, "symbol-sort-key": ["get", "priority"], "text-variable-anchor": ["center", "top", "bottom", "left", "right"], "text-radial-offset": 0.6 },
       paint: label({ "text-color": ["match", ["get", "kind"], "line", COLORS.flow, COLORS.text] }) },
     { id: "camera-labels", type: "symbol", source: "cameras", filter: ["!", ["has", "point_count"]],
-      layout: { "text-field": ["get", "name"], "text-size": 15, "text-font": ["DejaVu Sans Bold"], "text-variable-anchor": ["bottom", "top", "left", "right"],
+      layout: { "text-field": ["get", "name"], "text-size": px(15), "text-font": ["DejaVu Sans Bold"], "text-variable-anchor": ["bottom", "top", "left", "right"],
         "text-radial-offset": 0.9, "text-padding": 3 },
       paint: label({}) },
     { id: "cluster-count", type: "symbol", source: "cameras", filter: ["has", "point_count"],
-      layout: { "text-field": ["to-string", ["get", "point_count"]], "text-size": 14, "text-font": ["DejaVu Sans Bold"], "text-allow-overlap": true },
+      layout: { "text-field": ["to-string", ["get", "point_count"]], "text-size": px(14), "text-font": ["DejaVu Sans Bold"], "text-allow-overlap": true },
       paint: { "text-color": "#06121f" } },
   ];
 }
@@ -104,7 +108,10 @@ function create(map) {
     gl.on("mouseleave", id, () => { gl.getCanvas().style.cursor = ""; });
   }
   gl.on("moveend", publishView);
-  gl.on("idle", () => { publishView(); byId("map").dataset.ready = "1"; });
+  // Ready once the cameras are placed at the fitted view (a software GPU may take long to go fully idle).
+  gl.on("sourcedata", (e) => {
+    if (e.sourceId === "cameras" && e.isSourceLoaded && fitted) { publishView(); byId("map").dataset.ready = "1"; }
+  });
 }
 
 function fit(data) {
@@ -117,9 +124,16 @@ function fit(data) {
   fitted = !bounds.isEmpty();
 }
 
+// A source is sent to MapLibre's worker only when it changed: the stream repeats itself, and each setData re-tiles.
 let selectedId = null;
+const sent = new Map();
 function draw(data) {
-  for (const id of SOURCES) gl.getSource(id).setData(data[id]);
+  for (const id of SOURCES) {
+    const text = JSON.stringify(data[id]);
+    if (sent.get(id) === text) continue;
+    sent.set(id, text);
+    gl.getSource(id).setData(data[id]);
+  }
   if (!fitted) fit(data);
 }
 
