@@ -2,25 +2,12 @@
 // interaction after its login, and it follows the live stream, reconnecting by itself when the connection drops.
 import { api, follow, loggedIn } from "./api.js";
 import * as login from "./login.js";
-import * as map from "./map.js";
-import * as nodes from "./nodes.js";
+import { COMMON_PANELS, QUIET_MS } from "./panels.js";
 import { get, set, subscribe } from "./store.js";
-import * as tiles from "./tiles.js";
 import * as topbar from "./topbar.js";
 import * as wallAlerts from "./wallalerts.js";
 
-const QUIET_MS = 15000;  // a stream silent this long means the numbers on screen may be old
-
-const PANELS = [
-  [["me", "loginMessage"], login.render],
-  [["me", "map"], topbar.renderSession],
-  [["live", "past", "scrubAt", "quiet"], topbar.renderBadge],
-  [["live"], topbar.renderDataAge],
-  [["live"], tiles.render],
-  [["live"], nodes.renderCounts],
-  [["map", "live", "past", "selected", "mapQuery", "mapHidden"], map.render],
-  [["alerts"], wallAlerts.render],
-];
+const PANELS = [...COMMON_PANELS, [["alerts"], wallAlerts.render]];
 
 function onLive(live) {
   set({ live, lastLive: Date.now(), quiet: false });
