@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv fixtures brokers-deps browser-deps web-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients
+.PHONY: help setup venv fixtures brokers-deps browser-deps web-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-map bench-twin bench-ingest bench-mqtt-clients
 
 help:
 	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
@@ -19,6 +19,7 @@ help:
 	@echo "make status      show whether the brokers are running"
 	@echo "make typecheck   mypy over citytwin/, edge/, cloud/ and hardware/"
 	@echo "make bench       full benchmark matrix on this machine into hardware/results/\$$BENCH_DEVICE [ci-x86], then the report"
+	@echo "make bench-map   the map with a generated 1,000-camera city in Chromium: first render, ms per live update, heap (CAMERAS=, MINUTES=)"
 	@echo "make bench-twin  open time, RSS and query latency of the twin over 10M synthetic events (EVENTS=100000000 for 100M)"
 	@echo "make bench-ingest  events/s and publish-to-file latency through the bridge and the sink (own brokers)"
 	@echo "make bench-mqtt-clients  events per CPU-second of the bridge on its own MQTT client, paho-mqtt and gmqtt"
@@ -104,6 +105,10 @@ lock:
 clean:
 	-ops/brokers/brokers.sh stop
 	rm -rf .run .pytest_cache .mypy_cache test-artifacts
+
+# The cockpit's map with a generated city of cameras in Chromium: first render, main-thread ms per live update, JS heap.
+bench-map: venv web-deps browser-deps
+	$(BIN)/python -m cloud.bench.map_screen --cameras $(or $(CAMERAS),1000) --minutes $(or $(MINUTES),3)
 
 bench-twin: venv
 	$(BIN)/python -m cloud.twin.bench $(if $(EVENTS),--events $(EVENTS))

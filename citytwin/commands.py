@@ -162,9 +162,12 @@ def _cockpit(parser: argparse.ArgumentParser) -> None:
 
 
 def _site(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["geojson"], help="geojson: cameras, lines and zones as a GeoJSON FeatureCollection")
-    _config(parser)
+    parser.add_argument("action", choices=["geojson", "generate"],
+                        help="geojson: the deployment's cameras, lines and zones as GeoJSON; generate: a made-up deployment")
+    parser.add_argument("--config", "-c", type=Path, metavar="SITE.yaml", help="with geojson: the deployment's YAML file (required)")
     parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE (default: standard output)")
+    parser.add_argument("--cameras", type=int, default=1000, help="with generate: how many cameras (default: %(default)s)")
+    parser.add_argument("--districts", type=int, default=8, help="with generate: over how many districts (default: %(default)s)")
 
 
 def _rules(parser: argparse.ArgumentParser) -> None:
@@ -306,11 +309,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "site",
         "write the site's cameras, lines and zones as GeoJSON",
-        "Print the deployment's site as a GeoJSON FeatureCollection (WGS84): the site "
-        "outline, each camera as a Point, its counting lines as LineStrings and its zones "
-        "as Polygons. Calibrated cameras are projected through the homography fitted to "
-        "their calibration points; the others are placed from the metric site plan and "
-        "site.origin (properties.placement says which).",
+        "geojson: print the deployment's site as a GeoJSON FeatureCollection (WGS84): the "
+        "site outline, each camera as a Point, its counting lines as LineStrings and its "
+        "zones as Polygons. Calibrated cameras are projected through the homography fitted "
+        "to their calibration points; the others are placed from the metric site plan and "
+        "site.origin (properties.placement says which). generate: write a made-up "
+        "deployment of --cameras calibrated cameras over --districts districts.",
         _site,
         "citytwin.site_cli:run", deployment="site",
     ),

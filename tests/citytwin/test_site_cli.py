@@ -38,3 +38,25 @@ def test_a_bad_calibration_is_a_configuration_error(tmp_path: Path, capsys: pyte
     assert main(["site", "geojson", "-c", str(config)]) == 2
     err = capsys.readouterr().err
     assert f"{config}" in err and "cameras[0]: camera 'cam-1': calibration refused" in err and "on one line" in err
+
+
+def test_generates_a_city_of_calibrated_cameras(tmp_path: Path) -> None:
+    config, out = tmp_path / "city.yaml", tmp_path / "city.geojson"
+    assert main(["site", "generate", "--cameras", "40", "--districts", "4", "-o", str(config)]) == 0
+    assert main(["site", "geojson", "-c", str(config), "-o", str(out)]) == 0
+    collection = json.loads(out.read_text())
+    assert_valid(collection)
+    cameras = [f for f in collection["features"] if f["properties"]["kind"] == "camera"]
+    assert len(cameras) == 40 and {c["properties"]["placement"] for c in cameras} == {"calibration"}
+    assert len({c["properties"]["name"].split()[0] for c in cameras}) == 4
+
+
+@pytest.mark.parametrize("argv", [["--cameras", "0"], ["--districts", "99"]])
+def test_generate_refuses_impossible_sizes(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["site", "generate", *argv]) == 2
+    assert "cameras must be" in capsys.readouterr().err
+
+
+def test_geojson_needs_a_deployment(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["site", "geojson"]) == 2
+    assert "-c site.yaml" in capsys.readouterr().err
