@@ -13,6 +13,8 @@ reports:
   over a window, divided by the live updates the page received in it;
 - memory: the JS heap every 30 s over ``--minutes``, and its growth.
 
+A screenshot of the first render goes to ``test-artifacts/cockpit/bench-map-*.png``.
+
 A benchmark, not a test: it prints the figures; judge them against the
 screen's targets (first render < 2 s, an update < 100 ms, flat memory) on a
 machine that is otherwise idle.
@@ -50,6 +52,7 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
          "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 PASSWORD = "bench-viewer-pass"
+ARTIFACTS = Path("test-artifacts/cockpit")
 
 
 def _cockpit(folder: Path, cameras: int) -> Cockpit:
@@ -111,9 +114,11 @@ def _measure(url: str, cockpit: Cockpit, page_path: str, minutes: float) -> dict
         page.fill("#login-pass", PASSWORD)
         start = time.monotonic()
         page.click("#login-submit")
-        expect(page.locator("#map")).to_have_attribute("data-ready", "1")
+        expect(page.locator("#map")).to_have_attribute("data-ready", "1", timeout=180_000)
         first_render_s = time.monotonic() - start
         status = page.text_content("#map-status")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"bench-map-{page_path.strip('/') or 'screen'}.png"))
         time.sleep(5)  # let the first frames settle before measuring updates
         before, version = _metrics(cdp), cockpit.version
         time.sleep(20)

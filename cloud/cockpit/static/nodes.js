@@ -28,11 +28,25 @@ function row(c) {
     clockCell(c), el("td", { title: seen ? fmt.time(c.last_seen) : "" }, seen ? fmt.age(c.last_seen) : "never"));
 }
 
+// Rows are rebuilt only for cameras whose report changed: with a thousand cameras, a live update touches a few.
+const rows = new Map();  // camera -> { text, tr }
+
+function cachedRow(c) {
+  const text = JSON.stringify([c.state, c.reasons, c.node, c.fps, c.latency_ms, c.clock_offset_ms, c.clock_synced, c.last_seen && fmt.age(c.last_seen), c.configured]);
+  const kept = rows.get(c.camera);
+  if (kept && kept.text === text) return kept.tr;
+  const tr = row(c);
+  rows.set(c.camera, { text, tr });
+  return tr;
+}
+
 export function render({ live }) {
   const tbody = byId("nodes").querySelector("tbody");
   const cameras = (live && live.cameras) || [];
-  if (!cameras.length) { tbody.replaceChildren(el("tr", {}, el("td", { colspan: 7, class: "muted" }, "No camera is configured."))); return; }
-  tbody.replaceChildren(...cameras.map(row));
+  if (!cameras.length) { rows.clear(); tbody.replaceChildren(el("tr", {}, el("td", { colspan: 7, class: "muted" }, "No camera is configured."))); return; }
+  const wanted = cameras.map(cachedRow);
+  if (wanted.length !== tbody.children.length || wanted.some((tr, i) => tbody.children[i] !== tr)) tbody.replaceChildren(...wanted);
+  if (rows.size > cameras.length * 2) for (const key of [...rows.keys()]) if (!cameras.some((c) => c.camera === key)) rows.delete(key);
 }
 
 // The header's count of cameras per state: every configured camera is in exactly one.
