@@ -8,7 +8,8 @@ image pixels to that plane is fitted by the normalised direct linear transform
 (Hartley's conditioning, then least squares with h33 = 1, which conditioning
 makes safe: the image centroid always maps to a finite ground point). Pure
 Python, so the edge (speeds in km/h) and the cloud (the map) share it without
-numpy.
+numpy. Its one error is a ``ConfigError`` (``citytwin.errors``, standard library only):
+a bad calibration is a mistake in the deployment file.
 
 A fit is refused, with the problem named, when it cannot describe a real
 camera over flat ground:
@@ -40,6 +41,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from citytwin.errors import ConfigError
+
 Pixel = tuple[float, float]
 LonLat = tuple[float, float]
 Metres = tuple[float, float]
@@ -51,7 +54,7 @@ COLLINEAR_RATIO = 0.02  # a triangle whose height is under 2 % of its longest si
 _PIVOT_EPS = 1e-10
 
 
-class CalibrationError(ValueError):
+class CalibrationError(ConfigError):
     """A calibration that gives no usable image-to-ground fit; the message names the problem and the fix."""
 
 
