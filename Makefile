@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv fixtures brokers-deps frost-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients bench-city metrics-deps
+.PHONY: help setup venv fixtures brokers-deps frost-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients bench-city metrics-deps web-deps bench-map
 
 help:
 	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
@@ -19,6 +19,7 @@ help:
 	@echo "make status      show whether the brokers are running"
 	@echo "make typecheck   mypy over citytwin/, edge/, cloud/ and hardware/"
 	@echo "make bench       full benchmark matrix on this machine into hardware/results/\$$BENCH_DEVICE [ci-x86], then the report"
+	@echo "make bench-map   the map with a generated 1,000-camera city in Chromium: first render, ms per live update, heap (CAMERAS=, MINUTES=)"
 	@echo "make bench-twin  open time, RSS and query latency of the twin over 10M synthetic events (EVENTS=100000000 for 100M),"
 	@echo "                 then history windows over a year of rollups of 1,000 cameras (ONLY=lake or ONLY=history for one part)"
 	@echo "make bench-ingest  events/s and publish-to-file latency through the bridge and the sink (own brokers)"
@@ -27,7 +28,7 @@ help:
 	@echo "make models      rebuild the ONNX models from their upstream packages (needs TensorFlow; slow)"
 	@echo "make lock        refresh constraints.txt from a fresh resolve of pyproject.toml"
 
-setup: venv fixtures brokers-deps frost-deps browser-deps models-verify
+setup: venv fixtures brokers-deps frost-deps browser-deps models-verify web-deps
 
 venv: $(STAMP)
 
@@ -54,6 +55,10 @@ browser-deps:
 	$(call debian,chromium,/usr/bin/chromium)
 
 # shellcheck lints the provisioning script in the test suite.
+# MapLibre GL JS for the screens' map, from the npm registry, pinned and checked (ops/web/maplibre.sh).
+web-deps:
+	@ops/web/maplibre.sh
+
 lint-deps:
 	$(call debian,shellcheck,/usr/bin/shellcheck)
 
@@ -112,6 +117,10 @@ lock:
 clean:
 	-ops/brokers/brokers.sh stop
 	rm -rf .run .pytest_cache .mypy_cache test-artifacts
+
+# The cockpit's map with a generated city of cameras in Chromium: first render, main-thread ms per live update, JS heap.
+bench-map: venv web-deps browser-deps
+	$(BIN)/python -m cloud.bench.map_screen --cameras $(or $(CAMERAS),1000) --minutes $(or $(MINUTES),3)
 
 bench-twin: venv
 	$(BIN)/python -m cloud.twin.bench $(if $(EVENTS),--events $(EVENTS)) $(if $(ONLY),--only $(ONLY))

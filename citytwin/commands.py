@@ -167,6 +167,15 @@ def _cockpit(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--audit-log", type=Path, metavar="AUDIT.jsonl", help="audit log (default: audit.path from the config, else audit/audit.jsonl next to the lake)")
 
 
+def _site(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["geojson", "generate"],
+                        help="geojson: the deployment's cameras, lines and zones as GeoJSON; generate: a made-up deployment")
+    parser.add_argument("--config", "-c", type=Path, metavar="SITE.yaml", help="with geojson: the deployment's YAML file (required)")
+    parser.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE (default: standard output)")
+    parser.add_argument("--cameras", type=int, default=1000, help="with generate: how many cameras (default: %(default)s)")
+    parser.add_argument("--districts", type=int, default=8, help="with generate: over how many districts (default: %(default)s)")
+
+
 def _rules(parser: argparse.ArgumentParser) -> None:
     _config(parser)
     parser.add_argument("--once", action="store_true", help="evaluate every rule once and exit (default: run until stopped)")
@@ -321,6 +330,18 @@ COMMANDS: tuple[Command, ...] = (
         "the end and a rewritten chain are reported too. show prints records terminal-safe.",
         _audit,
         "cloud.audit.cli:run", deployment="cloud",
+    ),
+    Command(
+        "site",
+        "write the site's cameras, lines and zones as GeoJSON",
+        "geojson: print the deployment's site as a GeoJSON FeatureCollection (WGS84): the "
+        "site outline, each camera as a Point, its counting lines as LineStrings and its "
+        "zones as Polygons. Calibrated cameras are projected through the homography fitted "
+        "to their calibration points; the others are placed from the metric site plan and "
+        "site.origin (properties.placement says which). generate: write a made-up "
+        "deployment of --cameras calibrated cameras over --districts districts.",
+        _site,
+        "citytwin.site_cli:run", deployment="site",
     ),
     Command(
         "mqtt-acl",

@@ -52,7 +52,7 @@ def create_app(cockpit: Cockpit, *, background_refresh: bool = True) -> FastAPI:
     )
     app.state.cockpit = cockpit
     errors.install(app)
-    headers.install(app)
+    headers.install(app, cockpit.settings.basemap.origins())
     app.include_router(auth_router)
     app.include_router(twin_router)
     app.include_router(ops_router)
@@ -61,6 +61,11 @@ def create_app(cockpit: Cockpit, *, background_refresh: bool = True) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/wall", include_in_schema=False)
+    def wall() -> FileResponse:
+        """The read-only kiosk layout for the room's big screen."""
+        return FileResponse(STATIC / "wall.html", headers={"Cache-Control": "no-cache"})
 
     assets.mount(app, STATIC)
     return app

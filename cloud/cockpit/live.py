@@ -10,6 +10,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from cloud.cockpit.cameras import SCENE_FIELD, camera_states
 from cloud.cockpit.jsonsafe import cell, records
 from cloud.cockpit.errors import BadRequest
 from cloud.cockpit.history import history
@@ -58,8 +59,8 @@ def _by_class_floats(raw: Any) -> dict[str, float]:
     return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))} if isinstance(data, dict) else {}
 
 
-def live(twin: Twin, now: datetime, stale_after_s: float) -> dict[str, Any]:
-    """Live tiles and map colours: occupancy per zone, people and vehicles now, flow in the last 15 minutes, nodes."""
+def live(twin: Twin, now: datetime, stale_after_s: float, degraded_fps: float = 2.0) -> dict[str, Any]:
+    """Live tiles and map colours: occupancy per zone, people and vehicles now, flow in the last 15 minutes, nodes, cameras."""
     zones = _rows(
         twin,
         "WITH latest AS (SELECT site, camera, zone, arg_max(total, ts) AS total, CAST(arg_max(by_class, ts) AS VARCHAR) "
@@ -91,6 +92,7 @@ def live(twin: Twin, now: datetime, stale_after_s: float) -> dict[str, Any]:
         "GROUP BY ALL ORDER BY camera, line",
         {"start": now - FLOW_WINDOW, "now": now},
     )
+    seen = nodes(twin, now, twin.offline_after_s)
     return {
         "at": now.isoformat(),
         "data_as_of": newest.isoformat() if newest else None,
@@ -102,18 +104,31 @@ def live(twin: Twin, now: datetime, stale_after_s: float) -> dict[str, Any]:
         "zones": zones,
         "flow": flow,
         "flow_window_min": int(FLOW_WINDOW.total_seconds() // 60),
-        "nodes": nodes(twin, now, twin.offline_after_s),
+        "nodes": seen,
+        **cameras(twin, seen, degraded_fps),
     }
 
 
+def cameras(twin: Twin, seen: list[dict[str, Any]], degraded_fps: float) -> dict[str, Any]:
+    """Every configured camera with its state (``cameras``) and how many are in each (``camera_counts``)."""
+    registry = _rows(twin, "SELECT site, camera, name FROM cameras ORDER BY site, camera")
+    states = camera_states(registry, seen, degraded_fps)
+    return {"cameras": states["cameras"], "camera_counts": states["counts"]}
+
+
 def nodes(twin: Twin, now: datetime, offline_after_s: float) -> list[dict[str, Any]]:
-    """Every node ever seen: fps, pipeline latency, clock offset and whether it is synchronised, last seen, online."""
+    """Every node ever seen: fps, pipeline latency, clock offset and whether it is synchronised, last seen, online.
+
+    The scene-quality verdict is read where the health view has that column (nodes that send it), else left out.
+    """
+    scene = f", CAST(arg_max({SCENE_FIELD}, ts) AS VARCHAR) AS {SCENE_FIELD}" if SCENE_FIELD in twin.read(
+        "SELECT * FROM health LIMIT 0").columns else ""
     rows = _rows(
         twin,
         "SELECT site, camera, node, max(ts) AS last_seen, arg_max(fps, ts) AS fps, "
         "CAST(arg_max(stage_ms, ts) AS VARCHAR) AS stage_ms, arg_max(cpu_percent, ts) AS cpu_percent, "
         "arg_max(spool_depth, ts) AS spool_depth, arg_max(clock_offset_ms, ts) AS clock_offset_ms, "
-        "arg_max(clock_synced, ts) AS clock_synced FROM health WHERE ts <= $now "
+        f"arg_max(clock_synced, ts) AS clock_synced{scene} FROM health WHERE ts <= $now "
         "AND date BETWEEN $since AND CAST($now AS DATE) GROUP BY ALL ORDER BY node",
         {"now": now, "since": twin.since(NODES, now)},
     )

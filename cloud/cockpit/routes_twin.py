@@ -20,6 +20,7 @@ from cloud.cockpit.errors import BadRequest
 from cloud.cockpit.routes_auth import cockpit_of
 from cloud.cockpit.users import User
 from cloud.twin.twin import Twin
+from contract.geojson import feature_collection
 
 router = APIRouter(prefix="/api", tags=["twin"], dependencies=[Depends(current_user)])
 
@@ -42,9 +43,12 @@ def _read(request: Request, view: Callable[[Twin], T]) -> T:
         return view(cockpit.twin)
 
 
-@router.get("/map", summary="Site, cameras, lines and zones with their map positions in metres")
+@router.get("/map", summary="Site, cameras, lines and zones: the registry, the site as GeoJSON (WGS84) and the basemap")
 def site_map(request: Request) -> dict[str, Any]:
-    return _read(request, live.site_map)
+    cockpit = cockpit_of(request)
+    registry = _read(request, live.site_map)
+    geojson = feature_collection(cockpit.twin.site, cockpit.twin.cameras)
+    return {**registry, "geojson": geojson, "basemap": cockpit.settings.basemap.model_dump()}
 
 
 @router.get("/live", summary="People and vehicles now, zone occupancy, flow in the last 15 minutes, nodes")
@@ -147,6 +151,12 @@ def data_range(request: Request) -> dict[str, Any]:
 def nodes(request: Request) -> list[dict[str, Any]]:
     now = datetime.now(timezone.utc)
     return _read(request, lambda twin: live.nodes(twin, now, twin.offline_after_s))
+
+
+@router.get("/cameras", summary="Every configured camera with its state (never_seen, silent, unreliable, degraded, online)")
+def cameras(request: Request) -> dict[str, Any]:
+    snapshot = cockpit_of(request).snapshot()[1]
+    return {"cameras": snapshot["cameras"], "counts": snapshot["camera_counts"]}
 
 
 @router.get("/benchmarks", summary="Benchmark results per device, model and configuration")

@@ -76,7 +76,7 @@ class Cockpit:
 
     def compute_live(self) -> dict[str, Any]:
         with self.lock.read():
-            return live.live(self.twin, datetime.now(timezone.utc), self.stale_after_s)
+            return live.live(self.twin, datetime.now(timezone.utc), self.stale_after_s, self.settings.degraded_fps)
 
     def snapshot(self) -> tuple[int, dict[str, Any]]:
         """The newest live snapshot and its version (computed now if there is none yet)."""

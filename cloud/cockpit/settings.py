@@ -14,6 +14,9 @@ Example:
 
 from __future__ import annotations
 
+from typing import Literal
+from urllib.parse import urlsplit
+
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, model_validator
 
 
@@ -69,6 +72,40 @@ class LoginAuditSettings(_Section):
     )
 
 
+class BasemapSettings(_Section):
+    """What the map draws under the site: nothing (air-gapped), XYZ raster tiles, or a MapLibre style."""
+
+    type: Literal["none", "xyz", "style"] = Field(
+        "none", title="Basemap", description="none: the site's own layers on a plain background; xyz: raster tiles; "
+        "style: a MapLibre style JSON",
+    )
+    url: str | None = Field(
+        None, max_length=2000, title="URL",
+        description="xyz: a tile URL template with {z}/{x}/{y}; style: the style JSON's URL; https, or a path on the cockpit",
+    )
+    attribution: str = Field("", max_length=300, title="Attribution", description="credit shown on the map, e.g. '© OpenStreetMap'")
+
+    @model_validator(mode="after")
+    def _url_fits_type(self) -> BasemapSettings:
+        if self.type == "none":
+            return self
+        if not self.url:
+            raise ValueError(f"basemap type {self.type!r} needs a url")
+        parts = urlsplit(self.url)
+        if not (parts.scheme == "https" and parts.netloc) and not (not parts.scheme and self.url.startswith("/")):
+            raise ValueError(f"basemap url must be https://... or a path on the cockpit, got {self.url[:80]!r}")
+        if self.type == "xyz" and not all(k in self.url for k in ("{z}", "{x}", "{y}")):
+            raise ValueError("an xyz basemap url needs {z}, {x} and {y}, e.g. https://tiles.example/{z}/{x}/{y}.png")
+        return self
+
+    def origins(self) -> list[str]:
+        """The origins the screen must be allowed to fetch from (for the Content-Security-Policy)."""
+        if self.type == "none" or not self.url:
+            return []
+        parts = urlsplit(self.url)
+        return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme else []
+
+
 class CockpitSettings(_Section):
     """The operators' screen: sessions, login throttling and failed-login audit."""
 
@@ -83,6 +120,13 @@ class CockpitSettings(_Section):
     )
     login: LoginThrottleSettings = Field(
         default_factory=LoginThrottleSettings, title="Login throttle", description="backoff after failed logins"
+    )
+    basemap: BasemapSettings = Field(
+        default_factory=BasemapSettings, title="Basemap", description="what the map draws under the site; none by default"
+    )
+    degraded_fps: float = Field(
+        2.0, ge=0, le=1000, title="Degraded below",
+        description="frames per second under which a reporting camera is shown as degraded",
     )
     login_audit: LoginAuditSettings = Field(
         default_factory=LoginAuditSettings, title="Failed-login audit", description="how failed logins are recorded"

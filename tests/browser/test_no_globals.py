@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from cloud.cockpit.service import Cockpit
-from tests.browser.test_cockpit_screen import CHROMIUM, FLAGS, csp_violations, playwright_sync, pytestmark, served  # noqa: F401
+from tests.browser.test_cockpit_screen import (  # noqa: F401
+    CHROMIUM, FLAGS, camera_at, csp_violations, drawn_at, playwright_sync, pytestmark, served,
+)
 from tests.cloud.cockpit.support import PASSWORDS
 from tests.cloud.federation.support import CITIES, idle_region_app
 from tests.support.http import serving
@@ -59,8 +61,8 @@ def test_the_cockpit_adds_no_global(served: tuple[str, Cockpit], browser: Any) -
     page.fill("#login-user", "ada")
     page.fill("#login-pass", PASSWORDS["ada"])
     page.click("#login-submit")
-    expect(page.locator('#map [data-camera="cam-0"]')).to_be_visible()
-    page.click('#map [data-camera="cam-1"] circle')
+    expect(page.locator("#map-status")).to_have_text("4 of 4 cameras")
+    page.mouse.click(*drawn_at(page, camera_at("cam-1")))
     expect(page.locator("#hist-title")).to_contain_text("cam-1")
     page.click(".tab[data-tab='sql']")
     page.click("#sql-run")

@@ -12,20 +12,13 @@ import * as residency from "./residency.js";
 import * as scrubber from "./scrubber.js";
 import * as sql from "./sql.js";
 import { get, set, subscribe } from "./store.js";
+import { COMMON_PANELS, QUIET_MS } from "./panels.js";
 import * as tabs from "./tabs.js";
-import * as tiles from "./tiles.js";
 import * as topbar from "./topbar.js";
-
-const QUIET_MS = 15000;  // a stream silent this long means the numbers on screen may be old
 
 // The one redraw path: each panel renders when a field it reads changes.
 const PANELS = [
-  [["me", "loginMessage"], login.render],
-  [["me", "map"], topbar.renderSession],
-  [["live", "past", "scrubAt", "quiet"], topbar.renderBadge],
-  [["live"], topbar.renderDataAge],
-  [["live"], tiles.render],
-  [["map", "live", "past", "selected"], map.render],
+  ...COMMON_PANELS,
   [["map", "live", "past", "selected"], drill.render],
   [["live"], nodes.render],
   [["alerts", "me"], alerts.render],
@@ -71,6 +64,7 @@ function poll() {
 for (const [keys, render] of PANELS) subscribe(keys, render);
 login.bind(boot);
 scrubber.bind();
+map.bind();
 history.bind();
 sql.bind();
 tabs.bind({ history: () => history.load(), bench: bench.load, audit: audit.load, residency: residency.load });

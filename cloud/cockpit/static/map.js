@@ -1,103 +1,168 @@
-// The site map: SVG in metres from the registry, coloured by occupancy (live or at a past instant).
-import { byId, svg } from "/shared/dom.js";
+// The geographic map (MapLibre GL JS, served from /shared/vendor): the site, zones, lines and clustered cameras as
+// GeoJSON layers over an optional basemap. Labels are symbol layers, so MapLibre's collision detection keeps them
+// apart; cameras cluster at low zoom; the search box and the state filters narrow what is drawn.
+import { LngLatBounds, Map as GlMap, ScaleControl } from "/shared/vendor/maplibre-gl/maplibre-gl.mjs";
+import { byId } from "/shared/dom.js";
+import { mapFeatures } from "./mapdata.js";
 import { set } from "./store.js";
-import { shownValues } from "./values.js";
 
-function zoneClass(zone) {
-  if (zone.stale || zone.total === null || zone.total === undefined) return "stale";
-  if (!zone.capacity) return "ok";
-  const ratio = zone.total / zone.capacity;
-  return ratio > 1 ? "over" : ratio >= 0.7 ? "warn" : "ok";
+const COLORS = { online: "#2ea043", degraded: "#d29922", unreliable: "#a371f7", silent: "#f85149", never_seen: "#0d1117",
+  ok: "#2ea043", warn: "#d29922", over: "#f85149", stale: "#6e7681", flow: "#39c5cf", text: "#e6edf3", halo: "#0d1117" };
+const SOURCES = ["site", "zones", "lines", "labels", "cameras"];
+let gl = null, loaded = false, fitted = false, lastData = null;
+
+function basemap({ type, url, attribution }) {
+  if (type === "xyz") return { sources: { basemap: { type: "raster", tiles: [url], tileSize: 256, attribution } },
+    layers: [{ id: "basemap", type: "raster", source: "basemap" }] };
+  return { sources: {}, layers: [] };
 }
 
-// Zones and lines without map geometry are drawn in a ring around their camera.
-function fallbackZone(cam, index, u) {
-  const a = (index * 2.1) + 0.6, r = 11 * u, s = 9 * u;
-  const cx = cam.x_m + Math.cos(a) * r, cy = cam.y_m + Math.sin(a) * r;
-  return [[cx - s / 2, cy - s / 2], [cx + s / 2, cy - s / 2], [cx + s / 2, cy + s / 2], [cx - s / 2, cy + s / 2]];
-}
-function fallbackLine(cam, index, u) {
-  const a = (index * 2.1) + 2.2, r = 10 * u, h = 5 * u;
-  const cx = cam.x_m + Math.cos(a) * r, cy = cam.y_m + Math.sin(a) * r;
-  return [[cx - Math.sin(a) * h, cy + Math.cos(a) * h], [cx + Math.sin(a) * h, cy - Math.cos(a) * h]];
+const match = (prop, table, fallback) => ["match", ["get", prop], ...Object.entries(table).flat(), fallback];
+const label = (extra) => ({ "text-color": COLORS.text, "text-halo-color": COLORS.halo, "text-halo-width": 1.6, ...extra });
+
+// Marks and labels grow with the page's type, so the wall's map reads from across the room at any resolution.
+const SCALE = Math.max(1, parseFloat(getComputedStyle(document.documentElement).fontSize) / 16);
+const px = (n) => Math.round(n * SCALE * 10) / 10;
+
+function layers() {
+  const states = { online: COLORS.online, degraded: COLORS.degraded, unreliable: COLORS.unreliable, silent: COLORS.silent, never_seen: COLORS.never_seen };
+  const occupancy = { ok: COLORS.ok, warn: COLORS.warn, over: COLORS.over, stale: COLORS.stale };
+  return [
+    { id: "site-outline", type: "line", source: "site", paint: { "line-color": "#2a313c", "line-width": 2 } },
+    { id: "zones-fill", type: "fill", source: "zones", paint: { "fill-color": match("occupancy", occupancy, COLORS.stale), "fill-opacity": 0.4 } },
+    { id: "zones-edge", type: "line", source: "zones", paint: { "line-color": match("occupancy", occupancy, COLORS.stale), "line-width": 1.5 } },
+    { id: "lines", type: "line", source: "lines", layout: { "line-cap": "round" },
+      paint: { "line-color": ["case", [">", ["get", "crossings"], 0], COLORS.flow, COLORS.stale],
+        "line-width": ["+", 3, ["min", 8, ["*", 1.2, ["ln", ["+", 1, ["get", "crossings"]]]]]] } },
+    { id: "selected-shape", type: "line", source: "zones", filter: ["==", ["get", "key"], ""], paint: { "line-color": "#fff", "line-width": 3 } },
+    { id: "selected-line", type: "line", source: "lines", filter: ["==", ["get", "key"], ""], paint: { "line-color": "#fff", "line-width": 7, "line-opacity": 0.6 } },
+    { id: "clusters", type: "circle", source: "cameras", filter: ["has", "point_count"],
+      paint: { "circle-color": ["case", [">", ["get", "bad"], 0], COLORS.degraded, COLORS.online], "circle-opacity": 0.85,
+        "circle-radius": ["step", ["get", "point_count"], px(16), 10, px(20), 50, px(26), 200, px(32)], "circle-stroke-color": COLORS.halo, "circle-stroke-width": 2 } },
+    { id: "cameras", type: "circle", source: "cameras", filter: ["!", ["has", "point_count"]],
+      paint: { "circle-color": match("state", states, COLORS.never_seen), "circle-radius": px(8),
+        "circle-stroke-color": ["case", ["==", ["get", "state"], "never_seen"], "#8b949e", ["boolean", ["feature-state", "selected"], false], "#fff", COLORS.halo],
+        "circle-stroke-width": ["case", ["boolean", ["feature-state", "selected"], false], 3, 2] } },
+    // Labels: symbol layers never draw two labels over each other. The layer drawn last is placed first, so camera
+    // names win over zone and line labels, and within the labels an over-capacity zone wins over a quiet line.
+    { id: "labels", type: "symbol", source: "labels",
+      layout: { "text-field": ["get", "label"], "text-size": ["match", ["get", "kind"], "zone", px(13), px(12)], "text-font": ["DejaVu Sans Bold"],
+        "text-padding": 3, "symbol-sort-key": ["get", "priority"], "text-variable-anchor": ["center", "top", "bottom", "left", "right"], "text-radial-offset": 0.6 },
+      paint: label({ "text-color": ["match", ["get", "kind"], "line", COLORS.flow, COLORS.text] }) },
+    { id: "camera-labels", type: "symbol", source: "cameras", filter: ["!", ["has", "point_count"]],
+      layout: { "text-field": ["get", "name"], "text-size": px(15), "text-font": ["DejaVu Sans Bold"], "text-variable-anchor": ["bottom", "top", "left", "right"],
+        "text-radial-offset": 0.9, "text-padding": 3 },
+      paint: label({}) },
+    { id: "cluster-count", type: "symbol", source: "cameras", filter: ["has", "point_count"],
+      layout: { "text-field": ["to-string", ["get", "point_count"]], "text-size": px(14), "text-font": ["DejaVu Sans Bold"], "text-allow-overlap": true },
+      paint: { "text-color": "#06121f" } },
+  ];
 }
 
-// A click on the map selects what was clicked, and the history chart follows its camera (and line).
-function select(sel) {
-  set({ selected: sel, histCamera: sel.camera, histLine: sel.kind === "line" ? sel.line : null });
+function style(base) {
+  const empty = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
+  const sources = { site: empty, zones: empty, lines: empty, labels: empty,
+    cameras: { ...empty, cluster: true, clusterRadius: 45, clusterMaxZoom: 16, clusterProperties: { bad: ["+", ["get", "bad"]] } } };
+  const under = basemap(base);
+  return { version: 8, sources: { ...under.sources, ...sources },
+    layers: [{ id: "background", type: "background", paint: { "background-color": "#0f151c" } }, ...under.layers, ...layers()] };
 }
 
-function background(w, h, u) {
-  const marks = [svg("rect", { class: "map-bg", x: 0, y: 0, width: w, height: h, rx: 1 })];
-  const step = 10 * Math.max(1, Math.round(u));
-  for (let x = step; x < w; x += step) marks.push(svg("line", { class: "map-grid", x1: x, y1: 0, x2: x, y2: h }));
-  for (let y = step; y < h; y += step) marks.push(svg("line", { class: "map-grid", x1: 0, y1: y, x2: w, y2: y }));
-  marks.push(svg("text", { x: w - u, y: h - 1.5 * u, "text-anchor": "end", "font-size": 3 * u, opacity: 0.5 }, `${w} m × ${h} m`));
-  return marks;
-}
-
-function zoneMarks(map, values, cams, selected, u) {
-  const perCamera = new Map();
-  const known = new Map(map.zones.map((z) => [`${z.camera}/${z.zone}`, z]));
-  const zones = [...map.zones];
-  // Zones reported by nodes but missing from the registry are still shown.
-  for (const key of values.zones.keys()) if (!known.has(key)) { const [camera, zone] = key.split("/"); if (cams.has(camera)) zones.push({ camera, zone, capacity: null, map: null }); }
-  const marks = [];
-  for (const z of zones) {
-    const cam = cams.get(z.camera); if (!cam) continue;
-    const i = perCamera.get(z.camera) || 0; perCamera.set(z.camera, i + 1);
-    const pts = z.map ? z.map.map((p) => [p.x_m, p.y_m]) : fallbackZone(cam, i, u);
-    const key = `${z.camera}/${z.zone}`;
-    const v = values.zones.get(key) || { total: null, stale: true };
-    const shown = { ...v, capacity: z.capacity };
-    const cx = pts.reduce((s, p) => s + p[0], 0) / pts.length, cy = pts.reduce((s, p) => s + p[1], 0) / pts.length;
-    const label = v.total === null || v.total === undefined ? "–" : z.capacity ? `${v.total}/${z.capacity}` : `${v.total}`;
-    marks.push(svg("g", { "data-zone": key, onclick: () => select({ kind: "zone", key, camera: z.camera, zone: z.zone }) },
-      svg("polygon", { class: `zone ${zoneClass(shown)}${selected === key ? " selected" : ""}`, points: pts.map((p) => p.join(",")).join(" ") }),
-      svg("text", { x: cx, y: cy + 1.2 * u, "text-anchor": "middle", "font-size": 3.4 * u, "font-weight": 700, "pointer-events": "none" }, label),
-      svg("text", { x: cx, y: cy + 4.6 * u, "text-anchor": "middle", "font-size": 2.2 * u, opacity: 0.8, "pointer-events": "none" }, z.zone)));
+// A click selects what was clicked, and the history chart follows its camera (and line); a cluster zooms in.
+function onClick(e) {
+  const [hit] = gl.queryRenderedFeatures(e.point, { layers: ["clusters", "cameras", "lines", "zones-fill"] });
+  if (!hit) return;
+  const p = hit.properties;
+  if (hit.layer.id === "clusters") {
+    gl.getSource("cameras").getClusterExpansionZoom(p.cluster_id).then((zoom) => gl.easeTo({ center: hit.geometry.coordinates, zoom }));
+    return;
   }
-  return marks;
+  const kind = hit.layer.id === "cameras" ? "camera" : hit.layer.id === "lines" ? "line" : "zone";
+  const sel = { kind, key: p.key, camera: p.camera };
+  if (kind === "line") sel.line = p.id;
+  if (kind === "zone") sel.zone = p.id;
+  set({ selected: sel, histCamera: sel.camera, histLine: kind === "line" ? p.id : null });
 }
 
-function lineMarks(map, values, cams, selected, u) {
-  const perCamera = new Map(), marks = [];
-  for (const l of map.lines) {
-    const cam = cams.get(l.camera); if (!cam) continue;
-    const i = perCamera.get(l.camera) || 0; perCamera.set(l.camera, i + 1);
-    const pts = l.map ? l.map.map((p) => [p.x_m, p.y_m]) : fallbackLine(cam, i, u);
-    const key = `${l.camera}/${l.line}`;
-    const n = values.flow.get(key) || 0;
-    const width = u * (0.8 + Math.min(3, Math.log2(1 + n) * 0.6));
-    marks.push(svg("g", { "data-line": key, onclick: () => select({ kind: "line", key, camera: l.camera, line: l.line }) },
-      svg("line", { class: `mline${n ? "" : " idle"}${selected === key ? " selected" : ""}`, x1: pts[0][0], y1: pts[0][1], x2: pts[1][0], y2: pts[1][1], "stroke-width": width }),
-      svg("text", { x: (pts[0][0] + pts[1][0]) / 2 + 1.5 * u, y: (pts[0][1] + pts[1][1]) / 2 - 1.5 * u, "font-size": 2.4 * u, "pointer-events": "none" }, `${l.line} · ${n}`)));
-  }
-  return marks;
+// The view, for whoever needs to know where a place is drawn (the browser tests, a bookmark).
+function publishView() {
+  const c = gl.getCenter(), el = byId("map");
+  el.dataset.view = JSON.stringify({ lon: c.lng, lat: c.lat, zoom: gl.getZoom(), width: el.clientWidth, height: el.clientHeight });
 }
 
-function cameraMarks(map, selected, u) {
-  return map.cameras.map((c) => {
-    const a = ((c.heading_deg || 0) - 90) * Math.PI / 180, r = 8 * u, half = 0.5;
-    const fov = `M ${c.x_m} ${c.y_m} L ${c.x_m + Math.cos(a - half) * r} ${c.y_m + Math.sin(a - half) * r} A ${r} ${r} 0 0 1 ${c.x_m + Math.cos(a + half) * r} ${c.y_m + Math.sin(a + half) * r} Z`;
-    return svg("g", { class: "cam", "data-camera": c.camera, onclick: () => select({ kind: "camera", key: c.camera, camera: c.camera }) },
-      svg("path", { class: "fov", d: fov }),
-      svg("circle", { cx: c.x_m, cy: c.y_m, r: 2 * u, class: selected === c.camera ? "selected" : "" }),
-      svg("text", { x: c.x_m, y: c.y_m - 3 * u, "text-anchor": "middle", "font-size": 3.2 * u, "font-weight": 700 }, c.name || c.camera));
+function create(map) {
+  const base = map.basemap || { type: "none" };
+  gl = base.type === "style" ? new GlMap({ container: "map", style: base.url, attributionControl: { compact: true } })
+    : new GlMap({ container: "map", style: style(base), attributionControl: base.attribution ? { compact: true } : false });
+  // No zoom buttons: their icons are data: images, which the Content-Security-Policy does not allow; the wheel zooms.
+  gl.addControl(new ScaleControl({ unit: "metric", maxWidth: 160 }), "bottom-left");
+  gl.on("load", () => {
+    if (base.type === "style") for (const [id, source] of Object.entries(style({ type: "none" }).sources)) gl.addSource(id, source);
+    if (base.type === "style") for (const layer of layers()) gl.addLayer(layer);
+    loaded = true;
+    if (lastData) draw(lastData);
   });
+  gl.on("click", onClick);
+  for (const id of ["clusters", "cameras", "lines", "zones-fill"]) {
+    gl.on("mouseenter", id, () => { gl.getCanvas().style.cursor = "pointer"; });
+    gl.on("mouseleave", id, () => { gl.getCanvas().style.cursor = ""; });
+  }
+  gl.on("moveend", publishView);
+  // Ready once the cameras are placed at the fitted view (a software GPU may take long to go fully idle).
+  gl.on("sourcedata", (e) => {
+    if (e.sourceId === "cameras" && e.isSourceLoaded && fitted) { publishView(); byId("map").dataset.ready = "1"; }
+  });
+}
+
+function fit(data) {
+  const bounds = new LngLatBounds();
+  for (const fc of [data.site, data.cameras, data.zones, data.lines]) for (const f of fc.features) {
+    const c = f.geometry.coordinates, flat = f.geometry.type === "Point" ? [c] : f.geometry.type === "LineString" ? c : c[0];
+    for (const p of flat) bounds.extend(p);
+  }
+  if (!bounds.isEmpty()) gl.fitBounds(bounds, { padding: 60, maxZoom: 19, duration: 0 });
+  fitted = !bounds.isEmpty();
+}
+
+// A source is sent to MapLibre's worker only when it changed: the stream repeats itself, and each setData re-tiles.
+let selectedId = null;
+const sent = new Map();
+function draw(data) {
+  for (const id of SOURCES) {
+    const text = JSON.stringify(data[id]);
+    if (sent.get(id) === text) continue;
+    sent.set(id, text);
+    gl.getSource(id).setData(data[id]);
+  }
+  if (!fitted) fit(data);
+}
+
+function select(data, key) {
+  if (selectedId !== null) gl.removeFeatureState({ source: "cameras", id: selectedId });
+  const hit = data.cameras.features.find((f) => f.properties.key === key);
+  selectedId = hit ? hit.id : null;
+  if (selectedId !== null) gl.setFeatureState({ source: "cameras", id: selectedId }, { selected: true });
+  gl.setFilter("selected-shape", ["==", ["get", "key"], key || ""]);
+  gl.setFilter("selected-line", ["==", ["get", "key"], key || ""]);
 }
 
 export function render(state) {
   const { map } = state;
-  if (!map || !map.site) return;
-  const { width_m: w, height_m: h } = map.site;
-  const u = Math.max(w, h) / 120;  // one "map unit": marks and text scale with the site
-  const pad = 6 * u;
-  const root = byId("map");
-  root.setAttribute("viewBox", `${-pad} ${-pad} ${w + 2 * pad} ${h + 2 * pad}`);
-  const values = shownValues(state);
-  const cams = new Map(map.cameras.map((c) => [c.camera, c]));
-  const selected = state.selected ? state.selected.key : null;
-  root.replaceChildren(...background(w, h, u), ...zoneMarks(map, values, cams, selected, u),
-    ...lineMarks(map, values, cams, selected, u), ...cameraMarks(map, selected, u));
+  if (!map || !map.geojson) return;
+  if (!gl) create(map);
+  const data = mapFeatures(state, { query: state.mapQuery, hidden: new Set(state.mapHidden) });
+  lastData = data;
+  byId("map-status").textContent = `${data.cameras.features.length} of ${data.total} cameras`;
+  if (!loaded) return;
+  draw(data);
+  select(data, state.selected ? state.selected.key : null);
+}
+
+// The search box and the state filters change only the store; render draws what they leave.
+export function bind() {
+  byId("map-search").addEventListener("input", (e) => set({ mapQuery: e.target.value }));
+  for (const box of document.querySelectorAll("#map-filters input[data-state]")) {
+    box.addEventListener("change", () => set({ mapHidden: [...document.querySelectorAll("#map-filters input[data-state]")]
+      .filter((b) => !b.checked).map((b) => b.dataset.state) }));
+  }
 }

@@ -12,6 +12,8 @@ const DECLARED = {
   past: null,         // the twin at the scrubbed instant (GET /api/state), null when live
   scrubAt: null,      // that instant (ISO 8601), null when live
   selected: null,     // the camera, zone or line clicked on the map: { kind, key, camera, zone?, line? }
+  mapQuery: "",       // the map's search box: cameras, lines and zones whose id or name contains it
+  mapHidden: [],      // camera states the map's filters hide
   bucket: "15 minutes",  // the history chart's bucket
   histCamera: "",     // the camera the history chart follows, "" for all
   histLine: null,     // the line it follows within that camera, or null

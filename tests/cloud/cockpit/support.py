@@ -22,7 +22,7 @@ from cloud.twin.twin import Twin
 from contract.site import CameraSpec, SiteSpec
 
 SHAPE = CityShape(site="city", cameras=3, days=1, events=3_000)
-SITE = SiteSpec(id="city", name="Test city", width_m=200, height_m=120)
+SITE = SiteSpec(id="city", name="Test city", width_m=200, height_m=120, origin={"lon": 4.3725, "lat": 51.9995})
 PASSWORDS = {"ada": "admin-pass-1", "olga": "operator-pass-1", "vic": "viewer-pass-1", "aud": "auditor-pass-1"}
 ROLES = {"ada": "admin", "olga": "operator", "vic": "viewer", "aud": "auditor"}
 
@@ -39,6 +39,10 @@ def cameras() -> list[CameraSpec]:
         })
         for i, (x, y) in enumerate(spots)
     ]
+
+
+# Configured, but its node never started: the screen must still account for it.
+NEVER_STARTED = CameraSpec.model_validate({"id": "cam-9", "name": "Never started", "map": {"x_m": 10, "y_m": 10}})
 
 
 def users() -> Users:
@@ -58,8 +62,10 @@ def deployment(lake: Path, tmp: Path) -> Deployment:
     })
 
 
-def make_cockpit(lake: Path, tmp: Path, user_set: Users | None = None, settings: CockpitSettings | None = None) -> Cockpit:
-    twin = Twin(lake, SITE, cameras(), sql=SqlSettings(timeout_s=3.0, max_rows=1000))
+def make_cockpit(lake: Path, tmp: Path, user_set: Users | None = None, settings: CockpitSettings | None = None,
+                 extra: list[CameraSpec] | None = None) -> Cockpit:
+    """A cockpit over ``lake``; ``extra`` cameras are configured too, though the lake has nothing from them."""
+    twin = Twin(lake, SITE, cameras() + (extra or []), sql=SqlSettings(timeout_s=3.0, max_rows=1000))
     return Cockpit(twin=twin, users=user_set or users(), audit=AuditLog(tmp / "audit.jsonl"),
                    alerts=AlertBoard(lake), results_dir=tmp / "results", refresh_s=0.5, deployment=deployment(lake, tmp),
                    settings=settings or CockpitSettings())

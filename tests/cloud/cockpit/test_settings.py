@@ -45,6 +45,12 @@ def test_a_section_sets_what_it_names(tmp_path: Path) -> None:
         ("cockpit: {login: {max_tracked: 100000000}}\n", "cockpit.login.max_tracked"),
         ("cockpit: {login_audit: {individual: 100000}}\n", "cockpit.login_audit.individual"),
         ("cockpit: {login_audit: {window: 5}}\n", "cockpit.login_audit.window"),
+        ("cockpit: {basemap: {type: xyz}}\n", "cockpit.basemap"),
+        ("cockpit: {basemap: {type: xyz, url: 'http://tiles.example/{z}/{x}/{y}.png'}}\n", "cockpit.basemap"),
+        ("cockpit: {basemap: {type: xyz, url: 'https://tiles.example/tile.png'}}\n", "cockpit.basemap"),
+        ("cockpit: {basemap: {type: style, url: 'javascript:alert(1)'}}\n", "cockpit.basemap"),
+        ("cockpit: {basemap: {type: pmtiles, url: /site.pmtiles}}\n", "cockpit.basemap.type"),
+        ("cockpit: {degraded_fps: -1}\n", "cockpit.degraded_fps"),
     ],
 )
 def test_errors_name_the_key(tmp_path: Path, extra: str, key: str) -> None:
@@ -57,7 +63,17 @@ def test_every_cockpit_setting_has_a_title_and_description() -> None:
     seen: set[type[BaseModel]] = set()
     _models(deployment.Deployment, seen)
     own = [m for m in seen if m.__module__ == settings.__name__]
-    assert len(own) == 3
+    assert len(own) == 4
     for model in own:
         for name, info in model.model_fields.items():
             assert info.title and info.description, f"{model.__name__}.{name} needs a title and a description"
+
+
+def test_a_basemap_origin_is_allowed_by_the_content_security_policy(tmp_path: Path) -> None:
+    from cloud.security.headers import content_security_policy
+
+    cockpit = _load(tmp_path, "cockpit: {basemap: {type: xyz, url: 'https://tiles.example:8443/{z}/{x}/{y}.png'}}\n").cockpit
+    assert cockpit.basemap.origins() == ["https://tiles.example:8443"]
+    policy = content_security_policy(cockpit.basemap.origins())
+    assert "img-src 'self' https://tiles.example:8443;" in policy and "script-src 'self';" in policy
+    assert _load(tmp_path, "").cockpit.basemap.origins() == []

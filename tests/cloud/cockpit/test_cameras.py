@@ -1,0 +1,104 @@
+"""Every configured camera is accounted for: its state from its node's reports, listed and counted."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cloud.cockpit.app import create_app
+from cloud.cockpit.cameras import STATES, camera_states, scene_problems
+from cloud.cockpit.service import Cockpit
+from cloud.cockpit.users import Users
+from edge.events.factory import EventFactory
+from tests.cloud.cockpit.fixtures import MakeCockpit
+from tests.cloud.cockpit.support import NEVER_STARTED, login, make_cockpit
+
+NOW = "2026-06-01T12:00:00+00:00"
+
+
+def _node(camera: str, *, online: bool = True, fps: float = 9.5, synced: bool | None = True, **extra: Any) -> dict[str, Any]:
+    return {"site": "city", "camera": camera, "node": f"city-{camera}", "last_seen": NOW, "age_s": 3.0 if online else 900.0,
+            "online": online, "fps": fps, "latency_ms": 40.0, "clock_offset_ms": 1.0, "clock_synced": synced, **extra}
+
+
+CASES = {
+    "no report": (None, "never_seen"),
+    "fine": (_node("c"), "online"),
+    "quiet too long": (_node("c", online=False), "silent"),
+    "silent beats a poor scene": (_node("c", online=False, scene_quality="dark"), "silent"),
+    "slow": (_node("c", fps=0.5), "degraded"),
+    "clock seconds off": (_node("c", synced=False, clock_offset_ms=-2500.0), "degraded"),
+    "unsynced but close": (_node("c", synced=False, clock_offset_ms=3.0), "online"),
+    "dark scene": (_node("c", scene_quality="dark"), "unreliable"),
+    "scene as an object": (_node("c", fps=0.5, scene_quality='{"ok": false, "issues": ["blur", "low_contrast"]}'), "unreliable"),
+    "scene reported good": (_node("c", scene_quality='{"ok": true, "issues": []}'), "online"),
+    "scene field absent": (_node("c"), "online"),
+}
+
+
+@pytest.mark.parametrize(("node", "state"), CASES.values(), ids=CASES.keys())
+def test_each_camera_gets_one_state(node: dict[str, Any] | None, state: str) -> None:
+    result = camera_states([{"site": "city", "camera": "c", "name": "C"}], [node] if node else [], degraded_fps=2.0)
+    (camera,) = result["cameras"]
+    assert camera["state"] == state and camera["configured"]
+    assert result["counts"] == {s: int(s == state) for s in STATES}
+    assert (camera["reasons"] == []) == (state == "online")
+
+
+def test_the_newest_node_speaks_and_unconfigured_reporters_are_kept() -> None:
+    old = _node("a", online=False) | {"last_seen": "2026-05-01T00:00:00+00:00", "node": "old"}
+    result = camera_states([{"site": "city", "camera": "a", "name": None}], [old, _node("a"), _node("zz")], 2.0)
+    assert [(c["camera"], c["node"], c["state"], c["configured"]) for c in result["cameras"]] == [
+        ("a", "city-a", "online", True), ("zz", "city-zz", "online", False)]
+
+
+@pytest.mark.parametrize("value", ["<script>", "x" * 10_000, '{"issues": "not a list"}', "[1, 2", 42, {"ok": "maybe"}])
+def test_odd_scene_reports_are_bounded(value: Any) -> None:
+    problems = scene_problems(value)
+    assert len(problems) <= 8 and all(len(p) <= 40 for p in problems)
+
+
+def _health(factory: EventFactory, at: datetime, fps: float) -> Any:
+    body = {"fps": fps, "stage_ms": {"infer": 30.0}, "frames": 100, "dropped_frames": 0, "cpu_percent": 50.0,
+            "rss_mb": 200.0, "uptime_s": 100.0, "clock_synced": True}
+    return factory.make("node_health", at, body)
+
+
+@pytest.fixture
+def watched(cockpit_lake: Path, cockpit_users: Users, tmp_path: Path) -> Iterator[Cockpit]:
+    """The test cockpit with a fourth camera that was configured but never started."""
+    lake = shutil.copytree(cockpit_lake, tmp_path / "lake")
+    cockpit = make_cockpit(lake, tmp_path, cockpit_users, extra=[NEVER_STARTED])
+    yield cockpit
+    cockpit.twin.close()
+
+
+def test_every_configured_camera_is_listed_with_its_state(watched: Cockpit) -> None:
+    now = datetime.now(timezone.utc)
+    for camera, fps in (("cam-0", 9.5), ("cam-1", 0.5)):
+        factory = EventFactory(site="city", camera=camera, node=f"city-{camera}", sequence=iter(range(10**6, 10**7)).__next__)
+        watched.twin.tail.add(_health(factory, now - timedelta(seconds=2), fps))
+    watched.refresh()
+    with TestClient(create_app(watched, background_refresh=False)) as client:
+        body = client.get("/api/cameras", headers=login(client, "vic")).json()
+        live = client.get("/api/live", headers=login(client, "vic")).json()
+    states = {c["camera"]: c["state"] for c in body["cameras"]}
+    assert states == {"cam-0": "online", "cam-1": "degraded", "cam-2": "silent", "cam-9": "never_seen"}
+    assert body["counts"] == {"never_seen": 1, "silent": 1, "unreliable": 0, "degraded": 1, "online": 1}
+    assert live["camera_counts"] == body["counts"] and len(live["cameras"]) == 4
+    never = next(c for c in body["cameras"] if c["camera"] == "cam-9")
+    assert never["name"] == "Never started" and never["node"] is None and never["reasons"]
+
+
+def test_the_degraded_floor_is_a_setting(cockpits: MakeCockpit) -> None:
+    cockpit = cockpits(settings={"degraded_fps": 20})
+    factory = EventFactory(site="city", camera="cam-0", node="city-cam-0", sequence=iter(range(10**6, 10**7)).__next__)
+    cockpit.twin.tail.add(_health(factory, datetime.now(timezone.utc), 9.5))
+    snapshot = cockpit.refresh()
+    assert next(c for c in snapshot["cameras"] if c["camera"] == "cam-0")["state"] == "degraded"
