@@ -10,12 +10,19 @@ function clockCell(n) {
     : el("td", { title: "offset from the node's NTP source" }, text);
 }
 
+// The node's own judgement of its picture: counts from a dark, grey, washed-out or blurred scene are unreliable.
+function sceneCell(n) {
+  if (!Array.isArray(n.scene_flags)) return el("td", { class: "muted", title: "the node does not judge its scene" }, "–");
+  if (!n.scene_flags.length) return el("td", { title: "no scene quality flag: counts are reliable" }, "ok");
+  return el("td", { class: "warn", title: "counts from this camera may be unreliable" }, n.scene_flags.join(", ").replaceAll("_", " "));
+}
+
 export function render({ live }) {
   const tbody = byId("nodes").querySelector("tbody");
   const nodes = (live && live.nodes) || [];
-  if (!nodes.length) { tbody.replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "No node has reported yet."))); return; }
+  if (!nodes.length) { tbody.replaceChildren(el("tr", {}, el("td", { colspan: 7, class: "muted" }, "No node has reported yet."))); return; }
   tbody.replaceChildren(...nodes.map((n) => el("tr", {},
     el("td", {}, n.node), el("td", {}, el("span", { class: `dot ${n.online ? "on" : "off"}` }), n.online ? "online" : "offline"),
     el("td", {}, `${fmt.n(n.fps, 1)} fps`), el("td", {}, n.latency_ms === null ? "–" : `${fmt.n(n.latency_ms)} ms`),
-    clockCell(n), el("td", { title: fmt.time(n.last_seen) }, fmt.age(n.last_seen)))));
+    clockCell(n), sceneCell(n), el("td", { title: fmt.time(n.last_seen) }, fmt.age(n.last_seen)))));
 }
