@@ -123,6 +123,16 @@ def _bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _accuracy(parser: argparse.ArgumentParser) -> None:
+    _config(parser)
+    parser.add_argument("--tally", type=Path, required=True, metavar="TALLY.yaml", help="the hand tally to score against")
+    parser.add_argument("--video", type=Path, help="the recording the tally was made on (default: each camera's file source)")
+    parser.add_argument("--camera", help="score one camera of the tally (default: every camera it tallies)")
+    parser.add_argument("--tolerance", type=int, default=10, help="frames a crossing may be off by (default: %(default)s)")
+    parser.add_argument("--min-precision", type=float, default=0.0, help="exit 1 below this overall precision (default: %(default)s)")
+    parser.add_argument("--min-recall", type=float, default=0.0, help="exit 1 below this overall recall (default: %(default)s)")
+
+
 def _mqtt_acl(parser: argparse.ArgumentParser) -> None:
     _config(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for acl, passwd and credentials.env")
@@ -232,6 +242,17 @@ COMMANDS: tuple[Command, ...] = (
         "Only metadata leaves the node unless anonymised snapshots are enabled.",
         _edge,
         "edge.runtime.cli:run", deployment="site",
+    ),
+    Command(
+        "accuracy",
+        "score a deployment's counts on a recorded video against a hand tally",
+        "Run each tallied camera's edge node over the recording, as fast as it goes and "
+        "publishing nothing, then match its line crossings to the tally per line and "
+        "direction within --tolerance frames and its zone occupancy at the tallied "
+        "frames; print precision and recall per line, zone, camera and overall, and "
+        "exit 1 when the overall figures fall below --min-precision or --min-recall.",
+        _accuracy,
+        "edge.accuracy.cli:run", deployment="site",
     ),
     Command(
         "bridge",

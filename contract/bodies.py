@@ -32,7 +32,7 @@ from contract.ids import (
     Occupancy,
     StageMs,
 )
-from contract.vocab import ObjectClass, ReportedStage
+from contract.vocab import ObjectClass, ReportedStage, SceneFlag
 
 # The DuckDB types a body column may have; JSON keeps a nested value as JSON text.
 SqlType = Literal["VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "JSON"]
@@ -105,13 +105,34 @@ class CountBody(Body):
     lines: list[LineTotals] = Field(default_factory=list, max_length=256, description="totals per line, at most 256 lines")
 
 
+class SceneQuality(Strict):
+    """How the camera's picture looked since the last report, and why its counts may be unreliable."""
+
+    brightness: float = Field(ge=0, le=255, description="mean luma of the sampled frames, 0-255")
+    colour: float = Field(ge=0, le=255, description="mean colour saturation, 0-255; near 0 for a grey (infrared) picture")
+    contrast: float = Field(ge=0, le=128, description="mean standard deviation of luma, 0-128")
+    sharpness: float = Field(
+        ge=0, le=1000, description="mean variance of the Laplacian over that of luma at 320 px wide; low when blurred"
+    )
+    confidence: float | None = Field(
+        None, ge=0, le=1, description="mean detection confidence since the last report; null with too few detections"
+    )
+    confidence_baseline: float | None = Field(
+        None, ge=0, le=1, description="mean confidence of the node's first detections; null until there are enough"
+    )
+    flags: list[SceneFlag] = Field(
+        max_length=5, description="dark, infrared, low_contrast, blur, confidence_drift: why the counts may be unreliable"
+    )
+    reliable: bool = Field(description="true when no flag is raised")
+
+
 class NodeHealthBody(Body):
     view = "health"
     columns = (
         Column("fps", "DOUBLE"), Column("cpu_percent", "DOUBLE"), Column("rss_mb", "DOUBLE"),
         Column("temperature_c", "DOUBLE"), Column("dropped_frames", "BIGINT"), Column("spool_depth", "BIGINT"),
         Column("stage_ms", "JSON", stored=False), Column("clock_offset_ms", "DOUBLE", stored=False),
-        Column("clock_synced", "BOOLEAN", stored=False),
+        Column("clock_synced", "BOOLEAN", stored=False), Column("scene", "JSON", stored=False),
     )
 
     fps: float = Field(ge=0, le=10_000, description="frames processed per second since the last report, at most 10000")
@@ -137,6 +158,9 @@ class NodeHealthBody(Body):
     )
     clock_synced: bool | None = Field(
         None, description="whether the kernel reports the system clock synchronised (NTP); null where unknown"
+    )
+    scene: SceneQuality | None = Field(
+        None, description="the picture's quality since the last report and its flags; null from nodes that do not judge it"
     )
 
 

@@ -48,7 +48,7 @@ import msgspec
 from pydantic import BaseModel
 
 from contract import bodies, ids, model
-from contract.vocab import ObjectClass, ReportedStage
+from contract.vocab import ObjectClass, ReportedStage, SceneFlag
 
 _BOUNDS = ("ge", "gt", "le", "lt", "min_length", "max_length")
 
@@ -169,6 +169,21 @@ class CountBody(_Body):
         return plain(self.interval_s) and IDENTS.ok(totals.line for totals in self.lines)
 
 
+class SceneQuality(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    brightness: Annotated[float, _like(bodies.SceneQuality, "brightness")]
+    colour: Annotated[float, _like(bodies.SceneQuality, "colour")]
+    contrast: Annotated[float, _like(bodies.SceneQuality, "contrast")]
+    sharpness: Annotated[float, _like(bodies.SceneQuality, "sharpness")]
+    confidence: Annotated[float, _like(bodies.SceneQuality, "confidence")] | None
+    confidence_baseline: Annotated[float, _like(bodies.SceneQuality, "confidence_baseline")] | None
+    flags: Annotated[list[SceneFlag], _like(bodies.SceneQuality, "flags")]
+    reliable: bool
+
+    def floats(self) -> list[float]:
+        optional = [v for v in (self.confidence, self.confidence_baseline) if v is not None]
+        return [self.brightness, self.colour, self.contrast, self.sharpness, *optional]
+
+
 class NodeHealthBody(_Body):
     fps: Annotated[float, _like(bodies.NodeHealthBody, "fps")]
     stage_ms: dict[ReportedStage, Annotated[float, _like(ids.StageMs)]]
@@ -182,12 +197,15 @@ class NodeHealthBody(_Body):
     uptime_s: Annotated[float, _like(bodies.NodeHealthBody, "uptime_s")]
     clock_offset_ms: Annotated[float, _like(bodies.NodeHealthBody, "clock_offset_ms")] | None
     clock_synced: bool | None
+    scene: SceneQuality | None
 
     def valid(self) -> bool:
         floats = [self.fps, self.cpu_percent, self.rss_mb, self.uptime_s, *self.stage_ms.values()]
         for optional in (self.temperature_c, self.clock_offset_ms):
             if optional is not None:
                 floats.append(optional)
+        if self.scene is not None:
+            floats += self.scene.floats()
         return all(plain(value) for value in floats)
 
 

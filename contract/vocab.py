@@ -40,6 +40,10 @@ Stage = Literal["decode", "motion", "preprocess", "infer", "postprocess", "track
 RetiredStage = Literal["detect"]
 ReportedStage = Literal[Stage, RetiredStage]
 
+# Why a camera's counts may be unreliable, as its node judges the scene (``edge.runtime.quality``).
+SceneFlag = Literal["dark", "infrared", "low_contrast", "blur", "confidence_drift"]
+
 OBJECT_CLASSES: tuple[str, ...] = get_args(ObjectClass)
+SCENE_FLAGS: tuple[SceneFlag, ...] = get_args(SceneFlag)
 STAGES: tuple[Stage, ...] = get_args(Stage)
 RETIRED_STAGES: tuple[str, ...] = get_args(RetiredStage)

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 STATES = ("never_seen", "silent", "unreliable", "degraded", "online")
-SCENE_FIELD = "scene_quality"  # the node_health field with the node's verdict on its own picture
+SCENE_FIELD = "scene_flags"  # the flags of node_health's scene report, as the node table reads them (live.nodes)
 _GOOD_SCENE = {"ok", "good", "normal"}
 CLOCK_OFF_MS = 1000.0
 
@@ -102,5 +102,5 @@ def _entry(cam: dict[str, Any], node: dict[str, Any] | None, degraded_fps: float
         "state": state, "reasons": reasons, "node": report.get("node"), "last_seen": report.get("last_seen"),
         "age_s": report.get("age_s"), "fps": report.get("fps"), "latency_ms": report.get("latency_ms"),
         "clock_offset_ms": report.get("clock_offset_ms"), "clock_synced": report.get("clock_synced"),
-        "scene": scene_problems(report.get(SCENE_FIELD)),
+        "scene_flags": report.get(SCENE_FIELD),
     }

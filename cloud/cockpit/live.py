@@ -116,24 +116,29 @@ def cameras(twin: Twin, seen: list[dict[str, Any]], degraded_fps: float) -> dict
     return {"cameras": states["cameras"], "camera_counts": states["counts"]}
 
 
-def nodes(twin: Twin, now: datetime, offline_after_s: float) -> list[dict[str, Any]]:
-    """Every node ever seen: fps, pipeline latency, clock offset and whether it is synchronised, last seen, online.
 
-    The scene-quality verdict is read where the health view has that column (nodes that send it), else left out.
-    """
-    scene = f", CAST(arg_max({SCENE_FIELD}, ts) AS VARCHAR) AS {SCENE_FIELD}" if SCENE_FIELD in twin.read(
-        "SELECT * FROM health LIMIT 0").columns else ""
+def _scene_flags(scene: str | None) -> list[str] | None:
+    """Why the newest report calls the camera's counts unreliable; None where the node does not judge its scene."""
+    if scene is None:
+        return None
+    flags = json.loads(scene).get("flags") if scene.startswith("{") else None
+    return [str(f) for f in flags] if isinstance(flags, list) else None
+
+
+def nodes(twin: Twin, now: datetime, offline_after_s: float) -> list[dict[str, Any]]:
+    """Every node ever seen: fps, latency, clock, scene quality flags, last seen, online."""
     rows = _rows(
         twin,
         "SELECT site, camera, node, max(ts) AS last_seen, arg_max(fps, ts) AS fps, "
         "CAST(arg_max(stage_ms, ts) AS VARCHAR) AS stage_ms, arg_max(cpu_percent, ts) AS cpu_percent, "
         "arg_max(spool_depth, ts) AS spool_depth, arg_max(clock_offset_ms, ts) AS clock_offset_ms, "
-        f"arg_max(clock_synced, ts) AS clock_synced{scene} FROM health WHERE ts <= $now "
+        "arg_max(clock_synced, ts) AS clock_synced, CAST(arg_max(scene, ts) AS VARCHAR) AS scene FROM health WHERE ts <= $now "
         "AND date BETWEEN $since AND CAST($now AS DATE) GROUP BY ALL ORDER BY node",
         {"now": now, "since": twin.since(NODES, now)},
     )
     for r in rows:
         r["latency_ms"] = _latency_ms(r.pop("stage_ms"))
+        r["scene_flags"] = _scene_flags(r.pop("scene"))
         last = datetime.fromisoformat(r["last_seen"])
         r["age_s"] = round((now - last).total_seconds(), 1)
         r["online"] = r["age_s"] <= offline_after_s

@@ -51,8 +51,9 @@ class _TrackState:
     x: float  # last anchor seen clearly on ``side``
     y: float
     last_seen: int
-    last_in: int | None = None
-    last_out: int | None = None
+    counted_side: int = 0  # the side the last counted crossing went to; 0 before one, or after going round an end
+    counted_at: int | None = None  # frame of the last counted crossing
+    held: bool = False  # crossed back within the cooldown: counts only if still there once it has passed
 
 
 class LineCounter:
@@ -62,8 +63,11 @@ class LineCounter:
     on one side of the line to more than ``min_distance`` px on the other,
     and the move between those two observations passes through the segment
     A-B (not its extension). Moves within the band never count, so jitter
-    around the line does not. A track counts at most once per direction per
-    ``cooldown`` frames. Per-track state is dropped once a track has not been
+    around the line does not. A track counts at most once per ``cooldown``
+    frames: a crossing back within it is held, and dropped if the track
+    returns (a box flickering across the line counts once), or counted once
+    the cooldown has passed if the track is still on that side (it did walk
+    back), so the count always ends on the side the track is on. Per-track state is dropped once a track has not been
     seen for ``forget_after`` frames, which bounds memory; keep it above the
     tracker's ``max_age`` so that a track coming back keeps its side.
     """
@@ -140,19 +144,24 @@ class LineCounter:
         state.last_seen = frame
         if side == 0:  # inside the band: neither side confirmed
             return None
-        crossed = state.side == -side and self._through_segment(state.x, state.y, x, y)
+        switched = state.side == -side
+        crossed = switched and self._through_segment(state.x, state.y, x, y)
         state.side, state.x, state.y = side, x, y
-        if not crossed:
+        if switched and not crossed:
+            # Round an end of the segment: no crossing, and none held or to compare with.
+            state.counted_side, state.held = 0, False
             return None
+        if side == state.counted_side:
+            state.held = False  # back on the counted side: what was held was flicker
+            return None
+        if not (crossed or state.held):
+            return None
+        if state.counted_at is not None and frame - state.counted_at < self.cooldown:
+            log.debug("track %d crossed back within %d frames; held", tid, self.cooldown)
+            state.held = True
+            return None
+        state.counted_side, state.counted_at, state.held = side, frame, False
         direction: Direction = "in" if side > 0 else "out"
-        last = state.last_in if direction == "in" else state.last_out
-        if last is not None and frame - last < self.cooldown:
-            log.debug("track %d crossed %s again within %d frames; not counted", tid, direction, self.cooldown)
-            return None
-        if direction == "in":
-            state.last_in = frame
-        else:
-            state.last_out = frame
         self._counts[direction][cid] = self._counts[direction].get(cid, 0) + 1
         return Crossing(tid, cid, direction, frame)
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from citytwin.deployment import Deployment
+from citytwin.deployment import Camera, Deployment
 from citytwin.errors import ConfigError, refused_as
 from citytwin.lifecycle import stop_on_signals
 from edge.detect.registry import build_detector
@@ -18,6 +18,7 @@ from edge.events.factory import EventFactory
 from edge.events.sequence import SequenceBlocks
 from edge.privacy.anonymise import Anonymiser
 from edge.privacy.centerface import CenterFace
+from edge.publish.base import Publisher
 from edge.publish.mqtt import MqttPublisher
 from edge.runtime.metrics import EdgeSeries
 from edge.runtime.node import EdgeNode, Parts
@@ -44,11 +45,9 @@ def numbering(source: SourceConfig, spool_dir: Path, node_id: str) -> Callable[[
     return SequenceBlocks(spool_dir / f"{node_id}.seq").next
 
 
-def build(deployment: Deployment, camera_id: str | None) -> tuple[EdgeNode, MqttPublisher]:
-    """Everything a node needs, in start order; raises on a bad config, model or source."""
-    camera = deployment.camera(camera_id)
+def build_node(deployment: Deployment, camera: Camera, source_config: SourceConfig, publisher: Publisher) -> EdgeNode:
+    """The node of ``camera`` reading ``source_config`` and publishing to ``publisher``; raises on a bad model or source."""
     node_id = deployment.node_id(camera)
-    source_config = deployment.source(camera)
     source = build_source(source_config, camera.id)
     detector = build_detector(deployment.edge.detector)
     tracker = build_tracker(deployment.edge.tracker)
@@ -56,10 +55,16 @@ def build(deployment: Deployment, camera_id: str | None) -> tuple[EdgeNode, Mqtt
     anonymiser = None
     if snapshots.enabled:
         anonymiser = Anonymiser(CenterFace(resolve_model(snapshots.face_model)), snapshots.face_threshold)
-    publisher = MqttPublisher(deployment.mqtt, deployment.site.id, camera.id, node_id)
     factory = EventFactory(deployment.site.id, camera.id, node_id, numbering(source_config, deployment.mqtt.spool_dir, node_id))
-    node = EdgeNode(deployment.edge, camera, Parts(source, detector, tracker, publisher, anonymiser), factory)
-    return node, publisher
+    return EdgeNode(deployment.edge, camera, Parts(source, detector, tracker, publisher, anonymiser), factory)
+
+
+def build(deployment: Deployment, camera_id: str | None) -> tuple[EdgeNode, MqttPublisher]:
+    """Everything a node needs, in start order; raises on a bad config, model or source."""
+    camera = deployment.camera(camera_id)
+    source_config = deployment.source(camera)
+    publisher = MqttPublisher(deployment.mqtt, deployment.site.id, camera.id, deployment.node_id(camera))
+    return build_node(deployment, camera, source_config, publisher), publisher
 
 
 def _run(node: EdgeNode, publisher: MqttPublisher, deployment: Deployment, max_frames: int | None) -> StageTimer:

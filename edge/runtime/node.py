@@ -32,6 +32,7 @@ from edge.publish.base import Publisher
 from edge.runtime.health import HealthReporter
 from edge.runtime.settings import EdgeSettings
 from edge.runtime.motion import MotionGate
+from edge.runtime.quality import SceneQuality
 from edge.runtime.stats import StageTimer
 from edge.source.base import VideoSource
 from edge.track.base import Tracker
@@ -84,6 +85,7 @@ class EdgeNode:
         self.emitter = EventEmitter(factory, labels)
         self.gate = MotionGate(self.settings.motion.threshold, self.settings.motion.max_skip) if self.settings.motion.enabled else None
         self.health = HealthReporter(self.settings.health_interval_s)
+        self.quality = SceneQuality(self.settings.quality)
         self._stop = threading.Event()
         self._next_health: float | None = None
         self._next_snapshot: float | None = None
@@ -157,7 +159,15 @@ class EdgeNode:
 
     def _health_body(self) -> dict[str, object]:
         publisher = self.parts.publisher
-        return self.health.body(self.timer, self.parts.source.dropped, publisher.pending, publisher.dropped)
+        body = self.health.body(self.timer, self.parts.source.dropped, publisher.pending, publisher.dropped)
+        return {**body, "scene": self.quality.report()}
+
+    def _judge_scene(self, frame: Frame, found: Detections | None) -> None:
+        """Part of analytics: a few statistics of a small copy of one frame in every_frames."""
+        if self.quality.due(frame.index):
+            self.quality.sample(frame.image)
+        if found is not None:
+            self.quality.detections(found)
 
     def _snapshot(self, frame: Frame, tracks: Tracks) -> Event:
         assert self.parts.anonymiser is not None
@@ -182,6 +192,7 @@ class EdgeNode:
             with self.timer.stage("analytics"):
                 update = self.scene.update(tracks, frame.index, frame.ts.timestamp())
                 events = self.emitter.frame(update, frame.ts)
+                self._judge_scene(frame, found)
             events += self._scheduled(frame, tracks)
             self._publish(events)
             self.timer.frames += 1

@@ -40,6 +40,26 @@ class SnapshotSettings(_Section):
     face_threshold: float = Field(0.3, gt=0, lt=1, title="Face threshold", description="CenterFace score that counts as a face to blur")
 
 
+class SceneQualitySettings(_Section):
+    """When a node flags its scene as one whose counts cannot be trusted; judged on every Nth decoded frame."""
+
+    every_frames: int = Field(25, ge=1, le=100_000, title="Sample every", description="frames between two scene samples")
+    dark_below: float = Field(40.0, ge=0, le=255, title="Dark below", description="mean luma (0-255) under which the scene is dark")
+    infrared_below: float = Field(5.0, ge=0, le=255, title="Infrared below", description=(
+        "mean colour saturation (0-255) under which the picture is grey, as from an infrared camera at night"))
+    low_contrast_below: float = Field(18.0, ge=0, le=128, title="Low contrast below", description=(
+        "standard deviation of luma under which contrast is low (fog, glare, a covered lens)"))
+    blur_below: float = Field(0.05, ge=0, le=1000, title="Blur below", description=(
+        "variance of the Laplacian over the variance of luma, at 320 px wide, under which the picture is blurred "
+        "(focus, dirt, rain on the lens); sharp street scenes give 0.3 to 1"))
+    confidence_drop: float = Field(0.12, gt=0, le=1, title="Confidence drop", description=(
+        "fall of the mean detection confidence below its baseline that flags the detector as drifting"))
+    baseline_detections: int = Field(200, ge=10, le=1_000_000, title="Baseline detections", description=(
+        "detections from the start whose mean confidence is the baseline"))
+    min_detections: int = Field(20, ge=1, le=1_000_000, title="Fewest detections", description=(
+        "detections a health interval needs before its mean confidence is judged"))
+
+
 class EdgeSettings(_Section):
     """Pipeline settings shared by every camera of the deployment."""
 
@@ -58,3 +78,7 @@ class EdgeSettings(_Section):
     health_interval_s: float = Field(10.0, gt=0, title="Health interval", description="seconds between node_health events")
     count_interval_s: float = Field(60.0, gt=0, title="Count interval", description="seconds of stream time per count event")
     snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings, title="Snapshots", description="opt-in anonymised stills")
+    quality: SceneQualitySettings = Field(
+        default_factory=SceneQualitySettings, title="Scene quality",
+        description="when node_health flags the scene (dark, infrared, low contrast, blur, detector confidence drifting)",
+    )

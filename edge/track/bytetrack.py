@@ -7,12 +7,15 @@ Per detection frame:
 3. low-score detections, which are often the same objects partly occluded,
    are matched to confirmed tracks that were seen on the previous detection
    frame and are still unmatched; they never start tracks;
-4. unmatched tentative tracks are dropped, unmatched confirmed tracks coast
-   (lost) for up to ``max_age`` frames, and high-score detections left over
-   start tentative tracks.
+4. a tentative track missed more than ``tentative_misses`` times is dropped,
+   unmatched confirmed tracks coast (lost) for up to ``max_age`` frames, and
+   high-score detections left over start tentative tracks.
 
-A track is output only once ``min_hits`` consecutive detection frames have
-matched it, so one-frame false positives and flicker never reach the counts.
+A track is output only once ``min_hits`` detection frames have matched it
+with at most ``tentative_misses`` misses among them. With the defaults (3 hits,
+1 miss) an object the detector finds on two frames of every three is
+confirmed, while a false positive that flickers on every other frame, or
+lasts two frames, never reaches the counts.
 ``update`` returns the confirmed tracks matched on the frame, with their
 filtered boxes; lost tracks are not output, so that a coasting guess never
 crosses a line. ``predict_only`` (frames the detector skipped) returns the
@@ -65,13 +68,15 @@ class _Table:
     confirmed: NDArray[np.bool_]
     # Detection frames missed in a row; 0 means seen on the last detection frame.
     missed: NDArray[np.int32]
+    # Detection frames missed since the track started; confirmation allows only a few.
+    misses: NDArray[np.int32]
 
     @classmethod
     def empty(cls) -> _Table:
         return cls(
             np.zeros((0, 8)), np.zeros((0, 8, 8)), np.zeros(0, np.int64), np.zeros(0, np.int32),
             np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64),
-            np.zeros(0, bool), np.zeros(0, np.int32),
+            np.zeros(0, bool), np.zeros(0, np.int32), np.zeros(0, np.int32),
         )  # fmt: skip
 
     def __len__(self) -> int:
@@ -92,7 +97,7 @@ class ByteTrack(Tracker):
     """Multi-object tracker after ByteTrack (Zhang et al., 2022), with tentative tracks.
 
     State is bounded: at most ``max_tracks`` tracks, each removed ``max_age``
-    frames after its last match (tentative ones at their first miss). Ids
+    frames after its last match (tentative ones at their ``tentative_misses + 1``-th miss). Ids
     start at 1, increase, and are not reused even across ``reset()``.
     """
 
@@ -189,8 +194,10 @@ class ByteTrack(Tracker):
         unmatched = np.ones(len(t), dtype=bool)
         unmatched[matched_rows] = False
         t.missed[unmatched] += 1
-        # Tentative tracks need consecutive hits: one miss ends them.
-        ended = unmatched & ~t.confirmed
+        t.misses[unmatched] += 1
+        # A detector that misses a real object now and then must not lose it before it is confirmed;
+        # a false positive that flickers misses more often than that.
+        ended = unmatched & ~t.confirmed & (t.misses > self.config.tentative_misses)
         if ended.any():
             self._table = t.select(~ended)
 
@@ -218,7 +225,7 @@ class ByteTrack(Tracker):
         new = _Table(
             mean, cov, ids, dets.class_id.copy(), dets.confidence.copy(), np.ones(n, np.int32),
             np.full(n, frame, np.int64), np.full(n, frame, np.int64),
-            np.full(n, self.config.min_hits <= 1), np.zeros(n, np.int32),
+            np.full(n, self.config.min_hits <= 1), np.zeros(n, np.int32), np.zeros(n, np.int32),
         )  # fmt: skip
         self._table = self._table.extend(new)
 

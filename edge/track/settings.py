@@ -39,7 +39,13 @@ class ByteTrackConfig(BaseModel):
     )
     min_hits: int = Field(
         default=3, ge=1, title="Confirmation hits",
-        description="consecutive detection frames that confirm a new track before it is output",
+        description="detection frames that must match a new track before it is output",
+    )
+    tentative_misses: int = Field(
+        default=1, ge=0, le=16, title="Misses before confirmation",
+        description="detection frames a new track may miss before it is confirmed; one more ends it. "
+        "1 confirms an object found on two frames of every three but not a false positive on every other frame; "
+        "0 needs min_hits consecutive frames",
     )
     max_age: int = Field(
         default=30, ge=0, title="Lost frames",

@@ -149,7 +149,11 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     cockpit.twin.tail.add(factory.make("node_health", now, {"fps": 9.6, "stage_ms": {"detect": 38.0, "track": 2.0},
                                                              "frames": 100, "dropped_frames": 0, "cpu_percent": 71.0,
                                                              "rss_mb": 290.0, "uptime_s": 60.0, "clock_offset_ms": 1.5,
-                                                             "clock_synced": False}))
+                                                             "clock_synced": False,
+                                                             "scene": {"brightness": 21.0, "colour": 2.0, "contrast": 30.0,
+                                                                       "sharpness": 0.4, "confidence": None,
+                                                                       "confidence_baseline": None,
+                                                                       "flags": ["dark", "infrared"], "reliable": False}}))
     expect(page.locator("#tile-people .tile-value")).to_have_text("7", timeout=10_000)
     expect(page.locator("#tile-people")).to_have_class("tile")
     expect(page.locator("#tile-flow .tile-value")).to_have_text("4")
@@ -157,6 +161,7 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     expect(page.locator('#nodes [data-camera-row="cam-0"]')).to_contain_text("online")
     expect(page.locator("#camera-counts [data-state='online']")).to_have_text("1 online")
     expect(page.locator("#nodes")).to_contain_text("+1.5 ms unsynced")  # the node's clock, as its kernel reports it
+    expect(page.locator("#nodes")).to_contain_text("dark, infrared")  # the node's judgement of its picture
     expect(page.locator("#mode-badge")).to_have_text("LIVE")
     shot(page, "03-live")
 

@@ -37,7 +37,9 @@ BODIES: dict[str, dict[str, Any]] = {
         "lines": [{"line": "gate", "inbound": {"person": 2}, "outbound": {}}],
     },
     "node_health": {"fps": 9.5, "stage_ms": {"detect": 40, "track": 0.5}, "frames": 1, "dropped_frames": 0,
-                    "cpu_percent": 50, "rss_mb": 200, "temperature_c": -3.5, "uptime_s": 5},
+                    "cpu_percent": 50, "rss_mb": 200, "temperature_c": -3.5, "uptime_s": 5,
+                    "scene": {"brightness": 120.5, "colour": 30.25, "contrast": 41.0, "sharpness": 0.75,
+                              "confidence": 0.61, "confidence_baseline": None, "flags": ["blur"], "reliable": False}},
 }
 ENVELOPE = ("schema_version", "event_id", "site", "camera", "node", "seq", "ts", "type")
 
@@ -140,6 +142,7 @@ VALID_BUT_NOT_CANONICAL = {
     "tiny float": _event("dwell", seconds=0.00001),
     "default left out": _replace(_event("node_health"), ',"spool_depth":0', ""),
     "optional field left out": _replace(_event("node_health"), ',"clock_synced":null', ""),
+    "scene left out, as by an older node": _replace(_event("node_health", scene=None), ',"scene":null', ""),
     "escaped class": _replace(_event(), '"person"', '"\\u0070erson"'),
     "escaped stage": _replace(_event("node_health"), '"detect"', '"\\u0064etect"'),
     "keys reordered": _replace(_event(), '"site":"campus","camera":"cam-1"', '"camera":"cam-1","site":"campus"'),
@@ -164,6 +167,7 @@ def test_valid_events_in_another_spelling_take_the_pydantic_path(case: str) -> N
         _replace(_event("dwell"), '"entered":"2026-01-01T12:00:00.250000Z"', '"entered":"2026-01-01T13:00:00.250000+01:00"'),
         _event("count", lines=[]),
         _event("node_health", temperature_c=None, stage_ms={}),
+        _event("node_health", scene=None),
     ],
 )
 def test_what_the_model_allows_in_canonical_form_takes_the_fast_path(payload: bytes) -> None:
@@ -185,6 +189,11 @@ INVALID = {
     "NaN": _replace(_event("dwell"), '"seconds":4.25', '"seconds":NaN'),
     "Infinity": _replace(_event("node_health"), '"fps":9.5', '"fps":Infinity'),
     "huge float": _replace(_event("node_health"), '"uptime_s":5.0', '"uptime_s":1e16'),
+    "undeclared scene flag": _replace(_event("node_health"), '"flags":["blur"]', '"flags":["haunted"]'),
+    "brightness above 255": _replace(_event("node_health"), '"brightness":120.5', '"brightness":255.5'),
+    "confidence above 1": _replace(_event("node_health"), '"confidence":0.61', '"confidence":1.5'),
+    "six scene flags": _replace(_event("node_health"), '"flags":["blur"]', '"flags":' + json.dumps(["blur"] * 6)),
+    "unknown scene field": _replace(_event("node_health"), '"reliable":false', '"reliable":false,"faces":1'),
     "event_id of another node": _replace(_event(), '"campus-cam-1:0"', '"campus-cam-2:0"'),
     "event_id of another seq": _replace(_event(), '"campus-cam-1:0"', '"campus-cam-1:1"'),
     "event_id with a leading zero": _replace(_event(), '"campus-cam-1:0"', '"campus-cam-1:00"'),

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from contract import ids, model
 from contract.ids import event_id
 from contract.model import Event
-from contract.vocab import OBJECT_CLASSES, RETIRED_STAGES, STAGES
+from contract.vocab import OBJECT_CLASSES, RETIRED_STAGES, SCENE_FLAGS, STAGES
 
 KINDS = ("line_crossing", "zone_occupancy", "dwell", "count", "node_health")
 _HEAD = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -69,6 +69,16 @@ def _bodies(kind: str, ts: datetime) -> st.SearchStrategy[dict[str, Any]]:
         "spool_dropped": _ints(ids.MAX_COUNTER), "uptime_s": _floats(0, 1e9),
         "clock_offset_ms": st.none() | _floats(-ids.MAX_CLOCK_OFFSET_MS, ids.MAX_CLOCK_OFFSET_MS),
         "clock_synced": st.none() | st.booleans(),
+        "scene": st.none() | _scenes(),
+    })
+
+
+def _scenes() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({
+        "brightness": _floats(0, 255), "colour": _floats(0, 255), "contrast": _floats(0, 128),
+        "sharpness": _floats(0, 1000), "confidence": st.none() | _floats(0, 1),
+        "confidence_baseline": st.none() | _floats(0, 1),
+        "flags": st.lists(st.sampled_from(SCENE_FLAGS), max_size=5, unique=True), "reliable": st.booleans(),
     })
 
 

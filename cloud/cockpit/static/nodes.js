@@ -14,6 +14,13 @@ function clockCell(n) {
     : el("td", { title: "offset from the node's NTP source" }, text);
 }
 
+// The node's own judgement of its picture: counts from a dark, grey, washed-out or blurred scene are unreliable.
+function sceneCell(c) {
+  if (!Array.isArray(c.scene_flags)) return el("td", { class: "muted", title: "the node does not judge its scene" }, "–");
+  if (!c.scene_flags.length) return el("td", { title: "no scene quality flag: counts are reliable" }, "ok");
+  return el("td", { class: "warn", title: "counts from this camera may be unreliable" }, c.scene_flags.join(", ").replaceAll("_", " "));
+}
+
 function stateCell(c) {
   return el("td", { title: c.reasons.join("; ") || "reporting normally" },
     el("span", { class: `dot ${c.state}` }), STATE_LABELS[c.state] || c.state);
@@ -25,14 +32,14 @@ function row(c) {
     el("td", { title: c.configured ? c.name : "reports, but is not in the deployment file" }, c.camera),
     stateCell(c), el("td", { class: seen ? "" : "muted" }, c.node || "–"),
     el("td", {}, seen ? `${fmt.n(c.fps, 1)} fps` : "–"), el("td", {}, c.latency_ms === null ? "–" : `${fmt.n(c.latency_ms)} ms`),
-    clockCell(c), el("td", { title: seen ? fmt.time(c.last_seen) : "" }, seen ? fmt.age(c.last_seen) : "never"));
+    clockCell(c), sceneCell(c), el("td", { title: seen ? fmt.time(c.last_seen) : "" }, seen ? fmt.age(c.last_seen) : "never"));
 }
 
 // Rows are rebuilt only for cameras whose report changed: with a thousand cameras, a live update touches a few.
 const rows = new Map();  // camera -> { text, tr }
 
 function cachedRow(c) {
-  const text = JSON.stringify([c.state, c.reasons, c.node, c.fps, c.latency_ms, c.clock_offset_ms, c.clock_synced, c.last_seen && fmt.age(c.last_seen), c.configured]);
+  const text = JSON.stringify([c.state, c.reasons, c.node, c.fps, c.latency_ms, c.clock_offset_ms, c.clock_synced, c.scene_flags, c.last_seen && fmt.age(c.last_seen), c.configured]);
   const kept = rows.get(c.camera);
   if (kept && kept.text === text) return kept.tr;
   const tr = row(c);
@@ -43,7 +50,7 @@ function cachedRow(c) {
 export function render({ live }) {
   const tbody = byId("nodes").querySelector("tbody");
   const cameras = (live && live.cameras) || [];
-  if (!cameras.length) { rows.clear(); tbody.replaceChildren(el("tr", {}, el("td", { colspan: 7, class: "muted" }, "No camera is configured."))); return; }
+  if (!cameras.length) { rows.clear(); tbody.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "muted" }, "No camera is configured."))); return; }
   const wanted = cameras.map(cachedRow);
   if (wanted.length !== tbody.children.length || wanted.some((tr, i) => tbody.children[i] !== tr)) tbody.replaceChildren(...wanted);
   if (rows.size > cameras.length * 2) for (const key of [...rows.keys()]) if (!cameras.some((c) => c.camera === key)) rows.delete(key);

@@ -167,6 +167,23 @@ def test_live_counts_follow_the_tail(client: TestClient, cockpit: Cockpit) -> No
     assert after["flow"] == [{"site": "city", "camera": "cam-0", "line": "line-0", "inbound": 1, "outbound": 0, "total": 1}]
 
 
+def test_nodes_show_the_scene_quality_flags_of_their_newest_report(client: TestClient, cockpit: Cockpit) -> None:
+    headers = login(client, "vic")
+    now = datetime.now(timezone.utc)
+    health = {"fps": 9.0, "stage_ms": {"infer": 30.0}, "frames": 10, "dropped_frames": 0, "cpu_percent": 50.0,
+              "rss_mb": 200.0, "uptime_s": 10.0}
+    scene = {"brightness": 20.0, "colour": 1.5, "contrast": 30.0, "sharpness": 0.5, "confidence": 0.4,
+             "confidence_baseline": 0.7, "flags": ["dark", "infrared", "confidence_drift"], "reliable": False}
+    for camera, body in (("cam-1", {**health, "scene": scene}), ("cam-2", health)):
+        factory = EventFactory(site="city", camera=camera, node=f"city-{camera}", sequence=iter(range(10**6, 10**7)).__next__)
+        cockpit.twin.tail.add(factory.make("node_health", now - timedelta(seconds=2), {**body, "scene": None}))
+        cockpit.twin.tail.add(factory.make("node_health", now, body))
+    cockpit.refresh()
+    nodes = {n["node"]: n for n in client.get("/api/nodes", headers=headers).json()}
+    assert nodes["city-cam-1"]["scene_flags"] == ["dark", "infrared", "confidence_drift"]
+    assert nodes["city-cam-2"]["scene_flags"] is None  # a node that does not judge its scene
+
+
 def test_stream_sends_live_events(client: TestClient, cockpit: Cockpit) -> None:
     cockpit.refresh()
     with client.stream("GET", "/api/stream?max_events=1", headers=login(client, "vic")) as r:

@@ -31,13 +31,13 @@ CASES = {
     "no report": (None, "never_seen"),
     "fine": (_node("c"), "online"),
     "quiet too long": (_node("c", online=False), "silent"),
-    "silent beats a poor scene": (_node("c", online=False, scene_quality="dark"), "silent"),
+    "silent beats a poor scene": (_node("c", online=False, scene_flags=["dark"]), "silent"),
     "slow": (_node("c", fps=0.5), "degraded"),
     "clock seconds off": (_node("c", synced=False, clock_offset_ms=-2500.0), "degraded"),
     "unsynced but close": (_node("c", synced=False, clock_offset_ms=3.0), "online"),
-    "dark scene": (_node("c", scene_quality="dark"), "unreliable"),
-    "scene as an object": (_node("c", fps=0.5, scene_quality='{"ok": false, "issues": ["blur", "low_contrast"]}'), "unreliable"),
-    "scene reported good": (_node("c", scene_quality='{"ok": true, "issues": []}'), "online"),
+    "dark scene": (_node("c", scene_flags=["dark"]), "unreliable"),
+    "several flags": (_node("c", fps=0.5, scene_flags=["blur", "low_contrast"]), "unreliable"),
+    "no flag raised": (_node("c", scene_flags=[]), "online"),
     "scene field absent": (_node("c"), "online"),
 }
 

@@ -41,7 +41,27 @@ CASES = [
         "back and forth within the cooldown",
         every(3, [(100, 80), (100, 120), (100, 80), (100, 120), (100, 80), (100, 120), (100, 80)]),
         {"cooldown": 10},
-        [("in", 3), ("out", 6), ("in", 15), ("out", 18)],
+        [("in", 3), ("out", 18)],
+    ),
+    ("a box jittering across the line counts once", ys(80, 90, 110, 90, 110, 90, 110, 90, 110), {}, [("in", 2)]),
+    ("jitter within the cooldown counts once", ys(80, 110, 90, 110, 90, 110, 90), {"cooldown": 10}, [("in", 1)]),
+    (
+        "crossed back and stayed: counted once the cooldown has passed",
+        ys(80, 110, *[90] * 12),
+        {"cooldown": 10},
+        [("in", 1), ("out", 11)],
+    ),
+    (
+        "round an end after a crossing, then through again",
+        [(100, 80), (100, 110), (260, 110), (260, 80), (100, 80), (100, 110)],
+        {"cooldown": 3},
+        [("in", 1), ("in", 5)],
+    ),
+    (
+        "round an end while a crossing back is held",
+        [(100, 80), (100, 110), (100, 80), (260, 80), (260, 110), (100, 110), *[(100, 110)] * 10],
+        {"cooldown": 10},
+        [("in", 1)],
     ),
     (
         "back and forth without cooldown",

@@ -1,0 +1,1 @@
+"""Counts checked against people's own: a hand tally of a recorded video and the node's events on it."""
