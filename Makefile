@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv fixtures brokers-deps frost-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients bench-city metrics-deps web-deps bench-map
+.PHONY: help setup venv fixtures brokers-deps frost-deps browser-deps lint-deps models-verify test demo stop status typecheck lock models clean bench bench-twin bench-ingest bench-mqtt-clients bench-city metrics-deps web-deps bench-map edge-arm64
 
 help:
 	@echo "make demo        start the brokers and whatever part of the pipeline exists, print where to look"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench-ingest  events/s and publish-to-file latency through the bridge and the sink (own brokers)"
 	@echo "make bench-city  1,000 emulated cameras through the authenticated pipeline with rules and cockpit (DURATION=600 s)"
 	@echo "make bench-mqtt-clients  events per CPU-second of the bridge on its own MQTT client, paho-mqtt and gmqtt"
+	@echo "make edge-arm64  install-edge.sh in an emulated arm64 Debian (qemu-user-static), replay 30 frames; results marked emulated (slow)"
 	@echo "make models      rebuild the ONNX models from their upstream packages (needs TensorFlow; slow)"
 	@echo "make lock        refresh constraints.txt from a fresh resolve of pyproject.toml"
 
@@ -138,3 +139,12 @@ bench-city: venv brokers-deps
 MQTT_BENCH_ARGS ?=
 bench-mqtt-clients: venv brokers-deps
 	$(BIN)/python -m cloud.bench.mqtt_clients $(MQTT_BENCH_ARGS)
+
+# install-edge.sh in an arm64 Debian root (debootstrap, cached) under qemu-user-static, then 30 frames replayed
+# through the installed node; the figures are the emulator's. Slow, needs root and network; not part of `make test`.
+ARM64_DEVICE := raspberry-pi-5-qemu
+edge-arm64:
+	$(call debian,debootstrap,/usr/sbin/debootstrap)
+	$(call debian,qemu-user-static,/usr/bin/qemu-aarch64-static)
+	@mkdir -p hardware/results/$(ARM64_DEVICE)
+	set -o pipefail; DEVICE=$(ARM64_DEVICE) hardware/provisioning/emulate-arm64.sh 2>&1 | tee hardware/results/$(ARM64_DEVICE)/emulate-arm64.log

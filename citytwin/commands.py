@@ -120,6 +120,10 @@ def _bench(parser: argparse.ArgumentParser) -> None:
         help="measure end to end to the twin (bridge, Kafka, live tail) instead of to an MQTT subscriber",
     )
     parser.add_argument("--results", type=Path, help="results folder (default: hardware/results)")
+    parser.add_argument(
+        "--emulated", metavar="HOW",
+        help="this device is emulated (e.g. 'qemu-user aarch64 on x86-64'): recorded in the results, never read as real figures",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

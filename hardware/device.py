@@ -74,10 +74,11 @@ def default_device_name() -> str:
     return slug(f"{platform.machine()}-{cpu_model()}-{os.cpu_count() or 1}c")
 
 
-def device_facts(name: str) -> DeviceFacts:
-    """What this device is, for the result file."""
+def device_facts(name: str, emulated: str | None = None) -> DeviceFacts:
+    """What this device is, for the result file; ``emulated`` says how, where it is an emulator's."""
     return DeviceFacts(
         name=name,
+        emulated=emulated,
         board=board_model(),
         cpu_model=cpu_model(),
         architecture=platform.machine(),

@@ -8,7 +8,13 @@ are shared and noisy.
 Version 2 names the stages as the edge node does (``contract.vocab``).
 Version 1 files, whose stages were called ``inference`` and ``tracking``,
 load as version 2 with those two renamed; every figure stays as measured.
-``hardware/results/schema-v1.json`` keeps their schema.
+Version 3 adds the frame cycle (the interval between finished frames, which
+pipeline FPS now comes from, since decoding overlaps the network), the
+detection agreement of an int8 model with its fp32 original, and whether
+the device was emulated. Older files load as version 3: their frames ran one
+after another, so their cycle is their frame latency, and they carry no
+agreement and ran on real devices. ``schema-v1.json`` and ``schema-v2.json``
+in ``hardware/results/`` keep the older schemas.
 """
 
 from __future__ import annotations
@@ -21,21 +27,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from contract.vocab import Stage
 
-RESULT_VERSION = 2
+RESULT_VERSION = 3
 V1_STAGE_NAMES = {"inference": "infer", "tracking": "track"}
 
 
-def upgraded(document: Any) -> Any:
-    """A version-1 result document in version 2's terms; anything else as it is.
-
-    Example:
-        >>> doc = {"result_version": 1, "configs": [{"stages": [{"stage": "inference"}, {"stage": "decode"}]}]}
-        >>> upgraded(doc)["configs"][0]["stages"], upgraded(doc)["result_version"]
-        ([{'stage': 'infer'}, {'stage': 'decode'}], 2)
-    """
-    if not isinstance(document, dict) or document.get("result_version") != 1 or not isinstance(document.get("configs"), list):
-        return document
-
+def _v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
     def stage(entry: Any) -> Any:
         if isinstance(entry, dict) and isinstance(entry.get("stage"), str):
             return {**entry, "stage": V1_STAGE_NAMES.get(entry["stage"], entry["stage"])}
@@ -45,7 +41,31 @@ def upgraded(document: Any) -> Any:
         {**c, "stages": [stage(e) for e in c["stages"]]} if isinstance(c, dict) and isinstance(c.get("stages"), list) else c
         for c in document["configs"]
     ]
-    return {**document, "result_version": RESULT_VERSION, "configs": configs}
+    return {**document, "result_version": 2, "configs": configs}
+
+
+def _v2_to_v3(document: dict[str, Any]) -> dict[str, Any]:
+    configs = [
+        {**c, "frame_cycle": c["frame_latency"]} if isinstance(c, dict) and "frame_latency" in c and "frame_cycle" not in c else c
+        for c in document["configs"]
+    ]
+    return {**document, "result_version": 3, "configs": configs}
+
+
+def upgraded(document: Any) -> Any:
+    """A version-1 or version-2 result document in version 3's terms; anything else as it is.
+
+    Example:
+        >>> doc = {"result_version": 1, "configs": [{"stages": [{"stage": "inference"}], "frame_latency": {"p50_ms": 9}}]}
+        >>> new = upgraded(doc)
+        >>> new["configs"][0]["stages"], new["configs"][0]["frame_cycle"], new["result_version"]
+        ([{'stage': 'infer'}], {'p50_ms': 9}, 3)
+    """
+    if not isinstance(document, dict) or document.get("result_version") not in (1, 2) or not isinstance(document.get("configs"), list):
+        return document
+    if document["result_version"] == 1:
+        document = _v1_to_v2(document)
+    return _v2_to_v3(document)
 
 
 class _Model(BaseModel):
@@ -120,8 +140,9 @@ class ConfigResult(_Model):
     frames: int = Field(ge=1, title="Frames", description="frames measured, over all rounds")
     rounds: int = Field(ge=1, title="Rounds", description="interleaved rounds the frames were measured in; each round reloads the model and warms it up")
     stages: list[StageResult] = Field(title="Stages", description="per-stage latency of every stage the node timed, in pipeline order")
-    frame_latency: Latency = Field(title="Frame latency", description="all stages of one frame together")
-    pipeline_fps: float = Field(ge=0, title="Pipeline FPS", description="1000 / p50 of the frame latency: what the whole path sustains, every stage included")
+    frame_latency: Latency = Field(title="Frame latency", description="one frame from the start of its decode to the end of its publish, waiting for the loop included")
+    frame_cycle: Latency = Field(title="Frame cycle", description="interval between one finished frame and the next (the loop's period); shorter than the frame latency where decoding overlaps the network")
+    pipeline_fps: float = Field(ge=0, title="Pipeline FPS", description="1000 / p50 of the frame cycle: what the whole path sustains, every stage included")
     wall_fps: float = Field(ge=0, title="Wall-clock FPS", description="measured frames over the wall time they took; a mean, so load from elsewhere on the machine shows here first")
     inference_fps: float = Field(ge=0, title="Inference-only FPS", description="1000 / p50 of the infer stage")
     pipeline_ratio: float = Field(ge=0, title="Pipeline over inference", description="pipeline FPS / inference-only FPS; 1.0 means the other stages cost nothing")
@@ -183,6 +204,10 @@ class DeviceFacts(_Model):
     numpy: str = Field(title="numpy", description="numpy version")
     onnxruntime: str = Field(title="onnxruntime", description="onnxruntime version")
     providers: list[str] = Field(title="Available providers", description="execution providers this onnxruntime build offers")
+    emulated: str | None = Field(
+        None, title="Emulated",
+        description="how the device was emulated (e.g. qemu-user aarch64 on x86-64): its timings are the emulator's, not the device's; null on real hardware",
+    )
 
 
 class SourceFacts(_Model):
@@ -210,10 +235,25 @@ class EndToEnd(_Model):
     latency: Latency = Field(title="Latency", description="capture to visible, per event")
 
 
+class Agreement(_Model):
+    """How closely a model's detections match those of its reference (an int8 model's fp32 original) on the same frames."""
+
+    reference: str = Field(title="Reference", description="name of the model compared against")
+    object_class: str = Field(title="Class", description="the class compared (COCO name)")
+    iou: float = Field(gt=0, le=1, title="IoU", description="intersection over union at which two boxes match (one-to-one, highest score first)")
+    frames: int = Field(ge=1, title="Frames", description="frames compared, from the first frame of the video")
+    matched: int = Field(ge=0, title="Matched", description="detections of the model matched to one of the reference")
+    extra: int = Field(ge=0, title="Extra", description="detections of the model that match none of the reference (false positives against it)")
+    missed: int = Field(ge=0, title="Missed", description="detections of the reference the model did not find (false negatives against it)")
+    precision: float = Field(ge=0, le=1, title="Precision", description="matched / (matched + extra); 1.0 where neither found anything")
+    recall: float = Field(ge=0, le=1, title="Recall", description="matched / (matched + missed); 1.0 where neither found anything")
+    f1: float = Field(ge=0, le=1, title="F1", description="harmonic mean of precision and recall")
+
+
 class BenchResult(_Model):
     """One model's benchmark on one device: ``hardware/results/<device>/<date>-<model>.json``."""
 
-    result_version: Literal[2] = Field(2, title="Result version", description="version of this file format; version 1 files load upgraded")
+    result_version: Literal[3] = Field(3, title="Result version", description="version of this file format; version 1 and 2 files load upgraded")
     run_id: str = Field(title="Run id", description="shared by every file one 'citytwin bench' run wrote")
     created: AwareDatetime = Field(title="Created", description="when the run started, UTC")
     citytwin: str = Field(title="citytwin version", description="version of the benchmark code")
@@ -225,6 +265,9 @@ class BenchResult(_Model):
     gemm: GemmPeak = Field(title="GEMM peak", description="the device's measured compute limit")
     configs: list[ConfigResult] = Field(min_length=1, title="Configurations", description="one entry per matrix point of this model")
     end_to_end: EndToEnd | None = Field(None, title="End to end", description="capture-to-visible latency, in the file of the model it used; null otherwise")
+    agreement: Agreement | None = Field(
+        None, title="Agreement", description="detections compared with the fp32 original, for every int8 model that has one; null otherwise"
+    )
     notes: list[str] = Field(default_factory=list, title="Notes", description="what was skipped or restricted, and why")
 
     @model_validator(mode="before")

@@ -83,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
     device = args.device or os.environ.get("CITYTWIN_DEVICE") or default_device_name()
     options = RunOptions(
         device, video, args.results or RESULTS_DIR, choose_broker(args),
-        progress=not args.no_progress and sys.stderr.isatty(), kafka=args.kafka,
+        progress=not args.no_progress and sys.stderr.isatty(), kafka=args.kafka, emulated=args.emulated,
     )
     written = run_bench(plan, options)
     results = [result for _, result in written]

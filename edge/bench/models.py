@@ -69,11 +69,17 @@ class BenchModel:
         )
 
 
+def _side_dims(model: onnx.ModelProto) -> list[int]:
+    """Where the input's height and width are: 1x3xSxS float, or 1xSxSx3 uint8 with the normalisation in the graph."""
+    return [1, 2] if model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.UINT8 else [2, 3]
+
+
 def _native_size(model: onnx.ModelProto, path: Path) -> int:
     dims = model.graph.input[0].type.tensor_type.shape.dim
-    if len(dims) != 4 or not dims[2].HasField("dim_value") or dims[2].dim_value != dims[3].dim_value:
-        raise ModelError(f"{path}: expected a fixed 1x3xSxS input")
-    return int(dims[2].dim_value)
+    h, w = _side_dims(model)
+    if len(dims) != 4 or not dims[h].HasField("dim_value") or dims[h].dim_value != dims[w].dim_value:
+        raise ModelError(f"{path}: expected a fixed 1x3xSxS (float) or 1xSxSx3 (uint8) input")
+    return int(dims[h].dim_value)
 
 
 def load_model(spec: str) -> BenchModel:
@@ -100,8 +106,8 @@ def resized(model: BenchModel, size: int) -> onnx.ModelProto:
         raise ModelError(f"{model.name} cannot run at input size {size}: {model.sizes_note}")
     graph = proto.graph
     dims = graph.input[0].type.tensor_type.shape.dim
-    dims[2].dim_value = size
-    dims[3].dim_value = size
+    for dim in _side_dims(proto):
+        dims[dim].dim_value = size
     for output in graph.output:
         out = output.type.tensor_type.shape.dim
         cells = out[1].dim_value

@@ -34,6 +34,7 @@ class RunLengths:
     gemm_size: int
     gemm_runs: int
     rounds: int = 1
+    agreement_frames: int = 200  # frames an int8 model's detections are compared with its fp32 original's on
 
     def warmup_in(self, round_index: int) -> int:
         """Warm-up frames of a round: the full warm-up first, a short one after each reload."""
@@ -51,7 +52,7 @@ class RunLengths:
 
 REWARM = 3
 FULL = RunLengths(warmup=15, frames=200, e2e_frames=300, gemm_size=1024, gemm_runs=10, rounds=8)
-QUICK = RunLengths(warmup=2, frames=12, e2e_frames=20, gemm_size=512, gemm_runs=5, rounds=1)
+QUICK = RunLengths(warmup=2, frames=12, e2e_frames=20, gemm_size=512, gemm_runs=5, rounds=1, agreement_frames=10)
 QUICK_SIZES = (320,)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from citytwin import __version__
+from edge.bench.agreement import measure_agreement, reference_of
 from edge.bench.e2e import measure_end_to_end
 from edge.bench.measure import Chunk, Point, measure_chunk, summarise
 from edge.bench.models import gflop_at, model_facts
@@ -20,7 +21,7 @@ from edge.bench.plan import BenchPlan
 from edge.detect.runtime import CPU
 from hardware import gemm
 from hardware.device import device_facts
-from hardware.result import BenchResult, ConfigResult, EndToEnd, GemmPeak, SourceFacts
+from hardware.result import Agreement, BenchResult, ConfigResult, EndToEnd, GemmPeak, SourceFacts
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class RunOptions:
     broker: tuple[str, int] | None
     progress: bool = True
     kafka: str | None = None  # with a broker: measure end to end to the twin through the bridge and Kafka
+    emulated: str | None = None  # how this device is emulated (qemu-user), recorded so nobody reads it as real figures
 
 
 def result_path(results_dir: Path, device: str, created: datetime, model: str) -> Path:
@@ -84,6 +86,18 @@ class _Run:
             publisher.stop(drain_timeout=5.0)
         return chunks
 
+    def agreements(self) -> dict[str, Agreement]:
+        """Every int8 model with a known fp32 original, compared with it at its native size."""
+        out = {}
+        for model in self.plan.models:
+            reference = reference_of(model)
+            if reference is not None:
+                out[model.name] = measure_agreement(
+                    model, reference, self.options.video, self.plan.lengths.agreement_frames, model.native_size,
+                    max(self.plan.threads), self.scratch,
+                )
+        return out
+
     def end_to_end(self) -> EndToEnd | None:
         plan, broker = self.plan, self.options.broker
         if broker is None or plan.lengths.e2e_frames <= 0:
@@ -111,7 +125,7 @@ def run_bench(plan: BenchPlan, options: RunOptions) -> list[tuple[Path, BenchRes
     """Measure the plan; writes and returns the result files."""
     created = datetime.now(timezone.utc).replace(microsecond=0)
     run_id = f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-    device = device_facts(options.device)
+    device = device_facts(options.device, options.emulated)
     source = source_facts(options.video)
     publish_target = "spool (SQLite) only: no broker" if options.broker is None else (
         "spool (SQLite), sent to MQTT {}:{} at QoS 1".format(*options.broker)
@@ -125,6 +139,7 @@ def run_bench(plan: BenchPlan, options: RunOptions) -> list[tuple[Path, BenchRes
         chunks = run.matrix(points)
         peak = gemm.best_of([before, run.gemm_peak()])
         e2e = run.end_to_end()
+        agreements = run.agreements()
     configs: dict[str, list[ConfigResult]] = {m.name: [] for m in plan.models}
     for point, measured in zip(points, chunks):
         configs[point.model.name].append(summarise(point, measured, plan.lengths.warmup, peak))
@@ -144,6 +159,7 @@ def run_bench(plan: BenchPlan, options: RunOptions) -> list[tuple[Path, BenchRes
             gemm=peak,
             configs=configs[model.name],
             end_to_end=e2e if e2e is not None and e2e.config.model == model.name else None,
+            agreement=agreements.get(model.name),
             notes=list(plan.notes),
         )
         path = result_path(options.results_dir, options.device, created, model.name)

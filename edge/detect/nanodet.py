@@ -1,7 +1,8 @@
 """NanoDet plugin: anchor-free detector with distribution-focal box regression.
 
-The graph takes a 1x3xSxS BGR image, stretched to S and normalised per
-channel, and returns, for each stride (8, 16, 32), sigmoid class scores
+The graph takes a BGR image stretched to S: either uint8 1xSxSx3 with the
+normalisation inside the graph (the shipped models), or float 1x3xSxS
+normalised per channel by the plugin. It returns, for each stride (8, 16, 32), sigmoid class scores
 [1, HW, C] and box distributions [1, HW, 4*(R+1)]. Each side of a box is the
 expectation of a softmax over R+1 bins, in units of the stride, measured from
 the cell centre. NMS is not in the graph.
@@ -49,6 +50,9 @@ class NanoDet(OnnxDetector):
         self.thresholds = Thresholds(config, self.labels)
         super().__init__(config)
         self.output_names, self.levels = self._pair_outputs()
+        # One input buffer, refilled per frame: the session has read it before the next preprocess.
+        self._resized = np.empty((self.size, self.size, 3), np.uint8)
+        self._blob = self._resized[None] if self.uint8_input else np.empty((1, 3, self.size, self.size), np.float32)
 
     def _pair_outputs(self) -> tuple[list[str], list[_Level]]:
         """Match class and box outputs by their cell count, finest stride first."""
@@ -67,9 +71,13 @@ class NanoDet(OnnxDetector):
         return names, levels
 
     def preprocess(self, image: np.ndarray) -> Prepared:
-        resized = cv2.resize(image, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
-        blob = (resized.astype(np.float32) - MEAN) / STD
-        return Prepared(np.ascontiguousarray(blob.transpose(2, 0, 1)[None]), width=image.shape[1], height=image.shape[0])
+        cv2.resize(image, (self.size, self.size), dst=self._resized, interpolation=cv2.INTER_LINEAR)
+        if not self.uint8_input:
+            planes = self._blob[0]
+            for channel in range(3):
+                np.subtract(self._resized[:, :, channel], MEAN[channel], out=planes[channel], dtype=np.float32)
+                planes[channel] /= STD[channel]
+        return Prepared(self._blob, width=image.shape[1], height=image.shape[0])
 
     def postprocess(self, outputs: Outputs, prepared: Prepared) -> Detections:
         boxes, scores, classes = [], [], []

@@ -78,15 +78,23 @@ def open_session(path: Path, threads: int | None = None, providers: list[str] | 
 
 
 class OnnxDetector(Detector):
-    """A detector whose network is one onnxruntime session over a fixed 1x3xSxS image input."""
+    """A detector whose network is one onnxruntime session over one fixed square image input.
+
+    The input is either float 1x3xSxS (the detector normalises) or uint8
+    1xSxSx3 (``uint8_input``: the graph normalises, the detector only resizes).
+    """
 
     def __init__(self, settings: DetectorSettings) -> None:
         self.session = open_session(settings.model, settings.threads, settings.providers)
         image = self.session.get_inputs()[0]
+        self.uint8_input = image.type == "tensor(uint8)"
         shape = image.shape
-        if len(shape) != 4 or shape[1] != 3 or not isinstance(shape[2], int) or shape[2] != shape[3]:
-            raise ModelError(f"{settings.model}: expected a fixed 1x3xSxS input, got {shape}")
-        self.size = int(shape[2])
+        side = shape[1:3] if self.uint8_input else shape[2:4]
+        channels = shape[3] if self.uint8_input else shape[1]
+        if len(shape) != 4 or channels != 3 or not isinstance(side[0], int) or side[0] != side[1]:
+            want = "1xSxSx3 uint8" if self.uint8_input else "1x3xSxS float"
+            raise ModelError(f"{settings.model}: expected a fixed {want} input, got {shape}")
+        self.size = int(side[0])
         self.input_name: str = image.name
         self.output_names: list[str] | None = None  # every output, in the graph's order
 

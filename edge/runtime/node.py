@@ -2,7 +2,8 @@
 
 Stages run in order on each frame and are timed under the contract's stage
 names (``contract.vocab.STAGES``): decode, motion, preprocess, infer,
-postprocess, track, analytics, snapshot, publish. Detection may be skipped
+postprocess, track, analytics, snapshot, publish. Decoding runs ahead on its
+own thread (``edge.decode_ahead`` frames), overlapping the network. Detection may be skipped
 (every Nth frame, or no motion) and the tracker coasts through skipped
 frames. Health and snapshots are scheduled on stream time, so a replay emits
 them at the same places and its event ids repeat exactly.
@@ -33,6 +34,7 @@ from edge.runtime.health import HealthReporter
 from edge.runtime.settings import EdgeSettings
 from edge.runtime.motion import MotionGate
 from edge.runtime.quality import SceneQuality
+from edge.runtime.reader import FrameReader
 from edge.runtime.stats import StageTimer
 from edge.source.base import VideoSource
 from edge.track.base import Tracker
@@ -99,16 +101,18 @@ class EdgeNode:
 
     def _frames(self, max_frames: int | None) -> Iterator[tuple[Frame, float, float]]:
         """Each frame with the perf-counter time its decode began and the wall-clock time it ended."""
-        frames = iter(self.parts.source.frames())
-        count = 0
-        while not self._stop.is_set() and (max_frames is None or count < max_frames):
-            begun = time.perf_counter()
-            with self.timer.stage("decode"):
-                frame = next(frames, None)
-            if frame is None:
-                return
-            count += 1
-            yield frame, begun, time.time()
+        reader = FrameReader(self.parts.source, self.settings.decode_ahead)
+        try:
+            count = 0
+            while not self._stop.is_set() and (max_frames is None or count < max_frames):
+                decoded = reader.next()
+                if decoded is None:
+                    return
+                self.timer.add("decode", decoded.ms)
+                count += 1
+                yield decoded.frame, decoded.begun, decoded.decoded_at
+        finally:
+            reader.close()
 
     def _detect_now(self, frame: Frame) -> bool:
         if frame.index % self.settings.detect_every:

@@ -66,6 +66,10 @@ class EdgeSettings(_Section):
     detector: DetectorConfig = Field(default_factory=NanoDetConfig, title="Detector", description="detector plugin and its settings")
     tracker: TrackerConfig = Field(default_factory=ByteTrackConfig, title="Tracker", description="tracker plugin and its settings")
     detect_every: int = Field(1, ge=1, title="Detect every", description="run the detector on every Nth frame; the tracker coasts between")
+    decode_ahead: int = Field(
+        1, ge=0, le=8, title="Decode ahead",
+        description="frames a decode thread reads ahead of the loop, overlapping inference (each adds up to a frame of latency); 0 decodes in the loop",
+    )
     motion: MotionGate = Field(default_factory=MotionGate, title="Motion gate", description="skip detection on still frames")
     classes: list[ObjectClass] = Field(
         default_factory=lambda: list(STREET_CLASSES),

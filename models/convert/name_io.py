@@ -10,11 +10,12 @@ and the manifest checkable: ``image``, ``cls_8``, ``reg_8``, ``cls_16``, ...
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 import onnx
 import onnxruntime as ort
+
+from graphfile import rewrite
 
 
 def output_shapes(model: onnx.ModelProto, size: int) -> dict[str, list[int]]:
@@ -45,11 +46,8 @@ def rename(model: onnx.ModelProto, size: int = 416) -> onnx.ModelProto:
     outputs = [onnx.ValueInfoProto.FromString(v.SerializeToString()) for v in order]
     del graph.output[:]
     graph.output.extend(outputs)
-    onnx.checker.check_model(model)
     return model
 
 
 if __name__ == "__main__":
-    src, dst = sys.argv[1:3]
-    onnx.save(rename(onnx.load(src)), dst)
-    print(f"wrote {dst}")
+    rewrite(rename)

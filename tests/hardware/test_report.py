@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hardware.report import headline, latest_results, markdown
 from hardware.result import (
-    BenchResult, ConfigResult, DeviceFacts, EndToEnd, GemmPeak, GemmPoint, Latency, ModelFacts, Resources,
+    Agreement, BenchResult, ConfigResult, DeviceFacts, EndToEnd, GemmPeak, GemmPoint, Latency, ModelFacts, Resources,
     RunConfig, SourceFacts, StageResult,
 )
 
@@ -25,7 +25,7 @@ def config(precision: str, size: int, threads: int, inference_ms: float, pipelin
     return ConfigResult(
         config=run, warmup_frames=1, frames=10, rounds=1,
         stages=[StageResult(stage=s, latency=lat(inference_ms if s == "infer" else 1.0), fps=1.0) for s in STAGES],
-        frame_latency=lat(1000 / pipeline_fps), pipeline_fps=pipeline_fps, wall_fps=pipeline_fps * 0.9, inference_fps=inference_fps,
+        frame_latency=lat(1500 / pipeline_fps), frame_cycle=lat(1000 / pipeline_fps), pipeline_fps=pipeline_fps, wall_fps=pipeline_fps * 0.9, inference_fps=inference_fps,
         pipeline_ratio=pipeline_fps / inference_fps, gflop=4.2, achieved_gflops=4.2 / inference_ms * 1000,
         efficiency=0.5, objects_per_frame=5, resources=Resources(cpu_percent=190, rss_mb_peak=250),
     )
@@ -64,12 +64,23 @@ def test_headline_compares_precisions_at_the_end_to_end_point() -> None:
     fp32 = result("x86", "fp32", T0, [config("fp32", 320, 1, 30, 20), config("fp32", 416, 2, 40, 15)])
     int8 = result("x86", "int8", T0, [config("int8", 416, 2, 25, 20), config("int8", 320, 1, 20, 30)], e2e=True)
     int8 = int8.model_copy(update={"end_to_end": int8.end_to_end.model_copy(update={"config": int8.configs[0].config})})  # type: ignore[union-attr]
+    agreement = Agreement(reference="m-fp32", object_class="person", iou=0.5, frames=200, matched=95, extra=3, missed=5,
+                          precision=0.9694, recall=0.95, f1=0.9596)
+    int8 = int8.model_copy(update={"agreement": agreement})
     head = headline([fp32, int8])
     assert head is not None
     assert head.fp32 is fp32.configs[1] and head.int8 is int8.configs[0]
     text = "\n".join(head.lines())
     assert "int8 / fp32 pipeline FPS: 1.33x" in text
     assert "= 50% of the GEMM peak" in text and "p95 60.0 ms" in text
+    assert "int8 detections against m-fp32: F1 0.960 (precision 0.969, recall 0.950; person, IoU 0.5, 200 frames)" in text
+
+
+def test_an_emulated_device_is_labelled_so_everywhere() -> None:
+    emulated = result("pi5-qemu", "fp32", T0, [config("fp32", 416, 2, 400, 2)])
+    emulated = emulated.model_copy(update={"device": emulated.device.model_copy(update={"emulated": "qemu-user aarch64"})})
+    doc = markdown([emulated])
+    assert "| pi5-qemu (emulated) | m-fp32 |" in doc and "| pi5-qemu | m-fp32 |" not in doc
 
 
 def test_markdown_has_every_section() -> None:

@@ -31,7 +31,7 @@ def test_resized_nanodet_finds_people(name: str, size: int, tmp_path: Path, fram
     detector = model.detector(path, threads=2, provider="CPUExecutionProvider")
     try:
         prepared = detector.preprocess(frame_200)
-        assert prepared.blob.shape == (1, 3, size, size)
+        assert prepared.blob.shape == (1, size, size, 3) and prepared.blob.dtype == np.uint8
         outputs = detector.infer(prepared)
         assert sorted({o.shape[1] for o in outputs}) == sorted((size // s) ** 2 for s in (8, 16, 32))
         found = detector.postprocess(outputs, prepared)

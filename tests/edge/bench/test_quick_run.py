@@ -72,9 +72,19 @@ def test_every_stage_is_measured_on_every_frame(quick_run: tuple[Path, str]) -> 
             inference = next(s for s in config.stages if s.stage == "infer").latency
             assert config.inference_fps == pytest.approx(1000 / inference.p50_ms, rel=0.01)
             assert 0 < inference.p50_ms <= inference.p95_ms <= inference.p99_ms
-            assert config.pipeline_fps == pytest.approx(1000 / config.frame_latency.p50_ms, rel=0.01)
+            assert config.pipeline_fps == pytest.approx(1000 / config.frame_cycle.p50_ms, rel=0.01)
+            assert config.frame_cycle.samples == config.frames
             assert 0 < config.pipeline_ratio <= 1.05 and config.wall_fps > 0 and config.rounds == 1
             assert config.resources.cpu_percent > 0 and config.resources.rss_mb_peak > 0
+
+
+def test_int8_alone_carries_its_agreement_with_fp32(quick_run: tuple[Path, str]) -> None:
+    by_model = {name: BenchResult.model_validate(d) for name, d in result_files(quick_run[0]).items()}
+    agreement = by_model["nanodet-g-416-int8"].agreement
+    assert agreement is not None and agreement.reference == "nanodet-g-416" and agreement.object_class == "person"
+    assert agreement.frames == 10 and agreement.matched > 0 and 0.9 <= agreement.f1 <= 1.0
+    assert by_model["nanodet-g-416"].agreement is None and by_model["yolo-stub"].agreement is None
+    assert "int8 detections against nanodet-g-416: F1" in quick_run[1]
 
 
 def test_efficiency_against_the_gemm_peak(quick_run: tuple[Path, str]) -> None:

@@ -81,3 +81,10 @@ def test_corrupt_model_names_the_file(tmp_path: Path) -> None:
     bad.write_bytes(b"\x08\x07garbage" * 100)
     with pytest.raises(ModelError, match="cannot load model .*bad.onnx"):
         NanoDet(NanoDetConfig(model=bad))
+
+
+def test_shipped_models_take_the_stretched_frame_as_uint8(detector: NanoDet, frame_200: np.ndarray) -> None:
+    """The graph normalises: the plugin's whole preprocessing is one resize into its input buffer."""
+    blob = detector.preprocess(frame_200).blob
+    assert detector.uint8_input and blob.dtype == np.uint8 and blob.shape == (1, 416, 416, 3)
+    np.testing.assert_array_equal(blob[0], cv2.resize(frame_200, (416, 416), interpolation=cv2.INTER_LINEAR))

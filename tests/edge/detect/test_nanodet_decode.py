@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from edge.detect.nanodet import NanoDet
+from edge.detect.nanodet import MEAN, STD, NanoDet
 from edge.detect.settings import NanoDetConfig
 
 SIZE = 416
@@ -148,3 +149,15 @@ def test_detect_is_its_three_stages(tmp_path: Path) -> None:
     staged, whole = detector.postprocess(raw, prepared), detector.detect(image)
     np.testing.assert_array_equal(staged.xyxy, whole.xyxy)
     np.testing.assert_allclose(staged.xyxy[0], expected_box(16, 5, 7, (2, 3, 4, 5), 768 / SIZE, 576 / SIZE), atol=1e-3)
+
+
+def test_float_input_is_normalised_per_channel(tmp_path: Path) -> None:
+    """A float-input graph gets the stretched image normalised with the model's mean and std, channel-first."""
+    detector = NanoDet(NanoDetConfig(model=build_model(tmp_path / "m.onnx", blank_outputs()), threads=1))
+    rng = np.random.default_rng(7)
+    image = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    blob = detector.preprocess(image).blob
+    resized = cv2.resize(image, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    want = ((resized - MEAN) / STD).transpose(2, 0, 1)[None]
+    assert blob.dtype == np.float32 and blob.shape == (1, 3, SIZE, SIZE)
+    np.testing.assert_allclose(blob, want, rtol=1e-6, atol=1e-5)
