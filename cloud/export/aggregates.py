@@ -27,7 +27,8 @@ from cloud.twin.twin import Twin
 
 log = logging.getLogger(__name__)
 
-_DAYS = "date BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)"
+# Only the deployment's own site: events of another site in the lake are not this site's to publish under its name.
+_DAYS = "site = $site AND date BETWEEN CAST($start AS DATE) AND CAST($end AS DATE)"
 _CROSSINGS = ("SELECT camera, line, direction, object_class, time_bucket(to_seconds($bucket), ts) AS b, count(*) "
               "FROM crossings WHERE ts >= $start AND ts < $end AND " + _DAYS + " AND list_contains($classes, object_class) "
               "GROUP BY ALL ORDER BY b")
@@ -99,8 +100,8 @@ class Aggregates:
 HEALTH_VALUES = ("fps", "cpu_percent", "rss_mb", "temperature_c", "dropped_frames", "spool_depth")
 
 
-def _params(start: datetime, end: datetime, bucket_s: int, **more: Any) -> dict[str, Any]:
-    return {"bucket": float(bucket_s), "start": start, "end": end, **more}
+def _params(twin: Twin, start: datetime, end: datetime, bucket_s: int, **more: Any) -> dict[str, Any]:
+    return {"bucket": float(bucket_s), "start": start, "end": end, "site": twin.site.id, **more}
 
 
 def read(twin: Twin, start: datetime, ends: dict[int, datetime], classes: Sequence[str], k: int,
@@ -110,10 +111,10 @@ def read(twin: Twin, start: datetime, ends: dict[int, datetime], classes: Sequen
     for bucket_s, end in sorted(ends.items()):
         if end <= start:
             continue
-        rows = twin.read(_CROSSINGS, _params(start, end, bucket_s, classes=list(classes))).rows
+        rows = twin.read(_CROSSINGS, _params(twin, start, end, bucket_s, classes=list(classes))).rows
         crossings = [Crossing(c, line, d, cls, b, bucket_s, int(n)) for c, line, d, cls, b, n in rows]
         peaks = [Peak(c, z, b, bucket_s, int(p)) for c, z, b, p in
-                 twin.read(_PEAKS, _params(start, end, bucket_s, classes=list(classes))).rows]
+                 twin.read(_PEAKS, _params(twin, start, end, bucket_s, classes=list(classes))).rows]
         kept_c, held_c = suppress(crossings, k, lambda x: x.count)
         kept_p, held_p = suppress(peaks, k, lambda x: x.peak)
         out.crossings += kept_c
@@ -128,7 +129,7 @@ def read(twin: Twin, start: datetime, ends: dict[int, datetime], classes: Sequen
 
 
 def _health(twin: Twin, start: datetime, end: datetime, bucket_s: int) -> list[Health]:
-    rows = twin.read(_HEALTH, _params(start, end, bucket_s)).rows
+    rows = twin.read(_HEALTH, _params(twin, start, end, bucket_s)).rows
     return [Health(node, camera, b, bucket_s, last, {n: float(v) for n, v in zip(HEALTH_VALUES, vals) if v is not None})
             for node, camera, b, last, *vals in rows]
 

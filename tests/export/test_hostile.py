@@ -175,3 +175,9 @@ def test_a_url_holding_a_secret_is_refused(url: str, said: str) -> None:
 def test_a_username_that_would_change_the_login_is_refused(user: str) -> None:
     with pytest.raises(ValidationError, match="username"):
         SensorThingsConfig.model_validate(exporter_doc("sensorthings", "http://f/v1.1", username=user))
+
+
+def test_a_redirect_is_not_followed(tmp_path: Path) -> None:
+    moved = Reply(302, b"", headers={"Location": "http://169.254.169.254/latest/meta-data", "Content-Type": "text/plain"})
+    message, _audit, seen = run(tmp_path, lambda _r: moved)
+    assert "answered 302" in message and len(seen) == 1

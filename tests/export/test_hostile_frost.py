@@ -7,7 +7,6 @@ import stat
 import subprocess
 import threading
 import uuid
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from cloud.export.sensorthings.exporter import SensorThingsExporter
 from cloud.export.sensorthings.settings import SensorThingsConfig
 from cloud.export.sensorthings.sync import listing
 from cloud.twin.twin import Twin
-from tests.export.support import NOW, START, add_crossings, cameras, exporter_doc, lake_twin, site
+from tests.export.support import NOW, START, cameras, exporter_doc, lake_twin, site
 from tests.support.frost import Frost
 
 pytestmark = [pytest.mark.slow]
@@ -125,31 +124,3 @@ def test_the_test_frost_lets_no_other_local_user_in(frost: Frost) -> None:
             in (str(frost.port), str(frost.pg_port))]
     assert ours and all("127.0.0.1" in address for address in ours), ours
 
-
-def test_a_correction_smaller_than_k_is_held_back_and_sent_once_it_grows(tmp_path: Path, frost: Frost) -> None:
-    spec = site()
-    twin = lake_twin(tmp_path, spec, events=1500)
-    config = SensorThingsConfig.model_validate(exporter_doc("sensorthings", frost.root))
-    audit = AuditLog(tmp_path / "audit.jsonl")
-    exporter = SensorThingsExporter("frost", config, spec, cameras(), {})
-    export(exporter, twin, audit, NOW, START)
-    key = "cam-0/line/line-0/in/person/900"
-    before = quarters(frost, spec.id, key)
-    busiest = max(before, key=lambda b: before[b])
-    add_crossings(twin, "cam-0", "line-0", busiest + timedelta(minutes=1), config.k - 2)
-    export(exporter, twin, audit, NOW, START)
-    assert quarters(frost, spec.id, key)[busiest] == before[busiest]  # the difference would be k-2 people
-    add_crossings(twin, "cam-0", "line-0", busiest + timedelta(minutes=2), 2)
-    export(exporter, twin, audit, NOW, START)
-    assert quarters(frost, spec.id, key)[busiest] == before[busiest] + config.k
-    twin.close()
-
-
-def quarters(frost: Frost, site_id: str, key: str) -> dict[datetime, int]:
-    """The results FROST holds for one Datastream, by bucket start."""
-    answer = httpx.get(f"{frost.root}/Datastreams", timeout=30, params={
-        "$filter": f"properties/citytwin_key eq '{site_id}/{key}'",
-        "$expand": "Observations($top=1000;$select=phenomenonTime,result)"}).json()
-    (stream,) = answer["value"]
-    return {datetime.fromisoformat(o["phenomenonTime"].split("/")[0].replace("Z", "+00:00")): o["result"]
-            for o in stream["Observations"]}

@@ -84,3 +84,15 @@ def test_a_class_that_stays_in_the_city_is_in_no_zone_peak(tmp_path: Path) -> No
     peaks = {(p.bucket_s, p.peak) for p in read(twin, span.start, span.ends, config.classes, 1).peaks}
     assert peaks == {(900, 20), (3600, 20), (86400, 20)}  # not 40: the dogs are not the exporter's to send
     twin.close()
+
+
+def test_another_sites_events_in_the_lake_are_not_exported_as_this_sites(tmp_path: Path) -> None:
+    spec, elsewhere = site(), site()
+    twin = Twin(tmp_path / "lake", spec, cameras())
+    other = Twin(tmp_path / "lake", elsewhere, cameras())
+    add_crossings(twin, "cam-0", "line-0", START + timedelta(minutes=1), 12)
+    add_crossings(other, "cam-0", "line-0", START + timedelta(minutes=2), 30)
+    other.close()
+    twin.refresh()
+    assert published(twin)["cam-0/line/line-0/in/person/900"] == {0: 12}
+    twin.close()

@@ -10,10 +10,13 @@ import httpx
 import pytest
 
 from cloud.audit.chain import AuditLog
-from cloud.export.registry import build_exporter
 from cloud.export.aggregates import read
+from cloud.export.base import Exporter
+from cloud.export.registry import build_exporter
 from cloud.export.run import export, window
 from cloud.export.sensorthings.settings import SensorThingsConfig
+from cloud.twin.twin import Twin
+from contract.site import SiteSpec
 from tests.export.support import (NOW, START, add_crossings, cameras, check_published, expected, exporter_doc, lake_twin,
                                   site)
 from tests.support.frost import Frost
@@ -94,12 +97,16 @@ def test_a_moved_camera_moves_its_location_and_no_observation_is_added(tmp_path:
     twin.close()
 
 
-def test_late_events_correct_the_buckets_already_exported(tmp_path: Path, frost: Frost) -> None:
+def exporting(tmp: Path, frost: Frost) -> tuple[SiteSpec, Twin, SensorThingsConfig, AuditLog, Exporter[Any]]:
+    """A day of 1500 events, and an exporter of it to FROST."""
     spec = site()
-    twin = lake_twin(tmp_path, spec, events=1500)
+    twin = lake_twin(tmp, spec, events=1500)
     config = SensorThingsConfig.model_validate(exporter_doc("sensorthings", frost.root))
-    audit = AuditLog(tmp_path / "audit.jsonl")
-    exporter = build_exporter("frost", config, spec, cameras(), {})
+    return spec, twin, config, AuditLog(tmp / "audit.jsonl"), build_exporter("frost", config, spec, cameras(), {})
+
+
+def test_late_events_correct_the_buckets_already_exported(tmp_path: Path, frost: Frost) -> None:
+    spec, twin, config, audit, exporter = exporting(tmp_path, frost)
     first = export(exporter, twin, audit, NOW, START)
     add_crossings(twin, "cam-0", "line-0", START + timedelta(hours=3, minutes=5), 7)
     want = expected(twin)
@@ -113,3 +120,28 @@ def test_late_events_correct_the_buckets_already_exported(tmp_path: Path, frost:
     assert all(now[key][b] == n == want[key][b] for key, b, n in cells)  # what is published now is what the lake says
     assert first.created + again.created == sum(len(v) for v in now.values())
     twin.close()
+
+
+def test_a_correction_smaller_than_k_is_held_back_and_sent_once_it_grows(tmp_path: Path, frost: Frost) -> None:
+    spec, twin, config, audit, exporter = exporting(tmp_path, frost)
+    export(exporter, twin, audit, NOW, START)
+    key = "cam-0/line/line-0/in/person/900"
+    before = quarters(frost, spec.id, key)
+    busiest = max(before, key=lambda b: before[b])
+    add_crossings(twin, "cam-0", "line-0", busiest + timedelta(minutes=1), config.k - 2)
+    export(exporter, twin, audit, NOW, START)
+    assert quarters(frost, spec.id, key)[busiest] == before[busiest]  # the difference would be k-2 people
+    add_crossings(twin, "cam-0", "line-0", busiest + timedelta(minutes=2), 2)
+    export(exporter, twin, audit, NOW, START)
+    assert quarters(frost, spec.id, key)[busiest] == before[busiest] + config.k
+    twin.close()
+
+
+def quarters(frost: Frost, site_id: str, key: str) -> dict[datetime, int]:
+    """The results FROST holds for one Datastream, by bucket start."""
+    answer = httpx.get(f"{frost.root}/Datastreams", timeout=30, params={
+        "$filter": f"properties/citytwin_key eq '{site_id}/{key}'",
+        "$expand": "Observations($top=1000;$select=phenomenonTime,result)"}).json()
+    (stream,) = answer["value"]
+    return {datetime.fromisoformat(o["phenomenonTime"].split("/")[0].replace("Z", "+00:00")): o["result"]
+            for o in stream["Observations"]}
