@@ -20,11 +20,11 @@ def test_object_classes_are_the_shipped_detectors_labels() -> None:
 
 
 def _timed_stages(path: Path) -> set[str]:
-    """The names passed to ``timer.stage(...)`` in ``path``."""
+    """The names passed to ``timer.stage(...)`` or ``timer.add(...)`` in ``path``."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "stage":
-            (arg,) = node.args
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("stage", "add"):
+            arg = node.args[0]
             assert isinstance(arg, ast.Constant) and isinstance(arg.value, str), ast.dump(node)
             names.add(arg.value)
     return names
