@@ -11,6 +11,7 @@ twin's, replayed files included.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -51,6 +52,8 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
+    # py4j logs its connections closing from finalizers, after pytest has closed the streams it captured.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     yield session
     session.stop()
 
