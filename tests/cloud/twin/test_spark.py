@@ -18,15 +18,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from cloud.rollup.reconcile import Reconciler
 from cloud.rollup.tables import table
 from cloud.twin.columns import KEY
 from cloud.twin.lake import alert_log
+from cloud.twin.listing import LakeFiles
 from cloud.twin.twin import Twin
 from tests.cloud.twin.conftest import CAMERAS, SHAPE, SITE
 
@@ -60,7 +60,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory, clean_lake: Path) -> Path:
-    """The synthetic lake with a replayed copy of every fourth file, an alert log and a rollup folder beside it."""
+    """The synthetic lake with a replayed copy of every fourth file, an alert log, and its rollups beside it."""
     lake = tmp_path_factory.mktemp("spark-lake")
     shutil.copytree(clean_lake, lake, dirs_exist_ok=True)
     for original in sorted(lake.glob("date=*/hour=*/*.parquet"))[::4]:
@@ -68,9 +68,11 @@ def lake(tmp_path_factory: pytest.TempPathFactory, clean_lake: Path) -> Path:
     log = alert_log(lake)
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(json.dumps({"id": "a-1", "state": "open"}) + "\n")
-    stray = lake / table("crossings_minute").partition_dir(DAY, 0)
-    stray.mkdir(parents=True)
-    pq.write_table(pa.table({"crossings": [1]}), stray / "part.parquet")
+    reconciler = Reconciler(lake, LakeFiles(lake))
+    try:
+        reconciler.run(force=True)
+    finally:
+        reconciler.close()
     return lake
 
 
@@ -122,26 +124,17 @@ def test_duplicates_are_in_the_files_and_only_the_key_removes_them(spark: SparkS
 
 
 @pytest.mark.slow
-def test_spark_reads_the_hour_rollup_of_crossings_as_the_twin_counts_it(spark: SparkSession, lake: Path) -> None:
-    """``rollups/crossings_hour`` in the contract's layout, read by Spark, sums to the twin's crossings of the day."""
-    target = table("crossings_hour")
-    rows = _twin_rows(
-        lake,
-        "SELECT time_bucket(INTERVAL 1 hour, ts) AS bucket_start, site, camera, line, direction, object_class, "
-        "count(*) AS crossings FROM crossings WHERE date = $day GROUP BY ALL ORDER BY ALL",
-        DAY,
-    )
-    names = [c.name for c in target.columns]
-    folder = lake / target.partition_dir(DAY)
-    folder.mkdir(parents=True)
-    pq.write_table(pa.Table.from_pylist([dict(zip(names, r)) for r in sorted(rows)]), folder / "part.parquet")
-
+@pytest.mark.parametrize("name", ["crossings_minute", "crossings_hour", "crossings_day"])
+def test_spark_reads_the_crossing_rollups_as_the_twin_counts_them(spark: SparkSession, lake: Path, name: str) -> None:
+    """The rollups the reconciler made, read by Spark from their folder alone, sum to the twin's crossings of the day."""
+    target = table(name)
     root = lake / "rollups" / target.name
-    rollup = spark.read.option("basePath", str(root)).parquet(f"{root}/date=*/*.parquet")
-    per_line = (rollup.where(F.col("date") == F.lit(DAY)).groupBy("line", "direction")
+    rollup = spark.read.parquet(str(root))  # Spark discovers the Hive partitions (date=, hour=, month=) itself
+    day = rollup.where(F.to_date(F.col("bucket_start")) == F.lit(DAY))
+    per_line = (day.groupBy("line", "direction")
                 .agg(F.sum("crossings").alias("n")).collect())
     twin_lines = _twin_rows(
         lake, "SELECT line, direction, count(*) FROM crossings WHERE date = $day GROUP BY ALL", DAY)
     assert {(r["line"], r["direction"], r["n"]) for r in per_line} == twin_lines
-    first = rollup.agg(F.date_format(F.min("bucket_start"), "yyyy-MM-dd HH:mm").alias("t")).collect()[0]["t"]
+    first = day.agg(F.date_format(F.min("bucket_start"), "yyyy-MM-dd HH:mm").alias("t")).collect()[0]["t"]
     assert first == f"{DAY.isoformat()} 00:00"  # an instant in UTC (the session's zone), not a local wall time
