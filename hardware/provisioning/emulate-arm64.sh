@@ -10,7 +10,8 @@
 # device's: they show that the node installs and runs on arm64, nothing about
 # its speed there. Needs root, debootstrap and qemu-user-static (Debian
 # packages) and network access to deb.debian.org and PyPI. Slow (tens of
-# minutes the first time); not part of `make test`.
+# minutes the first time); not part of `make test`. REPLAY_ONLY=1 skips the
+# install and replays with the node installed by an earlier run.
 set -euo pipefail
 
 PROG="$(basename "$0")"
@@ -81,11 +82,14 @@ enter() {
     fake_cpuinfo >"$ROOT/.cpuinfo"
     bind "$ROOT/.cpuinfo" /proc/cpuinfo
     cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+    # The host's CA bundle, so pip inside the root trusts what the host trusts (a TLS-inspecting proxy included).
+    cp -L "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$ROOT/etc/ssl/host-ca.crt"
 }
 
 in_root() {
     chroot "$ROOT" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-        LANG=C.UTF-8 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 "$@"
+        LANG=C.UTF-8 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 \
+        PIP_CERT=/etc/ssl/host-ca.crt SSL_CERT_FILE=/etc/ssl/host-ca.crt REQUESTS_CA_BUNDLE=/etc/ssl/host-ca.crt "$@"
 }
 
 stage_source() {
@@ -123,8 +127,12 @@ main() {
     bootstrap
     trap unmount_all EXIT
     enter
-    stage_source
-    install_node
+    if [[ "${REPLAY_ONLY:-0}" == 1 ]]; then
+        [[ -x "$ROOT/opt/citytwin/.venv/bin/citytwin" ]] || die "REPLAY_ONLY=1 but no node is installed in $ROOT yet"
+    else
+        stage_source
+        install_node
+    fi
     replay
 }
 
