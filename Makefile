@@ -142,6 +142,7 @@ bench-mqtt-clients: venv brokers-deps
 
 # install-edge.sh in an arm64 Debian root (debootstrap, cached) under qemu-user-static, then 30 frames replayed
 # through the installed node; the figures are the emulator's. Slow, needs root and network; not part of `make test`.
+# REPLAY_ONLY=1 make edge-arm64 replays again with the node already installed.
 ARM64_DEVICE := raspberry-pi-5-qemu
 edge-arm64:
 	$(call debian,debootstrap,/usr/sbin/debootstrap)

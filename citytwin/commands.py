@@ -109,6 +109,9 @@ def _bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, help="measured frames per configuration")
     parser.add_argument("--warmup", type=int, help="warm-up frames per configuration")
     parser.add_argument("--e2e-frames", type=int, help="frames of the end-to-end latency run; 0 skips it")
+    parser.add_argument(
+        "--agreement-frames", type=int, help="frames an int8 model's detections are compared with its fp32 original's on; 0 skips it",
+    )
     parser.add_argument("--video", type=Path, help="recorded video to run on (default: the vtest.avi fixture)")
     parser.add_argument(
         "--mqtt", metavar="HOST:PORT",

@@ -178,7 +178,9 @@ def headline(results: list[BenchResult]) -> Headline | None:
 
     point = f"input {ref.input_size}, {ref.threads} threads, {ref.provider.removesuffix('ExecutionProvider')}"
     agreement = next((r.agreement for r in results if r.agreement is not None), None)
-    return Headline(results[0].device.name, point, at_ref("fp32"), at_ref("int8"), with_e2e, agreement)
+    device = results[0].device
+    name = f"{device.name} (emulated: {device.emulated}; not the device's speed)" if device.emulated else device.name
+    return Headline(name, point, at_ref("fp32"), at_ref("int8"), with_e2e, agreement)
 
 
 def markdown(results: list[BenchResult], plot_name: str | None = "report.png", headlines: bool = True) -> str:

@@ -78,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
         quick=args.quick, profile=load_profile(args.profile) if args.profile else None, models=_names(args.models),
         yolo=[str(p) for p in args.yolo], sizes=_ints("--sizes", args.sizes), threads=_ints("--threads", args.threads),
         providers=_names(args.providers),
-        frames=args.frames, warmup=args.warmup, e2e_frames=args.e2e_frames,
+        frames=args.frames, warmup=args.warmup, e2e_frames=args.e2e_frames, agreement_frames=args.agreement_frames,
     )
     device = args.device or os.environ.get("CITYTWIN_DEVICE") or default_device_name()
     options = RunOptions(

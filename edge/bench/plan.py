@@ -105,6 +105,7 @@ def make_plan(
     frames: int | None = None,
     warmup: int | None = None,
     e2e_frames: int | None = None,
+    agreement_frames: int | None = None,
 ) -> BenchPlan:
     """The plan from explicit options, then the profile, then the device's defaults."""
     notes: list[str] = []
@@ -117,6 +118,7 @@ def make_plan(
         warmup=warmup if warmup is not None else lengths.warmup,
         frames=frames if frames is not None else lengths.frames,
         e2e_frames=e2e_frames if e2e_frames is not None else lengths.e2e_frames,
+        agreement_frames=agreement_frames if agreement_frames is not None else lengths.agreement_frames,
     )
     lengths = replace(lengths, rounds=max(1, min(lengths.rounds, lengths.frames)))
     loaded = [load_model(m) for m in (models or list(DEFAULT_MODELS))] + [load_model(p) for p in (yolo or [])]

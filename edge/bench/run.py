@@ -88,12 +88,16 @@ class _Run:
 
     def agreements(self) -> dict[str, Agreement]:
         """Every int8 model with a known fp32 original, compared with it at its native size."""
-        out = {}
+        out: dict[str, Agreement] = {}
+        frames = self.plan.lengths.agreement_frames
+        if frames <= 0:
+            self.plan.notes.append("int8 agreement with fp32 not measured: --agreement-frames 0")
+            return out
         for model in self.plan.models:
             reference = reference_of(model)
             if reference is not None:
                 out[model.name] = measure_agreement(
-                    model, reference, self.options.video, self.plan.lengths.agreement_frames, model.native_size,
+                    model, reference, self.options.video, frames, model.native_size,
                     max(self.plan.threads), self.scratch,
                 )
         return out

@@ -153,8 +153,16 @@ set_owners() {
 
 enable_services() {
     say "services"
-    systemctl daemon-reload
     local camera
+    if [[ ! -d /run/systemd/system ]]; then
+        # A chroot or an image being built: enable the units for the next boot, start nothing.
+        for camera in "${CAMERAS[@]}"; do
+            systemctl --root=/ enable "citytwin-edge@$camera.service"
+        done
+        echo "systemd is not running here: citytwin-edge@ enabled for ${CAMERAS[*]}, starts at the next boot"
+        return 0
+    fi
+    systemctl daemon-reload
     for camera in "${CAMERAS[@]}"; do
         systemctl enable "citytwin-edge@$camera.service"
         systemctl restart "citytwin-edge@$camera.service"

@@ -81,6 +81,7 @@ def test_an_emulated_device_is_labelled_so_everywhere() -> None:
     emulated = emulated.model_copy(update={"device": emulated.device.model_copy(update={"emulated": "qemu-user aarch64"})})
     doc = markdown([emulated])
     assert "| pi5-qemu (emulated) | m-fp32 |" in doc and "| pi5-qemu | m-fp32 |" not in doc
+    assert "pi5-qemu (emulated: qemu-user aarch64; not the device's speed), at input 416" in doc
 
 
 def test_markdown_has_every_section() -> None:

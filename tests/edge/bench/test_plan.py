@@ -60,3 +60,9 @@ def test_rounds_split_the_frames(frames: int, rounds: int, chunks: list[int]) ->
 
 def test_fewer_frames_than_rounds_means_fewer_rounds() -> None:
     assert make_plan(quick=False, models=["nanodet-g-416"], frames=2).lengths.rounds == 2
+
+
+def test_agreement_frames_default_per_run_length_and_can_be_turned_off() -> None:
+    assert make_plan(quick=False).lengths.agreement_frames == 200
+    assert make_plan(quick=True).lengths.agreement_frames == 10
+    assert make_plan(quick=True, agreement_frames=0).lengths.agreement_frames == 0
