@@ -159,14 +159,29 @@ class LineTotals(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     outbound: ClassCounts
 
 
+class Gate(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    kind: Literal["line", "zone"]
+    id: Ident
+    direction: Literal["in", "out"] | None
+
+
+class TurnTotals(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    origin: Gate
+    destination: Gate
+    object_class: ObjectClass
+    trips: IntervalCount
+
+
 class CountBody(_Body):
     interval_start: Aware
     interval_s: Annotated[float, _like(bodies.CountBody, "interval_s")]
     by_class: ClassCounts
     lines: Annotated[list[LineTotals], _like(bodies.CountBody, "lines")]
+    turns: Annotated[list[TurnTotals], _like(bodies.CountBody, "turns")]
 
     def valid(self) -> bool:
-        return plain(self.interval_s) and IDENTS.ok(totals.line for totals in self.lines)
+        gates = (gate.id for turn in self.turns for gate in (turn.origin, turn.destination))
+        return plain(self.interval_s) and IDENTS.ok(totals.line for totals in self.lines) and IDENTS.ok(gates)
 
 
 class SceneQuality(msgspec.Struct, forbid_unknown_fields=True, gc=False):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contract.site import LineSpec, ZoneSpec
 from edge.analytics.counts import IntervalCount, IntervalCounter
 from edge.analytics.geometry import Anchor
 from edge.analytics.lines import Crossing, LineCounter
+from edge.analytics.turns import Trip, TurnCounter
 from edge.analytics.zones import PolygonZone, ZoneFrame
 from edge.types import Tracks
 
@@ -20,6 +21,7 @@ class SceneUpdate:
     crossings: dict[str, list[Crossing]]
     zones: dict[str, ZoneFrame]
     interval: IntervalCount | None
+    trips: list[Trip] = field(default_factory=list)  # origin-destination trips that ended on this frame
 
 
 class Scene:
@@ -37,14 +39,17 @@ class Scene:
         self.lines = {spec.id: LineCounter(spec.points, anchor=anchor, forget_after=forget_after) for spec in lines}
         self.zones = {spec.id: PolygonZone(spec.polygon, anchor=anchor, forget_after=forget_after) for spec in zones}
         self.counter = IntervalCounter(count_interval_s, line_ids=list(self.lines))
+        self.turns = TurnCounter(forget_after)
 
     def update(self, tracks: Tracks, frame_index: int, timestamp: float) -> SceneUpdate:
         """``timestamp`` is the frame's capture time in seconds (UTC epoch)."""
         crossings = {line_id: line.trigger(tracks, frame_index) for line_id, line in self.lines.items()}
         zones = {zone_id: zone.update(tracks, frame_index, timestamp) for zone_id, zone in self.zones.items()}
-        interval = self.counter.update(tracks, timestamp, crossings)
-        return SceneUpdate(crossings, zones, interval)
+        trips = self.turns.update(crossings, zones, tracks, frame_index)
+        interval = self.counter.update(tracks, timestamp, crossings, trips)
+        return SceneUpdate(crossings, zones, interval, trips)
 
     def flush(self) -> IntervalCount | None:
-        """Close the open counting interval at the end of the stream."""
+        """Close the open counting interval at the end of the stream, with the trips still under way."""
+        self.counter.add_trips(self.turns.flush())
         return self.counter.flush()
