@@ -114,6 +114,12 @@ class TurnTotals(Strict):
     trips: IntervalCount = Field(description="trips from origin to destination that ended in the interval, below 2^31")
 
 
+class QueueTotals(Strict):
+    zone: Ident
+    mean: float = Field(ge=0, le=10_000, description="mean objects inside the zone moving slower than the queue speed, per frame")
+    peak: Occupancy = Field(description="most such objects on one frame of the interval, at most 10000")
+
+
 class CountBody(Body):
     interval_start: AwareDatetime
     interval_s: float = Field(gt=0, le=86_400, description="length of the counting interval, at most a day")
@@ -122,6 +128,9 @@ class CountBody(Body):
     turns: list[TurnTotals] = Field(
         default_factory=list, max_length=4096,
         description="origin-destination counts between the camera's lines and zones, per class, at most 4096 pairs",
+    )
+    queues: list[QueueTotals] = Field(
+        default_factory=list, max_length=256, description="queue length per zone over the interval, at most 256 zones"
     )
 
 

@@ -46,6 +46,7 @@ class IntervalCount:
     lines: dict[str, LineTally]
     frames: int  # frames that fell in the interval
     turns: dict[tuple[Gate, Gate, int], int] = field(default_factory=dict)  # (origin, destination, class id) -> trips ended
+    queues: dict[str, tuple[float, int]] = field(default_factory=dict)  # zone -> (mean, peak) of slow objects per frame
 
     @property
     def end(self) -> float:
@@ -74,6 +75,7 @@ class IntervalCounter:
         self._seen: dict[int, int] = {}  # track id -> class id
         self._lines: dict[str, LineTally] = {line: LineTally() for line in self.line_ids}
         self._turns: dict[tuple[Gate, Gate, int], int] = {}
+        self._queues: dict[str, list[int]] = {}  # zone -> [sum, peak] of slow objects over the interval's frames
         self._frames = 0
 
     def update(
@@ -82,6 +84,7 @@ class IntervalCounter:
         timestamp: float,
         crossings: Mapping[str, Sequence[Crossing]] | None = None,
         trips: Sequence[Trip] = (),
+        queues: Mapping[str, int] | None = None,
     ) -> IntervalCount | None:
         """Add one frame (the crossings counted on it, by line id, and the trips that ended); returns an interval it closed."""
         if self._time is not None and timestamp < self._time:
@@ -103,6 +106,9 @@ class IntervalCounter:
                 per_class = tally.inbound if c.direction == "in" else tally.outbound
                 per_class[c.class_id] = per_class.get(c.class_id, 0) + 1
         self.add_trips(trips)
+        for zone, slow in (queues or {}).items():
+            queue = self._queues.setdefault(zone, [0, 0])
+            queue[0], queue[1] = queue[0] + slow, max(queue[1], slow)
         return closed
 
     def add_trips(self, trips: Sequence[Trip]) -> None:
@@ -127,6 +133,9 @@ class IntervalCounter:
         by_class: dict[int, int] = {}
         for cid in self._seen.values():
             by_class[cid] = by_class.get(cid, 0) + 1
-        result = IntervalCount(start, self.interval_s, dict(sorted(by_class.items())), self._lines, self._frames, self._turns)
+        queues = {zone: (total / self._frames, peak) for zone, (total, peak) in self._queues.items()}
+        result = IntervalCount(
+            start, self.interval_s, dict(sorted(by_class.items())), self._lines, self._frames, self._turns, queues
+        )
         self._reset()
         return result

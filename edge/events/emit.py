@@ -76,5 +76,6 @@ class EventEmitter:
                 {"origin": _gate(origin), "destination": _gate(destination), "object_class": self.labels[cid], "trips": n}
                 for (origin, destination, cid), n in counted.turns.items()
             ],
+            "queues": [{"zone": zone, "mean": round(mean, 2), "peak": peak} for zone, (mean, peak) in counted.queues.items()],
         }
         return self.factory.make("count", ts, body)

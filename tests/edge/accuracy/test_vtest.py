@@ -131,16 +131,21 @@ def test_a_person_detected_on_two_frames_of_three_is_still_counted(detections: l
     assert every.true_pos >= before.true_pos and every.false_pos <= before.false_pos + 1
 
 
-def test_turns_on_vtest_link_the_plaza_and_the_path_crossing(detections: list[Detections]) -> None:
+def test_turns_and_queues_on_vtest(detections: list[Detections]) -> None:
     camera = load(DEMO_SITE, environ={}).camera("cam-1")
-    tracker, scene = ByteTrack(), Scene(camera.lines, camera.zones)
-    trips, tracked = [], set()
+    tracker, scene = ByteTrack(), Scene(camera.lines, camera.zones, count_interval_s=20.0)
+    trips, tracked, intervals = [], set(), []
     for frame, dets in enumerate(detections):
         tracks = tracker.update(dets, frame)
         tracked |= set(tracks.track_id.tolist())
-        trips += scene.update(tracks, frame, frame / 10).trips
+        update = scene.update(tracks, frame, frame / 10)
+        trips += update.trips
+        intervals += [update.interval] if update.interval else []
     tail = scene.flush()
     assert tail is not None
+    # Two men stand talking on the path inside the plaza for the first 15 s; most others walk through.
+    queues = [i.queues["plaza"] for i in [*intervals, tail]]
+    assert len(queues) == 4 and queues[0][1] >= 2 and all(peak <= 8 and mean < 1.5 for mean, peak in queues)
     trips_in_tail = sum(tail.turns.values())
     pairs = {(t.origin.id, t.origin.direction, t.destination.id, t.destination.direction) for t in trips}
     # The line lies inside the plaza: people come into it from the path above and go on down over the line, or are
