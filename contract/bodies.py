@@ -29,6 +29,7 @@ from contract.ids import (
     ClassOccupancy,
     Counter,
     Ident,
+    IntervalCount,
     Occupancy,
     StageMs,
 )
@@ -98,11 +99,39 @@ class LineTotals(Strict):
     outbound: ClassCounts = Field(description="crossings in the 'out' direction, per class, each below 2^31")
 
 
+class Gate(Strict):
+    """A line crossed in one direction, or a zone entered, of the event's camera."""
+
+    kind: Literal["line", "zone"] = Field(description="a counting line or a zone")
+    id: Ident = Field(description="the line's or zone's id")
+    direction: Literal["in", "out"] | None = Field(None, description="for a line, the direction crossed; null for a zone")
+
+
+class TurnTotals(Strict):
+    origin: Gate = Field(description="the first line or zone of the trips")
+    destination: Gate = Field(description="the last line or zone of the trips")
+    object_class: ObjectClass = Field(description="detector label, one of the COCO-80 classes")
+    trips: IntervalCount = Field(description="trips from origin to destination that ended in the interval, below 2^31")
+
+
+class QueueTotals(Strict):
+    zone: Ident
+    mean: float = Field(ge=0, le=10_000, description="mean objects inside the zone moving slower than the queue speed, per frame")
+    peak: Occupancy = Field(description="most such objects on one frame of the interval, at most 10000")
+
+
 class CountBody(Body):
     interval_start: AwareDatetime
     interval_s: float = Field(gt=0, le=86_400, description="length of the counting interval, at most a day")
     by_class: ClassCounts = Field(description="distinct confirmed tracks seen in the interval, per class, each below 2^31")
     lines: list[LineTotals] = Field(default_factory=list, max_length=256, description="totals per line, at most 256 lines")
+    turns: list[TurnTotals] = Field(
+        default_factory=list, max_length=4096,
+        description="origin-destination counts between the camera's lines and zones, per class, at most 4096 pairs",
+    )
+    queues: list[QueueTotals] = Field(
+        default_factory=list, max_length=256, description="queue length per zone over the interval, at most 256 zones"
+    )
 
 
 class SceneQuality(Strict):

@@ -159,14 +159,37 @@ class LineTotals(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     outbound: ClassCounts
 
 
+class Gate(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    kind: Literal["line", "zone"]
+    id: Ident
+    direction: Literal["in", "out"] | None
+
+
+class TurnTotals(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    origin: Gate
+    destination: Gate
+    object_class: ObjectClass
+    trips: IntervalCount
+
+
+class QueueTotals(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    zone: Ident
+    mean: Annotated[float, _like(bodies.QueueTotals, "mean")]
+    peak: Occupancy
+
+
 class CountBody(_Body):
     interval_start: Aware
     interval_s: Annotated[float, _like(bodies.CountBody, "interval_s")]
     by_class: ClassCounts
     lines: Annotated[list[LineTotals], _like(bodies.CountBody, "lines")]
+    turns: Annotated[list[TurnTotals], _like(bodies.CountBody, "turns")]
+    queues: Annotated[list[QueueTotals], _like(bodies.CountBody, "queues")]
 
     def valid(self) -> bool:
-        return plain(self.interval_s) and IDENTS.ok(totals.line for totals in self.lines)
+        gates = (gate.id for turn in self.turns for gate in (turn.origin, turn.destination))
+        names = IDENTS.ok(totals.line for totals in self.lines) and IDENTS.ok(gates) and IDENTS.ok(q.zone for q in self.queues)
+        return plain(self.interval_s) and all(plain(q.mean) for q in self.queues) and names
 
 
 class SceneQuality(msgspec.Struct, forbid_unknown_fields=True, gc=False):

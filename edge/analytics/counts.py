@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from edge.analytics.lines import Crossing
+from edge.analytics.turns import Gate, Trip
 from edge.types import Tracks
 
 
@@ -44,6 +45,8 @@ class IntervalCount:
     by_class: dict[int, int]  # distinct confirmed track ids seen, per class id
     lines: dict[str, LineTally]
     frames: int  # frames that fell in the interval
+    turns: dict[tuple[Gate, Gate, int], int] = field(default_factory=dict)  # (origin, destination, class id) -> trips ended
+    queues: dict[str, tuple[float, int]] = field(default_factory=dict)  # zone -> (mean, peak) of slow objects per frame
 
     @property
     def end(self) -> float:
@@ -71,6 +74,8 @@ class IntervalCounter:
     def _reset(self) -> None:
         self._seen: dict[int, int] = {}  # track id -> class id
         self._lines: dict[str, LineTally] = {line: LineTally() for line in self.line_ids}
+        self._turns: dict[tuple[Gate, Gate, int], int] = {}
+        self._queues: dict[str, list[int]] = {}  # zone -> [sum, peak] of slow objects over the interval's frames
         self._frames = 0
 
     def update(
@@ -78,8 +83,10 @@ class IntervalCounter:
         tracks: Tracks,
         timestamp: float,
         crossings: Mapping[str, Sequence[Crossing]] | None = None,
+        trips: Sequence[Trip] = (),
+        queues: Mapping[str, int] | None = None,
     ) -> IntervalCount | None:
-        """Add one frame (and the crossings counted on it, by line id); returns an interval it closed."""
+        """Add one frame (the crossings counted on it, by line id, and the trips that ended); returns an interval it closed."""
         if self._time is not None and timestamp < self._time:
             raise ValueError(f"timestamp must not decrease: got {timestamp} after {self._time}")
         self._time = timestamp
@@ -98,7 +105,17 @@ class IntervalCounter:
             for c in items:
                 per_class = tally.inbound if c.direction == "in" else tally.outbound
                 per_class[c.class_id] = per_class.get(c.class_id, 0) + 1
+        self.add_trips(trips)
+        for zone, slow in (queues or {}).items():
+            queue = self._queues.setdefault(zone, [0, 0])
+            queue[0], queue[1] = queue[0] + slow, max(queue[1], slow)
         return closed
+
+    def add_trips(self, trips: Sequence[Trip]) -> None:
+        """Count trips that ended in the open interval."""
+        for trip in trips:
+            key = (trip.origin, trip.destination, trip.class_id)
+            self._turns[key] = self._turns.get(key, 0) + 1
 
     def flush(self) -> IntervalCount | None:
         """Close the open interval early (end of stream); ``None`` if no frame arrived since the last."""
@@ -116,6 +133,9 @@ class IntervalCounter:
         by_class: dict[int, int] = {}
         for cid in self._seen.values():
             by_class[cid] = by_class.get(cid, 0) + 1
-        result = IntervalCount(start, self.interval_s, dict(sorted(by_class.items())), self._lines, self._frames)
+        queues = {zone: (total / self._frames, peak) for zone, (total, peak) in self._queues.items()}
+        result = IntervalCount(
+            start, self.interval_s, dict(sorted(by_class.items())), self._lines, self._frames, self._turns, queues
+        )
         self._reset()
         return result

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contract.site import LineSpec, ZoneSpec
 from edge.analytics.counts import IntervalCount, IntervalCounter
 from edge.analytics.geometry import Anchor
 from edge.analytics.lines import Crossing, LineCounter
+from edge.analytics.queues import QueueMeter
+from edge.analytics.turns import Trip, TurnCounter
 from edge.analytics.zones import PolygonZone, ZoneFrame
 from edge.types import Tracks
 
@@ -20,6 +22,8 @@ class SceneUpdate:
     crossings: dict[str, list[Crossing]]
     zones: dict[str, ZoneFrame]
     interval: IntervalCount | None
+    trips: list[Trip] = field(default_factory=list)  # origin-destination trips that ended on this frame
+    queues: dict[str, int] = field(default_factory=dict)  # objects inside each zone moving slower than the queue speed
 
 
 class Scene:
@@ -33,18 +37,24 @@ class Scene:
         anchor: Anchor = "bottom_center",
         count_interval_s: float = 60.0,
         forget_after: int = 90,
+        queue_speed_px_s: float = 10.0,
     ) -> None:
         self.lines = {spec.id: LineCounter(spec.points, anchor=anchor, forget_after=forget_after) for spec in lines}
         self.zones = {spec.id: PolygonZone(spec.polygon, anchor=anchor, forget_after=forget_after) for spec in zones}
         self.counter = IntervalCounter(count_interval_s, line_ids=list(self.lines))
+        self.turns = TurnCounter(forget_after)
+        self.queues = QueueMeter(queue_speed_px_s, anchor=anchor)
 
     def update(self, tracks: Tracks, frame_index: int, timestamp: float) -> SceneUpdate:
         """``timestamp`` is the frame's capture time in seconds (UTC epoch)."""
         crossings = {line_id: line.trigger(tracks, frame_index) for line_id, line in self.lines.items()}
         zones = {zone_id: zone.update(tracks, frame_index, timestamp) for zone_id, zone in self.zones.items()}
-        interval = self.counter.update(tracks, timestamp, crossings)
-        return SceneUpdate(crossings, zones, interval)
+        trips = self.turns.update(crossings, zones, tracks, frame_index)
+        queues = self.queues.update(tracks, zones, timestamp)
+        interval = self.counter.update(tracks, timestamp, crossings, trips, queues)
+        return SceneUpdate(crossings, zones, interval, trips, queues)
 
     def flush(self) -> IntervalCount | None:
-        """Close the open counting interval at the end of the stream."""
+        """Close the open counting interval at the end of the stream, with the trips still under way."""
+        self.counter.add_trips(self.turns.flush())
         return self.counter.flush()

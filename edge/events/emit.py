@@ -10,7 +10,12 @@ from edge.events.factory import EventFactory
 
 if TYPE_CHECKING:
     from edge.analytics.counts import IntervalCount
+    from edge.analytics.turns import Gate
     from edge.analytics.scene import SceneUpdate
+
+
+def _gate(gate: Gate) -> dict[str, Any]:
+    return {"kind": gate.kind, "id": gate.id, "direction": gate.direction}
 
 
 def _utc(seconds: float) -> datetime:
@@ -67,5 +72,10 @@ class EventEmitter:
                 {"line": line_id, "inbound": self._by_class(t.inbound), "outbound": self._by_class(t.outbound)}
                 for line_id, t in counted.lines.items()
             ],
+            "turns": [
+                {"origin": _gate(origin), "destination": _gate(destination), "object_class": self.labels[cid], "trips": n}
+                for (origin, destination, cid), n in counted.turns.items()
+            ],
+            "queues": [{"zone": zone, "mean": round(mean, 2), "peak": peak} for zone, (mean, peak) in counted.queues.items()],
         }
         return self.factory.make("count", ts, body)

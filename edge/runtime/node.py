@@ -82,7 +82,8 @@ class EdgeNode:
             raise ValueError(f"edge.classes {unknown} are not labels of the detector model")
         self.class_ids = np.array([labels.index(c) for c in self.settings.classes])
         self.scene = Scene(
-            camera.lines, camera.zones, anchor=self.settings.anchor, count_interval_s=self.settings.count_interval_s
+            camera.lines, camera.zones, anchor=self.settings.anchor, count_interval_s=self.settings.count_interval_s,
+            queue_speed_px_s=self.settings.queue_speed_px_s,
         )
         self.emitter = EventEmitter(factory, labels)
         self.gate = MotionGate(self.settings.motion.threshold, self.settings.motion.max_skip) if self.settings.motion.enabled else None

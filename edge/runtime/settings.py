@@ -81,6 +81,8 @@ class EdgeSettings(_Section):
     )
     health_interval_s: float = Field(10.0, gt=0, title="Health interval", description="seconds between node_health events")
     count_interval_s: float = Field(60.0, gt=0, title="Count interval", description="seconds of stream time per count event")
+    queue_speed_px_s: float = Field(10.0, gt=0, le=10_000, title="Queue speed", description=(
+        "anchor speed in image pixels per second below which an object inside a zone counts as queuing"))
     snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings, title="Snapshots", description="opt-in anonymised stills")
     quality: SceneQualitySettings = Field(
         default_factory=SceneQualitySettings, title="Scene quality",

@@ -58,8 +58,15 @@ def _bodies(kind: str, ts: datetime) -> st.SearchStrategy[dict[str, Any]]:
     if kind == "count":
         totals = st.fixed_dictionaries({"line": _IDS, "inbound": _classes(ids.MAX_INTERVAL_COUNT),
                                         "outbound": _classes(ids.MAX_INTERVAL_COUNT)})
+        gate = st.one_of(st.fixed_dictionaries({"kind": st.just("zone"), "id": _IDS, "direction": st.none()}),
+                         st.fixed_dictionaries({"kind": st.just("line"), "id": _IDS, "direction": st.sampled_from(["in", "out"])}))
+        turn = st.fixed_dictionaries({"origin": gate, "destination": gate, "object_class": st.sampled_from(OBJECT_CLASSES),
+                                      "trips": _ints(ids.MAX_INTERVAL_COUNT)})
         return st.fixed_dictionaries({"interval_start": earlier, "interval_s": _floats(1e-3, 86_400),
-                                      "by_class": _classes(ids.MAX_INTERVAL_COUNT), "lines": st.lists(totals, max_size=3)})
+                                      "by_class": _classes(ids.MAX_INTERVAL_COUNT), "lines": st.lists(totals, max_size=3),
+                                      "turns": st.lists(turn, max_size=3),
+                                      "queues": st.lists(st.fixed_dictionaries({"zone": _IDS, "mean": _floats(0, 10_000),
+                                                                                "peak": _ints(ids.MAX_OCCUPANCY)}), max_size=3)})
     return st.fixed_dictionaries({
         "fps": _floats(0, 10_000),
         "stage_ms": st.dictionaries(st.sampled_from(STAGES + RETIRED_STAGES), _floats(0, 3_600_000), max_size=len(STAGES)),

@@ -129,3 +129,27 @@ def test_a_person_detected_on_two_frames_of_three_is_still_counted(detections: l
     # The rule that saves flickering people costs nothing when the detector sees them on every frame.
     before = _lines_scored(deployment, detections, ByteTrackConfig(tentative_misses=0), lambda f: True)
     assert every.true_pos >= before.true_pos and every.false_pos <= before.false_pos + 1
+
+
+def test_turns_and_queues_on_vtest(detections: list[Detections]) -> None:
+    camera = load(DEMO_SITE, environ={}).camera("cam-1")
+    tracker, scene = ByteTrack(), Scene(camera.lines, camera.zones, count_interval_s=20.0)
+    trips, tracked, intervals = [], set(), []
+    for frame, dets in enumerate(detections):
+        tracks = tracker.update(dets, frame)
+        tracked |= set(tracks.track_id.tolist())
+        update = scene.update(tracks, frame, frame / 10)
+        trips += update.trips
+        intervals += [update.interval] if update.interval else []
+    tail = scene.flush()
+    assert tail is not None
+    # Two men stand talking on the path inside the plaza for the first 15 s; most others walk through.
+    queues = [i.queues["plaza"] for i in [*intervals, tail]]
+    assert len(queues) == 4 and queues[0][1] >= 2 and all(peak <= 8 and mean < 1.5 for mean, peak in queues)
+    trips_in_tail = sum(tail.turns.values())
+    pairs = {(t.origin.id, t.origin.direction, t.destination.id, t.destination.direction) for t in trips}
+    # The line lies inside the plaza: people come into it from the path above and go on down over the line, or are
+    # first seen inside it below the line and go up over it; both show.
+    assert ("plaza", None, "path-crossing", "in") in pairs and ("plaza", None, "path-crossing", "out") in pairs
+    assert all(t.origin != t.destination for t in trips)
+    assert len(trips) + trips_in_tail <= len(tracked)  # at most one trip per track

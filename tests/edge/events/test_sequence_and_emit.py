@@ -11,6 +11,7 @@ import pytest
 from edge.analytics.counts import IntervalCount, LineTally
 from edge.analytics.lines import Crossing
 from edge.analytics.scene import SceneUpdate
+from edge.analytics.turns import Gate
 from edge.analytics.zones import Dwell, ZoneFrame
 from edge.events.emit import EventEmitter
 from edge.events.factory import EventFactory
@@ -52,7 +53,8 @@ def test_emitter_makes_typed_events() -> None:
     update = SceneUpdate(
         crossings={"gate": [Crossing(track_id=3, class_id=0, direction="in", frame_index=5)]},
         zones={"plaza": zone_frame({0: 2}, (Dwell(track_id=9, class_id=2, entered=100.0, exited=112.5),))},
-        interval=IntervalCount(0.0, 60.0, {0: 4}, {"gate": LineTally({0: 1}, {})}, 600),
+        interval=IntervalCount(0.0, 60.0, {0: 4}, {"gate": LineTally({0: 1}, {})}, 600,
+                               {(Gate("line", "gate", "in"), Gate("zone", "plaza"), 2): 3}, {"plaza": (1.254, 3)}),
     )
     events = emitter.frame(update, TS)
     assert [e.type for e in events] == ["line_crossing", "dwell", "zone_occupancy", "count"]
@@ -62,6 +64,11 @@ def test_emitter_makes_typed_events() -> None:
     assert dwell.object_class == "car" and dwell.seconds == 12.5  # type: ignore[union-attr]
     assert occupancy.total == 2 and occupancy.by_class == {"person": 2}  # type: ignore[union-attr]
     assert count.by_class == {"person": 4} and count.lines[0].inbound == {"person": 1}  # type: ignore[union-attr]
+    (turn,) = count.turns  # type: ignore[union-attr]
+    assert (turn.origin.kind, turn.origin.id, turn.origin.direction) == ("line", "gate", "in")
+    assert (turn.destination.kind, turn.destination.id, turn.destination.direction) == ("zone", "plaza", None)
+    assert turn.object_class == "car" and turn.trips == 3
+    assert [(q.zone, q.mean, q.peak) for q in count.queues] == [("plaza", 1.25, 3)]  # type: ignore[union-attr]
 
 
 def test_occupancy_is_sent_only_when_it_changes() -> None:
