@@ -158,8 +158,9 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     expect(page.locator("#tile-people")).to_have_class("tile")
     expect(page.locator("#tile-flow .tile-value")).to_have_text("4")
     expect(page.locator("#tile-over .tile-value")).to_have_text("1")
-    expect(page.locator('#nodes [data-camera-row="cam-0"]')).to_contain_text("online")
-    expect(page.locator("#camera-counts [data-state='online']")).to_have_text("1 online")
+    # Reporting, but from a dark, grey picture: its counts are unreliable, and the header says so.
+    expect(page.locator('#nodes [data-camera-row="cam-0"]')).to_contain_text("unreliable")
+    expect(page.locator("#camera-counts [data-state='unreliable']")).to_have_text("1 unreliable")
     expect(page.locator("#nodes")).to_contain_text("+1.5 ms unsynced")  # the node's clock, as its kernel reports it
     expect(page.locator("#nodes")).to_contain_text("dark, infrared")  # the node's judgement of its picture
     expect(page.locator("#mode-badge")).to_have_text("LIVE")
@@ -189,10 +190,10 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     with page.expect_download() as saved:
         page.click("#hist-csv")
     file = saved.value
-    assert file.suggested_filename.startswith("history_cam-1_") and file.suggested_filename.endswith(".csv")
+    assert file.suggested_filename.startswith("history_cam-0_") and file.suggested_filename.endswith(".csv")
     lines = Path(file.path()).read_text().splitlines()
     assert lines[0] == "bucket_start,inbound,outbound,camera,line" and len(lines) > 1
-    assert all(line.endswith(",cam-1,") for line in lines[1:])
+    assert all(line.endswith(",cam-0,") for line in lines[1:])
 
     # The scrubber shows the twin at a past instant.
     page.eval_on_selector("#scrub", "s => { s.value = Number(s.min) + 12 * 60; s.dispatchEvent(new Event('input')); }")
