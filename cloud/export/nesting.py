@@ -27,12 +27,31 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 from cloud.twin.buckets import bucket_start
 
-if TYPE_CHECKING:
-    from cloud.export.aggregates import Crossing
+
+class Cell(Protocol):
+    """What nesting reads of a published count (``cloud.export.aggregates.Crossing`` is one)."""
+
+    @property
+    def camera(self) -> str: ...
+    @property
+    def line(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def object_class(self) -> str: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def bucket_s(self) -> int: ...
+    @property
+    def count(self) -> int: ...
+
+
+Crossing = TypeVar("Crossing", bound=Cell)
 
 Series = tuple[str, str, str, str]
 

@@ -58,6 +58,10 @@ def frost() -> Iterator[Frost]:
     """FROST-Server on CITYTWIN_TEST_FROST_PORT (default 58080) for the whole session."""
     server = Frost(_env_port("CITYTWIN_TEST_FROST_PORT", 58080), _env_port("CITYTWIN_TEST_FROST_PG_PORT", 55432))
     reused = server.script("status", check=False).returncode == 0
+    if reused and not (broker_run_dir() / "frost" / "tomcat" / "tomcat.pid").exists():
+        # Another checkout's FROST: its data and files are not this run's, and its tests would check the wrong ones.
+        raise RuntimeError(f"a FROST-Server that this run did not start answers at {server.root}; stop it, or set "
+                           "CITYTWIN_TEST_FROST_PORT and CITYTWIN_TEST_FROST_PG_PORT to free ports")
     server.script("start")
     try:
         yield server
