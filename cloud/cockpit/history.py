@@ -93,7 +93,7 @@ def history(
         exact = twin.exact(f"crossings_{res}", start, end)
         params["exact"] = exact
         held = [d + timedelta(hours=h) for d in exact for h in range(24)] if res == "day" else exact
-        raw_hours = raw_filter(start, end, held)
+        raw_hours = raw_filter(start, end, held, twin.slots())
         if res == "day":
             params.update(m1=_month(start), m2=_month(end))
     result = twin.read(_sql(res, where, raw_hours), params)

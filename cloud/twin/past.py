@@ -75,7 +75,8 @@ class Past:
         # Raw: the hours the rollups do not hold, back to the newest earlier one of each subject among them.
         raw_listing = {s: sig for s, sig in listing.items() if _slot_start(s) not in held}
         since = self.daily.since(q.subjects, at, raw_listing, fresh)
-        raw_hours = raw_filter(datetime.combine(since, time(), timezone.utc), hour + timedelta(hours=1), held)
+        raw_hours = raw_filter(datetime.combine(since, time(), timezone.utc), hour + timedelta(hours=1), held,
+                               set(listing) | fresh)
         rows = self.read(
             f"SELECT {keys}, max(ts), arg_max({q.subjects.value}, ts) FROM {q.subjects.view} WHERE ts <= $at "
             f"AND date BETWEEN $since AND CAST($at AS DATE) AND {raw_hours} GROUP BY ALL",
@@ -86,7 +87,7 @@ class Past:
                 out[key] = (r[-2], r[-1])
         return out
 
-    def flow(self, at: datetime, start: datetime) -> list[tuple[Any, ...]]:
+    def flow(self, at: datetime, start: datetime, slots: set[Slot]) -> list[tuple[Any, ...]]:
         """Crossings per (site, camera, line, direction) with ``start < ts <= at``."""
         hours = self.exact("crossings_minute", _hour_of(start), _hour_of(at) + timedelta(hours=1))
         step = timedelta(minutes=1)
@@ -96,7 +97,7 @@ class Past:
             "SELECT site, camera, line, direction, sum(n)::BIGINT FROM ("
             "SELECT site, camera, line, direction, 1 AS n FROM crossings WHERE ts > $start AND ts <= $at "
             "AND date BETWEEN CAST($start AS DATE) AND CAST($at AS DATE) "
-            f"AND {raw_filter(start, _hour_of(at) + timedelta(hours=1), ())} "
+            f"AND {raw_filter(start, _hour_of(at) + timedelta(hours=1), (), slots)} "
             "AND NOT list_contains($minutes, date_trunc('minute', ts)) "
             "UNION ALL SELECT site, camera, line, direction, crossings FROM crossings_minute "
             "WHERE date BETWEEN CAST($start AS DATE) AND CAST($at AS DATE) AND list_contains($minutes, bucket_start)) "

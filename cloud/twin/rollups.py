@@ -141,20 +141,25 @@ def _ceil(at: datetime, unit: timedelta) -> datetime:
     return midnight + steps * unit
 
 
-def raw_filter(start: datetime, end: datetime, held: Iterable[datetime]) -> str:
+def raw_filter(start: datetime, end: datetime, held: Iterable[datetime], slots: Iterable[Slot] | None = None) -> str:
     """SQL keeping raw rows of the hours in [``start``, ``end``) that are not ``held`` (hour starts the rollups answer).
 
     Written as conditions on the partition columns alone (whole days as ``date`` ranges, other days as
     ``date = … AND hour IN (…)``), which DuckDB hands down to the dataset, so the files of held hours are never
-    opened. Every literal is made here from dates and hours, never from text a caller gave.
+    opened. Every literal is made here from dates and hours, never from text a caller gave. ``slots``, the hours
+    that hold raw rows (the listing's and the tail's), bound the work by the lake instead of by the window: an hour
+    with no rows needs no term, so a window of a century costs what the lake's hours cost.
     """
     skip = {h.astimezone(timezone.utc) for h in held}
-    hour = start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    first = start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    if slots is None:
+        candidates: Iterable[datetime] = (first + timedelta(hours=i) for i in range(max(0, -(-(end - first) // timedelta(hours=1)))))
+    else:
+        candidates = sorted({datetime.combine(d, time(int(h)), timezone.utc) for d, h in slots})
     per_day: dict[date, list[str]] = {}
-    while hour < end:
-        if hour not in skip:
+    for hour in candidates:
+        if first <= hour < end and hour not in skip:
             per_day.setdefault(hour.date(), []).append(f"{hour.hour:02d}")
-        hour += timedelta(hours=1)
     terms: list[str] = []
     run: list[date] = []  # consecutive days read whole
 

@@ -20,7 +20,8 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
@@ -209,7 +210,18 @@ class Twin:
         """
         with self._lock:
             current, fresh = self._digests, {f"{d.isoformat()}/{h}" for d, h in self._tail_hours}
-        return self.coverage.exact(table, start, end, current, fresh)
+        held = self.slots()
+        if not held:
+            return []
+        # Beyond the lake's first and last hour nothing is held: the window's length never sets the work.
+        lo = datetime.combine(min(held)[0], clock(), timezone.utc)
+        hi = datetime.combine(max(held)[0], clock(), timezone.utc) + timedelta(days=1)
+        return self.coverage.exact(table, max(start, lo), min(end, hi), current, fresh)
+
+    def slots(self) -> set[Slot]:
+        """The hours that hold raw rows now: the listed files' and the live tail's."""
+        with self._lock:
+            return set(self._hours) | set(self._tail_hours)
 
     def named(self, name: str, **params: Any) -> QueryResult:
         """Run a named query; raises ``KeyError`` naming the known ones."""
@@ -226,7 +238,7 @@ class Twin:
             t1, t2 = params["t1"], params["t2"]
             aware = all(isinstance(t, datetime) and t.tzinfo is not None for t in (t1, t2))
             values["exact"] = self.exact(query.rollup, t1, t2) if aware else []  # anything else: all raw
-            sql = sql.replace(RAW_HOURS, rollups.raw_filter(t1, t2, values["exact"]) if aware else "true")
+            sql = sql.replace(RAW_HOURS, rollups.raw_filter(t1, t2, values["exact"], self.slots()) if aware else "true")
         return self.read(sql, values)
 
     def state_at(self, at: datetime, flow_window: timedelta = timedelta(minutes=15)) -> TwinState:
@@ -244,7 +256,7 @@ class Twin:
             at=at,
             zones={(s, c, z): int(n) for (s, c, z), (_ts, n) in zones.items()},
             nodes={node: {"last_seen": last, "fps": fps, "online": at - last <= horizon} for node, (last, fps) in nodes.items()},
-            flow={(s, c, line, d): int(n) for s, c, line, d, n in past.flow(at, at - flow_window)},
+            flow={(s, c, line, d): int(n) for s, c, line, d, n in past.flow(at, at - flow_window, set(listing) | fresh)},
         )
 
     def current_state(self, now: datetime) -> TwinState:

@@ -39,3 +39,13 @@ def test_the_filter_selects_those_hours_in_duckdb() -> None:
                 "range(TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-04', INTERVAL 1 HOUR) r(h)")
     kept = con.execute(f"SELECT count(*) FROM t WHERE {raw_filter(D1, D1 + timedelta(days=3), held)}").fetchone()
     assert kept == (72 - 28,)
+
+
+def test_with_the_lakes_hours_a_century_costs_what_the_lake_holds() -> None:
+    slots = [(D1.date(), "05"), (D1.date(), "06"), ((D1 + timedelta(days=1)).date(), "00")]
+    century = raw_filter(datetime(1970, 1, 1, tzinfo=U), datetime(2146, 1, 1, tzinfo=U), _hours((6, 7)), slots)
+    assert century == "((date = DATE '2026-01-01' AND hour IN ('05')) OR (date = DATE '2026-01-02' AND hour IN ('00')))"
+    # The same hours as the calendar walk gives, wherever the lake has rows.
+    assert raw_filter(D1, D1 + timedelta(days=2), [], slots) == (
+        "((date = DATE '2026-01-01' AND hour IN ('05', '06')) OR (date = DATE '2026-01-02' AND hour IN ('00')))")
+    assert raw_filter(D1, D1 + timedelta(days=2), [], []) == "false"

@@ -86,6 +86,16 @@ def test_state_at_matches_brute_force_at_20_instants(twin: Twin, clean_lake: Pat
         assert state.flow == expected["flow"], at
 
 
+def test_state_at_a_century_ahead_is_the_newest_state_and_costs_no_more(twin: Twin, clean_lake: Path) -> None:
+    """A far instant (a cockpit user may ask for any) gives the lake's newest state, answered from its hours alone."""
+    at = datetime(2146, 1, 1, tzinfo=timezone.utc)
+    expected = brute_state(raw_events(clean_lake), at, twin.offline_after_s, timedelta(minutes=15))
+    state = twin.state_at(at)
+    assert state.zones == expected["zones"] and state.zones
+    assert state.flow == expected["flow"] == {}
+    assert not any(v["online"] for v in state.nodes.values())
+
+
 def _changed_after_rollup(lake: Path) -> None:
     """An hour rewritten and a day's hour rollups lost since the reconciler ran: those hours are read from raw."""
     folder = lake / "date=2026-01-02" / "hour=08"
