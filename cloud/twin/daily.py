@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
+from cloud.twin.hourly_store import HourlyStore, digest
+
 log = logging.getLogger(__name__)
 
 Read = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
@@ -55,8 +57,9 @@ def slot_of(at: datetime) -> Slot:
 class Daily:
     """Per-hour answers of ``read``, cached by each hour's listing signature."""
 
-    def __init__(self, read: Read) -> None:
+    def __init__(self, read: Read, store: HourlyStore | None = None) -> None:
         self._read = read
+        self._store = store if store is not None else HourlyStore(None)
         self._kept: dict[tuple[str, Slot], tuple[Hashable, list[tuple[Any, ...]]]] = {}
         self._lock = threading.Lock()
 
@@ -67,6 +70,13 @@ class Daily:
             kept = {s: self._kept.get((sql, s)) for s in listing}
         missing = sorted(s for s, k in kept.items() if k is None or k[0] != listing[s] or s in fresh)
         out = {s: k[1] for s, k in kept.items() if k is not None and s not in missing}
+        question = digest(sql)
+        stored = self._store.get(question, {s: listing[s] for s in missing if s not in fresh})
+        if stored:
+            with self._lock:
+                self._kept.update({(sql, s): (listing[s], rows) for s, rows in stored.items()})
+            out.update(stored)
+            missing = [s for s in missing if s not in stored]
         if missing:
             found: dict[Slot, list[tuple[Any, ...]]] = {s: [] for s in missing}
             for day in sorted({d for d, _ in missing}):  # a day at a time: what one query holds stays bounded
@@ -78,8 +88,21 @@ class Daily:
                 for key in [k for k in self._kept if k[0] == sql and k[1] not in listing]:
                     del self._kept[key]  # an hour retention or compaction removed
             out.update(found)
+            # Hours the tail touches move with it: only answers from files alone are worth keeping.
+            gone = [s for s in self._stored_slots(question) if s not in listing]
+            self._store.put(question, {s: r for s, r in found.items() if s not in fresh}, listing, gone)
             log.debug("hourly answers: computed %d hours of %s", len(missing), sql[:60])
         return out
+
+    def _stored_slots(self, question: str) -> list[Slot]:
+        slots = []
+        for key in self._store.kept_slots(question):
+            day, _, hour = key.partition("/")
+            try:
+                slots.append((date.fromisoformat(day), hour))
+            except ValueError:
+                continue
+        return slots
 
     def since(self, subjects: Subjects, at: datetime, listing: dict[Slot, Hashable], fresh: Iterable[Slot]) -> date:
         """The first day to read for the newest row, at or before ``at``, of every subject seen by then."""

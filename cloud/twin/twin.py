@@ -31,6 +31,7 @@ import pyarrow as pa
 from cloud.twin import registry, rollups, views
 from cloud.twin.alertlog import AlertLogs
 from cloud.twin.daily import Daily, Slot, Subjects
+from cloud.twin.hourly_store import HourlyStore, store_file
 from cloud.twin.lake import alert_log
 from cloud.twin.listing import LakeFiles, Verdicts, verdict_file
 from cloud.twin.named import QUERIES, RAW_HOURS
@@ -106,7 +107,8 @@ class Twin:
         self._tail_hours: set[Slot] = set()
         self._digests: dict[str, str] = {}
         self.coverage = rollups.Coverage(lake)
-        self.daily = Daily(lambda sql, params: self.read(sql, params).rows)
+        self.daily = Daily(lambda sql, params: self.read(sql, params).rows,
+                           HourlyStore(store_file(self.settings.state_dir, lake)))
         lake.mkdir(parents=True, exist_ok=True)
         self.folder = private_folder(self.settings.spill_dir, lake, "cloud.twin.spill_dir", "citytwin-twin-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)

@@ -23,6 +23,14 @@ def clean_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return lake
 
 
+@pytest.fixture
+def lake(tmp_path: Path, clean_lake: Path) -> Path:
+    """A private copy of the clean lake, for tests that change its files."""
+    copy = tmp_path / "lake"
+    shutil.copytree(clean_lake, copy)
+    return copy
+
+
 @pytest.fixture(scope="session")
 def messy_lake(tmp_path_factory: pytest.TempPathFactory, clean_lake: Path) -> Path:
     """The clean lake plus a replayed copy of some files, a truncated file and a temporary file."""

@@ -13,12 +13,6 @@ from cloud.audit.chain import AuditLog, verify
 from cloud.twin.retention import enforce
 
 
-@pytest.fixture
-def lake(tmp_path: Path, clean_lake: Path) -> Path:
-    copy = tmp_path / "lake"
-    shutil.copytree(clean_lake, copy)
-    return copy
-
 
 def test_deletes_old_days_and_audits_them(lake: Path, tmp_path: Path) -> None:
     audit = AuditLog(tmp_path / "audit.jsonl")
