@@ -149,6 +149,8 @@ VALID_BUT_NOT_CANONICAL = {
     "default left out": _replace(_event("node_health"), ',"spool_depth":0', ""),
     "optional field left out": _replace(_event("node_health"), ',"clock_synced":null', ""),
     "turns left out, as by an older node": _replace(_event("count", turns=[]), ',"turns":[]', ""),
+    "speeds and heatmap left out, as by an older node": _replace(
+        _event("count", speeds=[], heatmap=None), ',"speeds":[],"heatmap":null', ""),
     "scene left out, as by an older node": _replace(_event("node_health", scene=None), ',"scene":null', ""),
     "escaped class": _replace(_event(), '"person"', '"\\u0070erson"'),
     "escaped stage": _replace(_event("node_health"), '"detect"', '"\\u0064etect"'),
@@ -174,6 +176,8 @@ def test_valid_events_in_another_spelling_take_the_pydantic_path(case: str) -> N
         _replace(_event("dwell"), '"entered":"2026-01-01T12:00:00.250000Z"', '"entered":"2026-01-01T13:00:00.250000+01:00"'),
         _event("count", lines=[]),
         _event("count", turns=[]),
+        _event("count", speeds=[], heatmap=None),
+        _event("count", heatmap={"cell_m": 2, "origin": {"lon": -180, "lat": 90}, "cells": []}),
         _event("node_health", temperature_c=None, stage_ms={}),
         _event("node_health", scene=None),
     ],

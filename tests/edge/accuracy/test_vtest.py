@@ -154,3 +154,28 @@ def test_turns_and_queues_on_vtest(detections: list[Detections]) -> None:
     assert ("plaza", None, "path-crossing", "in") in pairs and ("plaza", None, "path-crossing", "out") in pairs
     assert all(t.origin != t.destination for t in trips)
     assert len(trips) + trips_in_tail <= len(tracked)  # at most one trip per track
+
+
+def test_speeds_and_heatmap_on_vtest(detections: list[Detections]) -> None:
+    deployment = load(DEMO_SITE, environ={})
+    for camera in deployment.cameras:  # every demo camera is calibrated, so each reports speeds and a heatmap
+        assert camera.calibration is not None, camera.id
+        tracker = ByteTrack()
+        scene = Scene(camera.lines, camera.zones, count_interval_s=20.0, ground=camera.ground_fit, heatmap_cell_m=2.0)
+        crossed, intervals = 0, []
+        for frame, dets in enumerate(detections):
+            update = scene.update(tracker.update(dets, frame), frame, frame / 10)
+            crossed += sum(len(c) for c in update.crossings.values())
+            intervals += [update.interval] if update.interval else []
+        tail = scene.flush()
+        assert tail is not None
+        speeds = [s for i in [*intervals, tail] for s in i.speeds.values()]
+        samples = sum(n for n, _, _ in speeds)
+        # Nearly every crossing is measured; the people of vtest walk, at 3 to 6 km/h.
+        assert crossed > 10 and samples >= 0.8 * crossed, (camera.id, crossed, samples)
+        mean = sum(n * kmh for n, kmh, _ in speeds) / samples
+        assert 3.0 <= mean <= 6.0, (camera.id, mean)
+        assert all(0.5 <= kmh <= 10.0 and 0.5 <= p85 <= 10.0 for _, kmh, p85 in speeds), (camera.id, speeds)
+        cells = [i.heatmap for i in [*intervals, tail]]
+        # People walk over most of the picture's ground: many 2 m cells per interval, each visited by a few.
+        assert all(5 <= len(c) <= 200 for c in cells) and max(n for c in cells for n in c.values()) >= 3, (camera.id, cells)
