@@ -158,6 +158,7 @@ def test_turns_and_queues_on_vtest(detections: list[Detections]) -> None:
 
 def test_speeds_and_heatmap_on_vtest(detections: list[Detections]) -> None:
     deployment = load(DEMO_SITE, environ={})
+    measured = 0
     for camera in deployment.cameras:  # every demo camera is calibrated, so each reports speeds and a heatmap
         assert camera.calibration is not None, camera.id
         tracker = ByteTrack()
@@ -169,13 +170,17 @@ def test_speeds_and_heatmap_on_vtest(detections: list[Detections]) -> None:
             intervals += [update.interval] if update.interval else []
         tail = scene.flush()
         assert tail is not None
+        cells = [i.heatmap for i in [*intervals, tail]]
+        # People walk over most of the picture's ground: many 2 m cells per interval, a few of them busy.
+        assert all(10 <= len(c) <= 100 for c in cells) and all(max(c.values()) >= 3 for c in cells), (camera.id, cells)
         speeds = [s for i in [*intervals, tail] for s in i.speeds.values()]
         samples = sum(n for n, _, _ in speeds)
-        # Nearly every crossing is measured; the people of vtest walk, at 3 to 6 km/h.
-        assert crossed > 10 and samples >= 0.8 * crossed, (camera.id, crossed, samples)
+        assert samples <= crossed and samples >= 0.9 * crossed, (camera.id, crossed, samples)  # nearly every crossing
+        if not samples:
+            continue
+        measured += 1
+        # The people of vtest walk, at 3 to 6 km/h; some stroll, none runs.
         mean = sum(n * kmh for n, kmh, _ in speeds) / samples
         assert 3.0 <= mean <= 6.0, (camera.id, mean)
-        assert all(0.5 <= kmh <= 10.0 and 0.5 <= p85 <= 10.0 for _, kmh, p85 in speeds), (camera.id, speeds)
-        cells = [i.heatmap for i in [*intervals, tail]]
-        # People walk over most of the picture's ground: many 2 m cells per interval, each visited by a few.
-        assert all(5 <= len(c) <= 200 for c in cells) and max(n for c in cells for n in c.values()) >= 3, (camera.id, cells)
+        assert all(1.5 <= kmh <= 8.0 and 1.5 <= p85 <= 8.0 for _, kmh, p85 in speeds), (camera.id, speeds)
+    assert measured == 2  # cam-1 and cam-2 have a line each; cam-3 has none
