@@ -6,10 +6,13 @@ grid stays put as long as the calibration does). A track's box's bottom
 centre is projected to the ground on each frame; a point at or above the
 horizon, or farther than the contract's index bound, falls in no cell. Only
 the number of distinct objects per cell and interval leaves the node
-(``IntervalCounter``); cells are never finer than ``MIN_HEATMAP_CELL_M``, a
-place rather than a position, and a region or exporter holds back the cells
-below k. A camera without a calibration has no ground scale, so no cell size
-could be promised: it reports no heatmap (null) rather than one in pixels.
+(``IntervalCounter``), and cells are never finer than ``MIN_HEATMAP_CELL_M``:
+a place rather than a position. Like turns and queues, the heatmap stays in
+the city (no federation or exporter flow reads count events); a flow out
+that carries it must hold back the cells below k through
+``cloud.federation.suppression.suppress``. A camera without a calibration
+has no ground scale, so no cell size could be promised: it reports no
+heatmap (null) rather than one in pixels.
 
 Example:
     >>> from contract.geo import fit_homography
