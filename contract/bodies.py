@@ -19,12 +19,17 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contract.ids import (
     MAX_CLOCK_OFFSET_MS,
+    MAX_HEATMAP_CELL_M,
+    MAX_HEATMAP_CELLS,
+    MAX_HEATMAP_INDEX,
+    MAX_SPEED_KMH,
+    MIN_HEATMAP_CELL_M,
     ClassCounts,
     ClassOccupancy,
     Counter,
@@ -120,6 +125,49 @@ class QueueTotals(Strict):
     peak: Occupancy = Field(description="most such objects on one frame of the interval, at most 10000")
 
 
+class SpeedTotals(Strict):
+    """Ground speeds of the objects that crossed a line in one direction, per class, over the interval."""
+
+    line: Ident = Field(description="counting line id")
+    direction: Literal["in", "out"] = Field(description="side the objects crossed to, as configured")
+    object_class: ObjectClass = Field(description="detector label, one of the COCO-80 classes")
+    samples: IntervalCount = Field(description="crossings whose speed was measured, below 2^31")
+    mean_kmh: float = Field(ge=0, le=MAX_SPEED_KMH, description="mean ground speed at the crossing, km/h, at most 400")
+    p85_kmh: float = Field(
+        ge=0, le=MAX_SPEED_KMH, description="85th percentile of the ground speeds at the crossing, km/h, at most 400"
+    )
+
+
+class HeatOrigin(Strict):
+    """The WGS84 point the heatmap's grid is laid from."""
+
+    lon: float = Field(ge=-180, le=180, description="degrees east, WGS84")
+    lat: float = Field(ge=-90, le=90, description="degrees north, WGS84")
+
+
+HeatIndex = Annotated[int, Field(ge=-MAX_HEATMAP_INDEX, le=MAX_HEATMAP_INDEX)]
+
+
+class HeatCell(Strict):
+    """One square of the grid: ``east`` and ``north`` count cells from the origin; it spans [east, east + 1) cells."""
+
+    east: HeatIndex = Field(description="cells east of the origin (negative: west), at most 2500 either way")
+    north: HeatIndex = Field(description="cells north of the origin (negative: south), at most 2500 either way")
+    objects: IntervalCount = Field(description="distinct tracked objects whose ground point was in the cell in the interval")
+
+
+class Heatmap(Strict):
+    """Objects per square cell of the ground over the interval; cells with none are left out."""
+
+    cell_m: float = Field(
+        ge=MIN_HEATMAP_CELL_M, le=MAX_HEATMAP_CELL_M, description="side of a cell on the ground, metres, 2 to 1000"
+    )
+    origin: HeatOrigin = Field(
+        description="corner of cell (0, 0); cells are laid east and north of it in metres on the plane tangent there"
+    )
+    cells: list[HeatCell] = Field(max_length=MAX_HEATMAP_CELLS, description="cells with objects, at most 4096")
+
+
 class CountBody(Body):
     interval_start: AwareDatetime
     interval_s: float = Field(gt=0, le=86_400, description="length of the counting interval, at most a day")
@@ -131,6 +179,13 @@ class CountBody(Body):
     )
     queues: list[QueueTotals] = Field(
         default_factory=list, max_length=256, description="queue length per zone over the interval, at most 256 zones"
+    )
+    speeds: list[SpeedTotals] = Field(
+        default_factory=list, max_length=4096,
+        description="ground speeds at each line, per direction and class; empty from an uncalibrated camera; at most 4096",
+    )
+    heatmap: Heatmap | None = Field(
+        None, description="objects per ground cell over the interval; null from an uncalibrated camera"
     )
 
 

@@ -178,6 +178,35 @@ class QueueTotals(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     peak: Occupancy
 
 
+class SpeedTotals(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    line: Ident
+    direction: Literal["in", "out"]
+    object_class: ObjectClass
+    samples: IntervalCount
+    mean_kmh: Annotated[float, _like(bodies.SpeedTotals, "mean_kmh")]
+    p85_kmh: Annotated[float, _like(bodies.SpeedTotals, "p85_kmh")]
+
+
+class HeatOrigin(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    lon: Annotated[float, _like(bodies.HeatOrigin, "lon")]
+    lat: Annotated[float, _like(bodies.HeatOrigin, "lat")]
+
+
+class HeatCell(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    east: Annotated[int, _like(bodies.HeatCell, "east")]
+    north: Annotated[int, _like(bodies.HeatCell, "north")]
+    objects: IntervalCount
+
+
+class Heatmap(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    cell_m: Annotated[float, _like(bodies.Heatmap, "cell_m")]
+    origin: HeatOrigin
+    cells: Annotated[list[HeatCell], _like(bodies.Heatmap, "cells")]
+
+    def floats(self) -> list[float]:
+        return [self.cell_m, self.origin.lon, self.origin.lat]
+
+
 class CountBody(_Body):
     interval_start: Aware
     interval_s: Annotated[float, _like(bodies.CountBody, "interval_s")]
@@ -185,11 +214,17 @@ class CountBody(_Body):
     lines: Annotated[list[LineTotals], _like(bodies.CountBody, "lines")]
     turns: Annotated[list[TurnTotals], _like(bodies.CountBody, "turns")]
     queues: Annotated[list[QueueTotals], _like(bodies.CountBody, "queues")]
+    speeds: Annotated[list[SpeedTotals], _like(bodies.CountBody, "speeds")]
+    heatmap: Heatmap | None
 
     def valid(self) -> bool:
         gates = (gate.id for turn in self.turns for gate in (turn.origin, turn.destination))
-        names = IDENTS.ok(totals.line for totals in self.lines) and IDENTS.ok(gates) and IDENTS.ok(q.zone for q in self.queues)
-        return plain(self.interval_s) and all(plain(q.mean) for q in self.queues) and names
+        names = (IDENTS.ok(totals.line for totals in self.lines) and IDENTS.ok(gates) and IDENTS.ok(q.zone for q in self.queues)
+                 and IDENTS.ok(s.line for s in self.speeds))
+        floats = [self.interval_s, *(q.mean for q in self.queues), *(v for s in self.speeds for v in (s.mean_kmh, s.p85_kmh))]
+        if self.heatmap is not None:
+            floats += self.heatmap.floats()
+        return all(plain(value) for value in floats) and names
 
 
 class SceneQuality(msgspec.Struct, forbid_unknown_fields=True, gc=False):

@@ -22,6 +22,11 @@ MAX_COUNTER = 2**53 - 1  # frames, track ids: exact in every JSON reader
 MAX_OCCUPANCY = 10_000  # objects in one zone at once; more than any detector reports in a frame
 MAX_INTERVAL_COUNT = 2**31 - 1  # objects or crossings in one counting interval
 MAX_CLOCK_OFFSET_MS = 3_600_000.0
+MAX_SPEED_KMH = 400.0  # faster than any road user: a faster estimate is a tracking glitch, dropped on the node
+MIN_HEATMAP_CELL_M = 2.0  # the finest heatmap cell: coarser than one person, so a cell is a place, not a position
+MAX_HEATMAP_CELL_M = 1_000.0
+MAX_HEATMAP_CELLS = 4096  # cells one count event may carry
+MAX_HEATMAP_INDEX = 2_500  # a cell's index east or north: 5 km (the widest calibration) over the finest cell
 
 IDENT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 Ident = Annotated[

@@ -23,7 +23,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from edge.analytics.lines import Crossing
+from contract.ids import MAX_HEATMAP_CELLS
+from edge.analytics.heatmap import Cell
+from edge.analytics.lines import Crossing, Direction
+from edge.analytics.speeds import SpeedSample, SpeedTally
 from edge.analytics.turns import Gate, Trip
 from edge.types import Tracks
 
@@ -47,6 +50,9 @@ class IntervalCount:
     frames: int  # frames that fell in the interval
     turns: dict[tuple[Gate, Gate, int], int] = field(default_factory=dict)  # (origin, destination, class id) -> trips ended
     queues: dict[str, tuple[float, int]] = field(default_factory=dict)  # zone -> (mean, peak) of slow objects per frame
+    speeds: dict[tuple[str, Direction, int], tuple[int, float, float]] = field(default_factory=dict)
+    # (line, direction, class id) -> (samples, mean, p85) in km/h
+    heatmap: dict[Cell, int] = field(default_factory=dict)  # ground cell -> distinct tracks seen in it
 
     @property
     def end(self) -> float:
@@ -76,6 +82,8 @@ class IntervalCounter:
         self._lines: dict[str, LineTally] = {line: LineTally() for line in self.line_ids}
         self._turns: dict[tuple[Gate, Gate, int], int] = {}
         self._queues: dict[str, list[int]] = {}  # zone -> [sum, peak] of slow objects over the interval's frames
+        self._speeds: dict[tuple[str, Direction, int], SpeedTally] = {}
+        self._cells: dict[Cell, set[int]] = {}  # at most MAX_HEATMAP_CELLS, the first ones seen
         self._frames = 0
 
     def update(
@@ -85,8 +93,10 @@ class IntervalCounter:
         crossings: Mapping[str, Sequence[Crossing]] | None = None,
         trips: Sequence[Trip] = (),
         queues: Mapping[str, int] | None = None,
+        speeds: Sequence[SpeedSample] = (),
+        cells: Mapping[Cell, Sequence[int]] | None = None,
     ) -> IntervalCount | None:
-        """Add one frame (the crossings counted on it, by line id, and the trips that ended); returns an interval it closed."""
+        """Add one frame (its crossings by line id, the trips that ended, slow objects, speeds, cells); returns an interval it closed."""
         if self._time is not None and timestamp < self._time:
             raise ValueError(f"timestamp must not decrease: got {timestamp} after {self._time}")
         self._time = timestamp
@@ -109,6 +119,11 @@ class IntervalCounter:
         for zone, slow in (queues or {}).items():
             queue = self._queues.setdefault(zone, [0, 0])
             queue[0], queue[1] = queue[0] + slow, max(queue[1], slow)
+        for sample in speeds:
+            self._speeds.setdefault((sample.line, sample.direction, sample.class_id), SpeedTally()).add(sample.kmh)
+        for cell, track_ids in (cells or {}).items():
+            if cell in self._cells or len(self._cells) < MAX_HEATMAP_CELLS:
+                self._cells.setdefault(cell, set()).update(track_ids)
         return closed
 
     def add_trips(self, trips: Sequence[Trip]) -> None:
@@ -134,8 +149,11 @@ class IntervalCounter:
         for cid in self._seen.values():
             by_class[cid] = by_class.get(cid, 0) + 1
         queues = {zone: (total / self._frames, peak) for zone, (total, peak) in self._queues.items()}
+        speeds = {key: tally.summary() for key, tally in sorted(self._speeds.items())}
+        heatmap = {cell: len(tracks) for cell, tracks in sorted(self._cells.items())}
         result = IntervalCount(
-            start, self.interval_s, dict(sorted(by_class.items())), self._lines, self._frames, self._turns, queues
+            start, self.interval_s, dict(sorted(by_class.items())), self._lines, self._frames, self._turns, queues,
+            speeds, heatmap,
         )
         self._reset()
         return result

@@ -18,10 +18,10 @@ Example:
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 
 from edge.analytics.geometry import Anchor, anchor_points
+from edge.analytics.history import TrackHistory
 from edge.analytics.zones import ZoneFrame
 from edge.types import Tracks
 
@@ -35,25 +35,21 @@ class QueueMeter:
         self.slow_px_s = slow_px_s
         self.window_s = window_s
         self.anchor: Anchor = anchor
-        self._seen: dict[int, deque[tuple[float, float, float]]] = {}  # track id -> (t, x, y) within the window
+        self._history = TrackHistory(window_s)
 
     def __len__(self) -> int:
-        return len(self._seen)
+        return len(self._history)
 
     def update(self, tracks: Tracks, zones: Mapping[str, ZoneFrame], timestamp: float) -> dict[str, int]:
         """Slow objects inside each zone on this frame, by zone id."""
-        points = anchor_points(tracks.xyxy, self.anchor).tolist()
+        track_ids = tracks.track_id.tolist()
+        self._history.update(track_ids, anchor_points(tracks.xyxy, self.anchor).tolist(), timestamp)
         slow: set[int] = set()
-        for tid, (x, y) in zip(tracks.track_id.tolist(), points):
-            history = self._seen.setdefault(tid, deque())
-            history.append((timestamp, x, y))
-            while history[0][0] < timestamp - self.window_s:
-                history.popleft()
-            t0, x0, y0 = history[0]
-            span = timestamp - t0
+        for tid in track_ids:
+            motion = self._history.motion(tid)
+            if motion is None:
+                continue
+            span, (x0, y0), (x, y) = motion
             if span >= self.window_s / 2 and ((x - x0) ** 2 + (y - y0) ** 2) ** 0.5 < self.slow_px_s * span:
                 slow.add(tid)
-        horizon = timestamp - self.window_s
-        for tid in [t for t, h in self._seen.items() if h[-1][0] < horizon]:
-            del self._seen[tid]
         return {zone_id: sum(int(tid) in slow for tid in zone.inside.tolist()) for zone_id, zone in zones.items()}

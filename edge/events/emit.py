@@ -10,6 +10,7 @@ from edge.events.factory import EventFactory
 
 if TYPE_CHECKING:
     from edge.analytics.counts import IntervalCount
+    from edge.analytics.heatmap import GridSpec
     from edge.analytics.turns import Gate
     from edge.analytics.scene import SceneUpdate
 
@@ -25,9 +26,11 @@ def _utc(seconds: float) -> datetime:
 class EventEmitter:
     """Turns ``SceneUpdate``s into events; zone occupancy is sent only when it changes."""
 
-    def __init__(self, factory: EventFactory, labels: list[str]) -> None:
+    def __init__(self, factory: EventFactory, labels: list[str], grid: GridSpec | None = None) -> None:
+        """``grid``: where the heatmap's cells lie; None for a camera without a calibration (heatmap null)."""
         self.factory = factory
         self.labels = labels
+        self.grid = grid
         self._occupancy: dict[str, dict[str, int]] = {}
 
     def _by_class(self, counts: dict[int, int]) -> dict[str, int]:
@@ -77,5 +80,18 @@ class EventEmitter:
                 for (origin, destination, cid), n in counted.turns.items()
             ],
             "queues": [{"zone": zone, "mean": round(mean, 2), "peak": peak} for zone, (mean, peak) in counted.queues.items()],
+            "speeds": [
+                {"line": line, "direction": direction, "object_class": self.labels[cid], "samples": n,
+                 "mean_kmh": round(mean, 2), "p85_kmh": round(p85, 2)}
+                for (line, direction, cid), (n, mean, p85) in counted.speeds.items()
+            ],
+            "heatmap": self._heatmap(counted),
         }
         return self.factory.make("count", ts, body)
+
+    def _heatmap(self, counted: IntervalCount) -> dict[str, Any] | None:
+        if self.grid is None:
+            return None
+        lon, lat = self.grid.origin
+        cells = [{"east": east, "north": north, "objects": n} for (east, north), n in counted.heatmap.items()]
+        return {"cell_m": self.grid.cell_m, "origin": {"lon": round(lon, 7), "lat": round(lat, 7)}, "cells": cells}

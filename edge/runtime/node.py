@@ -81,11 +81,13 @@ class EdgeNode:
         if unknown:
             raise ValueError(f"edge.classes {unknown} are not labels of the detector model")
         self.class_ids = np.array([labels.index(c) for c in self.settings.classes])
+        ground = camera.ground_fit if camera.calibration is not None else None
         self.scene = Scene(
             camera.lines, camera.zones, anchor=self.settings.anchor, count_interval_s=self.settings.count_interval_s,
-            queue_speed_px_s=self.settings.queue_speed_px_s,
+            queue_speed_px_s=self.settings.queue_speed_px_s, ground=ground, heatmap_cell_m=self.settings.heatmap_cell_m,
         )
-        self.emitter = EventEmitter(factory, labels)
+        self.emitter = EventEmitter(factory, labels, self.scene.heat.spec if self.scene.heat is not None else None)
+        self._size_checked = camera.calibration is None
         self.gate = MotionGate(self.settings.motion.threshold, self.settings.motion.max_skip) if self.settings.motion.enabled else None
         self.health = HealthReporter(self.settings.health_interval_s)
         self.quality = SceneQuality(self.settings.quality)
@@ -141,6 +143,18 @@ class EdgeNode:
         with self.timer.stage("postprocess"):
             return detector.postprocess(outputs, prepared).of_class(self.class_ids)
 
+    def _check_size(self, frame: Frame) -> None:
+        """Drop speeds and the heatmap if the picture is not the size the calibration's pixels were measured on."""
+        self._size_checked = True
+        assert self.camera.calibration is not None
+        expected = tuple(self.camera.calibration.image_size)
+        if (frame.width, frame.height) != expected:
+            log.error("camera %s: frames are %dx%d but its calibration was measured on %dx%d; no speeds or heatmap: "
+                      "set calibration.image_size to the stream's size and measure the points again",
+                      self.camera.id, frame.width, frame.height, *expected)
+            self.scene.without_ground()
+            self.emitter.grid = None
+
     def _publish(self, events: list[Event]) -> None:
         with self.timer.stage("publish"):
             for event in events:
@@ -194,6 +208,8 @@ class EdgeNode:
         last_ts: datetime | None = None
         for frame, begun, decoded_at in self._frames(max_frames):
             found, tracks = self._track(frame)
+            if not self._size_checked:
+                self._check_size(frame)
             with self.timer.stage("analytics"):
                 update = self.scene.update(tracks, frame.index, frame.ts.timestamp())
                 events = self.emitter.frame(update, frame.ts)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contract.ids import MAX_HEATMAP_CELL_M, MIN_HEATMAP_CELL_M
 from contract.vocab import ObjectClass
 from edge.detect.settings import DetectorConfig, NanoDetConfig
 from edge.track.settings import ByteTrackConfig, TrackerConfig
@@ -83,6 +84,10 @@ class EdgeSettings(_Section):
     count_interval_s: float = Field(60.0, gt=0, title="Count interval", description="seconds of stream time per count event")
     queue_speed_px_s: float = Field(10.0, gt=0, le=10_000, title="Queue speed", description=(
         "anchor speed in image pixels per second below which an object inside a zone counts as queuing"))
+    heatmap_cell_m: float = Field(
+        5.0, ge=MIN_HEATMAP_CELL_M, le=MAX_HEATMAP_CELL_M, title="Heatmap cell", description=(
+            "side in metres on the ground of a heatmap cell, at least 2 (coarser than a person); only calibrated "
+            "cameras have a heatmap, an uncalibrated one reports none"))
     snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings, title="Snapshots", description="opt-in anonymised stills")
     quality: SceneQualitySettings = Field(
         default_factory=SceneQualitySettings, title="Scene quality",

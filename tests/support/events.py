@@ -43,6 +43,21 @@ def _classes(high: int) -> st.SearchStrategy[dict[str, int]]:
     return st.dictionaries(st.sampled_from(OBJECT_CLASSES), _ints(high), max_size=4)
 
 
+def _speeds() -> st.SearchStrategy[dict[str, Any]]:
+    kmh = _floats(0, ids.MAX_SPEED_KMH)
+    return st.fixed_dictionaries({"line": _IDS, "direction": st.sampled_from(["in", "out"]),
+                                  "object_class": st.sampled_from(OBJECT_CLASSES), "samples": _ints(ids.MAX_INTERVAL_COUNT),
+                                  "mean_kmh": kmh, "p85_kmh": kmh})
+
+
+def _heatmaps() -> st.SearchStrategy[dict[str, Any]]:
+    index = st.integers(-ids.MAX_HEATMAP_INDEX, ids.MAX_HEATMAP_INDEX)
+    cell = st.fixed_dictionaries({"east": index, "north": index, "objects": _ints(ids.MAX_INTERVAL_COUNT)})
+    return st.fixed_dictionaries({"cell_m": _floats(ids.MIN_HEATMAP_CELL_M, ids.MAX_HEATMAP_CELL_M),
+                                  "origin": st.fixed_dictionaries({"lon": _floats(-180, 180), "lat": _floats(-90, 90)}),
+                                  "cells": st.lists(cell, max_size=3)})
+
+
 def _bodies(kind: str, ts: datetime) -> st.SearchStrategy[dict[str, Any]]:
     earlier = st.floats(0, 3600, allow_nan=False).map(lambda s: ts - timedelta(seconds=s))
     if kind == "line_crossing":
@@ -66,7 +81,8 @@ def _bodies(kind: str, ts: datetime) -> st.SearchStrategy[dict[str, Any]]:
                                       "by_class": _classes(ids.MAX_INTERVAL_COUNT), "lines": st.lists(totals, max_size=3),
                                       "turns": st.lists(turn, max_size=3),
                                       "queues": st.lists(st.fixed_dictionaries({"zone": _IDS, "mean": _floats(0, 10_000),
-                                                                                "peak": _ints(ids.MAX_OCCUPANCY)}), max_size=3)})
+                                                                                "peak": _ints(ids.MAX_OCCUPANCY)}), max_size=3),
+                                      "speeds": st.lists(_speeds(), max_size=3), "heatmap": st.none() | _heatmaps()})
     return st.fixed_dictionaries({
         "fps": _floats(0, 10_000),
         "stage_ms": st.dictionaries(st.sampled_from(STAGES + RETIRED_STAGES), _floats(0, 3_600_000), max_size=len(STAGES)),

@@ -154,3 +154,33 @@ def test_turns_and_queues_on_vtest(detections: list[Detections]) -> None:
     assert ("plaza", None, "path-crossing", "in") in pairs and ("plaza", None, "path-crossing", "out") in pairs
     assert all(t.origin != t.destination for t in trips)
     assert len(trips) + trips_in_tail <= len(tracked)  # at most one trip per track
+
+
+def test_speeds_and_heatmap_on_vtest(detections: list[Detections]) -> None:
+    deployment = load(DEMO_SITE, environ={})
+    measured = 0
+    for camera in deployment.cameras:  # every demo camera is calibrated, so each reports speeds and a heatmap
+        assert camera.calibration is not None, camera.id
+        tracker = ByteTrack()
+        scene = Scene(camera.lines, camera.zones, count_interval_s=20.0, ground=camera.ground_fit, heatmap_cell_m=2.0)
+        crossed, intervals = 0, []
+        for frame, dets in enumerate(detections):
+            update = scene.update(tracker.update(dets, frame), frame, frame / 10)
+            crossed += sum(len(c) for c in update.crossings.values())
+            intervals += [update.interval] if update.interval else []
+        tail = scene.flush()
+        assert tail is not None
+        cells = [i.heatmap for i in [*intervals, tail]]
+        # People walk over most of the picture's ground: many 2 m cells per interval, a few of them busy.
+        assert all(10 <= len(c) <= 100 for c in cells) and all(max(c.values()) >= 3 for c in cells), (camera.id, cells)
+        speeds = [s for i in [*intervals, tail] for s in i.speeds.values()]
+        samples = sum(n for n, _, _ in speeds)
+        assert samples <= crossed and samples >= 0.9 * crossed, (camera.id, crossed, samples)  # nearly every crossing
+        if not samples:
+            continue
+        measured += 1
+        # The people of vtest walk, at 3 to 6 km/h; some stroll, none runs.
+        mean = sum(n * kmh for n, kmh, _ in speeds) / samples
+        assert 3.0 <= mean <= 6.0, (camera.id, mean)
+        assert all(1.5 <= kmh <= 8.0 and 1.5 <= p85 <= 8.0 for _, kmh, p85 in speeds), (camera.id, speeds)
+    assert measured == 2  # cam-1 and cam-2 have a line each; cam-3 has none

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from edge.analytics.counts import IntervalCount, LineTally
+from edge.analytics.heatmap import GridSpec
 from edge.analytics.lines import Crossing
 from edge.analytics.scene import SceneUpdate
 from edge.analytics.turns import Gate
@@ -49,12 +50,13 @@ def zone_frame(total_by_class: dict[int, int], exited: tuple[Dwell, ...] = ()) -
 
 
 def test_emitter_makes_typed_events() -> None:
-    emitter = EventEmitter(EventFactory("s", "cam-1", "s-cam-1"), LABELS)
+    emitter = EventEmitter(EventFactory("s", "cam-1", "s-cam-1"), LABELS, GridSpec(5.0, (4.37312341, 51.99898761)))
     update = SceneUpdate(
         crossings={"gate": [Crossing(track_id=3, class_id=0, direction="in", frame_index=5)]},
         zones={"plaza": zone_frame({0: 2}, (Dwell(track_id=9, class_id=2, entered=100.0, exited=112.5),))},
         interval=IntervalCount(0.0, 60.0, {0: 4}, {"gate": LineTally({0: 1}, {})}, 600,
-                               {(Gate("line", "gate", "in"), Gate("zone", "plaza"), 2): 3}, {"plaza": (1.254, 3)}),
+                               {(Gate("line", "gate", "in"), Gate("zone", "plaza"), 2): 3}, {"plaza": (1.254, 3)},
+                               {("gate", "in", 0): (4, 4.816, 5.5049)}, {(-3, 2): 7, (0, 0): 1}),
     )
     events = emitter.frame(update, TS)
     assert [e.type for e in events] == ["line_crossing", "dwell", "zone_occupancy", "count"]
@@ -69,6 +71,12 @@ def test_emitter_makes_typed_events() -> None:
     assert (turn.destination.kind, turn.destination.id, turn.destination.direction) == ("zone", "plaza", None)
     assert turn.object_class == "car" and turn.trips == 3
     assert [(q.zone, q.mean, q.peak) for q in count.queues] == [("plaza", 1.25, 3)]  # type: ignore[union-attr]
+    (speed,) = count.speeds  # type: ignore[union-attr]
+    assert (speed.line, speed.direction, speed.object_class, speed.samples) == ("gate", "in", "person", 4)
+    assert (speed.mean_kmh, speed.p85_kmh) == (4.82, 5.5)
+    heatmap = count.heatmap  # type: ignore[union-attr]
+    assert heatmap.cell_m == 5.0 and (heatmap.origin.lon, heatmap.origin.lat) == (4.3731234, 51.9989876)
+    assert [(c.east, c.north, c.objects) for c in heatmap.cells] == [(-3, 2, 7), (0, 0, 1)]
 
 
 def test_occupancy_is_sent_only_when_it_changes() -> None:
