@@ -181,7 +181,8 @@ def test_nodes_show_the_scene_quality_flags_of_their_newest_report(client: TestC
     cockpit.refresh()
     nodes = {n["node"]: n for n in client.get("/api/nodes", headers=headers).json()}
     assert nodes["city-cam-1"]["scene_flags"] == ["dark", "infrared", "confidence_drift"]
-    assert nodes["city-cam-2"]["scene_flags"] is None  # a node that does not judge its scene
+    assert nodes["city-cam-1"]["scene"] == "flagged"
+    assert nodes["city-cam-2"]["scene_flags"] is None and nodes["city-cam-2"]["scene"] == "not_judged"
 
 
 def test_stream_sends_live_events(client: TestClient, cockpit: Cockpit) -> None:
