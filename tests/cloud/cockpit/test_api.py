@@ -19,7 +19,7 @@ PROTECTED = [
     ("GET", "/api/benchmarks"), ("GET", "/api/alerts"), ("GET", "/api/audit"), ("POST", "/api/sql"),
     ("POST", "/api/alerts/a-1/ack"), ("POST", "/api/alerts/a-1/false-alarm"), ("POST", "/api/alerts/a-1/resolve"),
     ("GET", "/api/alerts/feedback"), ("POST", "/api/logout"), ("GET", "/api/stream"), ("GET", "/api/residency"),
-    ("GET", "/api/state?at=2026-01-01T12:00:00Z"), ("GET", "/api/cameras"),
+    ("GET", "/api/state?at=2026-01-01T12:00:00Z"), ("GET", "/api/cameras"), ("GET", "/api/flows?camera=cam-0"),
     ("GET", "/api/history?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z"),
 ]
 
