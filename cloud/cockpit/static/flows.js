@@ -40,7 +40,7 @@ function queueRows(flows) {
 }
 
 function speedRows(flows) {
-  if (!flows.speeds.length) return [el("tr", {}, el("td", { class: "muted", colspan: 3 }, "No speeds in this window (calibrated cameras only)."))];
+  if (!flows.speeds.length) return [el("tr", {}, el("td", { class: "muted", colspan: 3 }, "No speeds measured (calibrated cameras only)."))];
   const most = [...flows.speeds].sort((a, b) => b.samples - a.samples).slice(0, SHOWN_SPEEDS);
   return most.map((v) => el("tr", { "data-speed": `${v.line} ${v.direction} ${v.object_class}`, title: `${v.samples} crossings measured` },
     el("td", {}, `${v.line} ${v.direction}`), el("td", { class: "muted" }, v.object_class),
@@ -50,7 +50,7 @@ function speedRows(flows) {
 // The grid as the ground lies, north up: one square per cell with objects, darker for more.
 function heatmap(flows) {
   const h = flows.heatmap;
-  if (!h || !h.cells.length) return el("p", { class: "muted small heat-none" }, "No heatmap in this window (calibrated cameras only).");
+  if (!h || !h.cells.length) return el("p", { class: "muted small heat-none" }, "No heatmap (calibrated cameras only).");
   const east = h.cells.map((c) => c.east), north = h.cells.map((c) => c.north);
   const x0 = Math.min(...east), y0 = -Math.max(...north) - 1;
   const w = Math.max(...east) - x0 + 1, hgt = -Math.min(...north) - y0, most = Math.max(...h.cells.map((c) => c.objects));
