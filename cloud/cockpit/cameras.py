@@ -4,9 +4,10 @@ A camera is in exactly one state, the first that holds:
 
 - ``never_seen``: configured, but no health report from its node in the twin;
 - ``silent``: its node's last report is older than the twin's ``offline_after_s``;
-- ``unreliable``: its node reports a poor scene (dark, low contrast, blur,
-  drifting confidence) in ``node_health``'s scene-quality field, when nodes send
-  one, so its counts cannot be trusted;
+- ``unreliable``: its node's newest ``node_health`` raises scene-quality flags
+  (dark, infrared, low contrast, blur, drifting confidence; read by ``scene.py``
+  into the node row), so its counts cannot be trusted; a scene report the
+  contract does not describe leaves the verdict ``unknown``, not unreliable;
 - ``degraded``: it reports, but slower than ``cockpit.degraded_fps`` or with its
   clock a second or more off (the bridge refuses events stamped too far ahead);
 - ``online``: everything else.
@@ -17,46 +18,13 @@ Nodes that report for a camera the registry does not list are kept, with
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
+from cloud.cockpit import scene
+
 STATES = ("never_seen", "silent", "unreliable", "degraded", "online")
-SCENE_FIELD = "scene_flags"  # the flags of node_health's scene report, as the node table reads them (live.nodes)
-_GOOD_SCENE = {"ok", "good", "normal"}
 CLOCK_OFF_MS = 1000.0
-
-
-def scene_problems(value: Any) -> list[str]:
-    """What the node says is wrong with its picture; empty when it says nothing or all is well.
-
-    Tolerates the shapes a scene-quality field may take: a verdict string, a
-    boolean (true = good), a list of issues, or an object with ``ok``/``reliable``
-    and ``issues``/``flags``.
-
-    Example:
-        >>> scene_problems(None), scene_problems("ok"), scene_problems("dark"), scene_problems({"ok": False, "issues": ["blur"]})
-        ([], [], ['dark'], ['blur'])
-    """
-    if isinstance(value, str) and value.strip().startswith(("{", "[")):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return ["unreadable scene-quality report"]
-    if value is None or value is True:
-        return []
-    if value is False:
-        return ["poor scene"]
-    if isinstance(value, str):
-        return [] if value.strip().lower() in _GOOD_SCENE else [value.strip()[:40]]
-    if isinstance(value, list):
-        return [str(v)[:40] for v in value if v][:8]
-    if isinstance(value, dict):
-        issues = value.get("issues", value.get("flags")) or []
-        listed = [str(v)[:40] for v in issues][:8] if isinstance(issues, list) else []
-        verdict = value.get("ok", value.get("reliable", not listed))
-        return (listed or ["poor scene"]) if verdict is False or listed else []
-    return []
 
 
 def _state(node: dict[str, Any] | None, degraded_fps: float) -> tuple[str, list[str]]:
@@ -64,9 +32,9 @@ def _state(node: dict[str, Any] | None, degraded_fps: float) -> tuple[str, list[
         return "never_seen", ["no report from its node yet"]
     if not node["online"]:
         return "silent", [f"no report for {node['age_s']:.0f} s"]
-    scene = scene_problems(node.get(SCENE_FIELD))
-    if scene:
-        return "unreliable", scene
+    flagged = scene.problems(node)
+    if flagged:
+        return "unreliable", flagged
     slow = [f"{node['fps']:.1f} fps, below {degraded_fps:g}"] if (node.get("fps") or 0) < degraded_fps else []
     offset = node.get("clock_offset_ms")
     drift = [f"clock {offset:+.0f} ms off"] if offset is not None and abs(offset) >= CLOCK_OFF_MS else []
@@ -102,5 +70,5 @@ def _entry(cam: dict[str, Any], node: dict[str, Any] | None, degraded_fps: float
         "state": state, "reasons": reasons, "node": report.get("node"), "last_seen": report.get("last_seen"),
         "age_s": report.get("age_s"), "fps": report.get("fps"), "latency_ms": report.get("latency_ms"),
         "clock_offset_ms": report.get("clock_offset_ms"), "clock_synced": report.get("clock_synced"),
-        "scene_flags": report.get(SCENE_FIELD),
+        "scene": report.get("scene", "not_judged"), "scene_flags": report.get("scene_flags"),
     }

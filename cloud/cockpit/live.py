@@ -10,7 +10,8 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from cloud.cockpit.cameras import SCENE_FIELD, camera_states
+from cloud.cockpit import scene
+from cloud.cockpit.cameras import camera_states
 from cloud.cockpit.jsonsafe import cell, records
 from cloud.cockpit.errors import BadRequest
 from cloud.cockpit.history import history
@@ -116,17 +117,8 @@ def cameras(twin: Twin, seen: list[dict[str, Any]], degraded_fps: float) -> dict
     return {"cameras": states["cameras"], "camera_counts": states["counts"]}
 
 
-
-def _scene_flags(scene: str | None) -> list[str] | None:
-    """Why the newest report calls the camera's counts unreliable; None where the node does not judge its scene."""
-    if scene is None:
-        return None
-    flags = json.loads(scene).get("flags") if scene.startswith("{") else None
-    return [str(f) for f in flags] if isinstance(flags, list) else None
-
-
 def nodes(twin: Twin, now: datetime, offline_after_s: float) -> list[dict[str, Any]]:
-    """Every node ever seen: fps, latency, clock, scene quality flags, last seen, online."""
+    """Every node ever seen: fps, latency, clock, scene verdict and flags (``scene.py``), last seen, online."""
     rows = _rows(
         twin,
         "SELECT site, camera, node, max(ts) AS last_seen, arg_max(fps, ts) AS fps, "
@@ -138,7 +130,7 @@ def nodes(twin: Twin, now: datetime, offline_after_s: float) -> list[dict[str, A
     )
     for r in rows:
         r["latency_ms"] = _latency_ms(r.pop("stage_ms"))
-        r["scene_flags"] = _scene_flags(r.pop("scene"))
+        r.update(scene.read(r.pop("scene")).fields())
         last = datetime.fromisoformat(r["last_seen"])
         r["age_s"] = round((now - last).total_seconds(), 1)
         r["online"] = r["age_s"] <= offline_after_s

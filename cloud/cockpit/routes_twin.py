@@ -1,4 +1,4 @@
-"""Read-only twin routes: map, live tiles, the live stream, history, past state, nodes, benchmarks."""
+"""Read-only twin routes: map, live tiles, the live stream, history, past state, a camera's flows, nodes, benchmarks."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from cloud.audit.writeahead import begin
 from cloud.cockpit import benchmarks, live
+from cloud.cockpit.flows import CameraFlows, camera_flows
 from cloud.cockpit.auth import Session, current_session, current_user
 from cloud.cockpit.downloads import MEDIA_TYPES, Format, file_name, history_file
 from cloud.cockpit.errors import BadRequest
@@ -140,6 +141,17 @@ def history_download(
 def state(request: Request, at: datetime) -> dict[str, Any]:
     when = _instant(at, "at")
     return _read(request, lambda twin: live.state_at(twin, when))
+
+
+@router.get("/flows", summary="One camera's top turns and queues in the 15 minutes up to now or a past instant",
+            response_model=CameraFlows)
+def flows(
+    request: Request,
+    camera: str = Query(max_length=64, description="a camera of the deployment (GET /api/map)"),
+    at: datetime | None = Query(None, description="end of the window (ISO 8601); now when left out"),
+) -> CameraFlows:
+    when = _instant(at, "at") if at is not None else datetime.now(timezone.utc)
+    return _read(request, lambda twin: camera_flows(twin, camera, when))
 
 
 @router.get("/range", summary="First and last event time, for the history scrubber")

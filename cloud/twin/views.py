@@ -11,9 +11,10 @@ lake itself. ``events`` is one row per event (``columns.KEY``) of the lake and
 the tail together; the typed views (``crossings``, ``occupancy``, ``dwell``,
 ``health``, with the columns their bodies declare in ``contract.bodies``) are
 deduplicated the same way, each over its own event type so that a filter on
-``date`` or ``hour`` still prunes files. Duplicates share their capture time,
-hence their ``date`` and ``hour``: keying on those as well changes no count and
-lets DuckDB push partition filters below the deduplication.
+``date`` or ``hour`` still prunes files; so are the views of the lists inside
+``count`` events (``turns``, ``queues``: ``countviews.py``). Duplicates share
+their capture time, hence their ``date`` and ``hour``: keying on those as well
+changes no count and lets DuckDB push partition filters below the deduplication.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pyarrow.dataset as ds
 
 from cloud.twin import alertlog, rollups
 from cloud.twin.columns import BODY_COLUMNS, KEY, extract
+from cloud.twin.countviews import count_views
 from cloud.twin.lake import PARTITIONS, SCHEMA
 from contract.model import BODIES
 
@@ -99,6 +101,7 @@ VIEWS: dict[str, str] = {
     "alerts": f"SELECT * FROM {ALERTS}",
     "events": f"SELECT {_ENVELOPE}, {BODY_COLUMNS} FROM ({_deduplicated()})",
     **typed_views(),
+    **count_views(_deduplicated, _TYPED_ENVELOPE),
     **rollups.views(),
 }
 

@@ -9,7 +9,7 @@ import json
 import math
 import shutil
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
 from edge.events.factory import EventFactory
 from tests.cloud.cockpit.support import NEVER_STARTED, PASSWORDS, SITE, cameras, fire_alert, make_cockpit, make_lake
+from tests.support.counts import deliver
 from tests.support.http import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -154,6 +155,17 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
                                                                        "sharpness": 0.4, "confidence": None,
                                                                        "confidence_baseline": None,
                                                                        "flags": ["dark", "infrared"], "reliable": False}}))
+    # The node's count of the last minute: trips between lines and zones, and a queue in zone-0.
+    line_in, zone1 = {"kind": "line", "id": "line-0", "direction": "in"}, {"kind": "zone", "id": "zone-1"}
+    deliver(cockpit.twin, "cam-0", 2 * 10**7, now, {
+        "interval_start": now - timedelta(minutes=1), "interval_s": 60.0, "by_class": {"person": 7, "car": 2},
+        "turns": [{"origin": line_in, "destination": zone1, "object_class": "person", "trips": 6},
+                  {"origin": {"kind": "zone", "id": "zone-0"}, "destination": {"kind": "line", "id": "line-1", "direction": "out"},
+                   "object_class": "car", "trips": 2}],
+        "queues": [{"zone": "zone-0", "mean": 2.5, "peak": 4}],
+        "speeds": [{"line": "line-0", "direction": "in", "object_class": "person", "samples": 6, "mean_kmh": 4.6, "p85_kmh": 5.4}],
+        "heatmap": {"cell_m": 5.0, "origin": {"lon": 4.3725, "lat": 51.9995},
+                    "cells": [{"east": e, "north": n, "objects": (e + 2) * (n + 2)} for e in range(-1, 3) for n in range(-1, 2)]}})
     expect(page.locator("#tile-people .tile-value")).to_have_text("7", timeout=10_000)
     expect(page.locator("#tile-people")).to_have_class("tile")
     expect(page.locator("#tile-flow .tile-value")).to_have_text("4")
@@ -177,10 +189,21 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     # Drill into a camera: the history chart follows it.
     page.mouse.click(*drawn_at(page, camera_at("cam-1")))
     expect(page.locator("#drill-title")).to_have_text("camera: cam-1")
+    expect(page.locator("#flows")).to_contain_text("No trips between lines and zones.")
+    expect(page.locator("#flows")).to_contain_text("No heatmap")
     page.mouse.click(*drawn_at(page, camera_at("cam-0")))
     expect(page.locator("#drill-title")).to_have_text("camera: cam-0")
     expect(page.locator("#drill-body")).to_contain_text("zone zone-0")
     expect(page.locator("#drill-body")).to_contain_text("9 objects")
+    # Its flows: the top turns and the queue now and at its peak, beside the drill-down.
+    flows = page.locator("#flows")
+    expect(flows).to_be_visible()
+    expect(flows.locator("tr[data-turn]").first).to_have_text("line-0 in → zone-1person6")
+    expect(flows.locator("tr[data-turn]").nth(1)).to_have_text("zone-0 → line-1 outcar2")
+    expect(flows.locator('tr[data-queue="zone-0"]')).to_contain_text("now 2.5 · peak 4")
+    expect(flows.locator('tr[data-speed="line-0 in person"]')).to_contain_text("4.6 km/h · p85 5.4")
+    expect(flows.locator("#heatmap rect.heat-cell")).to_have_count(12)
+    expect(page.locator("#flows-meta")).to_have_text("cam-0 · 8 trips / 15 min")
     shot(page, "03c-selected")
     page.select_option("#bucket", "1 hour")
     expect(page.locator("#hist-title")).to_contain_text("crossings per 1 hour · cam-0")

@@ -4,6 +4,7 @@ import * as alerts from "./alerts.js";
 import * as audit from "./audit.js";
 import * as bench from "./bench.js";
 import * as drill from "./drill.js";
+import * as flows from "./flows.js";
 import * as history from "./history.js";
 import * as login from "./login.js";
 import * as map from "./map.js";
@@ -20,6 +21,7 @@ import * as topbar from "./topbar.js";
 const PANELS = [
   ...COMMON_PANELS,
   [["map", "live", "past", "selected"], drill.render],
+  [["flows", "selected"], flows.render],
   [["live"], nodes.render],
   [["alerts", "me"], alerts.render],
   [["range", "past", "scrubAt"], scrubber.render],
@@ -32,6 +34,7 @@ const PANELS = [
   [["residency"], residency.render],
   // The chart is fetched again whenever what it shows changes.
   [["bucket", "histCamera", "histLine", "scrubAt", "selected"], history.load],
+  [["selected", "scrubAt"], flows.load],
 ];
 
 function onLive(live) {
@@ -58,6 +61,7 @@ function tick() {
 function poll() {
   if (!get("me")) return;
   alerts.load().catch(() => {});
+  if (!get("past")) flows.load().catch(() => {});  // live flows move on; a scrubbed instant's stay as they are
   if (!get("past")) scrubber.loadRange().catch(() => {});
 }
 

@@ -15,7 +15,9 @@ function clockCell(n) {
 }
 
 // The node's own judgement of its picture: counts from a dark, grey, washed-out or blurred scene are unreliable.
+// A report the contract does not describe is shown as unknown: it vouches for nothing and flags nothing.
 function sceneCell(c) {
+  if (c.scene === "unknown") return el("td", { class: "warn", title: "the node's scene report is not in the contract's shape" }, "unknown");
   if (!Array.isArray(c.scene_flags)) return el("td", { class: "muted", title: "the node does not judge its scene" }, "–");
   if (!c.scene_flags.length) return el("td", { title: "no scene quality flag: counts are reliable" }, "ok");
   return el("td", { class: "warn", title: "counts from this camera may be unreliable" }, c.scene_flags.join(", ").replaceAll("_", " "));
@@ -39,7 +41,7 @@ function row(c) {
 const rows = new Map();  // camera -> { text, tr }
 
 function cachedRow(c) {
-  const text = JSON.stringify([c.state, c.reasons, c.node, c.fps, c.latency_ms, c.clock_offset_ms, c.clock_synced, c.scene_flags, c.last_seen && fmt.age(c.last_seen), c.configured]);
+  const text = JSON.stringify([c.state, c.reasons, c.node, c.fps, c.latency_ms, c.clock_offset_ms, c.clock_synced, c.scene, c.scene_flags, c.last_seen && fmt.age(c.last_seen), c.configured]);
   const kept = rows.get(c.camera);
   if (kept && kept.text === text) return kept.tr;
   const tr = row(c);

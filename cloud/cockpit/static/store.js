@@ -14,6 +14,7 @@ const DECLARED = {
   selected: null,     // the camera, zone or line clicked on the map: { kind, key, camera, zone?, line? }
   mapQuery: "",       // the map's search box: cameras, lines and zones whose id or name contains it
   mapHidden: [],      // camera states the map's filters hide
+  flows: null,        // the selected camera's turns and queues (GET /api/flows), null when none is selected
   bucket: "15 minutes",  // the history chart's bucket
   histCamera: "",     // the camera the history chart follows, "" for all
   histLine: null,     // the line it follows within that camera, or null

@@ -19,7 +19,7 @@ PROTECTED = [
     ("GET", "/api/benchmarks"), ("GET", "/api/alerts"), ("GET", "/api/audit"), ("POST", "/api/sql"),
     ("POST", "/api/alerts/a-1/ack"), ("POST", "/api/alerts/a-1/false-alarm"), ("POST", "/api/alerts/a-1/resolve"),
     ("GET", "/api/alerts/feedback"), ("POST", "/api/logout"), ("GET", "/api/stream"), ("GET", "/api/residency"),
-    ("GET", "/api/state?at=2026-01-01T12:00:00Z"), ("GET", "/api/cameras"),
+    ("GET", "/api/state?at=2026-01-01T12:00:00Z"), ("GET", "/api/cameras"), ("GET", "/api/flows?camera=cam-0"),
     ("GET", "/api/history?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z"),
 ]
 
@@ -181,7 +181,8 @@ def test_nodes_show_the_scene_quality_flags_of_their_newest_report(client: TestC
     cockpit.refresh()
     nodes = {n["node"]: n for n in client.get("/api/nodes", headers=headers).json()}
     assert nodes["city-cam-1"]["scene_flags"] == ["dark", "infrared", "confidence_drift"]
-    assert nodes["city-cam-2"]["scene_flags"] is None  # a node that does not judge its scene
+    assert nodes["city-cam-1"]["scene"] == "flagged"
+    assert nodes["city-cam-2"]["scene_flags"] is None and nodes["city-cam-2"]["scene"] == "not_judged"
 
 
 def test_stream_sends_live_events(client: TestClient, cockpit: Cockpit) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -12,12 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cloud.cockpit.app import create_app
-from cloud.cockpit.cameras import STATES, camera_states, scene_problems
+from cloud.cockpit import scene
+from cloud.cockpit.cameras import STATES, camera_states
 from cloud.cockpit.service import Cockpit
 from cloud.cockpit.users import Users
 from edge.events.factory import EventFactory
 from tests.cloud.cockpit.fixtures import MakeCockpit
 from tests.cloud.cockpit.support import NEVER_STARTED, login, make_cockpit
+from tests.support.lakefiles import raw_row, write_rows
 
 NOW = "2026-06-01T12:00:00+00:00"
 
@@ -27,17 +30,23 @@ def _node(camera: str, *, online: bool = True, fps: float = 9.5, synced: bool | 
             "online": online, "fps": fps, "latency_ms": 40.0, "clock_offset_ms": 1.0, "clock_synced": synced, **extra}
 
 
+def _scene(verdict: str, *flags: str) -> dict[str, Any]:
+    return {"scene": verdict, "scene_flags": list(flags) if verdict in ("reliable", "flagged") else None}
+
+
 CASES = {
     "no report": (None, "never_seen"),
     "fine": (_node("c"), "online"),
     "quiet too long": (_node("c", online=False), "silent"),
-    "silent beats a poor scene": (_node("c", online=False, scene_flags=["dark"]), "silent"),
+    "silent beats a poor scene": (_node("c", online=False, **_scene("flagged", "dark")), "silent"),
     "slow": (_node("c", fps=0.5), "degraded"),
     "clock seconds off": (_node("c", synced=False, clock_offset_ms=-2500.0), "degraded"),
     "unsynced but close": (_node("c", synced=False, clock_offset_ms=3.0), "online"),
-    "dark scene": (_node("c", scene_flags=["dark"]), "unreliable"),
-    "several flags": (_node("c", fps=0.5, scene_flags=["blur", "low_contrast"]), "unreliable"),
-    "no flag raised": (_node("c", scene_flags=[]), "online"),
+    "dark scene": (_node("c", **_scene("flagged", "dark")), "unreliable"),
+    "several flags": (_node("c", fps=0.5, **_scene("flagged", "blur", "low_contrast")), "unreliable"),
+    "no flag raised": (_node("c", **_scene("reliable")), "online"),
+    "scene not judged": (_node("c", **_scene("not_judged")), "online"),
+    "scene report of an unknown shape": (_node("c", **_scene("unknown")), "online"),
     "scene field absent": (_node("c"), "online"),
 }
 
@@ -58,10 +67,52 @@ def test_the_newest_node_speaks_and_unconfigured_reporters_are_kept() -> None:
         ("a", "city-a", "online", True), ("zz", "city-zz", "online", False)]
 
 
-@pytest.mark.parametrize("value", ["<script>", "x" * 10_000, '{"issues": "not a list"}', "[1, 2", 42, {"ok": "maybe"}])
-def test_odd_scene_reports_are_bounded(value: Any) -> None:
-    problems = scene_problems(value)
-    assert len(problems) <= 8 and all(len(p) <= 40 for p in problems)
+_QUALITY = {"brightness": 20.0, "colour": 1.5, "contrast": 30.0, "sharpness": 0.5, "confidence": None,
+            "confidence_baseline": None}
+
+
+def _report(**changes: Any) -> str:
+    return json.dumps({**_QUALITY, "flags": ["dark", "blur"], "reliable": False, **changes})
+
+
+SCENES: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
+    # the scene as the twin holds it -> verdict, flags
+    "absent": (None, "not_judged", ()),
+    "null": ("null", "not_judged", ()),
+    "flags raised": (_report(), "flagged", ("dark", "blur")),
+    "no flag": (_report(flags=[], reliable=True), "reliable", ()),
+    "confidence figures": (_report(confidence=0.4, confidence_baseline=0.7, flags=["confidence_drift"]), "flagged",
+                           ("confidence_drift",)),
+    # anything the contract does not describe is unknown, whatever it seems to say
+    "a verdict string": ('"ok"', "unknown", ()),
+    "a flag as a string": ('"dark"', "unknown", ()),
+    "a boolean": ("false", "unknown", ()),
+    "a list of flags": ('["dark"]', "unknown", ()),
+    "another object": ('{"ok": false, "issues": ["blur"]}', "unknown", ()),
+    "flags alone": ('{"flags": ["dark"], "reliable": false}', "unknown", ()),
+    "an undeclared flag": (_report(flags=["haunted"]), "unknown", ()),
+    "six flags": (_report(flags=["dark"] * 6), "unknown", ()),
+    "an unknown field": (_report(faces=1), "unknown", ()),
+    "reliable despite flags": (_report(reliable=True), "unknown", ()),
+    "unreliable without a flag": (_report(flags=[], reliable=False), "unknown", ()),
+    "brightness out of range": (_report(brightness=300.0), "unknown", ()),
+    "flags not a list": (_report(flags="dark"), "unknown", ()),
+    "not JSON": ("[1, 2", "unknown", ()),
+    "markup": ("<script>", "unknown", ()),
+    "huge": ('"' + "x" * 100_000 + '"', "unknown", ()),
+}
+
+
+@pytest.mark.parametrize(("raw", "verdict", "flags"), SCENES.values(), ids=SCENES.keys())
+def test_one_parser_reads_the_contracts_scene_and_calls_anything_else_unknown(
+    raw: str | None, verdict: str, flags: tuple[str, ...]
+) -> None:
+    read = scene.read(raw)
+    assert (read.verdict, read.flags) == (verdict, flags)
+    fields = read.fields()
+    assert fields["scene"] == verdict
+    assert fields["scene_flags"] == (list(flags) if verdict in ("reliable", "flagged") else None)
+    assert scene.problems(fields) == (list(flags) if verdict == "flagged" else [])
 
 
 def _health(factory: EventFactory, at: datetime, fps: float) -> Any:
@@ -102,3 +153,20 @@ def test_the_degraded_floor_is_a_setting(cockpits: MakeCockpit) -> None:
     cockpit.twin.tail.add(_health(factory, datetime.now(timezone.utc), 9.5))
     snapshot = cockpit.refresh()
     assert next(c for c in snapshot["cameras"] if c["camera"] == "cam-0")["state"] == "degraded"
+
+
+def test_a_scene_report_of_another_shape_is_shown_as_unknown_not_guessed(cockpits: MakeCockpit) -> None:
+    """A lake may hold health rows from before the contract defined ``scene``: read once, never guessed at."""
+    cockpit = cockpits()
+    now = datetime.now(timezone.utc)
+    health = {"fps": 9.5, "stage_ms": {"infer": 30.0}, "frames": 100, "dropped_frames": 0, "cpu_percent": 50.0,
+              "rss_mb": 200.0, "uptime_s": 100.0}
+    rows = [raw_row("node_health", "cam-0", 10**6, now, {**health, "scene": {"ok": False, "issues": ["blur"]}}),
+            raw_row("node_health", "cam-1", 10**6, now, {**health, "scene": "dark"}),
+            raw_row("node_health", "cam-2", 10**6, now, {**health, "scene": json.loads(_report())})]
+    write_rows(cockpit.twin.lake, "older-nodes.parquet", rows)
+    snapshot = cockpit.refresh()
+    seen = {c["camera"]: (c["state"], c["scene"], c["scene_flags"]) for c in snapshot["cameras"]}
+    assert seen == {"cam-0": ("online", "unknown", None), "cam-1": ("online", "unknown", None),
+                    "cam-2": ("unreliable", "flagged", ["dark", "blur"])}
+    assert snapshot["camera_counts"]["unreliable"] == 1
