@@ -56,9 +56,10 @@ browser-deps:
 	$(call debian,chromium,/usr/bin/chromium)
 
 # shellcheck lints the provisioning script in the test suite.
-# MapLibre GL JS for the screens' map, from the npm registry, pinned and checked (ops/web/maplibre.sh).
+# MapLibre GL JS and the PMTiles reader for the screens' map, from the npm registry, pinned and checked (ops/web/).
 web-deps:
 	@ops/web/maplibre.sh
+	@ops/web/pmtiles.sh
 
 lint-deps:
 	$(call debian,shellcheck,/usr/bin/shellcheck)

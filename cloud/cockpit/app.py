@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 
-from cloud.cockpit import errors
+from cloud.cockpit import basemap, errors
 from cloud.cockpit.routes_auth import router as auth_router
 from cloud.cockpit.routes_ops import router as ops_router
 from cloud.cockpit.routes_residency import router as residency_router
@@ -57,6 +57,7 @@ def create_app(cockpit: Cockpit, *, background_refresh: bool = True) -> FastAPI:
     app.include_router(twin_router)
     app.include_router(ops_router)
     app.include_router(residency_router)
+    basemap.install(app, cockpit.settings.basemap)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

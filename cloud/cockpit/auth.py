@@ -1,8 +1,10 @@
 """Bearer-token sessions: a password login returns a random token held server side with an expiry.
 
-Tokens are 256-bit random strings kept only in memory, so restarting the
-cockpit logs everyone out; each operator (and each browser tab) has its own
-session, and sessions expire after ``ttl``.
+Tokens are 256-bit random strings; each operator (and each browser tab) has
+its own session, and sessions expire after ``ttl``. They are kept in memory,
+so a restart logs everyone out, unless ``cockpit.session_file`` is set: then
+their digests are written there (``session_file.py``) and a restarted cockpit
+still knows them, which a wall display with no one to log it in again needs.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cloud.cockpit.errors import Forbidden, NotAuthenticated
-from cloud.cockpit.users import User
+from cloud.cockpit.session_file import Held, SessionFile, digest
+from cloud.cockpit.users import User, Users
 
 
 @dataclass(frozen=True)
@@ -27,33 +30,44 @@ class Session:
 
 
 class Sessions:
-    """Thread-safe token store with expiry."""
+    """Thread-safe token store with expiry, written through to ``store`` when there is one."""
 
-    def __init__(self, ttl_s: float = 12 * 3600) -> None:
+    def __init__(self, ttl_s: float = 12 * 3600, store: SessionFile | None = None, users: Users | None = None) -> None:
         self.ttl_s = ttl_s
-        self._by_token: dict[str, Session] = {}
+        self._store = store
         self._lock = threading.Lock()
+        # By the token's digest, so the store never holds a token and a lookup compares no secret byte by byte.
+        self._held: dict[str, Held] = store.load(users or Users([]), time.time()) if store else {}
 
     def open(self, user: User) -> Session:
-        session = Session(secrets.token_urlsafe(32), user, time.time() + self.ttl_s)
+        token = secrets.token_urlsafe(32)
+        held = Held(user, time.time() + self.ttl_s)
         with self._lock:
             now = time.time()
-            for token in [t for t, s in self._by_token.items() if s.expires < now]:
-                del self._by_token[token]
-            self._by_token[session.token] = session
-        return session
+            for key in [k for k, h in self._held.items() if h.expires < now]:
+                del self._held[key]
+            self._held[digest(token)] = held
+            self._save()
+        return Session(token, user, held.expires)
 
     def get(self, token: str) -> Session | None:
+        key = digest(token)
         with self._lock:
-            session = self._by_token.get(token)
-            if session is not None and session.expires < time.time():
-                del self._by_token[token]
+            held = self._held.get(key)
+            if held is not None and held.expires < time.time():
+                del self._held[key]
+                self._save()
                 return None
-            return session
+            return Session(token, held.user, held.expires) if held else None
 
     def close(self, token: str) -> None:
         with self._lock:
-            self._by_token.pop(token, None)
+            if self._held.pop(digest(token), None) is not None:
+                self._save()
+
+    def _save(self) -> None:
+        if self._store is not None:
+            self._store.save(dict(self._held))
 
 
 # Declared in the OpenAPI spec as a bearer scheme; the check itself is ours, for our error shape.

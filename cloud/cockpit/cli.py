@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+STOP_GRACE_S = 5  # seconds a stopping cockpit waits for open requests (live streams) before it cancels them
+
 
 def _follower(deployment: Deployment) -> Follower:
     if "kafka" not in deployment.model_fields_set:  # no Kafka configured: the screen follows the lake only
@@ -45,12 +47,16 @@ def server(app: FastAPI, host: str, port: int, settings: CockpitSettings, log_le
 
     uvicorn's own default believes it from 127.0.0.1, where the cockpit listens:
     any local process could then pose as any client address to the login throttle.
+    A live stream never ends by itself, so on SIGTERM requests still open after
+    ``STOP_GRACE_S`` are cancelled: without that, one open screen would keep the
+    cockpit from stopping at all.
     """
     import uvicorn  # imported late so `citytwin --help` needs no server
 
     trusted = [str(network) for network in settings.trusted_proxies]
     return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level,
-                                         proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None))
+                                         proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
+                                         timeout_graceful_shutdown=STOP_GRACE_S))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -49,7 +49,7 @@ def site_map(request: Request) -> dict[str, Any]:
     cockpit = cockpit_of(request)
     registry = _read(request, live.site_map)
     geojson = feature_collection(cockpit.twin.site, cockpit.twin.cameras)
-    return {**registry, "geojson": geojson, "basemap": cockpit.settings.basemap.model_dump()}
+    return {**registry, "geojson": geojson, "basemap": cockpit.settings.basemap.screen()}
 
 
 @router.get("/live", summary="People and vehicles now, zone occupancy, flow in the last 15 minutes, nodes")

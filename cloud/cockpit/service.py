@@ -25,6 +25,7 @@ from cloud.cockpit.auth import Sessions
 from cloud.cockpit.metrics import CockpitSeries
 from cloud.cockpit.login_audit import FailedLogins
 from cloud.cockpit.rwlock import RWLock
+from cloud.cockpit.session_file import SessionFile
 from cloud.cockpit.settings import CockpitSettings
 from cloud.cockpit.throttle import LoginThrottle
 from cloud.cockpit.users import Users
@@ -58,7 +59,8 @@ class Cockpit:
     failed_logins: FailedLogins = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sessions = Sessions(self.settings.session_ttl_s)
+        path = self.settings.session_file
+        self.sessions = Sessions(self.settings.session_ttl_s, SessionFile(path) if path else None, self.users)
         self.throttle = LoginThrottle(self.settings.login)
         self.failed_logins = FailedLogins(self.audit, self.settings.login_audit)
 

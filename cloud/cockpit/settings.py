@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -72,21 +73,40 @@ class LoginAuditSettings(_Section):
     )
 
 
-class BasemapSettings(_Section):
-    """What the map draws under the site: nothing (air-gapped), XYZ raster tiles, or a MapLibre style."""
+PMTILES_ROUTE = "/basemap.pmtiles"  # where the cockpit serves a configured PMTiles archive
 
-    type: Literal["none", "xyz", "style"] = Field(
+
+class BasemapSettings(_Section):
+    """What the map draws under the site: nothing (air-gapped), XYZ raster tiles, a MapLibre style, or a PMTiles file.
+
+    Example:
+        >>> BasemapSettings.model_validate({"type": "pmtiles", "path": "/srv/maps/city.pmtiles"}).screen()["url"]
+        'pmtiles:///basemap.pmtiles'
+    """
+
+    type: Literal["none", "xyz", "style", "pmtiles"] = Field(
         "none", title="Basemap", description="none: the site's own layers on a plain background; xyz: raster tiles; "
-        "style: a MapLibre style JSON",
+        "style: a MapLibre style JSON; pmtiles: one PMTiles archive (raster or vector) on the cockpit's disk",
     )
     url: str | None = Field(
         None, max_length=2000, title="URL",
         description="xyz: a tile URL template with {z}/{x}/{y}; style: the style JSON's URL; https, or a path on the cockpit",
     )
+    path: Path | None = Field(
+        None, title="PMTiles file",
+        description=f"pmtiles only: the archive on the cockpit's disk, served by the cockpit itself at {PMTILES_ROUTE} "
+        "(with HTTP range requests) and to no one else's screen; nothing is fetched from outside",
+    )
     attribution: str = Field("", max_length=300, title="Attribution", description="credit shown on the map, e.g. '© OpenStreetMap'")
 
     @model_validator(mode="after")
-    def _url_fits_type(self) -> BasemapSettings:
+    def _source_fits_type(self) -> BasemapSettings:
+        if self.type == "pmtiles":
+            if self.url is not None or self.path is None:
+                raise ValueError("a pmtiles basemap takes a path (the .pmtiles file on the cockpit's disk), not a url")
+            return self
+        if self.path is not None:
+            raise ValueError(f"path is for a pmtiles basemap only; a {self.type!r} basemap takes a url")
         if self.type == "none":
             return self
         if not self.url:
@@ -100,10 +120,15 @@ class BasemapSettings(_Section):
 
     def origins(self) -> list[str]:
         """The origins the screen must be allowed to fetch from (for the Content-Security-Policy)."""
-        if self.type == "none" or not self.url:
+        if self.type in ("none", "pmtiles") or not self.url:
             return []
         parts = urlsplit(self.url)
         return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme else []
+
+    def screen(self) -> dict[str, str]:
+        """What the screen needs to draw it: the file's path on the cockpit's disk stays on the cockpit."""
+        url = f"pmtiles://{PMTILES_ROUTE}" if self.type == "pmtiles" else self.url or ""
+        return {"type": self.type, "url": url, "attribution": self.attribution}
 
 
 class CockpitSettings(_Section):
@@ -112,6 +137,11 @@ class CockpitSettings(_Section):
     session_ttl_s: float = Field(
         12 * 3600.0, ge=60, le=7 * 86_400, title="Session lifetime",
         description="seconds a login lasts; an open live stream ends when its session does",
+    )
+    session_file: Path | None = Field(
+        None, title="Sessions file",
+        description="where open sessions are kept (token digests only, mode 600), so a restarted cockpit still knows "
+        "them and a wall display carries on by itself; unset (the default): sessions end when the cockpit stops",
     )
     trusted_proxies: list[IPvAnyNetwork] = Field(
         default_factory=list, title="Trusted proxies",

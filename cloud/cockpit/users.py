@@ -98,6 +98,10 @@ class Users:
             return None
         return user
 
+    def get(self, username: str) -> User | None:
+        """The account named ``username``, if there is one (no password check)."""
+        return self._by_name.get(username)
+
     def __len__(self) -> int:
         return len(self._by_name)
 

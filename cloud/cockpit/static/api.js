@@ -88,18 +88,22 @@ async function readEvents(response, handlers) {
 }
 
 // Server-sent events over fetch, so the bearer token travels in a header rather than the URL; handlers by
-// event type. It reconnects while the session lasts; the server ends the stream with session_ended once the
-// session is logged out or expires.
-export async function follow(path, handlers) {
+// event type. It reconnects every 2 s while the session lasts; the server ends the stream with session_ended once
+// the session is logged out or expires. `connection` follows the stream itself: `connected()` once one is open,
+// `lost()` when it failed or ended while the session lasts (the server down, the network, a proxy).
+export async function follow(path, handlers, connection = {}) {
   const mine = token;
   while (mine !== null && token === mine) {
     const controller = new AbortController(); stream = controller;
     try {
       const response = await fetch(path, { headers: { Authorization: `Bearer ${mine}` }, signal: controller.signal });
       if (response.status === 401) { endSession(ENDED); return; }
+      if (!response.ok) throw new ApiError(response.status, "http_error", `the stream answered ${response.status}`);
+      if (connection.connected) connection.connected();
       await readEvents(response, handlers);
     } catch (e) { if (!controller.signal.aborted) console.warn("stream lost, reconnecting", e); }
     if (token !== mine) return;
+    if (connection.lost) connection.lost();
     await new Promise((r) => setTimeout(r, 2000));
   }
 }

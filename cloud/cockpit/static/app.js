@@ -13,7 +13,7 @@ import * as residency from "./residency.js";
 import * as scrubber from "./scrubber.js";
 import * as sql from "./sql.js";
 import { get, set, subscribe } from "./store.js";
-import { COMMON_PANELS, QUIET_MS } from "./panels.js";
+import { buildFrame, COMMON_PANELS, QUIET_MS } from "./panels.js";
 import * as tabs from "./tabs.js";
 import * as topbar from "./topbar.js";
 
@@ -65,6 +65,7 @@ function poll() {
   if (!get("past")) scrubber.loadRange().catch(() => {});
 }
 
+buildFrame("cockpit");
 for (const [keys, render] of PANELS) subscribe(keys, render);
 login.bind(boot);
 scrubber.bind();

@@ -3,19 +3,15 @@
 // apart; cameras cluster at low zoom; the search box and the state filters narrow what is drawn.
 import { LngLatBounds, Map as GlMap, ScaleControl } from "/shared/vendor/maplibre-gl/maplibre-gl.mjs";
 import { byId } from "/shared/dom.js";
+import * as basemap from "./basemap.js";
 import { mapFeatures } from "./mapdata.js";
 import { set } from "./store.js";
+import { ZoomControl } from "./zoom.js";
 
 const COLORS = { online: "#2ea043", degraded: "#d29922", unreliable: "#a371f7", silent: "#f85149", never_seen: "#0d1117",
   ok: "#2ea043", warn: "#d29922", over: "#f85149", stale: "#6e7681", flow: "#39c5cf", text: "#e6edf3", halo: "#0d1117" };
 const SOURCES = ["site", "zones", "lines", "labels", "cameras"];
 let gl = null, loaded = false, fitted = false, lastData = null;
-
-function basemap({ type, url, attribution }) {
-  if (type === "xyz") return { sources: { basemap: { type: "raster", tiles: [url], tileSize: 256, attribution } },
-    layers: [{ id: "basemap", type: "raster", source: "basemap" }] };
-  return { sources: {}, layers: [] };
-}
 
 const match = (prop, table, fallback) => ["match", ["get", prop], ...Object.entries(table).flat(), fallback];
 const label = (extra) => ({ "text-color": COLORS.text, "text-halo-color": COLORS.halo, "text-halo-width": 1.6, ...extra });
@@ -59,13 +55,11 @@ function layers() {
   ];
 }
 
-function style(base) {
+function style() {
   const empty = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
   const sources = { site: empty, zones: empty, lines: empty, labels: empty,
     cameras: { ...empty, cluster: true, clusterRadius: 45, clusterMaxZoom: 16, clusterProperties: { bad: ["+", ["get", "bad"]] } } };
-  const under = basemap(base);
-  return { version: 8, sources: { ...under.sources, ...sources },
-    layers: [{ id: "background", type: "background", paint: { "background-color": "#0f151c" } }, ...under.layers, ...layers()] };
+  return { version: 8, sources, layers: [{ id: "background", type: "background", paint: { "background-color": "#0f151c" } }, ...layers()] };
 }
 
 // A click selects what was clicked, and the history chart follows its camera (and line); a cluster zooms in.
@@ -92,13 +86,11 @@ function publishView() {
 
 function create(map) {
   const base = map.basemap || { type: "none" };
-  gl = base.type === "style" ? new GlMap({ container: "map", style: base.url, attributionControl: { compact: true } })
-    : new GlMap({ container: "map", style: style(base), attributionControl: base.attribution ? { compact: true } : false });
-  // No zoom buttons: their icons are data: images, which the Content-Security-Policy does not allow; the wheel zooms.
+  gl = new GlMap({ container: "map", ...basemap.options(base, style()) });
+  gl.addControl(new ZoomControl(), "top-right");
   gl.addControl(new ScaleControl({ unit: "metric", maxWidth: 160 }), "bottom-left");
   gl.on("load", () => {
-    if (base.type === "style") for (const [id, source] of Object.entries(style({ type: "none" }).sources)) gl.addSource(id, source);
-    if (base.type === "style") for (const layer of layers()) gl.addLayer(layer);
+    basemap.loaded(gl, base, style());
     loaded = true;
     if (lastData) draw(lastData);
   });

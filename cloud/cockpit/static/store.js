@@ -8,6 +8,8 @@ const DECLARED = {
   live: null,         // the newest live snapshot (GET /api/live, then the stream)
   lastLive: 0,        // when it arrived (ms since the epoch)
   quiet: false,       // the stream has been silent too long: what the screen shows may be old
+  offline: false,     // the stream is down (the cockpit unreachable) and reconnecting
+  now: 0,             // the last tick of the screen's clock (ms since the epoch), for what shows an age
   range: null,        // first and last event time in the twin (GET /api/range)
   past: null,         // the twin at the scrubbed instant (GET /api/state), null when live
   scrubAt: null,      // that instant (ISO 8601), null when live

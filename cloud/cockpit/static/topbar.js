@@ -1,15 +1,28 @@
 // The top bar: site name, the mode badge (live, stale, history), the age of the newest data, the clock, who is logged in.
-import { byId } from "/shared/dom.js";
+import { byId, el } from "/shared/dom.js";
 import { fmt } from "./format.js";
+
+// The bar itself, the same on every page; the render functions below fill it in.
+export function bar() {
+  return el("header", { class: "topbar" },
+    el("div", { class: "brand" }, "citytwin ", el("span", { id: "site-name", class: "muted" })),
+    el("div", { id: "mode-badge", class: "badge live" }, "LIVE"),
+    el("div", { id: "data-age", class: "muted" }),
+    el("div", { id: "camera-counts", class: "camera-counts", "aria-label": "cameras per state" }),
+    el("div", { class: "spacer" }),
+    el("div", { id: "clock", class: "clock" }),
+    el("div", { id: "who", class: "muted" }),
+    el("button", { id: "logout", class: "ghost" }, "Log out"));
+}
 
 export function renderSession({ me, map }) {
   if (me) byId("who").textContent = `${me.username} · ${me.role}`;
   if (map) byId("site-name").textContent = map.site ? map.site.name : "";
 }
 
-function mode({ live, past, scrubAt, quiet }) {
+function mode({ live, past, scrubAt, quiet, offline }) {
   if (past) return ["history", `HISTORY ${fmt.time(scrubAt)}`];
-  if (quiet) return ["stale", "CONNECTION LOST"];  // the stream went silent: the numbers on screen may be old
+  if (quiet || offline) return ["stale", "CONNECTION LOST"];  // the stream went silent or down: the numbers may be old
   return live && live.stale ? ["stale", "STALE DATA"] : ["live", "LIVE"];
 }
 

@@ -80,7 +80,13 @@ def login(client: TestClient, user: str) -> dict[str, str]:
 
 def fire_alert(cockpit: Cockpit, alert_id: str, action: str, severity: Severity = "warning", rule: str = "capacity",
                **evidence: Any) -> None:
-    """Write a fired alert into the lake's alert log, as the rule service does."""
+    """Write a fired alert into the cockpit's lake's alert log, as the rule service does."""
+    fire_alert_in(cockpit.twin.lake, alert_id, action, severity, rule, **evidence)
+
+
+def fire_alert_in(lake: Path, alert_id: str, action: str, severity: Severity = "warning", rule: str = "capacity",
+                  **evidence: Any) -> None:
+    """Write a fired alert into ``lake``'s alert log (for a cockpit in another process)."""
     alert = Alert(alert_id=alert_id, rule=rule, subject="cam-0/zone-0", severity=severity, state="firing",
                   started=datetime.now(timezone.utc), value=4.0, evidence=evidence, action=action)
-    AlertStore(cockpit.twin.lake).send(alert_record("fired", alert))
+    AlertStore(lake).send(alert_record("fired", alert))
