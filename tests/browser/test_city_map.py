@@ -1,6 +1,6 @@
 """A generated city of 1,000 cameras on the operators' screen in Chromium: clustered, searched, filtered, windowed.
 
-Screenshots go to ``test-artifacts/cockpit/city-*.png``.
+Screenshots go to ``test-artifacts/city/``, beside the operators' screen's (which its tests clear when they start).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from edge.events.factory import EventFactory
 from tests.browser.test_cockpit_screen import (  # noqa: F401
     ARTIFACTS, CHROMIUM, FLAGS, csp_violations, playwright_sync, pytestmark,
 )
+
+SHOTS = ARTIFACTS.parent / "city"
 from tests.support.http import serving
 
 CAMERAS = 1000
@@ -60,7 +62,7 @@ def task_seconds(cdp: Any) -> float:
 def test_a_thousand_cameras_cluster_and_a_live_update_redraws_only_what_changed(city: tuple[str, Cockpit]) -> None:
     url, cockpit = city
     expect, report = playwright_sync.expect, Reporter(cockpit)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_sync.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
@@ -80,7 +82,7 @@ def test_a_thousand_cameras_cluster_and_a_live_update_redraws_only_what_changed(
         view = json.loads(page.get_attribute("#map", "data-drawn") or "{}")
         assert 1 < view["clusters"] < CAMERAS // 10, view
         assert view["clustered"] + view["unclustered"] == CAMERAS, view
-        page.screenshot(path=str(ARTIFACTS / "city-1000-clustered.png"))
+        page.screenshot(path=str(SHOTS / "city-1000-clustered.png"))
 
         # The camera table keeps only the rows in view in the document, and scrolling brings the others.
         rows = page.locator("#nodes tbody tr[data-camera-row]")
@@ -100,7 +102,7 @@ def test_a_thousand_cameras_cluster_and_a_live_update_redraws_only_what_changed(
         for state in ("silent", "never_seen", "unreliable", "degraded"):
             page.uncheck(f"#map-filters input[data-state='{state}']")
         expect(page.locator("#map-status")).to_have_text(f"10 of {CAMERAS} cameras")
-        page.screenshot(path=str(ARTIFACTS / "city-1000-online-only.png"))
+        page.screenshot(path=str(SHOTS / "city-1000-online-only.png"))
         for state in ("silent", "never_seen", "unreliable", "degraded"):
             page.check(f"#map-filters input[data-state='{state}']")
 
@@ -122,9 +124,9 @@ def test_a_thousand_cameras_cluster_and_a_live_update_redraws_only_what_changed(
         updates = cockpit.version - version
         per_update_ms = (task_seconds(cdp) - before) * 1000 / max(1, updates)
         expect(page.locator("#camera-counts [data-state='online']")).not_to_have_text("10 online")
-        page.screenshot(path=str(ARTIFACTS / "city-1000-live.png"))
+        page.screenshot(path=str(SHOTS / "city-1000-live.png"))
         browser.close()
-    (ARTIFACTS / "city-1000-live.json").write_text(json.dumps({"updates": updates, "main_thread_ms_per_update": per_update_ms}))
+    (SHOTS / "city-1000-live.json").write_text(json.dumps({"updates": updates, "main_thread_ms_per_update": per_update_ms}))
     assert updates >= 5
     assert per_update_ms < MAX_MS_PER_UPDATE, f"{per_update_ms:.0f} ms of main-thread work per live update"
     assert violations == [] and errors == []

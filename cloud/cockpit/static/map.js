@@ -128,10 +128,12 @@ function create(map) {
     gl.on("mouseleave", id, () => { gl.getCanvas().style.cursor = ""; });
   }
   gl.on("moveend", publishView);
+  gl.on("resize", publishView);
   gl.on("idle", publishDrawn);
-  // Ready once the cameras are placed at the fitted view (a software GPU may take long to go fully idle).
+  // Ready once the cameras are placed at the fitted view (a software GPU may take long to go fully idle). Only once:
+  // the view reads the element's size, which would force a layout on every live update.
   gl.on("sourcedata", (e) => {
-    if (e.sourceId === "cameras" && e.isSourceLoaded && fitted) { publishView(); byId("map").dataset.ready = "1"; }
+    if (e.sourceId === "cameras" && e.isSourceLoaded && fitted && !byId("map").dataset.ready) { publishView(); byId("map").dataset.ready = "1"; }
   });
 }
 
@@ -189,7 +191,8 @@ export function render(state) {
   const { shapes: searched, total } = mapShapes(map, state.mapQuery);
   const values = mapValues(state, searched);
   const shapes = shownShapes(searched, values, new Set(state.mapHidden));
-  byId("map-status").textContent = `${shapes.filter((s) => s.kind === "camera").length} of ${total} cameras`;
+  const status = byId("map-status"), text = `${shapes.filter((s) => s.kind === "camera").length} of ${total} cameras`;
+  if (status.textContent !== text) status.textContent = text;
   latest = { shapes, values, key: state.selected ? state.selected.key : null };
   if (!loaded) return;
   draw(shapes, values);

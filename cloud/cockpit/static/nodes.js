@@ -98,8 +98,12 @@ export function bind() {
 }
 
 // The header's count of cameras per state: every configured camera is in exactly one.
+let shownCounts = "";
+
 export function renderCounts({ live }) {
   const counts = (live && live.camera_counts) || {};
+  if (JSON.stringify(counts) === shownCounts) return;  // most updates leave them as they are
+  shownCounts = JSON.stringify(counts);
   byId("camera-counts").replaceChildren(...Object.keys(STATE_LABELS).map((state) =>
     el("span", { class: `count ${state}${counts[state] ? "" : " none"}`, "data-state": state, title: STATE_LABELS[state] },
       el("span", { class: `dot ${state}` }), `${counts[state] || 0} ${STATE_LABELS[state]}`)));
