@@ -19,7 +19,7 @@ help:
 	@echo "make status      show whether the brokers are running"
 	@echo "make typecheck   mypy over citytwin/, edge/, cloud/ and hardware/"
 	@echo "make bench       full benchmark matrix on this machine into hardware/results/\$$BENCH_DEVICE [ci-x86], then the report"
-	@echo "make bench-map   the map with a generated 1,000-camera city in Chromium: first render, ms per live update, heap (CAMERAS=, MINUTES=)"
+	@echo "make bench-map   the map with a generated 1,000-camera city in Chromium: first render, ms per live update, heap (CAMERAS=, MINUTES=, PROFILE=1)"
 	@echo "make bench-twin  open time, RSS and query latency of the twin over 10M synthetic events (EVENTS=100000000 for 100M),"
 	@echo "                 then history windows over a year of rollups of 1,000 cameras (ONLY=lake or ONLY=history for one part)"
 	@echo "make bench-ingest  events/s and publish-to-file latency through the bridge and the sink (own brokers)"
@@ -122,7 +122,7 @@ clean:
 
 # The cockpit's map with a generated city of cameras in Chromium: first render, main-thread ms per live update, JS heap.
 bench-map: venv web-deps browser-deps
-	$(BIN)/python -m cloud.bench.map_screen --cameras $(or $(CAMERAS),1000) --minutes $(or $(MINUTES),3)
+	$(BIN)/python -m cloud.bench.map_screen --cameras $(or $(CAMERAS),1000) --minutes $(or $(MINUTES),3) $(if $(PROFILE),--profile)
 
 bench-twin: venv
 	$(BIN)/python -m cloud.twin.bench $(if $(EVENTS),--events $(EVENTS)) $(if $(ONLY),--only $(ONLY))

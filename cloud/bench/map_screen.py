@@ -10,7 +10,8 @@ reports:
 
 - first render: from the login to the map having placed every camera;
 - per live update: main-thread task time (Chrome's ``TaskDuration`` metric)
-  over a window, divided by the live updates the page received in it;
+  over a window, divided by the live updates the server made in it, and what
+  it went to: script, layout, style, other, and the thread's CPU time;
 - memory: the JS heap every 30 s over ``--minutes``, and its growth.
 
 A screenshot of the first render goes to ``test-artifacts/cockpit/bench-map-*.png``.
@@ -55,13 +56,14 @@ PASSWORD = "bench-viewer-pass"
 ARTIFACTS = Path("test-artifacts/cockpit")
 
 
-def _cockpit(folder: Path, cameras: int) -> Cockpit:
+def city_cockpit(folder: Path, cameras: int, refresh_s: float = 1.0) -> Cockpit:
+    """A cockpit over a generated city of ``cameras`` and a small synthetic lake for it in ``folder``; user ``wall``."""
     deployment = Deployment.model_validate({**generate_city(cameras, min(8, max(1, cameras // 100))), "lake": {"path": str(folder / "lake")}})
     generate_lake(folder / "lake", CityShape(site="city", cameras=cameras, days=1, events=max(10_000, cameras * 20)))
     twin = Twin(folder / "lake", deployment.site, deployment.cameras)
     users = Users([User(username="wall", role="viewer", password_hash=hash_password(PASSWORD))])
     return Cockpit(twin=twin, users=users, audit=AuditLog(folder / "audit.jsonl"), alerts=AlertBoard(folder / "lake"),
-                   refresh_s=1.0, deployment=deployment, settings=CockpitSettings())
+                   refresh_s=refresh_s, deployment=deployment, settings=CockpitSettings())
 
 
 def _feed(cockpit: Cockpit, cameras: int, stop: threading.Event) -> None:
@@ -96,11 +98,27 @@ def _serve(cockpit: Cockpit) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+# What a task's time went to, and the main thread's CPU time (ThreadTime): on a loaded machine the wall-clock
+# TaskDuration also counts the time the thread waited for a core.
+SPLIT = ("ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "TaskOtherDuration", "ThreadTime")
+
+
 def _metrics(cdp: Any) -> dict[str, float]:
     return {m["name"]: float(m["value"]) for m in cdp.send("Performance.getMetrics")["metrics"]}
 
 
-def _measure(url: str, cockpit: Cockpit, page_path: str, minutes: float) -> dict[str, Any]:
+def _hot_spots(profile: dict[str, Any], top: int = 15) -> list[str]:
+    """Where a CPU profile's samples fell: self time per script and function, the largest first."""
+    nodes = {n["id"]: n["callFrame"] for n in profile["nodes"]}
+    spent: dict[str, float] = {}
+    for node, delta in zip(profile["samples"], profile["timeDeltas"]):
+        frame = nodes[node]
+        where = f"{frame['url'].rsplit('/', 1)[-1] or '(native)'}:{frame['functionName'] or '(anonymous)'}"
+        spent[where] = spent.get(where, 0.0) + delta / 1000
+    return [f"{ms:.0f} ms {where}" for where, ms in sorted(spent.items(), key=lambda kv: -kv[1])[:top]]
+
+
+def _measure(url: str, cockpit: Cockpit, page_path: str, minutes: float, profile: bool = False) -> dict[str, Any]:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
@@ -120,9 +138,14 @@ def _measure(url: str, cockpit: Cockpit, page_path: str, minutes: float) -> dict
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"bench-map-{page_path.strip('/') or 'screen'}.png"))
         time.sleep(5)  # let the first frames settle before measuring updates
+        if profile:
+            cdp.send("Profiler.enable")
+            cdp.send("Profiler.start")
         before, version = _metrics(cdp), cockpit.version
         time.sleep(20)
         after, updates = _metrics(cdp), cockpit.version - version
+        hot = _hot_spots(cdp.send("Profiler.stop")["profile"]) if profile else []
+        per_update = {name: round((after[name] - before[name]) * 1000 / max(1, updates), 1) for name in SPLIT if name in after}
         per_update_ms = (after["TaskDuration"] - before["TaskDuration"]) * 1000 / max(1, updates)
         heap: list[float] = []
         deadline = time.monotonic() + minutes * 60
@@ -135,7 +158,9 @@ def _measure(url: str, cockpit: Cockpit, page_path: str, minutes: float) -> dict
         browser.close()
     return {"page": page_path, "map_status": status, "first_render_s": round(first_render_s, 2),
             "live_updates_in_window": updates, "main_thread_ms_per_update": round(per_update_ms, 1),
-            "js_heap_mb_every_30s": heap, "heap_growth_mb": round(heap[-1] - heap[0], 1)}
+            "per_update_ms_by_kind": per_update,
+            "js_heap_mb_every_30s": heap, "heap_growth_mb": round(heap[-1] - heap[0], 1),
+            **({"main_thread_hot_spots": hot} if profile else {})}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,15 +168,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cameras", type=int, default=1000, help="cameras in the generated city (default: %(default)s)")
     parser.add_argument("--minutes", type=float, default=3.0, help="how long to watch the JS heap (default: %(default)s)")
     parser.add_argument("--page", choices=["/", "/wall"], default="/", help="the operators' screen or the wall (default: /)")
+    parser.add_argument("--profile", action="store_true", help="also sample the page's CPU over the update window and "
+                        "list where the main thread spent it")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="citytwin-bench-map-") as tmp:
-        cockpit = _cockpit(Path(tmp), args.cameras)
+        cockpit = city_cockpit(Path(tmp), args.cameras)
         stop = threading.Event()
         feeder = threading.Thread(target=_feed, args=(cockpit, args.cameras, stop), daemon=True)
         feeder.start()
         try:
             with _serve(cockpit) as url:
-                result = _measure(url, cockpit, args.page, args.minutes)
+                result = _measure(url, cockpit, args.page, args.minutes, args.profile)
         finally:
             stop.set()
             feeder.join(timeout=5)

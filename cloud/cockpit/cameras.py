@@ -31,7 +31,8 @@ def _state(node: dict[str, Any] | None, degraded_fps: float) -> tuple[str, list[
     if node is None:
         return "never_seen", ["no report from its node yet"]
     if not node["online"]:
-        return "silent", [f"no report for {node['age_s']:.0f} s"]
+        # The time of the last report, not its age: the entry stays the same from one snapshot to the next.
+        return "silent", [f"no report since {str(node['last_seen'])[:19].replace('T', ' ')} UTC"]
     flagged = scene.problems(node)
     if flagged:
         return "unreliable", flagged
@@ -68,7 +69,7 @@ def _entry(cam: dict[str, Any], node: dict[str, Any] | None, degraded_fps: float
     return {
         "site": cam["site"], "camera": cam["camera"], "name": cam.get("name") or cam["camera"], "configured": configured,
         "state": state, "reasons": reasons, "node": report.get("node"), "last_seen": report.get("last_seen"),
-        "age_s": report.get("age_s"), "fps": report.get("fps"), "latency_ms": report.get("latency_ms"),
+        "fps": report.get("fps"), "latency_ms": report.get("latency_ms"),
         "clock_offset_ms": report.get("clock_offset_ms"), "clock_synced": report.get("clock_synced"),
         "scene": report.get("scene", "not_judged"), "scene_flags": report.get("scene_flags"),
     }

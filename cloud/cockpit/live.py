@@ -105,7 +105,8 @@ def live(twin: Twin, now: datetime, stale_after_s: float, degraded_fps: float = 
         "zones": zones,
         "flow": flow,
         "flow_window_min": int(FLOW_WINDOW.total_seconds() // 60),
-        "nodes": seen,
+        # Without their age, which changes every second: the stream then sends only the nodes that reported.
+        "nodes": [{k: v for k, v in node.items() if k != "age_s"} for node in seen],
         **cameras(twin, seen, degraded_fps),
     }
 

@@ -68,7 +68,10 @@ def _session_ended(session: Session) -> str:
 async def stream(
     request: Request, max_events: int | None = Query(None, ge=1, le=1000), session: Session = Depends(current_session)
 ) -> StreamingResponse:
-    """Server-sent events: a ``live`` event whenever the snapshot changes, a comment every 15 s otherwise.
+    """Server-sent events: the snapshot, then the changes to it at every refresh; a comment every 15 s otherwise.
+
+    The first event is ``live`` (the snapshot, as ``GET /api/live`` answers); each next one is ``live_changes``
+    (``livestream.LiveChanges``) from the version it sent last, or ``live`` again when that is too old.
 
     The session is checked on every turn (every 0.5 s): once it is logged out
     or expired, a ``session_ended`` event is sent and the stream ends.
@@ -76,16 +79,16 @@ async def stream(
     cockpit = cockpit_of(request)
 
     async def events() -> AsyncIterator[str]:
-        sent, last_version, last_write = 0, -1, time.monotonic()
+        sent, last_version, last_write = 0, None, time.monotonic()
         while max_events is None or sent < max_events:
             if await request.is_disconnected():
                 return
             if cockpit.sessions.get(session.token) is None:
                 yield _session_ended(session)
                 return
-            version, snapshot = await asyncio.to_thread(cockpit.snapshot)
-            if version != last_version:
-                yield f"event: live\nid: {version}\ndata: {json.dumps(snapshot)}\n\n"
+            version, text = await asyncio.to_thread(cockpit.stream_event, last_version)
+            if text is not None:
+                yield text
                 sent, last_version, last_write = sent + 1, version, time.monotonic()
             elif time.monotonic() - last_write > 15:
                 yield ": keepalive\n\n"

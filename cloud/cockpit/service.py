@@ -22,6 +22,7 @@ from cloud.audit.chain import AuditLog
 from cloud.cockpit import live
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.auth import Sessions
+from cloud.cockpit.livestream import StreamEvents
 from cloud.cockpit.metrics import CockpitSeries
 from cloud.cockpit.login_audit import FailedLogins
 from cloud.cockpit.rwlock import RWLock
@@ -53,6 +54,7 @@ class Cockpit:
     series: CockpitSeries = field(default_factory=lambda: CockpitSeries(MetricsSettings()))
     version: int = 0
     _snapshot: dict[str, Any] | None = None
+    events: StreamEvents = field(default_factory=StreamEvents)  # the stream's events, made once for every stream
     _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)
     sessions: Sessions = field(init=False)
     throttle: LoginThrottle = field(init=False)
@@ -74,6 +76,7 @@ class Cockpit:
         with self._snapshot_lock:
             self._snapshot = snapshot
             self.version += 1
+            self.events.add(self.version, snapshot)
         return snapshot
 
     def compute_live(self) -> dict[str, Any]:
@@ -86,6 +89,11 @@ class Cockpit:
             if self._snapshot is not None:
                 return self.version, self._snapshot
         return self.version, self.compute_live()
+
+    def stream_event(self, sent: int | None) -> tuple[int, str | None]:
+        """The newest version and the event that brings a stream from version ``sent`` to it (None: it is there)."""
+        version, snapshot = self.snapshot()
+        return version, None if sent == version else self.events.next_event(sent, version, snapshot)
 
     async def refresh_forever(self) -> None:
         while True:

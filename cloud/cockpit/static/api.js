@@ -64,26 +64,52 @@ export async function logout() {
   try { await api("/api/logout", { method: "POST" }); } catch (e) { /* already ended on the server */ } finally { endSession(""); }
 }
 
-// One server-sent event: its type ("message" when unnamed) and its data, or null for a comment.
+// One server-sent event: its type ("message" when unnamed), its id and its data, or null for a comment.
 function parseEvent(chunk) {
   const lines = chunk.split("\n");
   const type = (lines.find((l) => l.startsWith("event: ")) || "event: message").slice(7);
+  const id = (lines.find((l) => l.startsWith("id: ")) || "id: ").slice(4);
   const data = lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
-  return data ? { type, data: JSON.parse(data) } : null;
+  return data ? { type, id, data: JSON.parse(data) } : null;
 }
 
+// The live stream sends the snapshot once, then what changed (live_changes: fields replaced, and [position, entry]
+// for the entries of a list that changed); the handlers always get a whole snapshot. Entries that did not change
+// are the same objects as before, so a panel can skip them by identity.
+function liveSnapshots(onLive) {
+  let current = null, version = null;
+  return {
+    live(snapshot, id) { current = snapshot; version = Number(id); onLive(snapshot); },
+    live_changes(changes) {
+      if (current === null || changes.base !== version) throw new Error(`live changes for version ${changes.base}, the screen has ${version}`);
+      const next = { ...current, ...changes.fields };
+      for (const [key, entries] of Object.entries(changes.entries)) {
+        const list = current[key].slice();
+        for (const [i, entry] of entries) list[i] = entry;
+        next[key] = list;
+      }
+      current = next; version = changes.version;
+      onLive(next);
+    },
+  };
+}
+
+// A snapshot of a large city arrives in many chunks: the end of an event is looked for only in what is new, so
+// a megabyte is scanned once, not once per chunk.
 async function readEvents(response, handlers) {
   const reader = response.body.getReader(), decoder = new TextDecoder();
-  let buffer = "";
+  let buffer = "", scanned = 0;
   for (;;) {
     const { value, done } = await reader.read(); if (done) return;
     buffer += decoder.decode(value, { stream: true });
     let cut;
-    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+    while ((cut = buffer.indexOf("\n\n", scanned)) >= 0) {
+      scanned = 0;
       const event = parseEvent(buffer.slice(0, cut)); buffer = buffer.slice(cut + 2);
       if (event && event.type === "session_ended") { endSession(event.data.message); return; }
-      if (event && handlers[event.type]) handlers[event.type](event.data);
+      if (event && handlers[event.type]) handlers[event.type](event.data, event.id);
     }
+    scanned = Math.max(0, buffer.length - 1);
   }
 }
 
@@ -95,12 +121,13 @@ export async function follow(path, handlers, connection = {}) {
   const mine = token;
   while (mine !== null && token === mine) {
     const controller = new AbortController(); stream = controller;
+    const own = handlers.live ? { ...handlers, ...liveSnapshots(handlers.live) } : handlers;  // a new stream starts whole
     try {
       const response = await fetch(path, { headers: { Authorization: `Bearer ${mine}` }, signal: controller.signal });
       if (response.status === 401) { endSession(ENDED); return; }
       if (!response.ok) throw new ApiError(response.status, "http_error", `the stream answered ${response.status}`);
       if (connection.connected) connection.connected();
-      await readEvents(response, handlers);
+      await readEvents(response, own);
     } catch (e) { if (!controller.signal.aborted) console.warn("stream lost, reconnecting", e); }
     if (token !== mine) return;
     if (connection.lost) connection.lost();

@@ -70,6 +70,7 @@ for (const [keys, render] of PANELS) subscribe(keys, render);
 login.bind(boot);
 scrubber.bind();
 map.bind();
+nodes.bind();
 history.bind();
 sql.bind();
 tabs.bind({ history: () => history.load(), bench: bench.load, audit: audit.load, residency: residency.load });

@@ -1,7 +1,14 @@
 // Numbers, instants and ages as the screen shows them.
 
+// One number format per number of digits: toLocaleString would build a new one for every cell it formats.
+const formats = new Map();
+function numberFormat(digits) {
+  if (!formats.has(digits)) formats.set(digits, new Intl.NumberFormat("en-GB", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+  return formats.get(digits);
+}
+
 export const fmt = {
-  n: (v, digits = 0) => (v === null || v === undefined ? "–" : Number(v).toLocaleString("en-GB", { maximumFractionDigits: digits, minimumFractionDigits: digits })),
+  n: (v, digits = 0) => (v === null || v === undefined ? "–" : numberFormat(digits).format(Number(v))),
   time: (iso) => (iso ? new Date(iso).toISOString().replace("T", " ").slice(0, 19) + " UTC" : "–"),
   age: (iso) => {
     if (!iso) return "never";

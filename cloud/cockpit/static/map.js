@@ -4,16 +4,22 @@
 import { LngLatBounds, Map as GlMap, ScaleControl } from "/shared/vendor/maplibre-gl/maplibre-gl.mjs";
 import { byId } from "/shared/dom.js";
 import * as basemap from "./basemap.js";
-import { mapFeatures } from "./mapdata.js";
+import { mapShapes, mapValues, shownShapes, sourceData, valueChanges } from "./mapdata.js";
 import { set } from "./store.js";
 import { ZoomControl } from "./zoom.js";
 
 const COLORS = { online: "#2ea043", degraded: "#d29922", unreliable: "#a371f7", silent: "#f85149", never_seen: "#0d1117",
   ok: "#2ea043", warn: "#d29922", over: "#f85149", stale: "#6e7681", flow: "#39c5cf", text: "#e6edf3", halo: "#0d1117" };
 const SOURCES = ["site", "zones", "lines", "labels", "cameras"];
-let gl = null, loaded = false, fitted = false, lastData = null;
+let gl = null, loaded = false, fitted = false, latest = null, selectedId = null;
 
 const match = (prop, table, fallback) => ["match", ["get", prop], ...Object.entries(table).flat(), fallback];
+// Zones' occupancy and lines' crossings are feature state: a live update changes them without re-tiling a source.
+const occupancyColour = (table) => ["match", ["to-string", ["feature-state", "occupancy"]], ...Object.entries(table).flat(), COLORS.stale];
+const crossings = ["to-number", ["feature-state", "crossings"], 0];
+// Zone and line labels only once the view is close enough to tell them apart: over a whole city they would be
+// thousands of labels fighting for the same pixels, and MapLibre's collision work for them would run on every frame.
+const LABELS_MINZOOM = 15;
 const label = (extra) => ({ "text-color": COLORS.text, "text-halo-color": COLORS.halo, "text-halo-width": 1.6, ...extra });
 
 // Marks and labels grow with the page's type, so the wall's map reads from across the room at any resolution.
@@ -25,11 +31,11 @@ function layers() {
   const occupancy = { ok: COLORS.ok, warn: COLORS.warn, over: COLORS.over, stale: COLORS.stale };
   return [
     { id: "site-outline", type: "line", source: "site", paint: { "line-color": "#2a313c", "line-width": 2 } },
-    { id: "zones-fill", type: "fill", source: "zones", paint: { "fill-color": match("occupancy", occupancy, COLORS.stale), "fill-opacity": 0.4 } },
-    { id: "zones-edge", type: "line", source: "zones", paint: { "line-color": match("occupancy", occupancy, COLORS.stale), "line-width": 1.5 } },
+    { id: "zones-fill", type: "fill", source: "zones", paint: { "fill-color": occupancyColour(occupancy), "fill-opacity": 0.4 } },
+    { id: "zones-edge", type: "line", source: "zones", paint: { "line-color": occupancyColour(occupancy), "line-width": 1.5 } },
     { id: "lines", type: "line", source: "lines", layout: { "line-cap": "round" },
-      paint: { "line-color": ["case", [">", ["get", "crossings"], 0], COLORS.flow, COLORS.stale],
-        "line-width": ["+", 3, ["min", 8, ["*", 1.2, ["ln", ["+", 1, ["get", "crossings"]]]]]] } },
+      paint: { "line-color": ["case", [">", crossings, 0], COLORS.flow, COLORS.stale],
+        "line-width": ["+", 3, ["min", 8, ["*", 1.2, ["ln", ["+", 1, crossings]]]]] } },
     { id: "selected-shape", type: "line", source: "zones", filter: ["==", ["get", "key"], ""], paint: { "line-color": "#fff", "line-width": 3 } },
     { id: "selected-line", type: "line", source: "lines", filter: ["==", ["get", "key"], ""], paint: { "line-color": "#fff", "line-width": 7, "line-opacity": 0.6 } },
     { id: "clusters", type: "circle", source: "cameras", filter: ["has", "point_count"],
@@ -41,7 +47,7 @@ function layers() {
         "circle-stroke-width": ["case", ["boolean", ["feature-state", "selected"], false], 3, 2] } },
     // Labels: symbol layers never draw two labels over each other. The layer drawn last is placed first, so camera
     // names win over zone and line labels, and within the labels an over-capacity zone wins over a quiet line.
-    { id: "labels", type: "symbol", source: "labels",
+    { id: "labels", type: "symbol", source: "labels", minzoom: LABELS_MINZOOM,
       layout: { "text-field": ["get", "label"], "text-size": ["match", ["get", "kind"], "zone", px(13), px(12)], "text-font": ["DejaVu Sans Bold"],
         "text-padding": 3, "symbol-sort-key": ["get", "priority"], "text-variable-anchor": ["center", "top", "bottom", "left", "right"], "text-radial-offset": 0.6 },
       paint: label({ "text-color": ["match", ["get", "kind"], "line", COLORS.flow, COLORS.text] }) },
@@ -84,15 +90,29 @@ function publishView() {
   el.dataset.view = JSON.stringify({ lon: c.lng, lat: c.lat, zoom: gl.getZoom(), width: el.clientWidth, height: el.clientHeight });
 }
 
+// How the cameras are drawn once the map has settled (no tile still loading, so none is drawn twice): the groups,
+// the cameras in them and the cameras on their own.
+function publishDrawn() {
+  const groups = new Map(), alone = new Set();
+  for (const f of gl.queryRenderedFeatures({ layers: ["clusters", "cameras"] })) {
+    if (f.properties.cluster_id === undefined) alone.add(f.id); else groups.set(f.properties.cluster_id, f.properties.point_count);
+  }
+  byId("map").dataset.drawn = JSON.stringify({ clusters: groups.size, clustered: [...groups.values()].reduce((s, n) => s + n, 0),
+    unclustered: alone.size });
+}
+
+// Labels appear at once rather than fading in: a fade redraws the map for 300 ms after every live update.
+const OPTIONS = { container: "map", fadeDuration: 0 };
+
 function create(map) {
   const base = map.basemap || { type: "none" };
-  gl = new GlMap({ container: "map", ...basemap.options(base, style()) });
+  gl = new GlMap({ ...OPTIONS, ...basemap.options(base, style()) });
   gl.addControl(new ZoomControl(), "top-right");
   gl.addControl(new ScaleControl({ unit: "metric", maxWidth: 160 }), "bottom-left");
   gl.on("load", () => {
     basemap.loaded(gl, base, style());
     loaded = true;
-    if (lastData) draw(lastData);
+    if (latest) { draw(latest.shapes, latest.values); select(latest.key); }
   });
   gl.on("click", onClick);
   for (const id of ["clusters", "cameras", "lines", "zones-fill"]) {
@@ -100,9 +120,12 @@ function create(map) {
     gl.on("mouseleave", id, () => { gl.getCanvas().style.cursor = ""; });
   }
   gl.on("moveend", publishView);
-  // Ready once the cameras are placed at the fitted view (a software GPU may take long to go fully idle).
+  gl.on("resize", publishView);
+  gl.on("idle", publishDrawn);
+  // Ready once the cameras are placed at the fitted view (a software GPU may take long to go fully idle). Only once:
+  // the view reads the element's size, which would force a layout on every live update.
   gl.on("sourcedata", (e) => {
-    if (e.sourceId === "cameras" && e.isSourceLoaded && fitted) { publishView(); byId("map").dataset.ready = "1"; }
+    if (e.sourceId === "cameras" && e.isSourceLoaded && fitted && !byId("map").dataset.ready) { publishView(); byId("map").dataset.ready = "1"; }
   });
 }
 
@@ -116,22 +139,37 @@ function fit(data) {
   fitted = !bounds.isEmpty();
 }
 
-// A source is sent to MapLibre's worker only when it changed: the stream repeats itself, and each setData re-tiles.
-let selectedId = null;
-const sent = new Map();
-function draw(data) {
-  for (const id of SOURCES) {
-    const text = JSON.stringify(data[id]);
-    if (sent.get(id) === text) continue;
-    sent.set(id, text);
-    gl.getSource(id).setData(data[id]);
-  }
+// The shapes go to MapLibre's worker only when the site, the search or the filters change what is drawn; a live
+// update sends only the values that changed: a few cameras' states and labels, and feature state for zones and lines.
+let sentShapes = null, sentValues = null, selectedKey;
+
+function sendAll(shapes, values) {
+  const data = sourceData(shapes, values);
+  for (const id of SOURCES) gl.getSource(id).setData(data[id]);
+  for (const [id, occupancy] of values.zones) gl.setFeatureState({ source: "zones", id }, { occupancy });
+  for (const [id, crossings] of values.lines) gl.setFeatureState({ source: "lines", id }, { crossings });
   if (!fitted) fit(data);
 }
 
-function select(data, key) {
-  if (selectedId !== null) gl.removeFeatureState({ source: "cameras", id: selectedId });
-  const hit = data.cameras.features.find((f) => f.properties.key === key);
+function sendChanges(values) {
+  const changes = valueChanges(sentValues, values);
+  if (changes.cameras.length) gl.getSource("cameras").updateData({ update: changes.cameras });
+  if (changes.labels.length) gl.getSource("labels").updateData({ update: changes.labels });
+  for (const [id, state] of changes.zones) gl.setFeatureState({ source: "zones", id }, state);
+  for (const [id, state] of changes.lines) gl.setFeatureState({ source: "lines", id }, state);
+}
+
+function draw(shapes, values) {
+  const same = sentShapes && shapes.length === sentShapes.length && shapes.every((s, i) => s === sentShapes[i]);
+  if (same) sendChanges(values); else sendAll(shapes, values);
+  sentShapes = shapes; sentValues = values;
+}
+
+function select(key) {
+  if (key === selectedKey) return;
+  selectedKey = key;
+  if (selectedId !== null) gl.removeFeatureState({ source: "cameras", id: selectedId }, "selected");
+  const hit = sentShapes.find((s) => s.kind === "camera" && s.camera === key);
   selectedId = hit ? hit.id : null;
   if (selectedId !== null) gl.setFeatureState({ source: "cameras", id: selectedId }, { selected: true });
   gl.setFilter("selected-shape", ["==", ["get", "key"], key || ""]);
@@ -142,12 +180,15 @@ export function render(state) {
   const { map } = state;
   if (!map || !map.geojson) return;
   if (!gl) create(map);
-  const data = mapFeatures(state, { query: state.mapQuery, hidden: new Set(state.mapHidden) });
-  lastData = data;
-  byId("map-status").textContent = `${data.cameras.features.length} of ${data.total} cameras`;
+  const { shapes: searched, total } = mapShapes(map, state.mapQuery);
+  const values = mapValues(state, searched);
+  const shapes = shownShapes(searched, values, new Set(state.mapHidden));
+  const status = byId("map-status"), text = `${shapes.filter((s) => s.kind === "camera").length} of ${total} cameras`;
+  if (status.textContent !== text) status.textContent = text;
+  latest = { shapes, values, key: state.selected ? state.selected.key : null };
   if (!loaded) return;
-  draw(data);
-  select(data, state.selected ? state.selected.key : null);
+  draw(shapes, values);
+  select(latest.key);
 }
 
 // The search box and the state filters change only the store; render draws what they leave.

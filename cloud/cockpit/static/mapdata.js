@@ -1,4 +1,7 @@
-// The map's GeoJSON: the site's features (GET /api/map) with what the screen shows now, searched and filtered.
+// The map's GeoJSON, in two parts: the shapes (the site's features from GET /api/map, searched, with stable ids), which
+// change only with the site or the search, and the values the live data or the scrubbed instant gives each of them
+// (camera state, zone occupancy, line crossings, label text), which change with every update. The map sends the
+// shapes to MapLibre once and then only the values that changed.
 import { shownValues } from "./values.js";
 
 const METRES_PER_DEGREE = 111195;
@@ -26,55 +29,97 @@ function anchor(geometry) {
   return [pts.reduce((s, p) => s + p[0], 0) / pts.length, pts.reduce((s, p) => s + p[1], 0) / pts.length];
 }
 
-function labelAt(geometry, label, priority, kind) {
-  return { type: "Feature", geometry: { type: "Point", coordinates: anchor(geometry) }, properties: { label, priority, kind } };
-}
-
 function matches(p, query) {
   if (!query) return true;
   return [p.camera, p.id, p.name].some((v) => v && String(v).toLowerCase().includes(query));
 }
 
-// { cameras, site, lines, zones }: FeatureCollections ready for the map's sources, and what was left out.
-export function mapFeatures(state, { query = "", hidden = new Set() } = {}) {
-  const { map, live } = state;
-  const q = query.trim().toLowerCase();
-  const states = new Map(((live && live.cameras) || []).map((c) => [c.camera, c.state]));
-  const { zones, flow } = shownValues(state);
-  const where = new Map(), perCamera = new Map();
-  const out = { cameras: [], site: [], lines: [], zones: [], labels: [] };
-  const all = map.geojson.features;
+// Every placed feature of the site, with a ring position for the unplaced zones and lines and an id that stays the
+// same whatever the search: its place in GET /api/map's collection, so feature state and partial updates find it.
+function placed(map) {
+  const all = map.geojson.features, where = new Map(), perCamera = new Map(), out = [];
   for (const f of all) if (f.properties.kind === "camera" && f.geometry) where.set(f.properties.camera, f.geometry.coordinates);
-  const shownCameras = new Set();
-  for (const f of all) {
+  all.forEach((f, id) => {
     const p = f.properties;
-    if (p.kind === "site") { if (f.geometry) out.site.push(f); continue; }
-    const camState = states.get(p.camera) || "never_seen";
-    if (hidden.has(camState)) continue;
-    if (p.kind === "camera") {
-      if (!f.geometry || !matches(p, q)) continue;
-      shownCameras.add(p.camera);
-      out.cameras.push({ ...f, id: out.cameras.length, properties: { ...p, state: camState, key: p.camera, bad: camState === "online" ? 0 : 1 } });
-      continue;
-    }
-    const key = `${p.camera}/${p.id}`;
-    if (q && !matches(p, q) && !shownCameras.has(p.camera)) continue;
+    if (p.kind === "site" || p.kind === "camera") { if (f.geometry) out.push({ id, kind: p.kind, camera: p.camera, feature: f }); return; }
     const i = perCamera.get(`${p.kind}${p.camera}`) || 0; perCamera.set(`${p.kind}${p.camera}`, i + 1);
     const geometry = f.geometry || (where.has(p.camera) ? around(where.get(p.camera), i, p.kind) : null);
-    if (!geometry) continue;
-    if (p.kind === "zone") {
-      const v = zones.get(key) || { total: null, stale: true };
-      const label = v.total === null || v.total === undefined ? `${p.id} · –` : p.capacity ? `${p.id} · ${v.total}/${p.capacity}` : `${p.id} · ${v.total}`;
+    if (geometry) out.push({ id, kind: p.kind, camera: p.camera, feature: { ...f, geometry } });
+  });
+  return { placed: out, total: all.filter((f) => f.properties.kind === "camera").length };
+}
+
+const placedOf = new WeakMap();  // map -> placed(map): the registry changes only on a new GET /api/map
+
+// The shapes the search leaves: a camera that matches brings its zones and lines along.
+export function mapShapes(map, query = "") {
+  if (!placedOf.has(map)) placedOf.set(map, placed(map));
+  const { placed: features, total } = placedOf.get(map);
+  const q = query.trim().toLowerCase();
+  const cameras = new Set(features.filter((s) => s.kind === "camera" && matches(s.feature.properties, q)).map((s) => s.camera));
+  const shapes = features.filter((s) => s.kind === "site" || (s.kind === "camera" ? cameras.has(s.camera)
+    : !q || cameras.has(s.camera) || matches(s.feature.properties, q)));
+  return { shapes, total };
+}
+
+// What each shape shows now: { states: camera -> state, cameras, zones, lines, labels: id -> value }.
+export function mapValues(state, shapes) {
+  const states = new Map(((state.live && state.live.cameras) || []).map((c) => [c.camera, c.state]));
+  const { zones, flow } = shownValues(state);
+  const out = { states, cameras: new Map(), zones: new Map(), lines: new Map(), labels: new Map() };
+  for (const { id, kind, camera, feature: { properties: p } } of shapes) {
+    if (kind === "camera") out.cameras.set(id, states.get(camera) || "never_seen");
+    if (kind === "zone") {
+      const v = zones.get(`${camera}/${p.id}`) || { total: null, stale: true };
       const occupancy = zoneClass(v.total, v.stale, p.capacity);
-      out.zones.push({ type: "Feature", geometry, properties: { ...p, key, occupancy } });
-      out.labels.push(labelAt(geometry, label, occupancy === "over" ? 0 : 1, "zone"));
-    } else {
-      const n = flow.get(key) || 0;
-      out.lines.push({ type: "Feature", geometry, properties: { ...p, key, crossings: n } });
-      out.labels.push(labelAt(geometry, `${p.id} · ${n}`, n ? 2 : 3, "line"));
+      const label = v.total === null || v.total === undefined ? `${p.id} · –` : p.capacity ? `${p.id} · ${v.total}/${p.capacity}` : `${p.id} · ${v.total}`;
+      out.zones.set(id, occupancy);
+      out.labels.set(id, { label, priority: occupancy === "over" ? 0 : 1 });
+    }
+    if (kind === "line") {
+      const n = flow.get(`${camera}/${p.id}`) || 0;
+      out.lines.set(id, n);
+      out.labels.set(id, { label: `${p.id} · ${n}`, priority: n ? 2 : 3 });
     }
   }
-  const fc = (features) => ({ type: "FeatureCollection", features });
-  return { cameras: fc(out.cameras), site: fc(out.site), lines: fc(out.lines), zones: fc(out.zones), labels: fc(out.labels),
-    total: all.filter((f) => f.properties.kind === "camera").length };
+  return out;
+}
+
+// The camera states the filters hide take their cameras, zones and lines off the map.
+export function shownShapes(shapes, values, hidden) {
+  if (!hidden.size) return shapes;
+  return shapes.filter((s) => s.kind === "site" || !hidden.has(values.states.get(s.camera) || "never_seen"));
+}
+
+const collection = (features) => ({ type: "FeatureCollection", features });
+const cameraProps = (state) => ({ state, bad: state === "online" ? 0 : 1 });
+
+// The sources' full data for these shapes and values: { site, cameras, zones, lines, labels } FeatureCollections.
+// Zones and lines carry no value: their occupancy and crossings travel as feature state.
+export function sourceData(shapes, values) {
+  const out = { site: [], cameras: [], zones: [], lines: [], labels: [] };
+  for (const { id, kind, camera, feature: f } of shapes) {
+    const key = kind === "camera" ? camera : `${camera}/${f.properties.id}`;
+    if (kind === "site") out.site.push(f);
+    else if (kind === "camera") out.cameras.push({ ...f, id, properties: { ...f.properties, key, ...cameraProps(values.cameras.get(id)) } });
+    else {
+      out[`${kind}s`].push({ ...f, id, properties: { ...f.properties, key } });
+      out.labels.push({ type: "Feature", id, geometry: { type: "Point", coordinates: anchor(f.geometry) }, properties: { kind, ...values.labels.get(id) } });
+    }
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, collection(v)]));
+}
+
+// The partial updates that take the map from the values it shows (`before`) to `after`: property updates for the
+// clustered cameras and the labels (MapLibre's updateData), feature state for the zones and the lines.
+export function valueChanges(before, after) {
+  const same = (a, b) => a === b || (typeof a === "object" && !!a && !!b && a.label === b.label && a.priority === b.priority);
+  const changed = (name) => [...after[name]].filter(([id, v]) => !same(before[name].get(id), v));
+  const props = (entries, toProps) => entries.map(([id, v]) => ({ id, addOrUpdateProperties: Object.entries(toProps(v)).map(([key, value]) => ({ key, value })) }));
+  return {
+    cameras: props(changed("cameras"), cameraProps),
+    labels: props(changed("labels"), (v) => v),
+    zones: changed("zones").map(([id, occupancy]) => [id, { occupancy }]),
+    lines: changed("lines").map(([id, crossings]) => [id, { crossings }]),
+  };
 }

@@ -37,30 +37,75 @@ function row(c) {
     clockCell(c), sceneCell(c), el("td", { title: seen ? fmt.time(c.last_seen) : "" }, seen ? fmt.age(c.last_seen) : "never"));
 }
 
-// Rows are rebuilt only for cameras whose report changed: with a thousand cameras, a live update touches a few.
-const rows = new Map();  // camera -> { text, tr }
+// A thousand cameras make a table far taller than its box, so only the rows in view (and a few either side) are in
+// the document, between two spacers that keep the scroll bar true; a live update rebuilds only those rows whose report
+// changed, and rewrites the "last seen" ages of the rows in view.
+const OVERSCAN = 12;
+let listed = [];          // the cameras of the newest live snapshot, in its order
+let rowHeight = 0;        // measured from the first row drawn
+const rows = new Map();   // camera -> { text, tr }: the rows in the document now
+let spacers = null;       // [above, below]
+
+function spacer() {
+  return el("tr", { class: "spacer", "aria-hidden": "true" }, el("td", { colspan: 8 }));
+}
 
 function cachedRow(c) {
-  const text = JSON.stringify([c.state, c.reasons, c.node, c.fps, c.latency_ms, c.clock_offset_ms, c.clock_synced, c.scene, c.scene_flags, c.last_seen && fmt.age(c.last_seen), c.configured]);
+  const text = JSON.stringify([c.state, c.reasons, c.node, c.fps, c.latency_ms, c.clock_offset_ms, c.clock_synced, c.scene, c.scene_flags, c.last_seen, c.configured]);
   const kept = rows.get(c.camera);
-  if (kept && kept.text === text) return kept.tr;
-  const tr = row(c);
+  const tr = kept && kept.text === text ? kept.tr : row(c);
   rows.set(c.camera, { text, tr });
+  const age = c.last_seen !== null ? fmt.age(c.last_seen) : "never", cell = tr.lastElementChild;
+  if (cell.textContent !== age) cell.textContent = age;
   return tr;
 }
 
-export function render({ live }) {
+// The rows the box shows at its scroll position, as [first, end).
+function inView(count) {
+  const box = byId("nodes-box"), h = rowHeight || 30;
+  const shown = box.clientHeight ? Math.ceil(box.clientHeight / h) : 40;
+  const first = Math.min(Math.max(0, count - shown), Math.max(0, Math.floor(box.scrollTop / h) - OVERSCAN));
+  return [first, Math.min(count, first + shown + 2 * OVERSCAN)];
+}
+
+function draw() {
   const tbody = byId("nodes").querySelector("tbody");
-  const cameras = (live && live.cameras) || [];
-  if (!cameras.length) { rows.clear(); tbody.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "muted" }, "No camera is configured."))); return; }
-  const wanted = cameras.map(cachedRow);
+  if (!spacers) spacers = [spacer(), spacer()];
+  const [first, end] = inView(listed.length);
+  const visible = listed.slice(first, end);
+  const keep = new Set(visible.map((c) => c.camera));
+  for (const key of [...rows.keys()]) if (!keep.has(key)) rows.delete(key);
+  const wanted = [spacers[0], ...visible.map(cachedRow), spacers[1]];
   if (wanted.length !== tbody.children.length || wanted.some((tr, i) => tbody.children[i] !== tr)) tbody.replaceChildren(...wanted);
-  if (rows.size > cameras.length * 2) for (const key of [...rows.keys()]) if (!cameras.some((c) => c.camera === key)) rows.delete(key);
+  if (!rowHeight && visible.length) rowHeight = wanted[1].getBoundingClientRect().height;
+  spacers[0].firstChild.style.height = `${first * rowHeight}px`;
+  spacers[1].firstChild.style.height = `${(listed.length - end) * rowHeight}px`;
+}
+
+export function render({ live }) {
+  listed = (live && live.cameras) || [];
+  if (listed.length) { draw(); return; }
+  rows.clear(); spacers = null;
+  byId("nodes").querySelector("tbody").replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "muted" }, "No camera is configured.")));
+}
+
+// Scrolling brings other rows into view: drawn once per frame, however many scroll events come.
+export function bind() {
+  let pending = false;
+  byId("nodes-box").addEventListener("scroll", () => {
+    if (pending || !listed.length) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; draw(); });
+  }, { passive: true });
 }
 
 // The header's count of cameras per state: every configured camera is in exactly one.
+let shownCounts = "";
+
 export function renderCounts({ live }) {
   const counts = (live && live.camera_counts) || {};
+  if (JSON.stringify(counts) === shownCounts) return;  // most updates leave them as they are
+  shownCounts = JSON.stringify(counts);
   byId("camera-counts").replaceChildren(...Object.keys(STATE_LABELS).map((state) =>
     el("span", { class: `count ${state}${counts[state] ? "" : " none"}`, "data-state": state, title: STATE_LABELS[state] },
       el("span", { class: `dot ${state}` }), `${counts[state] || 0} ${STATE_LABELS[state]}`)));
