@@ -173,7 +173,7 @@ def chart(twin: Twin, kind: str, start: datetime, end: datetime, size: timedelta
             continue
         held.update(h for b in exact for h in _hours(b, res))
         name = _SOURCE.format(t.name)
-        sources[name] = rollups.dataset(twin.lake, t, files)
+        sources[name] = rollups.dataset(twin.lake, t, files, keys_as_dictionaries=True)
         read.append(t.name)
         # A minute file holds its own hour alone, and exact minutes come in whole hours: no range to check per row.
         keep = "true" if res == "minute" else _ranges(exact, _UNIT[res])

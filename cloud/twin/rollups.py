@@ -24,7 +24,7 @@ import pyarrow.dataset as ds
 
 from cloud.rollup import aggregate
 from cloud.rollup.sources import RecordCache, Slot, digest, exact_hours, listing_of, slot_key
-from cloud.rollup.tables import PART, ROOT, TABLES, Table, table
+from cloud.rollup.tables import KEYS, PART, ROOT, TABLES, Table, table
 from cloud.twin.folders import FolderTree, Fragments
 
 # The Arrow object each rollup table's view reads, on every cursor.
@@ -37,9 +37,19 @@ def _schema(t: Table) -> pa.Schema:
     return pa.schema(list(aggregate.schema(t.kind)) + list(_PARTITIONS[t.resolution]))
 
 
-def dataset(root: Path, t: Table, files: Iterable[Path]) -> ds.Dataset:
-    """Table ``t``'s ``files`` with its columns and Hive partition columns; no footer is read here."""
-    return ds.dataset([str(f) for f in files], schema=_schema(t), format="parquet",
+def dataset(root: Path, t: Table, files: Iterable[Path], keys_as_dictionaries: bool = False) -> ds.Dataset:
+    """Table ``t``'s ``files`` with its columns and Hive partition columns; no footer is read here.
+
+    ``keys_as_dictionaries`` reads the text columns naming a series (``KEYS``) as Arrow dictionaries, as Parquet
+    stores them: a day of minutes is millions of rows of a few names, and decoding each name costs more than the sums.
+    """
+    schema, fmt = _schema(t), ds.ParquetFileFormat()
+    if keys_as_dictionaries:
+        keys = [k for k in KEYS[t.kind] if schema.field(k).type == pa.string()]
+        schema = pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if f.name in keys else f
+                            for f in schema])
+        fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=keys))
+    return ds.dataset([str(f) for f in files], schema=schema, format=fmt,
                       partitioning=ds.partitioning(_PARTITIONS[t.resolution], flavor="hive"),
                       partition_base_dir=str(root / ROOT / t.name))
 
