@@ -42,7 +42,7 @@ Accept = Callable[[str], bool]
 class _Seen:
     mtime_ns: int
     quiet: bool  # modified long enough before it was read that no change can hide in its clock's tick
-    names: tuple[str, ...]  # sub-folders, or, at the last level, files
+    names: tuple[str, ...]  # sub-folders (their paths, joined once), or, at the last level, files
     entries: tuple[Entry, ...] = ()  # the files with their signatures, at the last level
 
 
@@ -74,7 +74,7 @@ class FolderTree:
             if level == len(self.levels):
                 leaves[folder] = seen.entries
             else:
-                pending.extend((os.path.join(folder, name), level + 1) for name in seen.names)
+                pending.extend((path, level + 1) for path in seen.names)
         gone = set(self._seen) - visited
         for folder in gone:
             del self._seen[folder]
@@ -100,7 +100,7 @@ class FolderTree:
         quiet = now - mtime >= RACY_NS
         if level < len(self.levels):
             with os.scandir(folder) as it:
-                names = sorted(e.name for e in it if self.levels[level](e.name) and e.is_dir())
+                names = sorted(e.path for e in it if self.levels[level](e.name) and e.is_dir())
             return _Seen(mtime, quiet, tuple(names))
         entries = []
         with os.scandir(folder) as it:

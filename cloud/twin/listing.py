@@ -128,6 +128,14 @@ class Verdicts:
             del self._known[name]
         self._dirty = self._dirty or bool(gone)
 
+    def forget(self, names: list[str]) -> None:
+        """Forget these files, no longer in the lake."""
+        if not self._loaded:
+            self._load()
+        for name in names:
+            if self._known.pop(name, None) is not None:
+                self._dirty = True
+
     def save(self) -> None:
         if not self._dirty or self.path is None:
             return
@@ -236,10 +244,14 @@ class LakeFiles:
         for folder, entries in leaves.items():
             kept = self._hours.get(folder)
             hours[folder] = kept if kept is not None and kept.entries is entries else self._judge(folder, entries)
+        first, before = self._last is None and not self._hours, self._hours
         self._hours = dict(sorted(hours.items()))
         good = [p for h in self._hours.values() for p in h.good]
         self.skipped = [p for h in self._hours.values() for p in h.skipped]
-        self.verdicts.keep_only({str(p.relative_to(self.root)) for p in good + self.skipped})
+        if first:  # files removed while no twin ran
+            self.verdicts.keep_only({str(p.relative_to(self.root)) for p in good + self.skipped})
+        else:  # only the folders that changed can have lost files
+            self.verdicts.forget(_lost(self.root, before, self._hours))
         self.verdicts.save()
         self._last = good
         return good
@@ -256,6 +268,18 @@ class LakeFiles:
             else:
                 skipped.append(path)
         return _Hour(entries, tuple(good), tuple(skipped), _slot(Path(folder)), tuple(listed))
+
+
+def _lost(root: Path, before: dict[str, _Hour], now: dict[str, _Hour]) -> list[str]:
+    """The files, relative to ``root``, that the folders changed between ``before`` and ``now`` no longer hold."""
+    lost: list[str] = []
+    for folder, old in before.items():
+        new = now.get(folder)
+        if new is old:
+            continue
+        names = {name for name, _, _ in new.entries} if new is not None else set()
+        lost.extend(str(p.relative_to(root)) for p in (*old.good, *old.skipped) if p.name not in names)
+    return lost
 
 
 def _prefix(text: str) -> Callable[[str], bool]:

@@ -110,16 +110,17 @@ class Digests:
     """The digest of each raw hour's current listing, computed again only for the hours whose listing changed."""
 
     def __init__(self) -> None:
-        self._kept: dict[Slot, tuple[tuple[tuple[str, int, int], ...], str]] = {}
+        self._kept: dict[Slot, tuple[tuple[tuple[str, int, int], ...], str, str]] = {}  # files, key, digest
 
     def of(self, hours: Mapping[Slot, tuple[tuple[str, int, int], ...]]) -> dict[str, str]:
         """Of ``LakeFiles.hours``, keyed like the rollups record them; an hour's entry is kept while it is the same object."""
         kept = {}
         for slot, files in hours.items():
             known = self._kept.get(slot)
-            kept[slot] = known if known is not None and known[0] is files else (files, digest(listing_of(files)))
+            kept[slot] = known if known is not None and known[0] is files else \
+                (files, slot_key(slot), digest(listing_of(files)))
         self._kept = kept
-        return {slot_key(slot): value for slot, (_, value) in kept.items()}
+        return {key: value for _, key, value in kept.values()}
 
 
 def _hours_of(day: date) -> list[str]:
