@@ -136,13 +136,16 @@ def on_disk(lake: Path, t: Table, buckets: Iterable[datetime]) -> tuple[list[dat
 
     A file removed since it was judged (retention) leaves its buckets to raw.
     """
-    there: dict[Path, bool] = {}
+    there: dict[tuple[int, int, int, int], Path | None] = {}  # by the partition that holds a bucket
     kept = []
     for b in buckets:
-        path = t.file(lake, b.date(), b.hour)
-        if there.setdefault(path, path.is_file()):
+        key = (b.year, b.month, b.day if t.resolution != "day" else 0, b.hour if t.resolution == "minute" else 0)
+        if key not in there:
+            path = t.file(lake, b.date(), b.hour)
+            there[key] = path if path.is_file() else None
+        if there[key] is not None:
             kept.append(b)
-    return kept, sorted(p for p, ok in there.items() if ok)
+    return kept, sorted(p for p in there.values() if p is not None)
 
 
 def _where(m: Measure, narrow: dict[str, str]) -> str:

@@ -144,12 +144,12 @@ class Coverage:
         first = _ceil(start.astimezone(timezone.utc), unit)
         out: list[datetime] = []
         day = first.date()
-        judged: dict[Path, tuple[set[str], set[str]]] = {}  # a day table's file serves every day of its month
+        judged: dict[date, tuple[set[str], set[str]]] = {}  # a day table's file serves every day of its month
         while datetime.combine(day, time(), timezone.utc) < end:
-            path = t.file(self.root, day)
-            if path not in judged:
-                judged[path] = self._held(t, day, current)
-            held = judged[path]
+            part = day.replace(day=1) if t.resolution == "day" else day
+            if part not in judged:
+                judged[part] = self._held(t, day, current)
+            held = judged[part]
             keys = _hours_of(day)
             if t.resolution == "day":
                 bucket = datetime.combine(day, time(), timezone.utc)
@@ -199,7 +199,8 @@ def raw_filter(start: datetime, end: datetime, held: Iterable[datetime], slots: 
     if slots is None:
         candidates: Iterable[datetime] = (first + timedelta(hours=i) for i in range(max(0, -(-(end - first) // timedelta(hours=1)))))
     else:
-        candidates = sorted({datetime.combine(d, time(int(h)), timezone.utc) for d, h in slots})
+        lo, hi = first.date(), end.astimezone(timezone.utc).date()
+        candidates = sorted({datetime.combine(d, time(int(h)), timezone.utc) for d, h in slots if lo <= d <= hi})
     per_day: dict[date, list[str]] = {}
     for hour in candidates:
         if first <= hour < end and hour not in skip:
