@@ -17,6 +17,9 @@ the machine: the cockpit, the rules, each ``citytwin query`` open a lake whose
 files were judged before and read no footer or page at all. A file that
 changes is judged again. When the verdict file cannot be written, verdicts
 are kept in memory only.
+
+A listing reads again only the partition folders whose modification time
+moved (``folders.FolderTree``), and judges only the files of those folders.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,11 +37,11 @@ import duckdb
 import pyarrow.parquet as pq
 
 from cloud.sink.schema import SCHEMA as SINK_SCHEMA
+from cloud.twin.folders import Entry, FolderTree, Signature
 from cloud.twin.lake import ENVELOPE, ENVELOPE_SCHEMA, partition_problem, schema_problems
 
 log = logging.getLogger(__name__)
 
-Signature = tuple[int, int]  # size, modification time in ns
 _VERSION = 2
 # What the sink's files say in their Parquet key-value metadata (``cloud.sink.schema.SCHEMA``).
 _MARK = next(iter((SINK_SCHEMA.metadata or {}).items()))
@@ -124,6 +128,14 @@ class Verdicts:
             del self._known[name]
         self._dirty = self._dirty or bool(gone)
 
+    def forget(self, names: list[str]) -> None:
+        """Forget these files, no longer in the lake."""
+        if not self._loaded:
+            self._load()
+        for name in names:
+            if self._known.pop(name, None) is not None:
+                self._dirty = True
+
     def save(self) -> None:
         if not self._dirty or self.path is None:
             return
@@ -139,14 +151,33 @@ class Verdicts:
             tmp.unlink(missing_ok=True)
 
 
+def _raw_file(name: str) -> bool:
+    return name.endswith(".parquet") and not name.startswith(".")  # hidden names are files still being written
+
+
+@dataclass
+class _Hour:
+    """One partition folder's files as last listed, and which of them are readable."""
+
+    entries: tuple[Entry, ...]
+    good: tuple[Path, ...]
+    skipped: tuple[Path, ...]
+    slot: tuple[date, str]
+    listed: tuple[Entry, ...]  # the good ones' (name, size, mtime)
+
+
 @dataclass
 class LakeFiles:
-    """Lists the lake's readable files: a directory listing, and a verdict only for files never judged before."""
+    """Lists the lake's readable files: folders read again only when they change (``folders.FolderTree``), a verdict
+    only for files never judged before."""
 
     root: Path
     verdicts: Verdicts = field(default_factory=lambda: Verdicts(None))
     _seen: dict[Path, tuple[Signature, bool]] = field(default_factory=dict)  # warned about once per process
     skipped: list[Path] = field(default_factory=list)
+    _tree: FolderTree | None = None
+    _hours: dict[str, _Hour] = field(default_factory=dict)  # by folder
+    _last: list[Path] | None = None  # what ``list`` answered last, while nothing changed
 
     def _readable(self, path: Path, signature: Signature) -> bool:
         known = self._seen.get(path)
@@ -176,34 +207,89 @@ class LakeFiles:
             if problem:
                 log.warning("skipping lake file %s: %s", path, problem)
                 self._seen[path] = (signature, False)
+                self._hours.pop(str(path.parent), None)  # its folder's verdicts are made again at the next ``list``
+                self._last = None
                 bad.append(path)
         self.verdicts.save()
         return bad
 
+    def signature(self, path: Path) -> Signature:
+        """The (size, modification time) ``path`` had at the last ``list``."""
+        return self._seen[path][0]
+
     def hours(self, files: list[Path]) -> dict[tuple[date, str], tuple[tuple[str, int, int], ...]]:
-        """Each partition (date, hour) of ``files`` (from the last ``list``) with its files' names, sizes, mtimes."""
+        """Each partition (date, hour) of ``files`` (from the last ``list``) with its files' names, sizes, mtimes.
+
+        For the last ``list``'s own answer, each partition's entry is the same object while its folder is unchanged.
+        """
+        if files is self._last:
+            return {h.slot: h.listed for h in self._hours.values() if h.listed}
         out: dict[tuple[date, str], list[tuple[str, int, int]]] = {}
         for path in files:
             (size, mtime), _ = self._seen[path]
-            slot = (date.fromisoformat(path.parent.parent.name.removeprefix("date=")), path.parent.name.removeprefix("hour="))
-            out.setdefault(slot, []).append((path.name, size, mtime))
+            out.setdefault(_slot(path.parent), []).append((path.name, size, mtime))
         return {slot: tuple(listed) for slot, listed in out.items()}
 
     def list(self) -> list[Path]:
-        """Readable ``*.parquet`` files under ``date=*/hour=*/``; hidden (temporary) names are never listed."""
-        if not self.root.exists():
-            return []
+        """Readable ``*.parquet`` files under ``date=*/hour=*/``; hidden (temporary) names are never listed.
+
+        While no folder changed, the answer is the same list as last time.
+        """
+        if self._tree is None:
+            self._tree = FolderTree(self.root, (_prefix("date="), _prefix("hour=")), _raw_file)
+        leaves, changed = self._tree.scan()
+        if not changed and self._last is not None:
+            return self._last
+        hours: dict[str, _Hour] = {}
+        for folder, entries in leaves.items():
+            kept = self._hours.get(folder)
+            hours[folder] = kept if kept is not None and kept.entries is entries else self._judge(folder, entries)
+        first, before = self._last is None and not self._hours, self._hours
+        self._hours = dict(sorted(hours.items()))
+        good = [p for h in self._hours.values() for p in h.good]
+        self.skipped = [p for h in self._hours.values() for p in h.skipped]
+        if first:  # files removed while no twin ran
+            self.verdicts.keep_only({str(p.relative_to(self.root)) for p in good + self.skipped})
+        else:  # only the folders that changed can have lost files
+            self.verdicts.forget(_lost(self.root, before, self._hours))
+        self.verdicts.save()
+        self._last = good
+        return good
+
+    def _judge(self, folder: str, entries: tuple[Entry, ...]) -> _Hour:
         good: list[Path] = []
         skipped: list[Path] = []
-        for path in sorted(self.root.glob("date=*/hour=*/*.parquet")):
-            if path.name.startswith("."):
-                continue
-            try:
-                stat = path.stat()
-            except FileNotFoundError:  # removed since the listing: compaction or retention
-                continue
-            (good if self._readable(path, (stat.st_size, stat.st_mtime_ns)) else skipped).append(path)
-        self.skipped = skipped
-        self.verdicts.keep_only({str(p.relative_to(self.root)) for p in good + skipped})
-        self.verdicts.save()
-        return good
+        listed: list[Entry] = []
+        for name, size, mtime in entries:
+            path = Path(folder, name)
+            if self._readable(path, (size, mtime)):
+                good.append(path)
+                listed.append((name, size, mtime))
+            else:
+                skipped.append(path)
+        return _Hour(entries, tuple(good), tuple(skipped), _slot(Path(folder)), tuple(listed))
+
+
+def _lost(root: Path, before: dict[str, _Hour], now: dict[str, _Hour]) -> list[str]:
+    """The files, relative to ``root``, that the folders changed between ``before`` and ``now`` no longer hold."""
+    lost: list[str] = []
+    for folder, old in before.items():
+        new = now.get(folder)
+        if new is old:
+            continue
+        names = {name for name, _, _ in new.entries} if new is not None else set()
+        lost.extend(str(p.relative_to(root)) for p in (*old.good, *old.skipped) if p.name not in names)
+    return lost
+
+
+def _prefix(text: str) -> Callable[[str], bool]:
+    return lambda name: name.startswith(text)
+
+
+def _slot(folder: Path) -> tuple[date, str]:
+    """The (date, hour) of a partition folder; a folder that is no real date keeps its text (``judge`` skips its files)."""
+    day = folder.parent.name.removeprefix("date=")
+    try:
+        return date.fromisoformat(day), folder.name.removeprefix("hour=")
+    except ValueError:
+        return date.min, folder.name.removeprefix("hour=")

@@ -1,12 +1,17 @@
-"""Synthetic rollups in the contract's layout (``cloud.rollup.tables``), for the history benchmark.
+"""A synthetic lake of rollups in the contract's layout (``cloud.rollup.tables``), for the history benchmark.
 
 Crossings (one line per camera, two directions, two classes) and occupancy
 (one zone per camera) at minute, hour and day resolution, drawn with a daily
 rhythm; each resolution is drawn on its own, since the benchmark measures
 reading them, not their agreement. Hour and day tables cover the whole
 period; minute tables cover its newest ``minute_days`` days, because a window
-read at minute resolution (up to a day) opens only the hours it covers
-(``rollup_read.partitions``), whatever else the table holds.
+read at minute resolution opens only the hours it covers
+(``history.on_disk``), whatever else the table holds.
+
+Every hour of the period also holds one raw file (one health report), and
+each rollup file records that hour's listing as the reconciler would, so a
+``Twin`` over the folder finds the rollups exact, as over a lake whose
+reconciler is up to date, and lists a year of hourly partitions at refresh.
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cloud.rollup.tables import META_SOURCES, META_VERSION, STEP, VERSION, Table, table
+from cloud.rollup.sources import Listing, Recorded, digest, slot_key
+from cloud.rollup.tables import STEP, VERSION, Table, table
+from cloud.twin.synth import SCHEMA as RAW_SCHEMA
+from cloud.twin.synth import write_table
 
 _CLASSES = ("person", "car")
 _DIRECTIONS = ("in", "out")
@@ -124,16 +132,40 @@ def _files(shape: RollupShape, t: Table) -> Iterator[tuple[datetime, int]]:
             at = following
 
 
+_HEALTH = '{"fps":9.5,"frames":1,"dropped_frames":0,"cpu_percent":80.0,"rss_mb":300.0,"spool_depth":0}'
+
+
+def raw_hour(root: Path, shape: RollupShape, hour: datetime, seq: int, name: str = "synthetic.parquet") -> Listing:
+    """One raw file of one health report in ``hour``'s partition; returns the partition's listing (as ``sources``)."""
+    node = f"{shape.site}-cam-0"
+    rows = pa.table({"event_id": [f"{node}:{seq}"], "site": [shape.site], "camera": ["cam-0"], "node": [node],
+                     "seq": [seq], "ts": [hour], "type": ["node_health"], "body": [_HEALTH]}, schema=RAW_SCHEMA)
+    path = write_table(root, hour, rows, name)
+    return tuple(sorted((p.name, p.stat().st_size) for p in path.parent.glob("*.parquet")))
+
+
+def _recorded(t: Table, first: datetime, buckets: int, listings: dict[str, Listing]) -> Recorded:
+    """What the reconciler would record in the file of ``t`` starting at ``first``: each raw hour's listing under it."""
+    hours = (first + i * STEP["hour"] for i in range(int(buckets * STEP[t.resolution] / STEP["hour"])))
+    keys = [slot_key((h.date(), f"{h.hour:02d}")) for h in hours]
+    files = listings[keys[0]] if t.resolution == "minute" else ()
+    return Recorded(VERSION, {k: digest(listings[k]) for k in keys if k in listings}, files)
+
+
 def write(root: Path, shape: RollupShape, seed: int = 11) -> int:
-    """Write every crossings and occupancy table of ``shape`` under ``root`` (as a lake); returns rows written."""
+    """Write a raw file per hour and every crossings and occupancy table of ``shape`` under ``root``; returns rollup rows."""
     rng = np.random.default_rng(seed)
     rows = 0
-    meta = {META_VERSION: str(VERSION).encode(), META_SOURCES: b"synthetic"}
+    listings: dict[str, Listing] = {}
+    for h in range(shape.days * 24):
+        hour = shape.start + h * STEP["hour"]
+        listings[slot_key((hour.date(), f"{hour.hour:02d}"))] = raw_hour(root, shape, hour, h)
     for kind, make in _MAKERS.items():
         for resolution in ("minute", "hour", "day"):
             t = table(f"{kind}_{resolution}")
             for first, buckets in _files(shape, t):
                 data = make(shape, t, first, buckets, rng)
+                meta = _recorded(t, first, buckets, listings).metadata()
                 folder = root / t.partition_dir(first.date(), first.hour)
                 folder.mkdir(parents=True, exist_ok=True)
                 pq.write_table(data.replace_schema_metadata(meta), folder / "part.parquet", compression="zstd")

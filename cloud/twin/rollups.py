@@ -5,15 +5,17 @@ rollup table when every raw hour under it still has the listing (names and
 sizes) that the table's file records (``cloud.rollup.sources``) and the live
 tail holds nothing of it; every other hour (the current one, a late or
 compacted one, one the reconciler has not reached) is read from raw,
-deduplicated. So no answer waits for the reconciler. The files are listed at
-each refresh; a file's footer is read once per (size, modification time),
-and only when a query asks about its days.
+deduplicated. So no answer waits for the reconciler. At each refresh only the
+folders whose modification time moved are listed again (``Tables``); a file's
+footer is read once per (size, modification time), and only when a query asks
+about its days.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -22,7 +24,8 @@ import pyarrow.dataset as ds
 
 from cloud.rollup import aggregate
 from cloud.rollup.sources import RecordCache, Slot, digest, exact_hours, listing_of, slot_key
-from cloud.rollup.tables import PART, ROOT, TABLES, Table, table
+from cloud.rollup.tables import KEYS, PART, ROOT, TABLES, Table, table
+from cloud.twin.folders import FolderTree, Fragments
 
 # The Arrow object each rollup table's view reads, on every cursor.
 SOURCE = "_rollup_{}"
@@ -30,43 +33,72 @@ _PARTITIONS = {"minute": pa.schema([("date", pa.date32()), ("hour", pa.string())
                "hour": pa.schema([("date", pa.date32())]), "day": pa.schema([("month", pa.string())])}
 
 
-def dataset(root: Path, t: Table, files: Iterable[Path]) -> ds.Dataset:
-    """Table ``t``'s ``files`` with its columns and Hive partition columns; no footer is read here."""
-    partitions = _PARTITIONS[t.resolution]
-    schema = pa.schema(list(aggregate.schema(t.kind)) + list(partitions))
-    return ds.dataset([str(f) for f in files], schema=schema, format="parquet",
-                      partitioning=ds.partitioning(partitions, flavor="hive"), partition_base_dir=str(root / ROOT / t.name))
+def _schema(t: Table) -> pa.Schema:
+    return pa.schema(list(aggregate.schema(t.kind)) + list(_PARTITIONS[t.resolution]))
+
+
+def dataset(root: Path, t: Table, files: Iterable[Path], keys_as_dictionaries: bool = False) -> ds.Dataset:
+    """Table ``t``'s ``files`` with its columns and Hive partition columns; no footer is read here.
+
+    ``keys_as_dictionaries`` reads the text columns naming a series (``KEYS``) as Arrow dictionaries, as Parquet
+    stores them: a day of minutes is millions of rows of a few names, and decoding each name costs more than the sums.
+    """
+    schema, fmt = _schema(t), ds.ParquetFileFormat()
+    if keys_as_dictionaries:
+        keys = [k for k in KEYS[t.kind] if schema.field(k).type == pa.string()]
+        schema = pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if f.name in keys else f
+                            for f in schema])
+        fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=keys))
+    return ds.dataset([str(f) for f in files], schema=schema, format=fmt,
+                      partitioning=ds.partitioning(_PARTITIONS[t.resolution], flavor="hive"),
+                      partition_base_dir=str(root / ROOT / t.name))
 
 
 _FOLDER = {"date": re.compile(r"date=(\d{4}-\d{2}-\d{2})"), "hour": re.compile(r"hour=([01]\d|2[0-3])"),
            "month": re.compile(r"month=(\d{4}-\d{2})")}
+_LEVELS: dict[str, tuple[str, ...]] = {"minute": ("date", "hour"), "hour": ("date",), "day": ("month",)}
 
 
-def _canonical(path: Path, depth: int) -> bool:
-    """Whether the ``depth`` folders above ``path`` are real partitions (a calendar date, an hour, a month)."""
-    for folder in list(path.parents)[:depth]:
-        key = folder.name.partition("=")[0]
-        match = _FOLDER[key].fullmatch(folder.name) if key in _FOLDER else None
+def _canonical(key: str) -> Callable[[str], bool]:
+    """Whether a folder name is a real ``key`` partition (a calendar date, an hour, a month)."""
+    def accept(name: str) -> bool:
+        match = _FOLDER[key].fullmatch(name)
         if match is None:
             return False
         if key == "hour":
-            continue
+            return True
         try:
             date.fromisoformat(match[1] + ("-01" if key == "month" else ""))
         except ValueError:  # date=2026-02-30
             return False
-    return True
+        return True
+    return accept
 
 
 def datasets(root: Path, listed: bool = True) -> dict[str, ds.Dataset]:
     """Every rollup table over its files now (``listed``), or over none; files in folders of other names are left out."""
-    out = {}
-    for t in TABLES:
-        pattern = {"minute": "date=*/hour=*/", "hour": "date=*/", "day": "month=*/"}[t.resolution] + PART
-        depth = 2 if t.resolution == "minute" else 1
-        files = [f for f in sorted((root / ROOT / t.name).glob(pattern)) if _canonical(f, depth)] if listed else []
-        out[t.name] = dataset(root, t, files)
-    return out
+    return Tables(root).datasets() if listed else {t.name: dataset(root, t, []) for t in TABLES}
+
+
+class Tables:
+    """Every rollup table's files, each table's folders read again only when they change (``folders.FolderTree``)."""
+
+    def __init__(self, root: Path) -> None:
+        self._trees = {t.name: FolderTree(root / ROOT / t.name, [_canonical(k) for k in _LEVELS[t.resolution]],
+                                          lambda name: name == PART) for t in TABLES}
+        self._fragments = {t.name: Fragments(root / ROOT / t.name, _schema(t), ds.partitioning(
+            _PARTITIONS[t.resolution], flavor="hive")) for t in TABLES}
+        self._datasets: dict[str, ds.Dataset] = {}
+
+    def datasets(self) -> dict[str, ds.Dataset]:
+        """Each table's dataset, made again only for the tables whose folders changed since the last call."""
+        for name, tree in self._trees.items():
+            leaves, changed = tree.scan()
+            if changed or name not in self._datasets:
+                files = [(os.path.join(folder, f), (size, mtime)) for folder in sorted(leaves)
+                         for f, size, mtime in leaves[folder]]
+                self._datasets[name] = self._fragments[name].dataset(files)
+        return dict(self._datasets)
 
 
 def views() -> dict[str, str]:
@@ -74,9 +106,21 @@ def views() -> dict[str, str]:
     return {t.name: f"SELECT * FROM {SOURCE.format(t.name)}" for t in TABLES}
 
 
-def digests(hours: Mapping[Slot, Iterable[tuple[str, int, int]]]) -> dict[str, str]:
-    """The digest of each raw hour's current listing (``LakeFiles.hours``), keyed like the rollups record them."""
-    return {slot_key(slot): digest(listing_of(files)) for slot, files in hours.items()}
+class Digests:
+    """The digest of each raw hour's current listing, computed again only for the hours whose listing changed."""
+
+    def __init__(self) -> None:
+        self._kept: dict[Slot, tuple[tuple[tuple[str, int, int], ...], str, str]] = {}  # files, key, digest
+
+    def of(self, hours: Mapping[Slot, tuple[tuple[str, int, int], ...]]) -> dict[str, str]:
+        """Of ``LakeFiles.hours``, keyed like the rollups record them; an hour's entry is kept while it is the same object."""
+        kept = {}
+        for slot, files in hours.items():
+            known = self._kept.get(slot)
+            kept[slot] = known if known is not None and known[0] is files else \
+                (files, slot_key(slot), digest(listing_of(files)))
+        self._kept = kept
+        return {key: value for _, key, value in kept.values()}
 
 
 def _hours_of(day: date) -> list[str]:
@@ -100,12 +144,12 @@ class Coverage:
         first = _ceil(start.astimezone(timezone.utc), unit)
         out: list[datetime] = []
         day = first.date()
-        judged: dict[Path, tuple[set[str], set[str]]] = {}  # a day table's file serves every day of its month
+        judged: dict[date, tuple[set[str], set[str]]] = {}  # a day table's file serves every day of its month
         while datetime.combine(day, time(), timezone.utc) < end:
-            path = t.file(self.root, day)
-            if path not in judged:
-                judged[path] = self._held(t, day, current)
-            held = judged[path]
+            part = day.replace(day=1) if t.resolution == "day" else day
+            if part not in judged:
+                judged[part] = self._held(t, day, current)
+            held = judged[part]
             keys = _hours_of(day)
             if t.resolution == "day":
                 bucket = datetime.combine(day, time(), timezone.utc)
@@ -155,7 +199,8 @@ def raw_filter(start: datetime, end: datetime, held: Iterable[datetime], slots: 
     if slots is None:
         candidates: Iterable[datetime] = (first + timedelta(hours=i) for i in range(max(0, -(-(end - first) // timedelta(hours=1)))))
     else:
-        candidates = sorted({datetime.combine(d, time(int(h)), timezone.utc) for d, h in slots})
+        lo, hi = first.date(), end.astimezone(timezone.utc).date()
+        candidates = sorted({datetime.combine(d, time(int(h)), timezone.utc) for d, h in slots if lo <= d <= hi})
     per_day: dict[date, list[str]] = {}
     for hour in candidates:
         if first <= hour < end and hour not in skip:

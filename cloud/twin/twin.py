@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock
@@ -27,12 +27,14 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from cloud.twin import registry, rollups, views
 from cloud.twin.alertlog import AlertLogs
 from cloud.twin.daily import Daily, Slot, Subjects
+from cloud.twin.folders import Fragments
 from cloud.twin.hourly_store import HourlyStore, store_file
-from cloud.twin.lake import alert_log
+from cloud.twin.lake import PARTITIONS, SCHEMA, alert_log
 from cloud.twin.listing import LakeFiles, Verdicts, verdict_file
 from cloud.twin.named import QUERIES, RAW_HOURS
 from cloud.twin.past import NODE_LAST, ZONE_LAST, Past
@@ -40,7 +42,7 @@ from cloud.twin.readonly import QueryResult
 from cloud.twin.sandbox import Sandbox, locked_config, private_folder
 from cloud.twin.settings import SqlSettings, TwinSettings, default_decision_log
 from cloud.twin.tail import TailBuffer
-from cloud.twin.views import NO_ALERTS, Sources, lake_dataset
+from cloud.twin.views import NO_ALERTS, Sources
 from contract.site import CameraSpec, SiteSpec
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,12 @@ class Twin:
         self._hours: dict[Slot, Any] = {}
         self._tail_hours: set[Slot] = set()
         self._digests: dict[str, str] = {}
+        # What a refresh keeps, so that it costs what changed: fragments of the lake's files, each rollup table's
+        # folders, each hour's digest.
+        self._refreshing = threading.Lock()
+        self._fragments = Fragments(lake, SCHEMA, ds.partitioning(PARTITIONS, flavor="hive"))
+        self._rollups = rollups.Tables(lake)
+        self._digest_of = rollups.Digests()
         self.coverage = rollups.Coverage(lake)
         self.daily = Daily(lambda sql, params: self.read(sql, params).rows,
                            HourlyStore(store_file(self.settings.state_dir, lake)))
@@ -119,16 +127,26 @@ class Twin:
         self.refresh()
 
     def refresh(self) -> int:
-        """Pick up new lake files, the latest tail and the alert log; returns the number of readable files."""
-        files = self.files.list()
-        tail = self.tail.table()
-        sources = Sources(lake_dataset(self.lake, files), tail, self._alert_table(), rollups.datasets(self.lake))
-        tail_hours = set(zip(tail.column("date").to_pylist(), tail.column("hour").to_pylist())) if tail.num_rows else set()
-        hours = self.files.hours(files)
-        digests = rollups.digests(hours)
-        with self._lock:
-            self._sources, self._listed = sources, files
-            self._hours, self._tail_hours, self._digests = hours, tail_hours, digests
+        """Pick up new lake files, the latest tail and the alert log; returns the number of readable files.
+
+        Only the partition folders that changed are listed again (``folders.FolderTree``), so a refresh costs what
+        changed, not the lake's age.
+        """
+        with self._refreshing:
+            files = self.files.list()
+            with self._lock:
+                same = files is self._listed
+                lake, hours, digests = self._sources.lake, self._hours, self._digests
+            if not same:
+                lake = self._fragments.dataset([(str(p), self.files.signature(p)) for p in files])
+                hours = self.files.hours(files)
+                digests = self._digest_of.of(hours)
+            tail = self.tail.table()
+            sources = Sources(lake, tail, self._alert_table(), self._rollups.datasets())
+            tail_hours = set(zip(tail.column("date").to_pylist(), tail.column("hour").to_pylist())) if tail.num_rows else set()
+            with self._lock:
+                self._sources, self._listed = sources, files
+                self._hours, self._tail_hours, self._digests = hours, tail_hours, digests
         return len(files)
 
     def _alert_table(self) -> pa.Table:
@@ -146,22 +164,30 @@ class Twin:
         except _DATA_ERRORS:
             with self._lock:
                 files = self._listed
-            if not self.files.recheck(files):
+            with self._refreshing:  # the listing's state is the refresh's
+                bad = self.files.recheck(files)
+            if not bad:
                 raise
             self.refresh()
             return call()
 
-    def read(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> QueryResult:
-        """Run the project's own SQL on the trusted connection: all rows, no allowlist. Never give it typed text."""
-        return self._recovering(lambda: self._read(sql, params))
+    def read(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None,
+             extra: Mapping[str, ds.Dataset] | None = None) -> QueryResult:
+        """Run the project's own SQL on the trusted connection: all rows, no allowlist. Never give it typed text.
 
-    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] | None) -> QueryResult:
+        ``extra`` are more Arrow sources, by the name the SQL reads them (``history.py``: a window's rollup files).
+        """
+        return self._recovering(lambda: self._read(sql, params, extra or {}))
+
+    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] | None, extra: Mapping[str, ds.Dataset]) -> QueryResult:
         start = time.perf_counter()
         with self._lock:
             sources = self._sources
         cursor = self.con.cursor()
         try:
             sources.register(cursor)
+            for name, data in extra.items():
+                cursor.register(name, data)
             result = cursor.execute(sql, params) if params is not None else cursor.execute(sql)
             rows = result.fetchall()
             columns = [d[0] for d in result.description or []]

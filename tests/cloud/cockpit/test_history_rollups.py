@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
-from cloud.cockpit.history import history, resolution
+from cloud.cockpit.history import history
 from cloud.twin.twin import Twin
-from tests.cloud.rollup.support import rolled_copy
+from tests.cloud.rollup.support import rolled_then_changed
 from tests.cloud.twin.conftest import CAMERAS, SITE, clean_lake, messy_lake
 
 __all__ = ["clean_lake", "messy_lake"]
@@ -22,21 +21,7 @@ _RAW = ("SELECT time_bucket($size, ts) AS b, count(*) FILTER (WHERE direction = 
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory, messy_lake: Path) -> Path:
-    root = rolled_copy(messy_lake, tmp_path_factory.mktemp("history") / "lake")
-    folder = root / "date=2026-01-01" / "hour=13"  # rewritten after its rollups were made: read from raw
-    rows = pq.read_table(folder / "synthetic.parquet")
-    pq.write_table(rows.slice(0, rows.num_rows // 3), folder / "synthetic.parquet")
-    return root
-
-
-@pytest.mark.parametrize(("size", "window", "want"), [
-    (timedelta(minutes=15), timedelta(hours=6), "minute"), (timedelta(hours=1), timedelta(days=2), "hour"),
-    (timedelta(minutes=90), timedelta(days=2), "minute"), (timedelta(days=1), timedelta(days=60), "day"),
-    (timedelta(hours=6), timedelta(days=60), "hour"), (timedelta(seconds=30), timedelta(hours=1), None),
-    (timedelta(seconds=90), timedelta(hours=1), None),
-])
-def test_the_resolution_divides_the_bucket(size: timedelta, window: timedelta, want: str | None) -> None:
-    assert resolution(size, window) == want
+    return rolled_then_changed(messy_lake, tmp_path_factory.mktemp("history") / "lake")
 
 
 @pytest.mark.parametrize(("bucket", "start", "end", "camera"), [

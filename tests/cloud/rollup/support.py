@@ -87,3 +87,12 @@ def rolled_copy(source: Path, dest: Path) -> Path:
         reconciler.close()
     assert not report.failed, report.line()
     return dest
+
+
+def rolled_then_changed(source: Path, dest: Path, folder: str = "date=2026-01-01/hour=13") -> Path:
+    """A rolled copy of ``source`` at ``dest`` whose ``folder`` lost rows after its rollups were made: read from raw."""
+    root = rolled_copy(source, dest)
+    path = root / folder / "synthetic.parquet"
+    rows = pq.read_table(path)
+    pq.write_table(rows.slice(0, rows.num_rows // 3), path)
+    return root
