@@ -30,6 +30,9 @@ class Detector(abc.ABC):
 
     ``detect`` runs ``preprocess`` (resize and normalise), ``infer`` (the
     network) and ``postprocess`` (decoding, thresholds, NMS) in that order.
+    A node postprocesses one frame on a second thread while it preprocesses
+    and infers the next, so ``postprocess`` reads only its arguments and
+    never ``prepared.blob``, which the next ``preprocess`` may refill.
     """
 
     labels: list[str]

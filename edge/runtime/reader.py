@@ -89,6 +89,10 @@ class FrameReader:
             if close is not None:
                 close()  # the generator belongs to this thread: release the capture here
 
+    def ready(self) -> bool:
+        """Whether a frame (or the end) is waiting, so ``next`` returns at once; never while decoding in the caller."""
+        return self._thread is not None and not self._queue.empty()
+
     def next(self) -> Decoded | None:
         """The next frame, or None once the source has ended; re-raises what the source raised."""
         if self._inline is not None:
