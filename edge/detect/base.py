@@ -30,9 +30,10 @@ class Detector(abc.ABC):
 
     ``detect`` runs ``preprocess`` (resize and normalise), ``infer`` (the
     network) and ``postprocess`` (decoding, thresholds, NMS) in that order.
-    A node postprocesses one frame on a second thread while it preprocesses
-    and infers the next, so ``postprocess`` reads only its arguments and
-    never ``prepared.blob``, which the next ``preprocess`` may refill.
+    A node preprocesses a frame on its decode thread while the network runs
+    on the one before, and postprocesses a frame on a third thread while the
+    network runs on the next: each ``preprocess`` returns an input of its
+    own, and ``postprocess`` reads nothing but its arguments.
     """
 
     labels: list[str]

@@ -2,12 +2,13 @@
 
 Stages run in order on each frame and are timed under the contract's stage
 names (``contract.vocab.STAGES``): decode, motion, preprocess, infer,
-postprocess, track, analytics, snapshot, publish. Decoding runs ahead on its
-own thread (``edge.decode_ahead`` frames), overlapping the network; so does
-the back half of each frame, postprocess to publish, on a second thread
-(``edge.pipelined``) while the network runs on the next one. Frames leave the
-back half in order, and every stateful stage (tracker, scene, events) runs
-there alone, so the events are those of a loop that does one frame at a time.
+postprocess, track, analytics, snapshot, publish. Decoding, the motion gate
+and preprocessing run ahead on their own thread (``edge.decode_ahead``
+frames), overlapping the network; so does the back half of each frame,
+postprocess to publish, on another (``edge.pipelined``) while the network
+runs on the next one. Frames leave the back half in order, and every
+stateful stage (tracker, scene, events) runs there alone, so the events are
+those of a loop that does one frame at a time.
 Detection may be skipped (every Nth frame, or no motion) and the tracker
 coasts through skipped frames. Health and snapshots are scheduled on stream
 time, so a replay emits them at the same places and its event ids repeat
@@ -121,14 +122,14 @@ class EdgeNode:
         self.parts.source.close()
 
     def _front(self, back: Handoff[_InFlight], max_frames: int | None) -> None:
-        """Decode, preprocess and infer each frame here, handing the frame before to ``back`` as the network starts.
+        """Infer each frame here (decoded and preprocessed ahead), handing the frame before to ``back`` as the network starts.
 
         Handed over only then, the back half runs its Python while
-        onnxruntime has let go of the GIL, instead of holding up this
-        thread's preprocess; a frame with no next one decoded yet (a live
-        camera) is handed over at once rather than wait for it.
+        onnxruntime has let go of the GIL instead of holding up this thread;
+        a frame with no next one ready yet (a live camera) is handed over at
+        once rather than wait for it.
         """
-        reader = FrameReader(self.parts.source, self.settings.decode_ahead)
+        reader = FrameReader(self.parts.source, self.settings.decode_ahead, self._prepare)
         held: _InFlight | None = None
         try:
             count = 0
@@ -136,11 +137,10 @@ class EdgeNode:
                 if held is not None and not reader.ready():
                     back.put(held)
                     held = None
-                decoded = reader.next()
-                if decoded is None:
+                job = reader.next()
+                if job is None:
                     break
                 count += 1
-                job = self._prepare(decoded)
                 if held is not None:
                     back.put(held)
                     held = None  # handed over: a failing network below must not hand it over again
@@ -151,6 +151,7 @@ class EdgeNode:
                 back.put(held)
 
     def _prepare(self, decoded: Decoded) -> _InFlight:
+        """On the decode thread, as each frame is decoded: whether to detect on it and, if so, the network's input."""
         job = _InFlight(decoded.frame, decoded.begun, decoded.decoded_at, FrameStages())
         job.stages.add("decode", decoded.ms)
         if self._detect_now(job):
