@@ -79,9 +79,10 @@ class Point:
 class _Watch:
     """Watches a node's frames: the first ``warmup`` only warm it up, the ``frames`` after them are measured.
 
-    It is told of each frame after the node finished it and before the next
-    decode begins, so switching the timer on and off here measures exactly
-    the measured frames, and none of the node's closing publish.
+    It is told of each frame once the node has finished it, just after the
+    node gave the timer that frame's samples, so switching the timer on and
+    off here measures exactly the measured frames, and none of the node's
+    closing publish.
     """
 
     def __init__(self, timer: SampleTimer, warmup: int, frames: int, advance: Advance) -> None:

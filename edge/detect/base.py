@@ -30,6 +30,10 @@ class Detector(abc.ABC):
 
     ``detect`` runs ``preprocess`` (resize and normalise), ``infer`` (the
     network) and ``postprocess`` (decoding, thresholds, NMS) in that order.
+    A node preprocesses a frame on its decode thread while the network runs
+    on the one before, and postprocesses a frame on a third thread while the
+    network runs on the next: each ``preprocess`` returns an input of its
+    own, and ``postprocess`` reads nothing but its arguments.
     """
 
     labels: list[str]

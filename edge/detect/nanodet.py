@@ -50,9 +50,6 @@ class NanoDet(OnnxDetector):
         self.thresholds = Thresholds(config, self.labels)
         super().__init__(config)
         self.output_names, self.levels = self._pair_outputs()
-        # One input buffer, refilled per frame: the session has read it before the next preprocess.
-        self._resized = np.empty((self.size, self.size, 3), np.uint8)
-        self._blob = self._resized[None] if self.uint8_input else np.empty((1, 3, self.size, self.size), np.float32)
 
     def _pair_outputs(self) -> tuple[list[str], list[_Level]]:
         """Match class and box outputs by their cell count, finest stride first."""
@@ -71,13 +68,15 @@ class NanoDet(OnnxDetector):
         return names, levels
 
     def preprocess(self, image: np.ndarray) -> Prepared:
-        cv2.resize(image, (self.size, self.size), dst=self._resized, interpolation=cv2.INTER_LINEAR)
-        if not self.uint8_input:
-            planes = self._blob[0]
-            for channel in range(3):
-                np.subtract(self._resized[:, :, channel], MEAN[channel], out=planes[channel], dtype=np.float32)
-                planes[channel] /= STD[channel]
-        return Prepared(self._blob, width=image.shape[1], height=image.shape[0])
+        # A new input per frame: the next frame is preprocessed while the network still reads this one.
+        resized = cv2.resize(image, (self.size, self.size), interpolation=cv2.INTER_LINEAR)
+        if self.uint8_input:
+            return Prepared(resized[None], width=image.shape[1], height=image.shape[0])
+        blob = np.empty((1, 3, self.size, self.size), np.float32)
+        for channel in range(3):
+            np.subtract(resized[:, :, channel], MEAN[channel], out=blob[0, channel], dtype=np.float32)
+            blob[0, channel] /= STD[channel]
+        return Prepared(blob, width=image.shape[1], height=image.shape[0])
 
     def postprocess(self, outputs: Outputs, prepared: Prepared) -> Detections:
         boxes, scores, classes = [], [], []

@@ -58,14 +58,18 @@ def providers_for(provider: str) -> list[str]:
     return [provider, CPU]
 
 
-def open_session(path: Path, threads: int | None = None, providers: list[str] | None = None) -> ort.InferenceSession:
-    """An inference session for ``path``; raises ``ModelError`` naming the file."""
+def open_session(
+    path: Path, threads: int | None = None, providers: list[str] | None = None, spin: bool = False
+) -> ort.InferenceSession:
+    """An inference session for ``path``, its idle threads sleeping unless ``spin``; raises ``ModelError`` naming the file."""
     path = resolve_model(path)
     if not path.is_file():
         raise ModelError(f"model file not found: {path} (models are in {models_dir()}; see models/README.md)")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or os.cpu_count() or 1
     options.inter_op_num_threads = 1
+    # Busy-waiting threads take a core from the node's own decode and back-half threads between operators.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     options.log_severity_level = 3
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     chosen = choose_providers(providers)
@@ -85,7 +89,7 @@ class OnnxDetector(Detector):
     """
 
     def __init__(self, settings: DetectorSettings) -> None:
-        self.session = open_session(settings.model, settings.threads, settings.providers)
+        self.session = open_session(settings.model, settings.threads, settings.providers, settings.spin)
         image = self.session.get_inputs()[0]
         self.uint8_input = image.type == "tensor(uint8)"
         shape = image.shape

@@ -69,7 +69,13 @@ class EdgeSettings(_Section):
     detect_every: int = Field(1, ge=1, title="Detect every", description="run the detector on every Nth frame; the tracker coasts between")
     decode_ahead: int = Field(
         1, ge=0, le=8, title="Decode ahead",
-        description="frames a decode thread reads ahead of the loop, overlapping inference (each adds up to a frame of latency); 0 decodes in the loop",
+        description=("frames a decode thread reads and preprocesses ahead of the loop, overlapping inference (each adds up to "
+                     "a frame of latency); 0 decodes in the loop"),
+    )
+    pipelined: bool = Field(
+        True, title="Pipelined",
+        description=("postprocess, track, count and publish each frame on a second thread while the network runs on the "
+                     "next (one frame handed over at a time, in order; the same events either way); off runs every stage in the loop"),
     )
     motion: MotionGate = Field(default_factory=MotionGate, title="Motion gate", description="skip detection on still frames")
     classes: list[ObjectClass] = Field(

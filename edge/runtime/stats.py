@@ -10,7 +10,44 @@ from contextlib import contextmanager
 import numpy as np
 
 
-class StageTimer:
+class Timing:
+    """Takes stage samples: ``stage`` times a block and ``add`` keeps what it took."""
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(name, (time.perf_counter() - start) * 1000.0)
+
+    def add(self, name: str, ms: float) -> None:
+        raise NotImplementedError
+
+
+class FrameStages(Timing):
+    """The stage samples of one frame, held until the frame is done and then given to a ``StageTimer`` together.
+
+    A frame's stages run on two threads (see ``edge.runtime.handoff``); the
+    timer hears of them only once the frame is finished, on the thread that
+    finishes frames, so it is written and read on that thread alone and
+    whoever watches finished frames (the benchmark) sees whole frames.
+    """
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[str, float]] = []
+
+    def add(self, name: str, ms: float) -> None:
+        self.samples.append((name, ms))
+
+    def into(self, timer: StageTimer) -> None:
+        """Give the samples to ``timer``, in the order they were taken."""
+        for name, ms in self.samples:
+            timer.add(name, ms)
+        self.samples.clear()
+
+
+class StageTimer(Timing):
     """Keeps the last ``window`` latencies of each stage, in milliseconds.
 
     Example:
@@ -27,14 +64,6 @@ class StageTimer:
         self._samples: dict[str, deque[float]] = {}
         self.frames = 0
         self._started = time.monotonic()
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.add(name, (time.perf_counter() - start) * 1000.0)
 
     def add(self, name: str, ms: float) -> None:
         self._samples.setdefault(name, deque(maxlen=self.window)).append(ms)

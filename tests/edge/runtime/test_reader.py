@@ -1,4 +1,4 @@
-"""The decode thread: frames in order, never more than ``ahead`` decoded early, the source's errors reach the loop."""
+"""The decode thread: frames in order, never more than ``ahead`` decoded early, prepared there, errors reach the loop."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.runtime.reader import FrameReader
+from edge.runtime.reader import Decoded, FrameReader
 from edge.source.base import SourceError, VideoSource
 from edge.source.file import FileSource
 from edge.source.settings import FileSourceConfig
@@ -35,7 +35,11 @@ class CountingSource(VideoSource):
             yield Frame(index=index, ts=START, image=np.zeros((4, 4, 3), np.uint8), source=self.name)
 
 
-def _read_all(reader: FrameReader) -> list[int]:
+def _same(decoded: Decoded) -> Decoded:
+    return decoded
+
+
+def _read_all(reader: FrameReader[Decoded]) -> list[int]:
     indices = []
     while (decoded := reader.next()) is not None:
         indices.append(decoded.frame.index)
@@ -45,7 +49,7 @@ def _read_all(reader: FrameReader) -> list[int]:
 @pytest.mark.parametrize("ahead", [0, 1, 3])
 def test_every_frame_arrives_once_in_order(ahead: int, vtest_path: Path) -> None:
     source = FileSource(FileSourceConfig(path=vtest_path, start_time=START), name="cam")
-    reader = FrameReader(source, ahead)
+    reader = FrameReader(source, ahead, _same)
     try:
         got = [reader.next() for _ in range(25)]
     finally:
@@ -58,7 +62,7 @@ def test_every_frame_arrives_once_in_order(ahead: int, vtest_path: Path) -> None
 @pytest.mark.parametrize("ahead", [1, 2])
 def test_reads_at_most_ahead_frames_beyond_the_loop(ahead: int) -> None:
     source = CountingSource(50)
-    reader = FrameReader(source, ahead)
+    reader = FrameReader(source, ahead, _same)
     try:
         assert reader.next() is not None
         time.sleep(0.3)  # ample time for a reader that ignored the bound to run through the whole source
@@ -72,7 +76,7 @@ def test_reads_at_most_ahead_frames_beyond_the_loop(ahead: int) -> None:
 def test_an_undecodable_file_raises_in_the_loop(tmp_path: Path) -> None:
     bad = tmp_path / "bad.avi"
     bad.write_bytes(b"\x00not a video" * 100)
-    reader = FrameReader(FileSource(FileSourceConfig(path=bad, start_time=START), name="cam"), 1)
+    reader = FrameReader(FileSource(FileSourceConfig(path=bad, start_time=START), name="cam"), 1, _same)
     try:
         with pytest.raises(SourceError, match="bad.avi"):
             reader.next()
@@ -81,9 +85,29 @@ def test_an_undecodable_file_raises_in_the_loop(tmp_path: Path) -> None:
 
 
 def test_close_stops_a_reader_waiting_for_room() -> None:
-    reader = FrameReader(CountingSource(10_000), 1)
+    reader = FrameReader(CountingSource(10_000), 1, _same)
     assert reader.next() is not None
     begun = time.monotonic()
     reader.close()
     assert time.monotonic() - begun < 2.0
     assert not [t for t in threading.enumerate() if t.name == "decode-counting"]
+
+
+@pytest.mark.parametrize("ahead", [0, 1])
+def test_frames_are_prepared_where_they_are_decoded_and_a_failure_to_prepare_reaches_the_loop(ahead: int) -> None:
+    where: list[str] = []
+
+    def prepare(decoded: Decoded) -> int:
+        where.append(threading.current_thread().name)
+        if decoded.frame.index == 3:
+            raise ValueError("cannot prepare frame 3")
+        return decoded.frame.index * 10
+
+    reader = FrameReader(CountingSource(10), ahead, prepare)
+    try:
+        assert [reader.next() for _ in range(3)] == [0, 10, 20]
+        with pytest.raises(ValueError, match="frame 3"):
+            reader.next()
+    finally:
+        reader.close()
+    assert set(where) == {"decode-counting" if ahead else threading.current_thread().name}
