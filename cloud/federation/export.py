@@ -2,7 +2,8 @@
 
 The cells are crossings per line and direction, peak occupancy per zone, and
 objects per heatmap cell (``cloud.federation.heatcells``), each per bucket;
-every kind is held back below ``k`` by ``cloud.federation.suppression``. The
+every kind is held back below ``k`` by ``cloud.federation.suppression`` (a
+heatmap cell by its busiest interval, see ``heatcells``). The
 differencing rule of ``cloud.export.nesting`` has nothing to find here: a
 city exports one bucket length, and the cells of a heatmap lie side by side,
 none inside another.
@@ -25,7 +26,7 @@ from typing import Any
 
 from cloud.audit.chain import AuditLog
 from cloud.federation.countcell import CountCell
-from cloud.federation.heatcells import heatmap_rows
+from cloud.federation.heatcells import Measured, heatmap_cells
 from cloud.federation.settings import FederationSettings
 from cloud.federation.signing import CellKey, read_key, seal
 from cloud.federation.suppression import suppress
@@ -77,13 +78,13 @@ def aggregate(twin: Twin, settings: FederationSettings, city: str, start: dateti
         raw.append({"camera": camera, "kind": "line", "subject": line, "direction": direction, "bucket_start": b, "value": n})
     for camera, zone, b, peak in twin.read(_ZONES, params).rows:
         raw.append({"camera": camera, "kind": "zone", "subject": zone, "bucket_start": b, "value": peak})
-    raw.extend(heatmap_rows(twin, params))
+    measured: list[Measured] = [(r, int(r["value"])) for r in raw] + heatmap_cells(twin, params)
     now = datetime.now(timezone.utc)
     kept: list[CountCell] = []
     held: dict[str, int] = {}
     for kind in ("line", "zone", "heatmap"):
-        above, held[kind] = suppress([r for r in raw if r["kind"] == kind], settings.k, lambda r: int(r["value"]))
-        kept += [CountCell(city=city, bucket_s=settings.bucket_s, k=settings.k, exported_at=now, **r) for r in above]
+        above, held[kind] = suppress([m for m in measured if m[0]["kind"] == kind], settings.k, lambda m: m[1])
+        kept += [CountCell(city=city, bucket_s=settings.bucket_s, k=settings.k, exported_at=now, **r) for r, _ in above]
     return Export(start, end, kept, sum(held.values()), held)
 
 
