@@ -17,6 +17,7 @@ from cloud.federation.countcell import CountCell
 from cloud.federation.export import aggregate, publish, signing_key, window
 from cloud.federation.region_config import RegionDeployment, keyring
 from cloud.federation.regional import RegionalSink, RegionalTwin
+from cloud.federation.screen import region_state
 from cloud.federation.settings import FederationSettings
 from cloud.kafka.clients import admin_config
 from cloud.kafka.settings import KafkaSettings
@@ -200,6 +201,10 @@ def test_the_region_refuses_records_that_are_not_count_cells(tmp_path: Path, kaf
     region.refresh()
     assert region.query("SELECT city, subject, value FROM cells WHERE kind = 'line'") == [("ghent", "gate", 9)]
     assert region.query("SELECT city, cell_m, lat, lon, objects FROM heatmap") == [("ghent", 10.0, 51.050045, 3.720072, 40)]
+    cfg = RegionDeployment.model_validate(region_doc(kafka_broker.bootstrap, kafka_topic, tmp_path / "region"))
+    shown = {c["id"]: (c["cells"], c["heatmap_cells"], c["crossings"]) for c in region_state(cfg, region)["cities"]}
+    assert shown == {"ghent": (2, 1, 9), "bruges": (0, 0, 0)}
+    region.close()
 
 
 def test_an_empty_regional_twin_answers_with_no_rows(tmp_path: Path) -> None:
