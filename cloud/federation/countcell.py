@@ -81,6 +81,12 @@ class CountCell(BaseModel):
         except OverflowError:
             raise ValueError("is out of range once converted to UTC") from None
 
+    @field_validator("lat", "lon")
+    @classmethod
+    def _one_zero(cls, value: float | None) -> float | None:
+        # -0.0 and 0.0 are one place: they must not spell two cell keys.
+        return None if value is None else value + 0.0
+
     @model_validator(mode="after")
     def _consistent(self) -> CountCell:
         if (self.kind == "line") != (self.direction is not None):

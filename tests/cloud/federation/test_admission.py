@@ -100,6 +100,12 @@ def test_the_region_sets_its_own_heatmap_floor() -> None:
         Region(id="r", name="R", min_cell_m=1.0)  # the region cannot go finer than the contract
 
 
+def test_one_place_is_one_heatmap_cell_key() -> None:
+    keys = {admit(signed_by("ghent", heat_cell(NOW, lat=lat, lon=lon, cell_m=m)))[0].key
+            for lat, lon, m in ((0.0, 0.0, 10.0), (-0.0, -0.0, 10.0), (0, 0, 10))}
+    assert keys == {f"ghent/cam-1/heatmap/10.0m@0.000000,0.000000/-/{HOUR.isoformat()}"}
+
+
 def test_heatmap_cells_and_cells_of_version_2_are_let_in() -> None:
     heat, _ = admit(signed_by("ghent", heat_cell(NOW)))
     assert (heat.kind, heat.cell_m, heat.lat, heat.lon, heat.schema_version) == ("heatmap", 10.0, 51.050045, 3.720072, 3)
