@@ -17,6 +17,8 @@ dead-letter topic (``error`` header; ``reason`` says what and what to do):
 | ``k_below_minimum`` | has a k below ``region.min_k`` (and since a cell's value is never below its k, |
 | | no value below ``region.min_k`` gets in either) |
 | ``out_of_range`` | has a value above ``region.max_value`` |
+| ``cell_m`` | is a heatmap cell finer than ``region.min_cell_m`` (one finer than the contract's |
+| | ``MIN_HEATMAP_CELL_M``, or off the globe, is already a ``schema`` error) |
 | ``bucket_s``, ``bucket_start`` | has a bucket length the region does not accept, or a start not aligned to it |
 | ``future`` | was exported, or has a bucket ending, after the region's clock plus ``region.clock_skew_s``, or |
 | | has a bucket that had not ended when it was exported |
@@ -119,6 +121,9 @@ class Admission:
                           f"{region.min_k}; the city must set federation.k to at least {region.min_k}")
         if cell.value > region.max_value:
             raise Refused("out_of_range", f"value {cell.value} is above this region's max_value={region.max_value}")
+        if cell.cell_m is not None and cell.cell_m < region.min_cell_m:
+            raise Refused("cell_m", f"a heatmap cell of {cell.cell_m:g} m is finer than this region's min_cell_m="
+                          f"{region.min_cell_m:g} m; the city's cameras must use cells of at least that size")
         if cell.bucket_s not in self.buckets:
             raise Refused("bucket_s", f"bucket_s={cell.bucket_s} is not one this region accepts "
                           f"({', '.join(map(str, sorted(self.buckets)))}); see region.bucket_s")

@@ -1,5 +1,13 @@
 """The city side: aggregate the twin into count cells, suppress small ones, audit, and publish.
 
+The cells are crossings per line and direction, peak occupancy per zone, and
+objects per heatmap cell (``cloud.federation.heatcells``), each per bucket;
+every kind is held back below ``k`` by ``cloud.federation.suppression`` (a
+heatmap cell by its busiest interval, see ``heatcells``). The
+differencing rule of ``cloud.export.nesting`` has nothing to find here: a
+city exports one bucket length, and the cells of a heatmap lie side by side,
+none inside another.
+
 Each export covers the last ``lookback_buckets`` closed buckets (a bucket is
 closed ``grace_s`` after it ends, so late events still count). Re-exporting a
 bucket sends the same keys again and the region keeps the newest value, so
@@ -18,6 +26,7 @@ from typing import Any
 
 from cloud.audit.chain import AuditLog
 from cloud.federation.countcell import CountCell
+from cloud.federation.heatcells import Measured, heatmap_cells
 from cloud.federation.settings import FederationSettings
 from cloud.federation.signing import CellKey, read_key, seal
 from cloud.federation.suppression import suppress
@@ -45,6 +54,14 @@ class Export:
     end: datetime
     cells: list[CountCell]
     suppressed: int
+    suppressed_by_kind: dict[str, int]
+
+    def sent_by_kind(self) -> dict[str, int]:
+        """How many cells of each kind the export holds."""
+        counts = dict.fromkeys(self.suppressed_by_kind, 0)
+        for cell in self.cells:
+            counts[cell.kind] = counts.get(cell.kind, 0) + 1
+        return counts
 
 
 def window(settings: FederationSettings, now: datetime) -> tuple[datetime, datetime]:
@@ -61,10 +78,14 @@ def aggregate(twin: Twin, settings: FederationSettings, city: str, start: dateti
         raw.append({"camera": camera, "kind": "line", "subject": line, "direction": direction, "bucket_start": b, "value": n})
     for camera, zone, b, peak in twin.read(_ZONES, params).rows:
         raw.append({"camera": camera, "kind": "zone", "subject": zone, "bucket_start": b, "value": peak})
+    measured: list[Measured] = [(r, int(r["value"])) for r in raw] + heatmap_cells(twin, params)
     now = datetime.now(timezone.utc)
-    above, suppressed = suppress(raw, settings.k, lambda r: int(r["value"]))
-    kept = [CountCell(city=city, bucket_s=settings.bucket_s, k=settings.k, exported_at=now, **r) for r in above]
-    return Export(start, end, kept, suppressed)
+    kept: list[CountCell] = []
+    held: dict[str, int] = {}
+    for kind in ("line", "zone", "heatmap"):
+        above, held[kind] = suppress([m for m in measured if m[0]["kind"] == kind], settings.k, lambda m: m[1])
+        kept += [CountCell(city=city, bucket_s=settings.bucket_s, k=settings.k, exported_at=now, **r) for r, _ in above]
+    return Export(start, end, kept, sum(held.values()), held)
 
 
 def signing_key(settings: FederationSettings, city: str, environ: Mapping[str, str] | None = None) -> CellKey:
@@ -77,7 +98,9 @@ def publish(export: Export, settings: FederationSettings, key: CellKey, send: Se
     audit.append(actor, "federation.export", {
         "destination": f"{settings.bootstrap}/{settings.topic}", "city": key.city, "start": export.start.isoformat(),
         "end": export.end.isoformat(), "bucket_s": settings.bucket_s, "k": settings.k, "cells": len(export.cells),
-        "suppressed": export.suppressed, "contains": "aggregated counts per line, zone and bucket", "key_id": key.id,
+        "suppressed": export.suppressed, "cells_by_kind": export.sent_by_kind(),
+        "suppressed_by_kind": export.suppressed_by_kind, "key_id": key.id,
+        "contains": "aggregated counts per line, zone and heatmap cell (its size and rounded centre) and bucket",
     })
     for cell in export.cells:
         send(cell.key, seal(cell.model_dump(mode="json"), key))

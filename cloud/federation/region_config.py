@@ -28,7 +28,7 @@ from cloud.federation.countcell import MAX_BUCKET_S, MAX_VALUE
 from cloud.federation.signing import ENV_NAME, CellKey, SigningKeyError, read_key
 from cloud.kafka.settings import KafkaSettings, KafkaTopics
 from cloud.kafka.settings import KafkaSasl, KafkaTls
-from contract.ids import Ident
+from contract.ids import MAX_HEATMAP_CELL_M, MIN_HEATMAP_CELL_M, Ident
 from contract.site import duplicated
 
 # Bucket lengths that divide a day, so buckets of every city line up at midnight UTC.
@@ -49,6 +49,11 @@ class Region(_Section):
     max_value: int = Field(
         1_000_000, ge=1, le=MAX_VALUE, title="Largest value",
         description="a cell counting more than this in one bucket is refused as implausible",
+    )
+    min_cell_m: float = Field(
+        MIN_HEATMAP_CELL_M, ge=MIN_HEATMAP_CELL_M, le=MAX_HEATMAP_CELL_M, title="Finest heatmap cell",
+        description="heatmap cells with a side below this many metres are refused; at least the contract's "
+        f"{MIN_HEATMAP_CELL_M:g} m",
     )
     bucket_s: list[int] = Field(
         default_factory=lambda: list(DAY_DIVISORS), min_length=1, title="Bucket lengths",

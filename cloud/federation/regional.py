@@ -15,7 +15,8 @@ time the region's Kafka appended it: ``arrived_at``, the region's own clock,
 which no sender can set. A record without such a timestamp (written before
 the switch) is stamped with the sink's clock when read.
 
-``RegionalTwin`` reads those files. A cell exported again replaces the
+``RegionalTwin`` reads those files (``heatmap`` holds the heatmap cells with
+their size and centre). A cell exported again replaces the
 earlier one: the newest *arrival* wins (``arrived_at``, then partition and
 offset), never the sender's ``exported_at``. A copy of a cell already
 received (same key and ``exported_at``, which only the city's key can sign)
@@ -56,6 +57,7 @@ SCHEMA = pa.schema([
     ("kind", pa.string()), ("subject", pa.string()), ("direction", pa.string()),
     ("bucket_start", pa.timestamp("us", tz="UTC")), ("bucket_s", pa.int32()), ("value", pa.int64()),
     ("k", pa.int32()), ("exported_at", pa.timestamp("us", tz="UTC")),
+    ("cell_m", pa.float64()), ("lat", pa.float64()), ("lon", pa.float64()),
     ("key_id", pa.string()), ("arrived_at", pa.timestamp("us", tz="UTC")), ("kafka_partition", pa.int32()),
     ("kafka_offset", pa.int64()),
 ])
@@ -208,7 +210,7 @@ def _offset(msg: Message) -> int:
 
 
 class RegionalTwin:
-    """DuckDB over the regional lake: ``cells`` (one row per cell key, newest arrival) and ``city_totals``."""
+    """DuckDB over the regional lake: ``cells`` (one row per cell key, newest arrival), ``city_totals`` and ``heatmap``."""
 
     def __init__(self, lake: Path) -> None:
         self.folder = lake / "counts"
@@ -234,6 +236,8 @@ class RegionalTwin:
         self.con.execute("CREATE OR REPLACE VIEW city_totals AS SELECT city, sum(value) FILTER (WHERE kind = 'line') AS "
                          "crossings, max(value) FILTER (WHERE kind = 'zone') AS peak_occupancy, count(*) AS cells, "
                          "min(bucket_start) AS first_bucket, max(bucket_start) AS last_bucket FROM cells GROUP BY city")
+        self.con.execute("CREATE OR REPLACE VIEW heatmap AS SELECT city, camera, cell_m, lat, lon, bucket_start, bucket_s, "
+                         "value AS objects, k FROM cells WHERE kind = 'heatmap'")
         return len(files)
 
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:

@@ -1,5 +1,8 @@
 """The regional screen: every city of the region on one map, with its federated totals.
 
+A city's heatmap cells are counted in its row; they are metres across, too
+fine to draw on a map of the region (``RegionalTwin``'s ``heatmap`` view holds them).
+
 It shows only what cities chose to share: k-suppressed count cells. There
 is nothing identifying to protect, so the screen has no login; it listens on
 loopback unless told otherwise.
@@ -27,13 +30,15 @@ def region_state(cfg: RegionDeployment, twin: RegionalTwin) -> dict[str, Any]:
     """Cities with their positions and totals; a city that has sent nothing yet shows zeros."""
     twin.refresh()
     rows = twin.query("SELECT city, coalesce(sum(value) FILTER (WHERE kind = 'line'), 0), "
-                      "coalesce(max(value) FILTER (WHERE kind = 'zone'), 0), count(*), max(bucket_start) FROM cells GROUP BY city")
-    totals = {city: (int(c), int(p), int(n), last) for city, c, p, n, last in rows}
+                      "coalesce(max(value) FILTER (WHERE kind = 'zone'), 0), count(*), count(*) FILTER (WHERE kind = 'heatmap'), "
+                      "max(bucket_start) FROM cells GROUP BY city")
+    totals = {city: (int(c), int(p), int(n), int(h), last) for city, c, p, n, h, last in rows}
     cities = []
     for city in cfg.cities:
-        crossings, peak, cells, last = totals.get(city.id, (0, 0, 0, None))
+        crossings, peak, cells, heat, last = totals.get(city.id, (0, 0, 0, 0, None))
         cities.append({"id": city.id, "name": city.name, "lat": city.lat, "lon": city.lon, "crossings": crossings,
-                       "peak_occupancy": peak, "cells": cells, "last_bucket": last.isoformat() if last else None})
+                       "peak_occupancy": peak, "cells": cells, "heatmap_cells": heat,
+                       "last_bucket": last.isoformat() if last else None})
     unknown = sorted(set(totals) - {c.id for c in cfg.cities})
     return {"region": cfg.region.model_dump(), "cities": cities, "unlisted_cities": unknown,
             "crossings": sum(c["crossings"] for c in cities)}

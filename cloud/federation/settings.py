@@ -1,7 +1,7 @@
 """The ``federation`` section: what a city shares with its region, how coarse, and where it goes.
 
-Only aggregates cross: crossings per line and direction, and peak occupancy
-per zone, per time bucket. Cells below ``k`` are suppressed so that a count
+Only aggregates cross: crossings per line and direction, peak occupancy per
+zone, and objects per heatmap cell, per time bucket. Cells below ``k`` are suppressed so that a count
 of one or two cannot single anyone out. Every cell is signed with the city's
 key (``cloud.federation.signing``), read from the environment variable
 ``key_env`` names; the region refuses what it cannot verify.

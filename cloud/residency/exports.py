@@ -18,8 +18,8 @@ def exports(cfg: Deployment) -> list[Export]:
     if fed is not None:
         found.append(Export(
             name="federation", kind="federation", destination=f"kafka://{fed.bootstrap}/{fed.topic}", leaves_city=True,
-            crosses=f"aggregates only: crossings per line and direction and peak occupancy per zone, per {fed.bucket_s} s "
-                    f"bucket, with counts below {fed.k} suppressed",
+            crosses=f"aggregates only: crossings per line and direction, peak occupancy per zone and objects per heatmap "
+                    f"cell (its size and rounded centre), per {fed.bucket_s} s bucket, with counts below {fed.k} suppressed",
             never=NEVER_FEDERATED, k=fed.k, bucket_s=fed.bucket_s,
         ))
     for name, exporter in cfg.cloud.exporters.items():

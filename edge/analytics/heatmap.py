@@ -7,10 +7,10 @@ centre is projected to the ground on each frame; a point at or above the
 horizon, or farther than the contract's index bound, falls in no cell. Only
 the number of distinct objects per cell and interval leaves the node
 (``IntervalCounter``), and cells are never finer than ``MIN_HEATMAP_CELL_M``:
-a place rather than a position. Like turns and queues, the heatmap stays in
-the city (no federation or exporter flow reads count events); a flow out
-that carries it must hold back the cells below k through
-``cloud.federation.suppression.suppress``. A camera without a calibration
+a place rather than a position. Out of the city it goes only through the
+federation link (``cloud.federation.heatcells``), summed per bucket, placed
+by each cell's rounded centre, and held back below k through
+``cloud.federation.suppression.suppress``; no exporter reads it. A camera without a calibration
 has no ground scale, so no cell size could be promised: it reports no
 heatmap (null) rather than one in pixels.
 

@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,11 +23,12 @@ from typing import Any
 
 import pytest
 import yaml
-from confluent_kafka import Consumer, TopicPartition
 
 from cloud.twin.synth import CityShape, generate
-from tests.cloud.federation.support import SECRETS, cell, federation_doc, key_env, key_environ, key_id, region_doc, sign, signed_by
+from tests.cloud.federation.support import (SECRETS, cell, federation_doc, heat_cell, key_env, key_environ, key_id, region_doc,
+                                            sign, signed_by)
 from tests.support.brokers import KafkaBroker, unique_name
+from tests.support.region import read_all
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -38,24 +38,6 @@ FAR_FUTURE = "2999-01-01T00:00:00+00:00"
 def citytwin(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, **(key_environ() if env is None else env)}
     return subprocess.run([sys.executable, "-m", "citytwin.cli", *args], capture_output=True, text=True, timeout=240, env=environ)
-
-
-def read_all(bootstrap: str, topic: str) -> list[Any]:
-    """Every record of ``topic``, from the start of each partition to its end."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique_name("reader"), "enable.auto.commit": False})
-    try:
-        meta = consumer.list_topics(topic, timeout=10).topics[topic]
-        if meta.error is not None:  # no such topic: nothing was sent to it
-            return []
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in meta.partitions}
-        consumer.assign([TopicPartition(topic, p, 0) for p in ends])
-        found: list[Any] = []
-        deadline = time.monotonic() + 30
-        while sum(ends.values()) > len(found) and time.monotonic() < deadline:
-            found.extend(m for m in consumer.consume(500, 0.5) if m.error() is None)
-        return found
-    finally:
-        consumer.close()
 
 
 def hostile(target: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
@@ -92,6 +74,14 @@ def hostile(target: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
         "replayed_two_hours_later": (signed_by("ghent", cell(bucket_start=(hour - timedelta(hours=3)).isoformat(),
                                                              exported_at=(now - timedelta(hours=2)).isoformat())), "stale"),
         "signed_event_id": (signed_by("ghent", cell(event_id="ghent-cam-1:7")), "schema"),
+        # Heatmap cells: finer than the contract's floor, off the globe, a precise position, a grid index, too many objects.
+        "heatmap_finer_than_floor": (signed_by("ghent", heat_cell(cell_m=1.0)), "schema"),
+        "heatmap_off_the_globe": (signed_by("ghent", heat_cell(lat=95.0)), "schema"),
+        "heatmap_not_rounded": (signed_by("ghent", heat_cell(lon=3.7200721)), "schema"),
+        "heatmap_grid_index": (signed_by("ghent", heat_cell(east=3, north=4, node="ghent-cam-1")), "schema"),
+        "heatmap_value_above_max": (signed_by("ghent", heat_cell(value=5_000_000)), "out_of_range"),
+        "heatmap_value_2_63": (signed_by("ghent", heat_cell(value=2**63)), "schema"),
+        "heatmap_as_version_2": (signed_by("ghent", heat_cell(schema_version=2)), "schema"),
         "envelope_extra_field": (json.dumps(json.loads(signed_by("ghent", cell())) | {"city": "ghent"}).encode(), "invalid_envelope"),
         "not_json": (b"\xff\xfe not json", "invalid_json"),
         "nan": (signed_by("ghent", cell()).replace(b'"value": 40', b'"value": NaN'), "invalid_json"),

@@ -1,13 +1,17 @@
-"""One signed count cell through a regional sink, for the tests of the federation link over each kind of Kafka security."""
+"""A regional sink and one signed count cell for the tests of the federation link, and reading a regional topic back."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
 
 from cloud.federation.region_config import RegionDeployment, keyring
 from cloud.federation.regional import RegionalSink
 from tests.cloud.federation.support import cell, key_environ, region_doc, signed_by
+from tests.support.brokers import unique_name
 
 
 def region_sink(bootstrap: str, topic: str, lake: Path, **kafka: Any) -> RegionalSink:
@@ -34,3 +38,21 @@ def drain(sink: RegionalSink, polls: int = 20) -> int:
             break
     sink.close()
     return written
+
+
+def read_all(bootstrap: str, topic: str) -> list[Any]:
+    """Every record of ``topic``, from the start of each partition to its end."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique_name("reader"), "enable.auto.commit": False})
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        if meta.error is not None:  # no such topic: nothing was sent to it
+            return []
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in meta.partitions}
+        consumer.assign([TopicPartition(topic, p, 0) for p in ends])
+        found: list[Any] = []
+        deadline = time.monotonic() + 30
+        while sum(ends.values()) > len(found) and time.monotonic() < deadline:
+            found.extend(m for m in consumer.consume(500, 0.5) if m.error() is None)
+        return found
+    finally:
+        consumer.close()

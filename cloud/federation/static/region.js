@@ -18,7 +18,8 @@ function cityMarks(cities) {
 
 function cityRow(c) {
   return el("tr", { "data-city": c.id }, el("td", {}, c.name), el("td", { class: "n" }, c.crossings.toLocaleString()),
-    el("td", { class: "n" }, String(c.peak_occupancy)), el("td", {}, c.last_bucket || "–"));
+    el("td", { class: "n" }, String(c.peak_occupancy)), el("td", { class: "n" }, c.heatmap_cells.toLocaleString()),
+    el("td", {}, c.last_bucket || "–"));
 }
 
 function draw(state) {

@@ -62,6 +62,13 @@ def cell(now: datetime | None = None, **changes: Any) -> dict[str, Any]:
     return doc
 
 
+def heat_cell(now: datetime | None = None, **changes: Any) -> dict[str, Any]:
+    """A valid heatmap cell of ghent (schema version 3), like ``cell``; ``changes`` override fields."""
+    doc = cell(now, schema_version=3, kind="heatmap", subject=None, cell_m=10.0, lat=51.050045, lon=3.720072)
+    doc.update(changes)
+    return doc
+
+
 def region_doc(bootstrap: str, topic: str, lake: Path, cities: list[str] | None = None, **region: Any) -> dict[str, Any]:
     """A regional deployment file for ``cities`` (default: ghent and bruges), each with its test key."""
     return {

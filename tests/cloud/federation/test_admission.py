@@ -13,7 +13,7 @@ from cloud.federation.countcell import CountCell
 from cloud.federation.region_config import Region, RegionDeployment, keyring
 from cloud.federation.regional import Received, table
 from cloud.federation.signing import CellKey, SigningKeyError
-from tests.cloud.federation.support import SECRETS, cell, key_env, key_environ, key_id, region_doc, sign, signed_by
+from tests.cloud.federation.support import SECRETS, cell, heat_cell, key_env, key_environ, key_id, region_doc, sign, signed_by
 
 NOW = datetime.now(timezone.utc)
 HOUR = datetime.fromisoformat(cell(NOW)["bucket_start"])  # the last closed hour
@@ -54,6 +54,66 @@ def test_refused(raw: bytes | None, error: str) -> None:
     with pytest.raises(Refused) as refused:
         admit(raw)  # type: ignore[arg-type]
     assert refused.value.error == error, refused.value.reason
+
+
+@pytest.mark.parametrize(("changes", "error"), [
+    ({"cell_m": 1.9}, "schema"),  # finer than the contract's MIN_HEATMAP_CELL_M
+    ({"cell_m": 0.0}, "schema"),
+    ({"cell_m": -10.0}, "schema"),
+    ({"cell_m": 1e308}, "schema"),
+    ({"cell_m": "10"}, "schema"),
+    ({"cell_m": True}, "schema"),
+    ({"cell_m": None}, "schema"),
+    ({"lat": 90.5}, "schema"),
+    ({"lat": -91.0}, "schema"),
+    ({"lon": 180.000001}, "schema"),
+    ({"lon": -1e300}, "schema"),
+    ({"lat": None}, "schema"),
+    ({"lat": 51.0500451}, "schema"),  # finer than the rounded centre: a position, not a cell
+    ({"east": 3}, "schema"),
+    ({"origin": {"lon": 3.72, "lat": 51.05}}, "schema"),
+    ({"node": "ghent-cam-1"}, "schema"),
+    ({"track_id": 7}, "schema"),
+    ({"subject": "plaza"}, "schema"),
+    ({"direction": "in"}, "schema"),
+    ({"schema_version": 2}, "schema"),  # heatmap cells are version 3
+    ({"schema_version": 4}, "schema"),
+    ({"value": 10**12}, "schema"),
+    ({"value": 1_000_001}, "out_of_range"),
+    ({"value": 9}, "schema"),  # below the city's own k
+    ({"k": 9, "value": 9}, "k_below_minimum"),
+])
+def test_hostile_heatmap_cells_are_refused(changes: dict[str, Any], error: str) -> None:
+    with pytest.raises(Refused) as refused:
+        admit(signed_by("ghent", heat_cell(NOW, **changes)))
+    assert refused.value.error == error, refused.value.reason
+    assert refused.value.reason
+
+
+def test_the_region_sets_its_own_heatmap_floor() -> None:
+    raw = signed_by("ghent", heat_cell(NOW, cell_m=5.0))
+    assert admit(raw)[0].cell_m == 5.0
+    with pytest.raises(Refused) as refused:
+        admit(raw, min_cell_m=10.0)
+    assert refused.value.error == "cell_m" and "min_cell_m=10 m" in refused.value.reason
+    with pytest.raises(ValueError, match="min_cell_m"):
+        Region(id="r", name="R", min_cell_m=1.0)  # the region cannot go finer than the contract
+
+
+def test_one_place_is_one_heatmap_cell_key() -> None:
+    keys = {admit(signed_by("ghent", heat_cell(NOW, lat=lat, lon=lon, cell_m=m)))[0].key
+            for lat, lon, m in ((0.0, 0.0, 10.0), (-0.0, -0.0, 10.0), (0, 0, 10))}
+    assert keys == {f"ghent/cam-1/heatmap/10.0m@0.000000,0.000000/-/{HOUR.isoformat()}"}
+
+
+def test_heatmap_cells_and_cells_of_version_2_are_let_in() -> None:
+    heat, _ = admit(signed_by("ghent", heat_cell(NOW)))
+    assert (heat.kind, heat.cell_m, heat.lat, heat.lon, heat.schema_version) == ("heatmap", 10.0, 51.050045, 3.720072, 3)
+    assert heat.key.startswith("ghent/cam-1/heatmap/10.0m@51.050045,3.720072/-/")
+    old, _ = admit(signed_by("ghent", cell(NOW)))  # a city not yet upgraded
+    assert (old.schema_version, old.kind, old.cell_m) == (2, "zone", None)
+    with pytest.raises(Refused, match="schema"):
+        admit(signed_by("ghent", cell(NOW, cell_m=10.0, lat=51.05, lon=3.72)))  # a zone cell has no place
 
 
 def test_the_regions_own_limits_are_settings() -> None:

@@ -103,6 +103,7 @@ def test_the_regional_screen_shows_every_city_on_one_map(region: Path) -> None:
                 playwright_sync.expect(page.locator(f'#map g[data-city="{city}"]')).to_contain_text(f"{city.title()}: ")
                 playwright_sync.expect(page.locator(f'#cities tr[data-city="{city}"]')).to_be_visible()
             playwright_sync.expect(page.locator("#title")).to_have_text("West Flanders")
+            playwright_sync.expect(page.locator("#cities thead")).to_contain_text("Heatmap cells")
             page.screenshot(path=str(ARTIFACTS / "region-map.png"))
             browser.close()
         assert violations == [], f"the Content-Security-Policy blocked part of the regional screen: {violations}"
