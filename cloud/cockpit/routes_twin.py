@@ -21,7 +21,6 @@ from cloud.cockpit.errors import BadRequest
 from cloud.cockpit.routes_auth import cockpit_of
 from cloud.cockpit.users import User
 from cloud.twin.twin import Twin
-from contract.geojson import feature_collection
 
 router = APIRouter(prefix="/api", tags=["twin"], dependencies=[Depends(current_user)])
 
@@ -45,16 +44,14 @@ def _read(request: Request, view: Callable[[Twin], T]) -> T:
 
 
 @router.get("/map", summary="Site, cameras, lines and zones: the registry, the site as GeoJSON (WGS84) and the basemap")
-def site_map(request: Request) -> dict[str, Any]:
-    cockpit = cockpit_of(request)
-    registry = _read(request, live.site_map)
-    geojson = feature_collection(cockpit.twin.site, cockpit.twin.cameras)
-    return {**registry, "geojson": geojson, "basemap": cockpit.settings.basemap.screen()}
+def site_map(request: Request) -> Response:
+    return Response(cockpit_of(request).map_body(), media_type="application/json")
 
 
 @router.get("/live", summary="People and vehicles now, zone occupancy, flow in the last 15 minutes, nodes")
-def live_now(request: Request) -> dict[str, Any]:
-    return cockpit_of(request).snapshot()[1]
+def live_now(request: Request) -> Response:
+    # The snapshot is JSON already (the stream sends it as it is): encoded once, not walked value by value.
+    return Response(json.dumps(cockpit_of(request).snapshot()[1], separators=(",", ":")), media_type="application/json")
 
 
 def _session_ended(session: Session) -> str:

@@ -9,6 +9,7 @@ summary of each window that has ended.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 from citytwin.deployment import Deployment
 from citytwin.metrics_settings import MetricsSettings
 from cloud.audit.chain import AuditLog
-from cloud.cockpit import live
+from cloud.cockpit import jsonsafe, live
 from cloud.cockpit.alerts import AlertBoard
 from cloud.cockpit.auth import Sessions
 from cloud.cockpit.livestream import StreamEvents
@@ -32,6 +33,7 @@ from cloud.cockpit.throttle import LoginThrottle
 from cloud.cockpit.users import Users
 from cloud.twin.follow import Follower
 from cloud.twin.twin import Twin
+from contract.geojson import feature_collection
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ class Cockpit:
     _snapshot: dict[str, Any] | None = None
     events: StreamEvents = field(default_factory=StreamEvents)  # the stream's events, made once for every stream
     _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)
+    _map_body: bytes | None = None
     sessions: Sessions = field(init=False)
     throttle: LoginThrottle = field(init=False)
     failed_logins: FailedLogins = field(init=False)
@@ -82,6 +85,20 @@ class Cockpit:
     def compute_live(self) -> dict[str, Any]:
         with self.lock.read():
             return live.live(self.twin, datetime.now(timezone.utc), self.stale_after_s, self.settings.degraded_fps)
+
+    def map_body(self) -> bytes:
+        """``GET /api/map``'s answer as JSON text, made once: the registry and the site's shapes are fixed while it runs.
+
+        At a thousand cameras it is close to a megabyte, which took the first screen a few hundred milliseconds
+        per request to query, project and encode again.
+        """
+        if self._map_body is None:
+            with self.lock.read():
+                registry = live.site_map(self.twin)
+            answer = {**registry, "geojson": feature_collection(self.twin.site, self.twin.cameras),
+                      "basemap": self.settings.basemap.screen()}
+            self._map_body = json.dumps(jsonsafe.cell(answer), separators=(",", ":"), allow_nan=False).encode()
+        return self._map_body
 
     def snapshot(self) -> tuple[int, dict[str, Any]]:
         """The newest live snapshot and its version (computed now if there is none yet)."""

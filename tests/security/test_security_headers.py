@@ -52,7 +52,7 @@ def test_every_cockpit_response_carries_the_headers(cockpits: MakeCockpit) -> No
         ]
         responses += [client.post("/api/login", json={"username": "ada", "password": "wrong"}) for _ in range(8)]
         cockpit.twin.close()  # a real failure inside a route: the 500 is answered outside the middleware stack
-        responses.append(client.get("/api/map", headers=headers))
+        responses.append(client.get("/api/nodes", headers=headers))
     assert {r.status_code for r in responses} >= {200, 400, 401, 403, 404, 405, 422, 429, 500}
     for response in responses:
         _assert_headers(response)

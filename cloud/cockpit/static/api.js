@@ -44,6 +44,9 @@ function refusal(response, body, path) {
 
 // A file the API makes (a download): saved under the name the server gives, through a link to its bytes, since the
 // bearer token travels in a header that a plain link cannot carry.
+// The map and the live state, fetched together: a first screen waits for the slower of the two, not for both.
+export const mapAndLive = () => Promise.all([api("/api/map"), api("/api/live")]);
+
 export async function download(path) {
   const response = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
   if (!response.ok) throw refusal(response, await response.json().catch(() => null), path);

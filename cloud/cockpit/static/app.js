@@ -1,5 +1,5 @@
 // Wiring: which panel renders from which part of the state, the controls, the login, the live stream, the timers.
-import { api, follow, loggedIn } from "./api.js";
+import { api, follow, loggedIn, mapAndLive } from "./api.js";
 import * as alerts from "./alerts.js";
 import * as audit from "./audit.js";
 import * as bench from "./bench.js";
@@ -46,8 +46,9 @@ async function boot() {
   let me;
   try { me = await api("/api/me"); } catch (e) { return; }  // a 401 has shown the login screen
   set({ me });
-  set({ map: await api("/api/map") });
-  onLive(await api("/api/live"));
+  const [map, live] = await mapAndLive();
+  set({ map });
+  onLive(live);
   await scrubber.loadRange();
   await Promise.all([alerts.load(), history.load()]);
   follow("/api/stream", { live: onLive });

@@ -2,7 +2,7 @@
 // interaction after its login. When the cockpit cannot be reached it says so across the room and keeps trying:
 // the stream every 2 s, a failed start every 5 s. A restarted cockpit that keeps its sessions (cockpit.session_file)
 // takes the wall back without a new login; one that forgot them, or a session ended, shows the login with the reason.
-import { api, follow, loggedIn } from "./api.js";
+import { api, follow, loggedIn, mapAndLive } from "./api.js";
 import * as login from "./login.js";
 import { buildFrame, COMMON_PANELS, QUIET_MS } from "./panels.js";
 import { get, set, subscribe } from "./store.js";
@@ -29,8 +29,9 @@ async function boot() {
   if (!loggedIn()) return;
   try {
     set({ me: await api("/api/me") });
-    set({ map: await api("/api/map") });
-    onLive(await api("/api/live"));
+    const [map, live] = await mapAndLive();
+    set({ map });
+    onLive(live);
     await wallAlerts.load();
   } catch (e) {
     if (loggedIn()) { set({ offline: true }); setTimeout(boot, 5000); }
