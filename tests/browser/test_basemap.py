@@ -18,7 +18,9 @@ from PIL import Image
 
 from cloud.cockpit.app import create_app
 from cloud.cockpit.settings import PMTILES_ROUTE, CockpitSettings
-from tests.browser.test_cockpit_screen import ARTIFACTS, CHROMIUM, FLAGS, csp_violations, playwright_sync, pytestmark  # noqa: F401
+from tests.browser.test_cockpit_screen import (  # noqa: F401
+    ARTIFACTS, CHROMIUM, FLAGS, csp_violations, log_in, playwright_sync, pytestmark,
+)
 from tests.cloud.cockpit.pmtiles_support import write_archive
 from tests.cloud.cockpit.support import NEVER_STARTED, PASSWORDS, make_cockpit, make_lake
 from tests.support.http import serving
@@ -58,9 +60,7 @@ def test_a_pmtiles_basemap_is_drawn_under_the_site_with_zoom_buttons(pmtiles_url
         ranged: list[int] = []
         page.on("response", lambda r: ranged.append(r.status) if r.url.endswith(PMTILES_ROUTE) else None)
         page.goto(pmtiles_url)
-        page.fill("#login-user", "ada")
-        page.fill("#login-pass", PASSWORDS["ada"])
-        page.click("#login-submit")
+        log_in(page, "ada", PASSWORDS["ada"])
         expect(page.locator("#map")).to_have_attribute("data-ready", "1", timeout=90_000)
         expect(page.locator("#map")).to_have_attribute("data-basemap", "loaded", timeout=60_000)
         page.wait_for_timeout(1000)  # the raster fades in

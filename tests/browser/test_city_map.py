@@ -18,7 +18,7 @@ from cloud.cockpit.app import create_app
 from cloud.cockpit.service import Cockpit
 from edge.events.factory import EventFactory
 from tests.browser.test_cockpit_screen import (  # noqa: F401
-    ARTIFACTS, CHROMIUM, FLAGS, csp_violations, playwright_sync, pytestmark,
+    ARTIFACTS, CHROMIUM, FLAGS, csp_violations, log_in, playwright_sync, pytestmark,
 )
 
 SHOTS = ARTIFACTS.parent / "city"
@@ -71,9 +71,7 @@ def test_a_thousand_cameras_cluster_and_a_live_update_redraws_only_what_changed(
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
-        page.fill("#login-user", "wall")
-        page.fill("#login-pass", PASSWORD)
-        page.click("#login-submit")
+        log_in(page, "wall", PASSWORD)
         expect(page.locator("#map")).to_have_attribute("data-ready", "1", timeout=120_000)
         expect(page.locator("#map-status")).to_have_text(f"{CAMERAS} of {CAMERAS} cameras")
 

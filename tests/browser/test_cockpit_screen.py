@@ -45,6 +45,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Cock
     cockpit.twin.close()
 
 
+def log_in(page: Any, user: str, password: str) -> None:
+    """Fill the login form of the page in view and send it."""
+    page.fill("#login-user", user)
+    page.fill("#login-pass", password)
+    page.click("#login-submit")
+
+
 def csp_violations(page: Any) -> list[str]:
     """Collects what the browser reports blocked by the Content-Security-Policy, from the console and the DOM event."""
     found: list[str] = []
@@ -110,9 +117,7 @@ def test_operator_screen_end_to_end(served: tuple[str, Cockpit], page: Any) -> N
     page.goto(url)
     expect(page.locator("#login")).to_be_visible()
     shot(page, "01-login")
-    page.fill("#login-user", "ada")
-    page.fill("#login-pass", "wrong password")
-    page.click("#login-submit")
+    log_in(page, "ada", "wrong password")
     expect(page.locator("#login-error")).to_contain_text("wrong user name or password")
     page.fill("#login-pass", PASSWORDS["ada"])
     page.click("#login-submit")
@@ -264,9 +269,7 @@ def test_the_screen_asks_for_a_login_again_when_its_session_ends(served: tuple[s
     page.evaluate("sessionStorage.clear()")
     page.goto(url)
     for ended in ("on the server", "by the operator"):
-        page.fill("#login-user", "vic")
-        page.fill("#login-pass", PASSWORDS["vic"])
-        page.click("#login-submit")
+        log_in(page, "vic", PASSWORDS["vic"])
         expect(page.locator("#login")).to_be_hidden()
         expect(page.locator("#map-status")).to_have_text("4 of 4 cameras")
         token = page.evaluate("sessionStorage.getItem('ct-token')")

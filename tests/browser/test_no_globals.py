@@ -16,7 +16,7 @@ import pytest
 
 from cloud.cockpit.service import Cockpit
 from tests.browser.test_cockpit_screen import (  # noqa: F401
-    CHROMIUM, FLAGS, camera_at, csp_violations, drawn_at, playwright_sync, pytestmark, served,
+    CHROMIUM, FLAGS, camera_at, csp_violations, drawn_at, log_in, playwright_sync, pytestmark, served,
 )
 from tests.cloud.cockpit.support import PASSWORDS
 from tests.cloud.federation.support import CITIES, idle_region_app
@@ -58,9 +58,7 @@ def test_the_cockpit_adds_no_global(served: tuple[str, Cockpit], browser: Any) -
     page.goto(f"{url}/api/health")
     before = scope()
     page.goto(url)
-    page.fill("#login-user", "ada")
-    page.fill("#login-pass", PASSWORDS["ada"])
-    page.click("#login-submit")
+    log_in(page, "ada", PASSWORDS["ada"])
     expect(page.locator("#map-status")).to_have_text("4 of 4 cameras")
     page.mouse.click(*drawn_at(page, camera_at("cam-1")))
     expect(page.locator("#hist-title")).to_contain_text("cam-1")

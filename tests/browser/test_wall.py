@@ -15,7 +15,7 @@ from cloud.cockpit.cli import STOP_GRACE_S
 from cloud.cockpit.service import Cockpit
 from tests.browser.cockpit_process import CockpitProcess
 from tests.browser.test_cockpit_screen import (  # noqa: F401
-    ARTIFACTS, CHROMIUM, FLAGS, csp_violations, playwright_sync, pytestmark, served,
+    ARTIFACTS, CHROMIUM, FLAGS, csp_violations, log_in, playwright_sync, pytestmark, served,
 )
 from tests.cloud.cockpit.support import PASSWORDS, fire_alert, fire_alert_in
 
@@ -29,9 +29,7 @@ def _open_wall(browser: Any, url: str, width: int, height: int, streams: list[st
     if streams is not None:
         page.on("request", lambda r: streams.append(r.url) if "/api/stream" in r.url else None)
     page.goto(f"{url}/wall")
-    page.fill("#login-user", "vic")
-    page.fill("#login-pass", PASSWORDS["vic"])
-    page.click("#login-submit")
+    log_in(page, "vic", PASSWORDS["vic"])
     playwright_sync.expect(page.locator("#login")).to_be_hidden()
     # A software GPU on a busy machine can take a minute to draw the first frame.
     playwright_sync.expect(page.locator("#map")).to_have_attribute("data-ready", "1", timeout=90_000)
