@@ -2,8 +2,8 @@
 
 Minute rows come from the views of ``cloud.twin.views`` over one raw hour
 (``crossings``, ``occupancy``, ``dwell``, ``health``), so they count each
-event once by the twin's key. Quarter, hour and day rows are exact sums, maxima,
-minima, "last by time" and histogram sums of the finer table's rows,
+event once by the twin's key. Quarter, hour and day rows are exact sums,
+maxima, minima, "last by time" and histogram sums of the finer table's rows,
 selected as ``finer``. Every statement returns the table's declared columns
 in order, sorted by bucket and keys.
 

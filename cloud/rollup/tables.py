@@ -149,7 +149,11 @@ def table(name: str) -> Table:
 def resolution_for(window: timedelta) -> Resolution:
     """The resolution a history window reads: minutes up to 3 hours, quarters up to a day, hours up to a month, days beyond.
 
-    As the cockpit's chart draws them: 1-minute buckets over 3 hours, 15 minutes over a day, hours over days.
+    As the cockpit's chart draws them (``static/history.js``): 1-minute buckets over 3 hours, 15 minutes over a day.
+
+    Example:
+        >>> [resolution_for(timedelta(hours=h)) for h in (1, 3, 4, 24, 72, 24 * 365)]
+        ['minute', 'minute', 'quarter', 'quarter', 'hour', 'day']
     """
     if window <= timedelta(hours=3):
         return "minute"

@@ -4,8 +4,8 @@ Crossings (one line per camera, two directions, two classes) and occupancy
 (one zone per camera) at every resolution of the contract, drawn with a daily
 rhythm; each resolution is drawn on its own, since the benchmark measures
 reading them, not their agreement. Quarter, hour and day tables cover the
-whole period; minute tables cover its newest ``minute_days`` days, because a window
-read at minute resolution opens only the hours it covers
+whole period; minute tables cover its newest ``minute_days`` days, because a
+window read at minute resolution opens only the hours it covers
 (``history.on_disk``), whatever else the table holds.
 
 Every hour of the period also holds one raw file (one health report), and
