@@ -285,7 +285,7 @@ COMMANDS: tuple[Command, ...] = (
         "run a read-only SQL query against the twin",
         "Open the DuckDB twin over the Parquet lake read-only and print the result "
         "of a SQL query or a named query as a table, CSV or JSON. Views: events, "
-        "crossings, occupancy, dwell, health, counts(bucket); rollups: crossings_minute, _hour, _day and the "
+        "crossings, occupancy, dwell, health, counts(bucket); rollups: crossings_minute, _quarter, _hour, _day and the "
         "same for occupancy, dwell and health; registry: sites, cameras, lines, zones.",
         _query,
         "cloud.twin.cli:run", deployment="cloud",

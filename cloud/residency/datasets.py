@@ -41,7 +41,7 @@ def cloud_files(cfg: Deployment, host: str) -> list[Dataset]:
             readers=roles_with("read"),
             services=["sink (writes)", "twin", "cockpit", "rules", "citytwin query", "citytwin federate", "citytwin export",
                       "citytwin rollup (writes rollups)"],
-            contains=f"{EVENTS}; anonymised snapshots when the edge enables them; per-minute, hour and day rollups of them",
+            contains=f"{EVENTS}; anonymised snapshots when the edge enables them; per-minute, 15-minute, hour and day rollups of them",
         ),
         Dataset(
             name="alerts", kind="jsonl", host=host, location=str(alert_log(lake)),

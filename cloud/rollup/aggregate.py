@@ -2,8 +2,8 @@
 
 Minute rows come from the views of ``cloud.twin.views`` over one raw hour
 (``crossings``, ``occupancy``, ``dwell``, ``health``), so they count each
-event once by the twin's key. Hour and day rows are exact sums, maxima,
-minima, "last by time" and histogram sums of the finer table's rows,
+event once by the twin's key. Quarter, hour and day rows are exact sums,
+maxima, minima, "last by time" and histogram sums of the finer table's rows,
 selected as ``finer``. Every statement returns the table's declared columns
 in order, sorted by bucket and keys.
 
@@ -68,12 +68,19 @@ _COARSER_SELECT: dict[str, str] = {
 }
 
 
+def _bucket(resolution: Resolution) -> str:
+    """The start of the ``resolution`` bucket holding a finer row's ``bucket_start``, in the session's zone (UTC)."""
+    if resolution in ("hour", "day"):
+        return f"date_trunc('{resolution}', bucket_start)"
+    # Buckets of whole minutes from DuckDB's origin (a midnight): quarters start at :00, :15, :30, :45.
+    return f"time_bucket(INTERVAL {STEP[resolution] // STEP['minute']} MINUTE, bucket_start)"
+
+
 def from_finer(kind: str, resolution: Resolution) -> str:
     """Rows of ``kind`` at ``resolution`` from the rows of the next finer table, selected as ``finer``.
 
     Finer buckets never share a ``last_ts`` across buckets of one series, so "last" needs no tie-break here.
     """
-    unit = "hour" if STEP[resolution] == STEP["hour"] else "day"
     keys = ", ".join(KEYS[kind])
-    return (f"SELECT date_trunc('{unit}', bucket_start) AS bucket_start, {keys}, {_COARSER_SELECT[kind]} "
+    return (f"SELECT {_bucket(resolution)} AS bucket_start, {keys}, {_COARSER_SELECT[kind]} "
             f"FROM finer GROUP BY ALL {_order(kind)}")

@@ -1,10 +1,11 @@
-"""Make rollup files: an hour's minute tables from its raw files, a day's hour tables, a month's day tables.
+"""Make rollup files: an hour's minute tables from its raw files, a day's quarter and hour tables, a month's day tables.
 
 The minute tables of one raw ``date=/hour=`` partition are computed by the
 twin's own views (``cloud.twin.views``) over just that partition's readable
 files, so the typed columns and the deduplication on ``cloud.twin.columns.KEY``
-are the twin's. The hour tables of a day come from that day's minute files,
-the day tables of a month from its hour files; each is exact (``aggregate``).
+are the twin's. Each coarser table comes from the next finer one (``FINER``):
+a day's quarter tables from its minute files, its hour tables from its quarter
+files, a month's day tables from its hour files; each is exact (``aggregate``).
 Every file is written under a hidden temporary name and renamed into place
 (``cloud.sink.writer.write_atomic``): a reader, or a crash, sees the old file
 or the new one, never half of one. Each records what it was built from
@@ -38,7 +39,8 @@ log = logging.getLogger(__name__)
 
 KINDS = tuple(COLUMNS)
 _ZSTD = 3
-_FINER: dict[Resolution, Resolution] = {"hour": "minute", "day": "hour"}
+# What each coarser table is made from, in the order a pass makes them: a table's inputs are made before it.
+FINER: dict[Resolution, Resolution] = {"quarter": "minute", "hour": "quarter", "day": "hour"}
 
 
 def path_of(root: Path, name: str, day: date, hour: int = 0) -> Path:
@@ -67,7 +69,7 @@ class Maker:
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
         self.con = duckdb.connect(":memory:", config=locked_config(bounds.memory_limit_mb, bounds.threads, self.folder,
                                                                    bounds.max_spill_mb))
-        self.con.execute("SET TimeZone = 'UTC'")  # minute, hour and day buckets are UTC ones
+        self.con.execute("SET TimeZone = 'UTC'")  # every bucket is a UTC one
         views.create(self.con, root, 60.0)
         self.con.execute("SET lock_configuration = true")
 
@@ -102,7 +104,7 @@ class Maker:
             shutil.rmtree(folder, ignore_errors=True)
 
     def coarser(self, resolution: Resolution, day: date) -> None:
-        """The tables at ``resolution`` (hour: of ``day``; day: of ``day``'s month) from the finer files under them."""
+        """The tables at ``resolution`` (quarter, hour: of ``day``; day: of ``day``'s month) from the finer files under them."""
         for kind in KINDS:
             final = path_of(self.root, f"{kind}_{resolution}", day)
             inputs = self.inputs(kind, resolution, day)
@@ -129,7 +131,10 @@ class Maker:
 
     def inputs(self, kind: str, resolution: Resolution, day: date) -> list[Path]:
         """The finer files a ``kind`` table at ``resolution`` holding ``day`` is made from."""
-        finer = f"{kind}_{_FINER[resolution]}"
-        if resolution == "hour":
+        finer = f"{kind}_{FINER[resolution]}"
+        if FINER[resolution] == "minute":  # the day's hours
             return sorted(path_of(self.root, finer, day).parent.parent.glob(f"hour=*/{PART}"))
-        return month_days(self.root, finer, day)
+        if resolution == "day":
+            return month_days(self.root, finer, day)
+        path = path_of(self.root, finer, day)  # an hour table from the same day's quarter file
+        return [path] if path.is_file() else []

@@ -3,9 +3,10 @@
 An hour is stale when its readable raw files (names and sizes) differ from
 what any of its minute files records: a new hour, a late file, a compaction,
 a rewrite, or files removed (then its minute files are removed). Each stale
-hour's minute tables are made again under that hour's lock, then the hour
-tables of every day whose minute files changed, then the day tables of every
-month whose hour files changed, each under its own lock, so two sinks never
+hour's minute tables are made again under that hour's lock, then the quarter
+tables of every day whose minute files changed, the hour tables of every day
+whose quarter files changed, then the day tables of every month whose hour
+files changed, each under its own lock (a day's, a month's), so two sinks never
 race on one file. A pass does at most ``max_hours`` hours, oldest first, and
 logs its progress; the rest wait for the next pass. Readers never wait for
 it: a bucket whose hours are not recorded as they are now is read from raw
@@ -24,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from cloud.rollup import lock
-from cloud.rollup.make import KINDS, Maker, path_of
+from cloud.rollup.make import FINER, KINDS, Maker, path_of
 from cloud.rollup.sources import Listing, Slot, digest, listing_of, slot_key
 from cloud.rollup.tables import PART, ROOT, Resolution
 from cloud.twin.listing import LakeFiles
@@ -42,7 +43,7 @@ class PassReport:
 
     hours_made: int = 0
     hours_removed: int = 0
-    days_made: int = 0
+    days_made: int = 0  # days whose quarter or hour tables were made
     months_made: int = 0
     hours_left: int = 0
     failed: list[str] = field(default_factory=list)
@@ -97,7 +98,7 @@ class Reconciler:
 
     def settled(self) -> bool:
         """Whether every rollup file records the lake as it is listed now: nothing for a pass to do."""
-        return not self.stale()[0] and not self._days_out_of_date() and not self._months_out_of_date()
+        return not self.stale()[0] and not any(self._out_of_date(resolution) for resolution in FINER)
 
     def run(self, since: date | None = None, force: bool = False, max_hours: int | None = None,
             progress: Progress | None = None) -> PassReport:
@@ -110,8 +111,10 @@ class Reconciler:
             self._hour(slot, listings.get(slot), by_slot.get(slot, []), force, report)
             if progress is not None and (i % 24 == 0 or i == len(todo)):
                 progress(f"rollups: {i}/{len(todo)} hours ({slot_key(slot)})")
-        self._coarser("hour", self._days_out_of_date(), report)
-        self._coarser("day", self._months_out_of_date(), report)
+        made: dict[Resolution, set[date]] = {}
+        for resolution in FINER:  # quarter, hour, day: each from the files made just before it
+            made[resolution] = self._coarser(resolution, self._out_of_date(resolution), report)
+        report.days_made, report.months_made = len(made["quarter"] | made["hour"]), len(made["day"])
         log.log(logging.INFO if todo or report.failed else logging.DEBUG, "%s", report.line())
         return report
 
@@ -147,16 +150,18 @@ class Reconciler:
                 return False
         return True
 
-    def _days_out_of_date(self) -> set[date]:
-        days = {d for kind in KINDS for res in ("minute", "hour") for d in _named(self.root / ROOT / f"{kind}_{res}", "date")}
-        return {d for d in days if not self._coarse_fresh("hour", d)}
+    def _out_of_date(self, resolution: Resolution) -> set[date]:
+        """The days (day tables: months, by their first day) whose ``resolution`` tables differ from their finer files."""
+        found: set[date] = set()
+        for kind in KINDS:
+            for res in (FINER[resolution], resolution):
+                folders = _named(self.root / ROOT / f"{kind}_{res}", "month" if res == "day" else "date")
+                found |= {d.replace(day=1) if resolution == "day" else d for d in folders}
+        return {d for d in found if not self._coarse_fresh(resolution, d)}
 
-    def _months_out_of_date(self) -> set[date]:
-        months = {d.replace(day=1) for kind in KINDS for d in _named(self.root / ROOT / f"{kind}_hour", "date")}
-        months |= {m for kind in KINDS for m in _named(self.root / ROOT / f"{kind}_day", "month")}
-        return {m for m in months if not self._coarse_fresh("day", m)}
-
-    def _coarser(self, resolution: Resolution, days: set[date], report: PassReport) -> None:
+    def _coarser(self, resolution: Resolution, days: set[date], report: PassReport) -> set[date]:
+        """Make the ``resolution`` tables holding each of ``days`` again; returns the days made."""
+        made = set()
         for day in sorted(days):
             try:
                 remake(self.maker, resolution, day)
@@ -164,10 +169,8 @@ class Reconciler:
                 log.exception("rollups: the %s tables holding %s could not be made", resolution, day)
                 report.failed.append(f"{resolution} {day.isoformat()}")
                 continue
-            if resolution == "hour":
-                report.days_made += 1
-            else:
-                report.months_made += 1
+            made.add(day)
+        return made
 
 
 _HOUR = re.compile(r"hour=([01]\d|2[0-3])")
@@ -195,6 +198,6 @@ def parse_since(text: str) -> date:
 
 def remake(maker: Maker, resolution: Resolution, day: date) -> None:
     """Make the ``resolution`` tables holding ``day`` again from their finer files, under their lock."""
-    scope = f"day-{day.isoformat()}" if resolution == "hour" else f"month-{day:%Y-%m}"
+    scope = f"month-{day:%Y-%m}" if resolution == "day" else f"day-{day.isoformat()}"
     with lock.held(maker.root, scope):
         maker.coarser(resolution, day)

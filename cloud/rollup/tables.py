@@ -9,18 +9,22 @@ built from.
 Layout, Hive-partitioned so an engine reads it with no converter::
 
     <lake>/rollups/<kind>_minute/date=YYYY-MM-DD/hour=HH/part.parquet   one file per hour
+    <lake>/rollups/<kind>_quarter/date=YYYY-MM-DD/part.parquet          one file per day (15-minute buckets)
     <lake>/rollups/<kind>_hour/date=YYYY-MM-DD/part.parquet             one file per day
     <lake>/rollups/<kind>_day/month=YYYY-MM/part.parquet                one file per month
 
-so a year of day rollups is twelve files per table, a month of hour rollups
-about thirty. ``bucket_start`` is the bucket's first instant (UTC); every
-count is over events deduplicated on the twin's key.
+so a year of day rollups is twelve files per table, a month of hour (or
+quarter) rollups about thirty. ``bucket_start`` is the bucket's first instant
+(UTC; quarters start at :00, :15, :30 and :45); every count is over events
+deduplicated on the twin's key.
 
 Example:
     >>> [t.name for t in TABLES if t.kind == "crossings"]
-    ['crossings_minute', 'crossings_hour', 'crossings_day']
+    ['crossings_minute', 'crossings_quarter', 'crossings_hour', 'crossings_day']
     >>> table("occupancy_hour").partition_dir(date(2026, 3, 1), 7).as_posix()
     'rollups/occupancy_hour/date=2026-03-01'
+    >>> table("dwell_quarter").partition_dir(date(2026, 3, 1), 7).as_posix()
+    'rollups/dwell_quarter/date=2026-03-01'
 """
 
 from __future__ import annotations
@@ -36,10 +40,10 @@ META_SOURCES = b"citytwin.rollup.sources"
 ROOT = "rollups"
 PART = "part.parquet"  # the one file of each partition folder
 
-Resolution = Literal["minute", "hour", "day"]
-RESOLUTIONS: tuple[Resolution, ...] = ("minute", "hour", "day")
-STEP: dict[Resolution, timedelta] = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1),
-                                     "day": timedelta(days=1)}
+Resolution = Literal["minute", "quarter", "hour", "day"]
+RESOLUTIONS: tuple[Resolution, ...] = ("minute", "quarter", "hour", "day")  # finest first
+STEP: dict[Resolution, timedelta] = {"minute": timedelta(minutes=1), "quarter": timedelta(minutes=15),
+                                     "hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 # Upper edges (seconds) of the dwell histogram's bins; the last bin holds everything longer.
 DWELL_EDGES_S: tuple[float, ...] = (10, 30, 60, 120, 300, 600, 1800)
@@ -122,9 +126,9 @@ class Table:
         base = PurePosixPath(ROOT) / self.name
         if self.resolution == "minute":
             return base / f"date={day.isoformat()}" / f"hour={hour:02d}"
-        if self.resolution == "hour":
-            return base / f"date={day.isoformat()}"
-        return base / f"month={day.year:04d}-{day.month:02d}"
+        if self.resolution == "day":
+            return base / f"month={day.year:04d}-{day.month:02d}"
+        return base / f"date={day.isoformat()}"  # quarter and hour: a day per file
 
     def file(self, lake: Path, day: date, hour: int = 0) -> Path:
         """The file of the lake at ``lake`` that holds ``day`` (and ``hour`` for minute tables)."""
@@ -143,9 +147,18 @@ def table(name: str) -> Table:
 
 
 def resolution_for(window: timedelta) -> Resolution:
-    """The resolution a history window reads: minutes up to a day, hours up to a month, days beyond."""
-    if window <= timedelta(days=1):
+    """The resolution a history window reads: minutes up to 3 hours, quarters up to a day, hours up to a month, days beyond.
+
+    As the cockpit's chart draws them (``static/history.js``): 1-minute buckets over 3 hours, 15 minutes over a day.
+
+    Example:
+        >>> [resolution_for(timedelta(hours=h)) for h in (1, 3, 4, 24, 72, 24 * 365)]
+        ['minute', 'minute', 'quarter', 'quarter', 'hour', 'day']
+    """
+    if window <= timedelta(hours=3):
         return "minute"
+    if window <= timedelta(days=1):
+        return "quarter"
     if window <= timedelta(days=31):
         return "hour"
     return "day"

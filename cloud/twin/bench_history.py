@@ -1,8 +1,8 @@
 """History windows and refresh over a year of rollups for a city: ``make bench-twin``'s second part.
 
-The lake (``rollup_synth``: a raw file per hour for a year, hour and day
-tables for the year, the newest week of minute tables, for 1,000 cameras by
-default) is generated once into the cache. A ``Twin`` over it answers each
+The lake (``rollup_synth``: a raw file per hour for a year, quarter, hour
+and day tables for the year, the newest week of minute tables, for 1,000
+cameras by default) is generated once into the cache. A ``Twin`` over it answers each
 window (a day, a week, a month and a year, each at the bucket a chart of it
 draws) through ``history.chart``, the cockpit's own reader, at random
 positions: p50/p95 per window and kind, the site's total and one camera's.
@@ -40,8 +40,9 @@ _KINDS: tuple[tuple[str, dict[str, str]], ...] = (("crossings", {}), ("crossings
 
 def ensure_rollups(shape: RollupShape) -> Path:
     """The cached lake of ``shape``, written on first use."""
-    # r2: with a raw file per hour and the listings the rollups were made from, so a twin finds them exact.
-    root = cache_dir() / f"bench-rollups-v{VERSION}r2-{shape.cameras}c-{shape.days}d-{shape.minute_days}md"
+    # r2: with a raw file per hour and the listings the rollups were made from, so a twin finds them exact;
+    # r3: with the quarter (15-minute) tables.
+    root = cache_dir() / f"bench-rollups-v{VERSION}r3-{shape.cameras}c-{shape.days}d-{shape.minute_days}md"
     marker = root / "_complete.json"
     if not marker.exists():
         print(f"generating rollups of {shape.cameras} cameras over {shape.days} days "

@@ -4,11 +4,13 @@ The one reader of history: the cockpit's chart, its download and ``make
 bench-twin`` all go through ``chart``. A chart of ``size`` buckets reads the
 rollup tables whose step divides ``size`` (so every rollup row falls in one
 bucket), coarsest first: a day table for the days it holds exactly, the hour
-table for the exact hours of the other days, the minute table for the exact
-hours still left, and raw events, deduplicated, for the rest (the current
-hour, the window's ragged edges, a late file the reconciler has not reached,
-the live tail). A finer table is asked only about the hours the coarser ones
-left, so a year of day buckets never looks at a minute file.
+table for the exact hours of the other days, the quarter (15-minute) table,
+then the minute table, for the exact hours still left, and raw events,
+deduplicated, for the rest (the current hour, the window's ragged edges, a
+late file the reconciler has not reached, the live tail). A finer table is
+asked only about the hours the coarser ones left, so a year of day buckets
+never looks at a minute file, and a day of 15-minute buckets reads the
+quarter files of its one or two days, not 24 minute files.
 
 Each table is read from the files that hold its exact buckets and no other:
 the partition folders are named by ``Table.file``, never found by listing the
@@ -18,8 +20,10 @@ of no whole number of minutes, are read from raw alone.
 
 Example:
     >>> resolutions(timedelta(days=1))
-    ('day', 'hour', 'minute')
+    ('day', 'hour', 'quarter', 'minute')
     >>> resolutions(timedelta(minutes=15))
+    ('quarter', 'minute')
+    >>> resolutions(timedelta(minutes=5))
     ('minute',)
     >>> resolutions(timedelta(seconds=90))
     ()
@@ -43,7 +47,7 @@ if TYPE_CHECKING:
 
 _HOUR = timedelta(hours=1)
 # What ``Twin.exact`` lists per table: days of a day table, hours of the others (exact minutes come in whole hours).
-_UNIT: dict[Resolution, timedelta] = {"minute": _HOUR, "hour": _HOUR, "day": timedelta(days=1)}
+_UNIT: dict[Resolution, timedelta] = {"minute": _HOUR, "quarter": _HOUR, "hour": _HOUR, "day": timedelta(days=1)}
 _SOURCE = "_history_{}"  # the name a query's cursor gives one rollup table's window files
 
 

@@ -1,6 +1,6 @@
 """Retention: delete lake partitions older than N days with their rollups, logging and auditing each deletion.
 
-Removing a raw ``date=`` partition removes the same day's minute and hour
+Removing a raw ``date=`` partition removes the same day's minute, quarter and hour
 rollup folders too, then makes that month's day rollup again from the hour
 files that remain (``cloud.rollup``), so no rollup outlives its events.
 """
@@ -27,11 +27,11 @@ class Deleted:
     day: date
     files: int
     bytes: int
-    rollups: tuple[Path, ...] = ()  # the day's minute and hour rollup folders, removed with it
+    rollups: tuple[Path, ...] = ()  # the day's minute, quarter and hour rollup folders, removed with it
 
 
 def _rollup_days(lake: Path, day: date) -> list[Path]:
-    """The minute and hour rollup folders of ``day``."""
+    """The minute, quarter and hour rollup folders of ``day``."""
     found = []
     for t in TABLES:
         if t.resolution == "day":

@@ -1,11 +1,11 @@
 """A synthetic lake of rollups in the contract's layout (``cloud.rollup.tables``), for the history benchmark.
 
 Crossings (one line per camera, two directions, two classes) and occupancy
-(one zone per camera) at minute, hour and day resolution, drawn with a daily
+(one zone per camera) at every resolution of the contract, drawn with a daily
 rhythm; each resolution is drawn on its own, since the benchmark measures
-reading them, not their agreement. Hour and day tables cover the whole
-period; minute tables cover its newest ``minute_days`` days, because a window
-read at minute resolution opens only the hours it covers
+reading them, not their agreement. Quarter, hour and day tables cover the
+whole period; minute tables cover its newest ``minute_days`` days, because a
+window read at minute resolution opens only the hours it covers
 (``history.on_disk``), whatever else the table holds.
 
 Every hour of the period also holds one raw file (one health report), and
@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cloud.rollup.sources import Listing, Recorded, digest, slot_key
-from cloud.rollup.tables import STEP, VERSION, Table, table
+from cloud.rollup.tables import RESOLUTIONS, STEP, VERSION, Table, table
 from cloud.twin.synth import SCHEMA as RAW_SCHEMA
 from cloud.twin.synth import write_table
 
@@ -115,15 +115,15 @@ _MAKERS = {"crossings": crossings, "occupancy": occupancy}
 
 
 def _files(shape: RollupShape, t: Table) -> Iterator[tuple[datetime, int]]:
-    """(first bucket, buckets) of each file of ``t``: an hour of minutes, a day of hours, a month of days."""
+    """(first bucket, buckets) of each file of ``t``: an hour of minutes, a day of quarters or hours, a month of days."""
     if t.resolution == "minute":
         at = shape.end - timedelta(days=shape.minute_days)
         while at < shape.end:
             yield at, 60
             at += timedelta(hours=1)
-    elif t.resolution == "hour":
+    elif t.resolution in ("quarter", "hour"):
         for day in range(shape.days):
-            yield shape.start + timedelta(days=day), 24
+            yield shape.start + timedelta(days=day), timedelta(days=1) // STEP[t.resolution]
     else:
         at = shape.start
         while at < shape.end:
@@ -161,7 +161,7 @@ def write(root: Path, shape: RollupShape, seed: int = 11) -> int:
         hour = shape.start + h * STEP["hour"]
         listings[slot_key((hour.date(), f"{hour.hour:02d}"))] = raw_hour(root, shape, hour, h)
     for kind, make in _MAKERS.items():
-        for resolution in ("minute", "hour", "day"):
+        for resolution in RESOLUTIONS:
             t = table(f"{kind}_{resolution}")
             for first, buckets in _files(shape, t):
                 data = make(shape, t, first, buckets, rng)

@@ -30,7 +30,8 @@ from cloud.twin.folders import FolderTree, Fragments
 # The Arrow object each rollup table's view reads, on every cursor.
 SOURCE = "_rollup_{}"
 _PARTITIONS = {"minute": pa.schema([("date", pa.date32()), ("hour", pa.string())]),
-               "hour": pa.schema([("date", pa.date32())]), "day": pa.schema([("month", pa.string())])}
+               "quarter": pa.schema([("date", pa.date32())]), "hour": pa.schema([("date", pa.date32())]),
+               "day": pa.schema([("month", pa.string())])}
 
 
 def _schema(t: Table) -> pa.Schema:
@@ -56,7 +57,8 @@ def dataset(root: Path, t: Table, files: Iterable[Path], keys_as_dictionaries: b
 
 _FOLDER = {"date": re.compile(r"date=(\d{4}-\d{2}-\d{2})"), "hour": re.compile(r"hour=([01]\d|2[0-3])"),
            "month": re.compile(r"month=(\d{4}-\d{2})")}
-_LEVELS: dict[str, tuple[str, ...]] = {"minute": ("date", "hour"), "hour": ("date",), "day": ("month",)}
+_LEVELS: dict[str, tuple[str, ...]] = {"minute": ("date", "hour"), "quarter": ("date",), "hour": ("date",),
+                                       "day": ("month",)}
 
 
 def _canonical(key: str) -> Callable[[str], bool]:

@@ -18,7 +18,7 @@ from cloud.rollup.make import path_of
 from cloud.rollup.reconcile import Reconciler
 from cloud.twin.listing import LakeFiles
 from cloud.twin.synth import SCHEMA, write_table
-from tests.cloud.rollup.support import raw_totals, rolled_copy, totals
+from tests.cloud.rollup.support import brute, raw_totals, rolled_copy, rollup, totals
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +55,37 @@ def test_a_pass_with_nothing_changed_makes_nothing(lake: Path) -> None:
     assert _pass(lake) == (0, 0, 0, 0)
 
 
+def _quarters(lake: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The crossings per quarter hour, line and direction: from the quarter table, and by brute force from raw."""
+    got = rollup(lake, "crossings_quarter", "SELECT bucket_start, line, direction, sum(crossings) FROM t "
+                                            "GROUP BY ALL ORDER BY ALL")
+    want = brute(lake, "SELECT to_timestamp(floor(epoch(ts) / 900) * 900), line, direction, count(*) FROM raw "
+                       "WHERE type = 'line_crossing' GROUP BY ALL ORDER BY ALL")
+    return got, want
+
+
 def test_a_late_file_recomputes_its_hour_day_and_month(lake: Path) -> None:
     at = datetime(2026, 1, 1, 7, 30, tzinfo=timezone.utc)
+    before = path_of(lake, "crossings_quarter", date(2026, 1, 1)).read_bytes()
     write_table(lake, at.replace(minute=0), _crossings(at, range(10**9, 10**9 + 25)), "late.parquet")
     assert _pass(lake) == (1, 0, 1, 1)
     assert totals(lake) == raw_totals(lake)
+    assert path_of(lake, "crossings_quarter", date(2026, 1, 1)).read_bytes() != before
+    got, want = _quarters(lake)
+    late = [n for bucket, line, direction, n in got if (bucket, line, direction) == (at, "line-0", "in")]
+    assert got == want and late and late[0] >= 25
+
+
+def test_days_rolled_before_quarter_tables_get_them_from_their_minutes(lake: Path) -> None:
+    hour_files = sorted((lake / "rollups").glob("*_hour/date=*/part.parquet"))
+    stamps = [p.stat().st_mtime_ns for p in hour_files]
+    for folder in (lake / "rollups").glob("*_quarter"):
+        shutil.rmtree(folder)
+    assert _pass(lake) == (0, 0, 2, 0)  # both days' quarter tables; their hour and day tables record the same hours
+    assert [p.stat().st_mtime_ns for p in hour_files] == stamps
+    got, want = _quarters(lake)
+    assert got == want and len(got) > 100
+    assert _pass(lake) == (0, 0, 0, 0)
 
 
 def test_a_redelivered_copy_changes_no_count(lake: Path) -> None:
@@ -93,6 +119,8 @@ def test_a_removed_hour_loses_its_rollups(lake: Path) -> None:
     assert _pass(lake) == (0, 1, 1, 1)
     assert not path_of(lake, "crossings_minute", date(2026, 1, 2), 23).exists()
     assert totals(lake) == raw_totals(lake)
+    got, want = _quarters(lake)
+    assert got == want and not [r for r in got if r[0] >= datetime(2026, 1, 2, 23, tzinfo=timezone.utc)]
 
 
 def test_since_and_all_bound_the_work(lake: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import shutil
+
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pytest
@@ -50,6 +52,7 @@ def _rounded(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
     ("crossings", timedelta(days=1), "2025-12-01T00:00:00", "2026-02-05T00:00:00", {}),
     ("crossings", timedelta(days=1), "2026-01-01T05:00:00", "2026-01-03T00:00:00", {"line": "line-1"}),
     ("crossings", timedelta(seconds=30), "2026-01-01T13:00:00", "2026-01-01T14:00:00", {"camera": "cam-2"}),
+    ("crossings", timedelta(minutes=45), "2026-01-01T02:10:00", "2026-01-02T21:00:00", {"camera": "cam-0"}),
     ("occupancy", timedelta(minutes=90), "2026-01-01T02:00:00", "2026-01-02T23:59:00", {}),
     ("occupancy", timedelta(hours=6), "2026-01-01T00:00:00", "2026-01-03T00:00:00", {"zone": "zone-1"}),
     ("occupancy", timedelta(days=1), "2026-01-01T00:00:00", "2026-01-03T00:00:00", {"camera": "cam-0"}),
@@ -100,6 +103,46 @@ def test_a_year_of_days_opens_no_minute_file_and_sums_as_the_files_do(synthetic:
     twin.close()
 
 
+def _raw_answer(twin: Twin, kind: str, start: datetime, end: datetime, size: timedelta) -> list[tuple[object, ...]]:
+    return twin.read(_RAW[kind].format(extra=""), {"start": start, "end": end, "size": size}).rows
+
+
+def test_a_day_of_quarter_hours_reads_the_quarter_table_alone(lake: Path) -> None:
+    twin = Twin(lake, SITE, CAMERAS)
+    start, end, size = datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 1, 3, tzinfo=UTC), timedelta(minutes=15)
+    for kind in ("crossings", "occupancy"):
+        got = chart(twin, kind, start, end, size)
+        assert got.tables == (f"{kind}_quarter",)  # every hour of the day exact: no minute file, no raw hour
+        assert _rounded(got.rows) == _rounded(_raw_answer(twin, kind, start, end, size)) and len(got.rows) == 96
+    twin.close()
+
+
+def test_hours_the_quarter_table_lacks_are_read_from_minutes(lake: Path, tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    shutil.copytree(lake, root)
+    shutil.rmtree(root / "rollups" / "crossings_quarter" / "date=2026-01-02")  # not made yet, or removed
+    twin = Twin(root, SITE, CAMERAS)
+    start, end, size = datetime(2026, 1, 1, 18, tzinfo=UTC), datetime(2026, 1, 2, 6, tzinfo=UTC), timedelta(minutes=30)
+    got = chart(twin, "crossings", start, end, size)
+    assert got.tables == ("crossings_quarter", "crossings_minute")
+    assert got.rows == _raw_answer(twin, "crossings", start, end, size) and len(got.rows) == 24
+    twin.close()
+
+
+def test_a_day_of_quarters_sums_as_the_quarter_files_do(synthetic: Path) -> None:
+    twin = Twin(synthetic, SITE, CAMERAS)
+    start = SYNTH.start + timedelta(days=5, hours=7, minutes=13)  # far from the minute tables' newest days
+    got = chart(twin, "crossings", start, start + timedelta(days=1), timedelta(minutes=15), camera="cam-2")
+    assert got.tables == ("crossings_quarter",)
+    lo, hi = start.replace(minute=0) + timedelta(hours=1), start.replace(minute=0) + timedelta(days=1)
+    data = ds.dataset(synthetic / "rollups" / "crossings_quarter", format="parquet", partitioning="hive").to_table()
+    keep = pc.and_(pc.and_(pc.greater_equal(data["bucket_start"], lo), pc.less(data["bucket_start"], hi)),
+                   pc.equal(data["camera"], "cam-2"))
+    assert sum(i + o for _, i, o in got.rows) == int(pc.sum(data.filter(keep)["crossings"]).as_py()) > 0
+    assert len(got.rows) == 92  # the whole hours' quarters; the ragged edges are raw, which holds no crossings
+    twin.close()
+
+
 def test_gaps_are_the_hours_left_clipped_to_the_window() -> None:
     start, end = datetime(2026, 1, 1, 5, 30, tzinfo=UTC), datetime(2026, 1, 1, 10, 15, tzinfo=UTC)
     held = {datetime(2026, 1, 1, h, tzinfo=UTC) for h in (7, 8)}
@@ -109,10 +152,11 @@ def test_gaps_are_the_hours_left_clipped_to_the_window() -> None:
 
 
 @pytest.mark.parametrize(("size", "want"), [
-    (timedelta(minutes=15), ("minute",)), (timedelta(hours=1), ("hour", "minute")),
-    (timedelta(minutes=90), ("minute",)), (timedelta(days=1), ("day", "hour", "minute")),
-    (timedelta(hours=6), ("hour", "minute")), (timedelta(seconds=30), ()), (timedelta(seconds=90), ()),
-    (timedelta(days=7), ("day", "hour", "minute")),
+    (timedelta(minutes=15), ("quarter", "minute")), (timedelta(hours=1), ("hour", "quarter", "minute")),
+    (timedelta(minutes=90), ("quarter", "minute")), (timedelta(days=1), ("day", "hour", "quarter", "minute")),
+    (timedelta(hours=6), ("hour", "quarter", "minute")), (timedelta(seconds=30), ()), (timedelta(seconds=90), ()),
+    (timedelta(days=7), ("day", "hour", "quarter", "minute")), (timedelta(minutes=5), ("minute",)),
+    (timedelta(minutes=20), ("minute",)), (timedelta(minutes=45), ("quarter", "minute")),
 ])
 def test_the_tables_read_divide_the_bucket(size: timedelta, want: tuple[str, ...]) -> None:
     assert resolutions(size) == want

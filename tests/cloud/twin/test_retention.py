@@ -57,11 +57,12 @@ def test_a_removed_day_takes_its_rollups_and_the_month_is_made_again(lake: Path,
     audit = AuditLog(tmp_path / "audit.jsonl")
     enforce(lake, keep_days=1, now=datetime(2026, 1, 3, 12, tzinfo=timezone.utc), audit=audit)
     for kind in ("crossings", "occupancy", "dwell", "health"):
-        assert [p.name for p in (lake / "rollups" / f"{kind}_minute").iterdir()] == ["date=2026-01-02"]
-        assert [p.name for p in (lake / "rollups" / f"{kind}_hour").iterdir()] == ["date=2026-01-02"]
+        for resolution in ("minute", "quarter", "hour"):
+            assert [p.name for p in (lake / "rollups" / f"{kind}_{resolution}").iterdir()] == ["date=2026-01-02"]
     assert totals(lake) == raw_totals(lake) and totals(lake)["crossings"][0] > 0
     details = json.loads(audit.path.read_text().splitlines()[0])["details"]
-    assert len(details["rollups"]) == 8 and details["files"] == 24 + 4 * 24 + 4  # raw, minute and hour files of the day
+    # raw, then minute, quarter and hour files of the day, four kinds each
+    assert len(details["rollups"]) == 12 and details["files"] == 24 + 4 * 24 + 4 + 4
     assert verify(audit.path).ok
 
 
@@ -70,5 +71,5 @@ def test_rollups_of_a_day_with_no_raw_folder_left_expire_too(lake: Path, tmp_pat
     shutil.rmtree(lake / "date=2026-01-01")  # removed by hand, before any reconciler pass
     deleted = enforce(lake, keep_days=1, now=datetime(2026, 1, 3, 12, tzinfo=timezone.utc),
                       audit=AuditLog(tmp_path / "audit.jsonl"))
-    assert [d.day.isoformat() for d in deleted] == ["2026-01-01"] and len(deleted[0].rollups) == 8
-    assert not list((lake / "rollups").glob("*_minute/date=2026-01-01"))
+    assert [d.day.isoformat() for d in deleted] == ["2026-01-01"] and len(deleted[0].rollups) == 12
+    assert not list((lake / "rollups").glob("*/date=2026-01-01"))

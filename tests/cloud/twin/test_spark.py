@@ -124,7 +124,7 @@ def test_duplicates_are_in_the_files_and_only_the_key_removes_them(spark: SparkS
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["crossings_minute", "crossings_hour", "crossings_day"])
+@pytest.mark.parametrize("name", ["crossings_minute", "crossings_quarter", "crossings_hour", "crossings_day"])
 def test_spark_reads_the_crossing_rollups_as_the_twin_counts_them(spark: SparkSession, lake: Path, name: str) -> None:
     """The rollups the reconciler made, read by Spark from their folder alone, sum to the twin's crossings of the day."""
     target = table(name)
