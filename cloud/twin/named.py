@@ -11,7 +11,24 @@ place of ``RAW_HOURS`` as conditions on the partition columns
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+Window = Callable[[Mapping[str, Any]], tuple[Any, Any]]
+
+
+def _given(values: Mapping[str, Any]) -> tuple[Any, Any]:
+    return values["t1"], values["t2"]
+
+
+def _day_before(values: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The day up to and including ``now``, as [t1, t2)."""
+    now = values["now"]
+    if not isinstance(now, datetime):
+        raise ValueError(f"parameter 'now' must be a time (ISO 8601), not {now!r}")
+    return now - timedelta(days=1), now + timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -22,6 +39,7 @@ class Named:
     params: tuple[str, ...]
     help: str
     rollup: str | None = None  # the rollup table whose exact hours between $t1 and $t2 come as $exact
+    window: Window = _given  # $t1 and $t2 from the parameters, for a query with a rollup
 
 
 _DAYS = "date BETWEEN CAST($t1 AS DATE) AND CAST($t2 AS DATE)"
@@ -58,12 +76,15 @@ QUERIES: dict[str, Named] = {
         rollup="occupancy_hour",
     ),
     "nodes_offline": Named(
-        "SELECT site, camera, node, max(ts) AS last_seen FROM health "
-        "WHERE ts >= $now - INTERVAL 1 DAY AND ts <= $now "
-        "AND date BETWEEN CAST($now - INTERVAL 1 DAY AS DATE) AND CAST($now AS DATE) "
-        "GROUP BY ALL HAVING max(ts) < $now - to_seconds(CAST($after_s AS DOUBLE)) ORDER BY last_seen",
+        "SELECT site, camera, node, max(last_seen) AS last_seen FROM ("
+        f"SELECT site, camera, node, max(ts) AS last_seen FROM health WHERE {_RAW} GROUP BY ALL "
+        f"UNION ALL SELECT site, camera, node, max(last_ts) FROM health_hour WHERE {_ROLLED} GROUP BY ALL) "
+        "GROUP BY ALL HAVING max(last_seen) < $now - to_seconds(CAST($after_s AS DOUBLE)) "
+        "ORDER BY last_seen, site, camera, node",
         ("now", "after_s"),
         "nodes seen in the day before now whose newest health report is older than after_s seconds",
+        rollup="health_hour",
+        window=_day_before,  # $t1 = now - 1 day, $t2 just after now: now itself is in the window
     ),
     "people_entering_zone": Named(
         "SELECT count(*) AS people FROM ("

@@ -281,7 +281,8 @@ class Twin:
         values = {k: params[k] for k in query.params}
         sql = query.sql
         if query.rollup is not None:  # the exact hours come from the rollup, the rest from raw
-            t1, t2 = params["t1"], params["t2"]
+            t1, t2 = query.window(values)
+            values.update(t1=t1, t2=t2)
             aware = all(isinstance(t, datetime) and t.tzinfo is not None for t in (t1, t2))
             values["exact"] = self.exact(query.rollup, t1, t2) if aware else []  # anything else: all raw
             sql = sql.replace(RAW_HOURS, rollups.raw_filter(t1, t2, values["exact"], self.slots()) if aware else "true")

@@ -91,3 +91,28 @@ def test_an_hour_the_tail_touches_is_read_from_raw(rolled: Path) -> None:
     _same(tailed, "busiest_zones")
     plain.close()
     tailed.close()
+
+
+_OFFLINE_RAW = (
+    "SELECT site, camera, node, max(ts) AS last_seen FROM health WHERE ts >= $now - INTERVAL 1 DAY AND ts <= $now "
+    "GROUP BY ALL HAVING max(ts) < $now - to_seconds(CAST($after_s AS DOUBLE)) ORDER BY last_seen, site, camera, node")
+
+
+@pytest.mark.parametrize("after_s", [30, 3600, 6 * 3600])
+@pytest.mark.parametrize("now", [datetime(2026, 1, 2, 18, 20, 7, tzinfo=timezone.utc),  # inside the lake
+                                 datetime(2026, 1, 3, 2, 10, tzinfo=timezone.utc)])  # after its last report
+def test_nodes_offline_over_health_rollups_is_the_raw_answer(rolled: Path, now: datetime, after_s: int) -> None:
+    twin = Twin(rolled, SITE, CAMERAS)
+    assert len(twin.exact("health_hour", now - timedelta(days=1), now)) in (23, 21)
+    got = twin.named("nodes_offline", now=now, after_s=after_s).rows
+    assert got == twin.read(_OFFLINE_RAW, {"now": now, "after_s": after_s}).rows
+    if now.day == 3 and after_s <= 3600:
+        assert len(got) == len(CAMERAS)  # every node has gone quiet since the lake's end
+    twin.close()
+
+
+def test_nodes_offline_names_a_now_that_is_not_a_time(rolled: Path) -> None:
+    twin = Twin(rolled, SITE, CAMERAS)
+    with pytest.raises(ValueError, match="'now' must be a time"):
+        twin.named("nodes_offline", now="yesterday", after_s=30)
+    twin.close()
