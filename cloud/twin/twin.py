@@ -281,11 +281,14 @@ class Twin:
         values = {k: params[k] for k in query.params}
         sql = query.sql
         if query.rollup is not None:  # the exact hours come from the rollup, the rest from raw
-            t1, t2 = query.window(values)
-            values.update(t1=t1, t2=t2)
-            aware = all(isinstance(t, datetime) and t.tzinfo is not None for t in (t1, t2))
-            values["exact"] = self.exact(query.rollup, t1, t2) if aware else []  # anything else: all raw
-            sql = sql.replace(RAW_HOURS, rollups.raw_filter(t1, t2, values["exact"], self.slots()) if aware else "true")
+            start, end = query.window(values)
+            aware = all(isinstance(t, datetime) and t.tzinfo is not None for t in (start, end))
+            exact = self.exact(query.rollup, start, end) if aware else []  # anything else: all raw
+            if query.prune is None:
+                values["exact"] = held = exact
+            else:
+                held = query.prune(lambda sql, params: self.read(sql, params).rows, values, exact)
+            sql = sql.replace(RAW_HOURS, rollups.raw_filter(start, end, held, self.slots()) if aware else "true")
         return self.read(sql, values)
 
     def state_at(self, at: datetime, flow_window: timedelta = timedelta(minutes=15)) -> TwinState:
