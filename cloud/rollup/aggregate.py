@@ -42,7 +42,7 @@ _LAST = "struct_pack(t := ts, e := event_id)"
 _MINUTE_SELECT: dict[str, str] = {
     "crossings": "count(*)",
     "occupancy": f"max(total), sum(total), count(total), arg_max(total, {_LAST}), max(ts)",
-    "dwell": f"count(*), coalesce(sum(seconds), 0), {_bins()}",
+    "dwell": f"count(*), coalesce(sum(seconds), 0), {_bins()}, min(entered), max(entered)",
     "health": (f"count(*), sum(fps), min(fps), max(cpu_percent), max(rss_mb), max(spool_depth), max(dropped_frames), "
                f"max(ts), arg_max(fps, {_LAST})"),
 }
@@ -62,7 +62,7 @@ def _histogram_sum() -> str:
 _COARSER_SELECT: dict[str, str] = {
     "crossings": "sum(crossings)::BIGINT",
     "occupancy": "max(max_total), sum(sum_total)::BIGINT, sum(samples)::BIGINT, arg_max(last_total, last_ts), max(last_ts)",
-    "dwell": f"sum(dwells)::BIGINT, sum(total_s), {_histogram_sum()}",
+    "dwell": f"sum(dwells)::BIGINT, sum(total_s), {_histogram_sum()}, min(first_entered), max(last_entered)",
     "health": ("sum(reports)::BIGINT, sum(fps_sum), min(fps_min), max(cpu_max), max(rss_max), max(spool_depth_max), "
                "max(dropped_frames_max), max(last_ts), arg_max(last_fps, last_ts)"),
 }

@@ -41,6 +41,8 @@ KINDS = tuple(COLUMNS)
 _ZSTD = 3
 # What each coarser table is made from, in the order a pass makes them: a table's inputs are made before it.
 FINER: dict[Resolution, Resolution] = {"quarter": "minute", "hour": "quarter", "day": "hour"}
+# Whether an hour's files hold each event once: its rows, and its events after deduplication, are as many.
+_DUPLICATE_FREE = "SELECT (SELECT count(*) FROM lake_raw) = (SELECT count(*) FROM events)"
 
 
 def path_of(root: Path, name: str, day: date, hour: int = 0) -> Path:
@@ -87,13 +89,14 @@ class Maker:
 
         Raises DuckDB's errors when a file's data cannot be read; nothing is written then.
         """
-        recorded = Recorded(VERSION, {slot_key(slot): digest(listing)}, listing)
         cursor = self.con.cursor()
         try:
             Sources(lake_dataset(self.root, list(files)), SCHEMA.empty_table(), NO_ALERTS).register(cursor)
             made = {kind: cursor.sql(aggregate.from_raw(kind)).to_arrow_table() for kind in KINDS}
+            free = cursor.execute(_DUPLICATE_FREE).fetchone()
         finally:
             cursor.close()
+        recorded = Recorded(VERSION, {slot_key(slot): digest(listing)}, listing, bool(free and free[0]))
         for kind, rows in made.items():
             self._write(rows, kind, path_of(self.root, f"{kind}_minute", slot[0], int(slot[1])), recorded)
 

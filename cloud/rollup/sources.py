@@ -7,6 +7,9 @@ the time it was built. A minute file covers one hour and also lists the files
 themselves (``"files"``). A reader compares the digests with the current
 listing: a rollup bucket is exact when every hour under it still has the
 listing it was built from (``exact_hours``); any other hour is read from raw.
+A minute file also says whether its hour's files held each event once
+(``"duplicate_free": true``): while that listing stands, the twin reads the
+hour's raw rows without deduplicating them (``cloud.twin.views``).
 
 Example:
     >>> digest((("a.parquet", 10),)) == digest((("a.parquet", 10),))
@@ -62,11 +65,14 @@ class Recorded:
     version: int
     hours: dict[str, str]  # slot key -> digest of its listing
     files: Listing = ()
+    duplicate_free: bool = False  # a minute file's hour: its files held each event (``cloud.twin.columns.KEY``) once
 
     def metadata(self) -> dict[bytes, bytes]:
         body: dict[str, object] = {"hours": self.hours}
         if self.files:
             body["files"] = [list(f) for f in self.files]
+        if self.duplicate_free:
+            body["duplicate_free"] = True
         return {META_VERSION: str(self.version).encode(), META_SOURCES: json.dumps(body, sort_keys=True).encode()}
 
     @classmethod
@@ -76,7 +82,8 @@ class Recorded:
             meta = metadata or {}
             body = json.loads(meta[META_SOURCES])
             files = tuple((str(n), int(s)) for n, s in body.get("files", []))
-            return cls(int(meta[META_VERSION]), {str(k): str(v) for k, v in body["hours"].items()}, files)
+            return cls(int(meta[META_VERSION]), {str(k): str(v) for k, v in body["hours"].items()}, files,
+                       body.get("duplicate_free") is True)
         except (KeyError, ValueError, TypeError, AttributeError):
             return None
 

@@ -34,7 +34,7 @@ from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-VERSION = 1
+VERSION = 2  # 2: dwell gained first_entered and last_entered
 META_VERSION = b"citytwin.rollup.version"
 META_SOURCES = b"citytwin.rollup.sources"
 ROOT = "rollups"
@@ -82,6 +82,8 @@ COLUMNS: dict[str, tuple[Col, ...]] = {
         Col("dwells", "BIGINT", "objects that left the zone in the bucket"),
         Col("total_s", "DOUBLE", "seconds they spent inside, summed"),
         Col("histogram", "BIGINT[]", "dwells per bin of DWELL_EDGES_S, one more bin for longer stays"),
+        Col("first_entered", "TIMESTAMPTZ", "the earliest time one of them entered the zone"),
+        Col("last_entered", "TIMESTAMPTZ", "the latest time one of them entered the zone"),
     ),
     "health": _BUCKET + (
         Col("node", "VARCHAR", "edge node id"),

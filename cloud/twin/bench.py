@@ -54,6 +54,9 @@ from contract.site import CameraSpec, SiteSpec
 
 # Typed SQL over all history is slow by nature: the measurement lets it run and spill past the defaults.
 _COUNT_SQL = {"timeout_s": 600.0, "max_spill_mb": 32_768}
+# What the cached rollups were made by: the layout's version, and record 2 (minute files say whether their hour's
+# files hold each event once), so rollups made before either are made again.
+_ROLLUPS_MADE = {"version": rollup_tables.VERSION, "record": 2}
 
 
 def ensure_lake(shape: CityShape) -> Path:
@@ -72,7 +75,7 @@ def ensure_lake(shape: CityShape) -> Path:
 def ensure_rollups(lake: Path) -> None:
     """The lake's rollups, as the sink's reconciler keeps them, made once into the cached lake."""
     marker = lake / "_rollups.json"
-    if marker.exists() and json.loads(marker.read_text()).get("version") == rollup_tables.VERSION:
+    if marker.exists() and json.loads(marker.read_text()) == _ROLLUPS_MADE:
         return
     print(f"making the rollups of {lake} (once) ...", flush=True)
     start = time.perf_counter()
@@ -85,7 +88,7 @@ def ensure_rollups(lake: Path) -> None:
         reconciler.close()
     if report.failed:
         raise RuntimeError(f"rollups not made for {len(report.failed)} hours of {lake}: {report.failed[:3]}")
-    marker.write_text(json.dumps({"version": rollup_tables.VERSION}))
+    marker.write_text(json.dumps(_ROLLUPS_MADE))
     print(f"  {report.line()} in {time.perf_counter() - start:.0f} s", flush=True)
 
 

@@ -135,6 +135,16 @@ class Fragments:
         self._made = {key: self._made[key] for key in files if key in self._made}
         return ds.FileSystemDataset(list(self._made.values()), self.schema, self.format, self.filesystem)
 
+    def split(self, files: Sequence[tuple[str, Signature]], first: Callable[[str], bool]) -> tuple[ds.Dataset, ds.Dataset]:
+        """Two datasets of ``files``: those whose path ``first`` keeps, and the others."""
+        fragments = self.dataset(files).get_fragments()
+        kept: list[ds.Fragment] = []
+        rest: list[ds.Fragment] = []
+        for fragment in fragments:
+            (kept if first(fragment.path) else rest).append(fragment)
+        return (ds.FileSystemDataset(kept, self.schema, self.format, self.filesystem),
+                ds.FileSystemDataset(rest, self.schema, self.format, self.filesystem))
+
     def _fragments(self, paths: list[str]) -> list[ds.Fragment]:
         def made(kept: list[str]) -> list[ds.Fragment]:
             return list(ds.dataset(kept, schema=self.schema, format=self.format, filesystem=self.filesystem,

@@ -23,10 +23,12 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from cloud.rollup import aggregate
-from cloud.rollup.sources import RecordCache, Slot, digest, exact_hours, listing_of, slot_key
+from cloud.rollup.sources import RecordCache, Slot, digest, exact_hours, listing_of, parse_slot, slot_key
 from cloud.rollup.tables import KEYS, PART, ROOT, TABLES, Table, table
 from cloud.twin.folders import FolderTree, Fragments
 
+# The kind whose minute file is asked whether an hour holds each event once: every kind's file records the same.
+KEYS_KIND = TABLES[0].kind
 # The Arrow object each rollup table's view reads, on every cursor.
 SOURCE = "_rollup_{}"
 _PARTITIONS = {"minute": pa.schema([("date", pa.date32()), ("hour", pa.string())]),
@@ -123,6 +125,36 @@ class Digests:
                 (files, slot_key(slot), digest(listing_of(files)))
         self._kept = kept
         return {key: value for _, key, value in kept.values()}
+
+
+class DuplicateFree:
+    """The raw hours whose files hold each event once, as their minute rollups found them and recorded.
+
+    An hour counts while its listing is the one its minute file records (the same rule as ``exact_hours``); a
+    verdict for a listing is kept, so a refresh reads a footer only for an hour whose listing it has not judged yet
+    (new, changed, or not rolled up so far).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.records = RecordCache()
+        self._probe = table(f"{KEYS_KIND}_minute")
+        self._judged: dict[str, tuple[str, bool]] = {}  # slot key -> (digest judged, duplicate-free)
+
+    def of(self, current: Mapping[str, str]) -> set[str]:
+        """Of ``current`` (slot key -> digest of its listing, ``Digests.of``), the hours that hold each event once."""
+        judged: dict[str, tuple[str, bool]] = {}
+        for key, value in current.items():
+            known = self._judged.get(key)
+            if known is not None and known[0] == value:
+                judged[key] = known
+                continue
+            day, hour = parse_slot(key)
+            recorded = self.records.get(self._probe.file(self.root, day, int(hour)))
+            if recorded is not None and recorded.hours.get(key) == value:
+                judged[key] = (value, recorded.duplicate_free)
+        self._judged = judged
+        return {key for key, (_, free) in judged.items() if free}
 
 
 def _hours_of(day: date) -> list[str]:

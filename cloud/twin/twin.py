@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from cloud.rollup.sources import slot_key
 from cloud.twin import registry, rollups, views
 from cloud.twin.alertlog import AlertLogs
 from cloud.twin.daily import Daily, Slot, Subjects
@@ -56,6 +57,12 @@ class TwinState:
     zones: dict[tuple[str, str, str], int]  # (site, camera, zone) -> objects inside
     nodes: dict[str, dict[str, Any]]  # node -> {"last_seen", "fps", "online"}
     flow: dict[tuple[str, str, str, str], int]  # (site, camera, line, direction) -> crossings in the window
+
+
+def _hour_key(path: str) -> str:
+    """The slot key (``YYYY-MM-DD/HH``) of a listed lake file, from its ``date=``/``hour=`` folders."""
+    hour = Path(path).parent
+    return f"{hour.parent.name.removeprefix('date=')}/{hour.name.removeprefix('hour=')}"
 
 
 def _trusted(settings: TwinSettings, spill: Path) -> duckdb.DuckDBPyConnection:
@@ -115,6 +122,8 @@ class Twin:
         self._rollups = rollups.Tables(lake)
         self._digest_of = rollups.Digests()
         self.coverage = rollups.Coverage(lake)
+        self._duplicate_free = rollups.DuplicateFree(lake)
+        self._free: set[str] = set()
         self.daily = Daily(lambda sql, params: self.read(sql, params).rows,
                            HourlyStore(store_file(self.settings.state_dir, lake)))
         lake.mkdir(parents=True, exist_ok=True)
@@ -136,16 +145,20 @@ class Twin:
             files = self.files.list()
             with self._lock:
                 same = files is self._listed
-                lake, hours, digests = self._sources.lake, self._hours, self._digests
+                lake, once, hours, digests = self._sources.lake, self._sources.once, self._hours, self._digests
             if not same:
-                lake = self._fragments.dataset([(str(p), self.files.signature(p)) for p in files])
                 hours = self.files.hours(files)
                 digests = self._digest_of.of(hours)
             tail = self.tail.table()
-            sources = Sources(lake, tail, self._alert_table(), self._rollups.datasets())
             tail_hours = set(zip(tail.column("date").to_pylist(), tail.column("hour").to_pylist())) if tail.num_rows else set()
+            # The tail may hold rows its hour's files hold too: such an hour is deduplicated whatever its files are.
+            free = self._duplicate_free.of(digests) - {slot_key(s) for s in tail_hours}
+            if not same or free != self._free:
+                once, lake = self._fragments.split([(str(p), self.files.signature(p)) for p in files],
+                                                   lambda path: _hour_key(path) in free)
+            sources = Sources(lake, tail, self._alert_table(), self._rollups.datasets(), once)
             with self._lock:
-                self._sources, self._listed = sources, files
+                self._sources, self._listed, self._free = sources, files, free
                 self._hours, self._tail_hours, self._digests = hours, tail_hours, digests
         return len(files)
 
@@ -246,6 +259,11 @@ class Twin:
         hi = datetime.combine(max(held)[0], clock(), timezone.utc) + timedelta(days=1)
         return self.coverage.exact(table, max(start, lo), min(end, hi), current, fresh)
 
+    def read_once(self) -> set[str]:
+        """The hours (``YYYY-MM-DD/HH``) whose files the views read now without deduplicating them (``views.py``)."""
+        with self._lock:
+            return set(self._free)
+
     def slots(self) -> set[Slot]:
         """The hours that hold raw rows now: the listed files' and the live tail's."""
         with self._lock:
@@ -263,10 +281,14 @@ class Twin:
         values = {k: params[k] for k in query.params}
         sql = query.sql
         if query.rollup is not None:  # the exact hours come from the rollup, the rest from raw
-            t1, t2 = params["t1"], params["t2"]
-            aware = all(isinstance(t, datetime) and t.tzinfo is not None for t in (t1, t2))
-            values["exact"] = self.exact(query.rollup, t1, t2) if aware else []  # anything else: all raw
-            sql = sql.replace(RAW_HOURS, rollups.raw_filter(t1, t2, values["exact"], self.slots()) if aware else "true")
+            start, end = query.window(values)
+            aware = all(isinstance(t, datetime) and t.tzinfo is not None for t in (start, end))
+            exact = self.exact(query.rollup, start, end) if aware else []  # anything else: all raw
+            if query.prune is None:
+                values["exact"] = held = exact
+            else:
+                held = query.prune(lambda sql, params: self.read(sql, params).rows, values, exact)
+            sql = sql.replace(RAW_HOURS, rollups.raw_filter(start, end, held, self.slots()) if aware else "true")
         return self.read(sql, values)
 
     def state_at(self, at: datetime, flow_window: timedelta = timedelta(minutes=15)) -> TwinState:

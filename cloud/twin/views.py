@@ -15,6 +15,13 @@ deduplicated the same way, each over its own event type so that a filter on
 ``count`` events (``turns``, ``queues``: ``countviews.py``). Duplicates share
 their capture time, hence their ``date`` and ``hour``: keying on those as well
 changes no count and lets DuckDB push partition filters below the deduplication.
+
+Deduplication is paid only where duplicates can be. ``Sources.once`` holds
+the files of the hours known to hold each event once (their minute rollups
+say so for the listing they still have, ``rollups.DuplicateFree``) that the
+tail does not touch; their rows join the views as they are, so a question over
+a year of such hours streams instead of holding every key. Every other hour,
+and the tail, is deduplicated as above.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from cloud.twin.lake import PARTITIONS, SCHEMA
 from contract.model import BODIES
 
 # The Arrow objects each query's cursor is given.
-LAKE, TAIL, ALERTS = "_lake_scan", "_tail_events", "_alert_log"
+LAKE, ONCE, TAIL, ALERTS = "_lake_scan", "_lake_once", "_tail_events", "_alert_log"
 _ENVELOPE = ", ".join(SCHEMA.names)
 _DEDUP = ", ".join(("date", "hour", *KEY))
 # The columns every typed view starts with.
@@ -54,12 +61,16 @@ def lake_dataset(root: Path, files: Sequence[Path]) -> ds.Dataset:
 
 @dataclass(frozen=True)
 class Sources:
-    """What one query sees: the lake's readable files, the live tail, the alert log and the rollup tables' files."""
+    """What one query sees: the lake's readable files, the live tail, the alert log and the rollup tables' files.
+
+    ``lake`` is deduplicated with the tail; ``once``, files of hours that hold each event once, is read as it is.
+    """
 
     lake: ds.Dataset
     tail: pa.Table
     alerts: pa.Table
     rollups: Mapping[str, ds.Dataset] | None = None  # by table name; None: no rollup files
+    once: ds.Dataset | None = None  # None: every file is deduplicated
 
     @classmethod
     def empty(cls, root: Path) -> Sources:
@@ -67,6 +78,7 @@ class Sources:
 
     def register(self, cursor: duckdb.DuckDBPyConnection) -> None:
         cursor.register(LAKE, self.lake)
+        cursor.register(ONCE, self.once if self.once is not None else SCHEMA.empty_table())
         cursor.register(TAIL, self.tail)
         cursor.register(ALERTS, self.alerts)
         tables = self.rollups if self.rollups is not None else rollups.datasets(Path("."), listed=False)
@@ -77,8 +89,8 @@ class Sources:
 def _deduplicated(columns: str = _ENVELOPE, where: str = "") -> str:
     """One row per event of the lake and the tail, with ``columns`` of each row that ``where`` keeps."""
     keep = f" WHERE {where}" if where else ""
-    return (f"SELECT DISTINCT ON ({_DEDUP}) * FROM (SELECT {columns} FROM {LAKE}{keep} "
-            f"UNION ALL SELECT {columns} FROM {TAIL}{keep})")
+    return (f"(SELECT DISTINCT ON ({_DEDUP}) * FROM (SELECT {columns} FROM {LAKE}{keep} "
+            f"UNION ALL SELECT {columns} FROM {TAIL}{keep})) UNION ALL SELECT {columns} FROM {ONCE}{keep}")
 
 
 def typed_views() -> dict[str, str]:
@@ -97,7 +109,7 @@ def typed_views() -> dict[str, str]:
 
 
 VIEWS: dict[str, str] = {
-    "lake_raw": f"SELECT {_ENVELOPE} FROM {LAKE}",
+    "lake_raw": f"SELECT {_ENVELOPE} FROM {LAKE} UNION ALL SELECT {_ENVELOPE} FROM {ONCE}",
     "alerts": f"SELECT * FROM {ALERTS}",
     "events": f"SELECT {_ENVELOPE}, {BODY_COLUMNS} FROM ({_deduplicated()})",
     **typed_views(),

@@ -91,3 +91,89 @@ def test_an_hour_the_tail_touches_is_read_from_raw(rolled: Path) -> None:
     _same(tailed, "busiest_zones")
     plain.close()
     tailed.close()
+
+
+_OFFLINE_RAW = (
+    "SELECT site, camera, node, max(ts) AS last_seen FROM health WHERE ts >= $now - INTERVAL 1 DAY AND ts <= $now "
+    "GROUP BY ALL HAVING max(ts) < $now - to_seconds(CAST($after_s AS DOUBLE)) ORDER BY last_seen, site, camera, node")
+
+
+@pytest.mark.parametrize("after_s", [30, 3600, 6 * 3600])
+@pytest.mark.parametrize("now", [datetime(2026, 1, 2, 18, 20, 7, tzinfo=timezone.utc),  # inside the lake
+                                 datetime(2026, 1, 3, 2, 10, tzinfo=timezone.utc)])  # after its last report
+def test_nodes_offline_over_health_rollups_is_the_raw_answer(rolled: Path, now: datetime, after_s: int) -> None:
+    twin = Twin(rolled, SITE, CAMERAS)
+    assert len(twin.exact("health_hour", now - timedelta(days=1), now)) in (23, 21)
+    got = twin.named("nodes_offline", now=now, after_s=after_s).rows
+    assert got == twin.read(_OFFLINE_RAW, {"now": now, "after_s": after_s}).rows
+    if now.day == 3 and after_s <= 3600:
+        assert len(got) == len(CAMERAS)  # every node has gone quiet since the lake's end
+    twin.close()
+
+
+def test_nodes_offline_names_a_now_that_is_not_a_time(rolled: Path) -> None:
+    twin = Twin(rolled, SITE, CAMERAS)
+    with pytest.raises(ValueError, match="'now' must be a time"):
+        twin.named("nodes_offline", now="yesterday", after_s=30)
+    twin.close()
+
+
+_ENTERING_RAW = (
+    "SELECT count(*) FROM (SELECT DISTINCT node, track_id FROM dwell WHERE zone = $zone AND object_class = 'person' "
+    "AND entered >= $t1 AND entered < $t2 AND date BETWEEN CAST($t1 AS DATE) AND CAST($t2 AS DATE) + 1)")
+
+
+@pytest.mark.parametrize(("t1", "hours"), [(datetime(2026, 1, 1, 5, 17, tzinfo=timezone.utc), 4),
+                                           (datetime(2026, 1, 1, 22, 0, tzinfo=timezone.utc), 3),
+                                           (datetime(2026, 1, 2, 20, 40, tzinfo=timezone.utc), 9)])
+def test_people_entering_a_zone_over_pruned_hours_is_the_raw_answer(rolled: Path, t1: datetime, hours: int) -> None:
+    twin = Twin(rolled, SITE, CAMERAS)
+    for zone in ("zone-0", "zone-1", "no-such-zone"):
+        params = {"zone": zone, "t1": t1, "t2": t1 + timedelta(hours=hours)}
+        got = twin.named("people_entering_zone", **params).rows
+        assert got == twin.read(_ENTERING_RAW, params).rows
+        assert got[0][0] > 0 or zone == "no-such-zone"
+    twin.close()
+
+
+def test_only_the_hours_that_may_hold_an_entry_are_read(rolled: Path) -> None:
+    from cloud.twin.named import _no_entries
+
+    twin = Twin(rolled, SITE, CAMERAS)
+    t1 = datetime(2026, 1, 1, 5, 17, tzinfo=timezone.utc)
+    t2 = t1 + timedelta(hours=4)
+    exact = twin.exact("dwell_hour", datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 1, 3, tzinfo=timezone.utc))
+    assert len(exact) > 40
+    unread = _no_entries(lambda sql, p: twin.read(sql, p).rows, {"zone": "zone-0", "t1": t1, "t2": t2}, exact)
+    read = sorted(set(exact) - set(unread))
+    # the lake's stays last seconds to minutes: only the hours from t1's to t2's end visits that began in between
+    assert read == [datetime(2026, 1, 1, h, tzinfo=timezone.utc) for h in range(5, 10)]
+    twin.close()
+
+
+def test_a_stay_of_hours_is_still_counted_where_it_ended(rolled: Path, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from tests.cloud.rollup.support import rolled_copy
+
+    source = tmp_path / "source"
+    shutil.copytree(rolled, source, ignore=shutil.ignore_patterns("rollups"))
+    t1 = datetime(2026, 1, 1, 5, 17, tzinfo=timezone.utc)
+    t2 = t1 + timedelta(hours=4)
+    left = datetime(2026, 1, 1, 16, 30, tzinfo=timezone.utc)  # seven hours after t2
+    template = pq.read_table(next((source / "date=2026-01-01" / "hour=16").glob("*.parquet")))
+    row = template.filter(pa.compute.equal(template.column("type"), "dwell")).slice(0, 1).to_pylist()[0]
+    row.update(seq=10**12, event_id=f"{row['node']}:{10**12}", ts=left, body=(
+        '{"zone":"zone-0","object_class":"person","track_id":987654321,'
+        f'"entered":"{(t1 + timedelta(minutes=5)).isoformat()}","seconds":{(left - t1).total_seconds() - 300}}}'))
+    pq.write_table(pa.Table.from_pylist([row], schema=template.schema), source / "date=2026-01-01" / "hour=16" / "long-stay.parquet")
+    lake = rolled_copy(source, tmp_path / "lake")
+    twin = Twin(lake, SITE, CAMERAS)
+    params = {"zone": "zone-0", "t1": t1, "t2": t2}
+    assert datetime(2026, 1, 1, 16, tzinfo=timezone.utc) in twin.exact("dwell_hour", t1, left + timedelta(hours=1))
+    got = twin.named("people_entering_zone", **params).rows
+    assert got == twin.read(_ENTERING_RAW, params).rows
+    before = Twin(rolled, SITE, CAMERAS)
+    assert got[0][0] == before.named("people_entering_zone", **params).rows[0][0] + 1
+    before.close()
+    twin.close()
