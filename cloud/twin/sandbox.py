@@ -109,7 +109,7 @@ class Sandbox:
         """Run one statement over ``sources``, on a cursor of its own, within the limits."""
         cursor = self.con.cursor()
         try:
-            sources.register(cursor)
+            sources.register(cursor, sql)
             return run_query(cursor, sql, params, self.settings)
         finally:
             cursor.close()

@@ -124,6 +124,7 @@ class Twin:
         self.coverage = rollups.Coverage(lake)
         self._duplicate_free = rollups.DuplicateFree(lake)
         self._free: set[str] = set()
+        self._days: tuple[date, date] | None = None  # the first and last day holding raw rows now
         self.daily = Daily(lambda sql, params: self.read(sql, params).rows,
                            HourlyStore(store_file(self.settings.state_dir, lake)))
         lake.mkdir(parents=True, exist_ok=True)
@@ -157,9 +158,11 @@ class Twin:
                 once, lake = self._fragments.split([(str(p), self.files.signature(p)) for p in files],
                                                    lambda path: _hour_key(path) in free)
             sources = Sources(lake, tail, self._alert_table(), self._rollups.datasets(), once)
+            held = [*hours, *tail_hours]
+            days = (min(held)[0], max(held)[0]) if held else None
             with self._lock:
                 self._sources, self._listed, self._free = sources, files, free
-                self._hours, self._tail_hours, self._digests = hours, tail_hours, digests
+                self._hours, self._tail_hours, self._digests, self._days = hours, tail_hours, digests, days
         return len(files)
 
     def _alert_table(self) -> pa.Table:
@@ -198,7 +201,7 @@ class Twin:
             sources = self._sources
         cursor = self.con.cursor()
         try:
-            sources.register(cursor)
+            sources.register(cursor, sql)
             for name, data in extra.items():
                 cursor.register(name, data)
             result = cursor.execute(sql, params) if params is not None else cursor.execute(sql)
@@ -251,12 +254,12 @@ class Twin:
         """
         with self._lock:
             current, fresh = self._digests, {f"{d.isoformat()}/{h}" for d, h in self._tail_hours}
-        held = self.slots()
-        if not held:
+            days = self._days
+        if days is None:
             return []
-        # Beyond the lake's first and last hour nothing is held: the window's length never sets the work.
-        lo = datetime.combine(min(held)[0], clock(), timezone.utc)
-        hi = datetime.combine(max(held)[0], clock(), timezone.utc) + timedelta(days=1)
+        # Beyond the lake's first and last day nothing is held: the window's length never sets the work.
+        lo = datetime.combine(days[0], clock(), timezone.utc)
+        hi = datetime.combine(days[1], clock(), timezone.utc) + timedelta(days=1)
         return self.coverage.exact(table, max(start, lo), min(end, hi), current, fresh)
 
     def read_once(self) -> set[str]:

@@ -76,14 +76,18 @@ class Sources:
     def empty(cls, root: Path) -> Sources:
         return cls(lake_dataset(root, []), SCHEMA.empty_table(), NO_ALERTS)
 
-    def register(self, cursor: duckdb.DuckDBPyConnection) -> None:
+    def register(self, cursor: duckdb.DuckDBPyConnection, sql: str | None = None) -> None:
+        """Give ``cursor`` the sources; with ``sql``, only the rollup tables it names (each costs a registration)."""
         cursor.register(LAKE, self.lake)
         cursor.register(ONCE, self.once if self.once is not None else SCHEMA.empty_table())
         cursor.register(TAIL, self.tail)
         cursor.register(ALERTS, self.alerts)
+        # Only a rollup table's own view reads its source, and a statement reaches that view only by its name.
+        wanted = None if sql is None else sql.lower()
         tables = self.rollups if self.rollups is not None else rollups.datasets(Path("."), listed=False)
         for name, data in tables.items():
-            cursor.register(rollups.SOURCE.format(name), data)
+            if wanted is None or name in wanted:
+                cursor.register(rollups.SOURCE.format(name), data)
 
 
 def _deduplicated(columns: str = _ENVELOPE, where: str = "") -> str:
