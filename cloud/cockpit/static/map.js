@@ -10,7 +10,8 @@ import { ZoomControl } from "./zoom.js";
 
 const COLORS = { online: "#2ea043", degraded: "#d29922", unreliable: "#a371f7", silent: "#f85149", never_seen: "#0d1117",
   ok: "#2ea043", warn: "#d29922", over: "#f85149", stale: "#6e7681", flow: "#39c5cf", text: "#e6edf3", halo: "#0d1117" };
-const SOURCES = ["site", "zones", "lines", "labels", "cameras"];
+// The labels' source goes to the worker last: its layers are added only once the first map has been drawn.
+const SOURCES = ["site", "zones", "lines", "cameras", "labels"];
 let gl = null, loaded = false, fitted = false, latest = null, selectedId = null;
 
 // MapLibre's worker (half a megabyte of script) starts loading now, while the operator logs in, rather than once the
@@ -84,7 +85,8 @@ function style() {
   const empty = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
   const sources = { site: empty, zones: empty, lines: empty, labels: empty,
     cameras: { ...empty, cluster: true, clusterRadius: 45, clusterMaxZoom: 16, clusterProperties: { bad: ["+", ["get", "bad"]] } } };
-  return { version: 8, sources, layers: [{ id: "background", type: "background", paint: { "background-color": "#0f151c" } }, ...layers()] };
+  // No background layer: the page paints #map's ground (app.css) under the canvas, which costs no shader.
+  return { version: 8, sources, layers: layers() };
 }
 
 // A click selects what was clicked, and the history chart follows its camera (and line); a cluster zooms in.
