@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from cloud.cockpit import basemap, errors
 from cloud.cockpit.routes_auth import router as auth_router
@@ -20,10 +21,16 @@ from cloud.security import headers
 from cloud.web import assets
 
 STATIC = Path(__file__).with_name("static")
+# A large city's JSON answers (the map, the live snapshot) shrink to a tenth, the map library to a quarter; level 5
+# takes a quarter of level 9's time or less for nearly the same size (about 7 ms for a thousand cameras' map). The live stream (text/event-stream) is never held back to be
+# compressed, and a PMTiles archive is read by byte ranges of what is on disk, so it goes as it is.
+GZIP_LEVEL = 5
+GZIP_MIN_BYTES = 1024
+GZIP_EXCLUDED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/vnd.pmtiles")
 
 
 def create_app(cockpit: Cockpit, *, background_refresh: bool = True) -> FastAPI:
-    """The cockpit app over ``cockpit``; ``background_refresh`` runs the refresh loop while it serves."""
+    """The cockpit app over ``cockpit``; ``background_refresh`` builds the map's answer and runs the refresh loop."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -51,6 +58,8 @@ def create_app(cockpit: Cockpit, *, background_refresh: bool = True) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.cockpit = cockpit
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL,
+                       exclude_content_types=GZIP_EXCLUDED)
     errors.install(app)
     headers.install(app, cockpit.settings.basemap.origins())
     app.include_router(auth_router)

@@ -43,9 +43,25 @@ def _read(request: Request, view: Callable[[Twin], T]) -> T:
         return view(cockpit.twin)
 
 
-@router.get("/map", summary="Site, cameras, lines and zones: the registry, the site as GeoJSON (WGS84) and the basemap")
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (RFC 9110: weak comparison, a list, or ``*``)."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+@router.get("/map", summary="Site, cameras, lines and zones: the registry, the site as GeoJSON (WGS84) and the basemap",
+            description="Fixed while the cockpit runs: answered with an ETag and `Cache-Control: private, no-cache`, "
+            "so a screen that sends the tag back in `If-None-Match` gets 304 and no body until the deployment changes.",
+            responses={304: {"description": "The screen's copy (named by If-None-Match) is still the answer"}})
 def site_map(request: Request) -> Response:
-    return Response(cockpit_of(request).map_body(), media_type="application/json")
+    body, etag = cockpit_of(request).map_answer()
+    # private: the answer needs a login, so no shared cache may keep it; no-cache: the browser asks every time.
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/live", summary="People and vehicles now, zone occupancy, flow in the last 15 minutes, nodes")

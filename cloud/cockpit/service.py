@@ -9,6 +9,7 @@ summary of each window that has ended.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import threading
@@ -58,7 +59,8 @@ class Cockpit:
     _snapshot: dict[str, Any] | None = None
     events: StreamEvents = field(default_factory=StreamEvents)  # the stream's events, made once for every stream
     _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)
-    _map_body: bytes | None = None
+    _map_answer: tuple[bytes, str] | None = None
+    _map_lock: threading.Lock = field(default_factory=threading.Lock)
     sessions: Sessions = field(init=False)
     throttle: LoginThrottle = field(init=False)
     failed_logins: FailedLogins = field(init=False)
@@ -86,19 +88,24 @@ class Cockpit:
         with self.lock.read():
             return live.live(self.twin, datetime.now(timezone.utc), self.stale_after_s, self.settings.degraded_fps)
 
-    def map_body(self) -> bytes:
-        """``GET /api/map``'s answer as JSON text, made once: the registry and the site's shapes are fixed while it runs.
+    def map_answer(self) -> tuple[bytes, str]:
+        """``GET /api/map``'s answer as JSON text and its entity tag, made once: the registry and the site's shapes
+        are fixed while it runs.
 
-        At a thousand cameras it is close to a megabyte, which took the first screen a few hundred milliseconds
-        per request to query, project and encode again.
+        At a thousand cameras it is close to a megabyte, which took a few hundred milliseconds to query, project and
+        encode; the tag is the text's digest, so a screen that has it already is answered 304 until the deployment
+        (and with it the text) changes.
         """
-        if self._map_body is None:
-            with self.lock.read():
-                registry = live.site_map(self.twin)
-            answer = {**registry, "geojson": feature_collection(self.twin.site, self.twin.cameras),
-                      "basemap": self.settings.basemap.screen()}
-            self._map_body = json.dumps(jsonsafe.cell(answer), separators=(",", ":"), allow_nan=False).encode()
-        return self._map_body
+        with self._map_lock:  # the first screen and the warm-up at start may both ask: the work is done once
+            if self._map_answer is None:
+                with self.lock.read():
+                    registry = live.site_map(self.twin)
+                answer = {**registry, "geojson": feature_collection(self.twin.site, self.twin.cameras),
+                          "basemap": self.settings.basemap.screen()}
+                body = json.dumps(jsonsafe.cell(answer), separators=(",", ":"), allow_nan=False).encode()
+                # Weak: the same answer also travels gzip-compressed, which a strong tag would have to tell apart.
+                self._map_answer = body, f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
+            return self._map_answer
 
     def snapshot(self) -> tuple[int, dict[str, Any]]:
         """The newest live snapshot and its version (computed now if there is none yet)."""
@@ -113,6 +120,11 @@ class Cockpit:
         return version, None if sent == version else self.events.next_event(sent, version, snapshot)
 
     async def refresh_forever(self) -> None:
+        """Build the map's answer (so that the first screen does not wait for it), then refresh every ``refresh_s``."""
+        try:
+            await asyncio.to_thread(self.map_answer)
+        except Exception:  # the first GET /api/map tries again, and says why if it fails too
+            log.exception("cockpit: building the map's answer at start failed")
         while True:
             try:
                 await asyncio.to_thread(self.refresh)

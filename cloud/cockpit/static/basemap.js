@@ -1,6 +1,6 @@
 // What the map draws under the site (cockpit.basemap): nothing, XYZ raster tiles, a MapLibre style, or one PMTiles
 // archive that the cockpit serves itself (/basemap.pmtiles), read by HTTP range requests through the pmtiles protocol.
-// `own` is the site's style: its sources and layers on a plain background; the basemap goes under its layers.
+// `own` is the site's style: its sources and layers, over the ground the page paints; the basemap goes under its layers.
 import { addProtocol } from "/shared/vendor/maplibre-gl/maplibre-gl.mjs";
 import { PMTiles, Protocol, TileType } from "/shared/vendor/pmtiles/pmtiles.mjs";
 import { byId } from "/shared/dom.js";
@@ -16,8 +16,7 @@ function register() {
 }
 
 function under(own, sources, layers) {
-  const background = own.layers.filter((l) => l.type === "background");
-  return { ...own, sources: { ...sources, ...own.sources }, layers: [...background, ...layers, ...own.layers.filter((l) => l.type !== "background")] };
+  return { ...own, sources: { ...sources, ...own.sources }, layers: [...layers, ...own.layers] };
 }
 
 // The map's first style and its attribution control.
@@ -48,7 +47,7 @@ async function addArchive(gl, base, own) {
   const raster = header.tileType !== TileType.Mvt;
   gl.addSource("basemap", { type: raster ? "raster" : "vector", url: base.url, attribution: base.attribution, ...(raster ? { tileSize: 256 } : {}) });
   const layers = raster ? [{ id: "basemap", type: "raster", source: "basemap" }] : vectorLayers(await archive.getMetadata());
-  const first = own.layers.find((l) => l.type !== "background");
+  const [first] = own.layers;
   for (const layer of layers) gl.addLayer(layer, first && first.id);
   // For whoever must know the basemap is drawn (the browser tests).
   gl.on("sourcedata", (e) => { if (e.sourceId === "basemap" && e.isSourceLoaded) byId("map").dataset.basemap = "loaded"; });
@@ -58,7 +57,7 @@ async function addArchive(gl, base, own) {
 export function loaded(gl, base, own) {
   if (base.type === "style") {
     for (const [id, source] of Object.entries(own.sources)) gl.addSource(id, source);
-    for (const layer of own.layers) if (layer.type !== "background") gl.addLayer(layer);
+    for (const layer of own.layers) gl.addLayer(layer);
   }
   if (base.type === "pmtiles") addArchive(gl, base, own).catch((e) => console.error("the PMTiles basemap could not be read", e));
 }

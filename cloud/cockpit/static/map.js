@@ -1,7 +1,7 @@
 // The geographic map (MapLibre GL JS, served from /shared/vendor): the site, zones, lines and clustered cameras as
 // GeoJSON layers over an optional basemap. Labels are symbol layers, so MapLibre's collision detection keeps them
 // apart; cameras cluster at low zoom; the search box and the state filters narrow what is drawn.
-import { LngLatBounds, Map as GlMap, ScaleControl } from "/shared/vendor/maplibre-gl/maplibre-gl.mjs";
+import { LngLatBounds, Map as GlMap, prewarm, ScaleControl } from "/shared/vendor/maplibre-gl/maplibre-gl.mjs";
 import { byId } from "/shared/dom.js";
 import * as basemap from "./basemap.js";
 import { mapShapes, mapValues, shownShapes, sourceData, valueChanges } from "./mapdata.js";
@@ -10,8 +10,13 @@ import { ZoomControl } from "./zoom.js";
 
 const COLORS = { online: "#2ea043", degraded: "#d29922", unreliable: "#a371f7", silent: "#f85149", never_seen: "#0d1117",
   ok: "#2ea043", warn: "#d29922", over: "#f85149", stale: "#6e7681", flow: "#39c5cf", text: "#e6edf3", halo: "#0d1117" };
-const SOURCES = ["site", "zones", "lines", "labels", "cameras"];
+// The labels' source goes to the worker last: its layers are added only once the first map has been drawn.
+const SOURCES = ["site", "zones", "lines", "cameras", "labels"];
 let gl = null, loaded = false, fitted = false, latest = null, selectedId = null;
+
+// MapLibre's worker (half a megabyte of script) starts loading now, while the operator logs in, rather than once the
+// site's data has arrived: the first map then waits only for its own tiles.
+prewarm();
 
 const match = (prop, table, fallback) => ["match", ["get", prop], ...Object.entries(table).flat(), fallback];
 // Zones' occupancy and lines' crossings are feature state: a live update changes them without re-tiling a source.
@@ -29,24 +34,39 @@ const px = (n) => Math.round(n * SCALE * 10) / 10;
 function layers() {
   const states = { online: COLORS.online, degraded: COLORS.degraded, unreliable: COLORS.unreliable, silent: COLORS.silent, never_seen: COLORS.never_seen };
   const occupancy = { ok: COLORS.ok, warn: COLORS.warn, over: COLORS.over, stale: COLORS.stale };
+  // The site's outline, the zones' edges and the counting lines share one paint, and so do groups and single cameras,
+  // each value chosen per feature (by its kind, or whether it is a group): MapLibre then compiles one line shader and
+  // one circle shader rather than one per layer, and on a software GPU a shader is a tenth of a second of the first render.
+  const kind = (site, zone, line) => ["match", ["get", "kind"], "site", site, "zone", zone, line];
+  const edges = {
+    "line-color": kind("#2a313c", occupancyColour(occupancy), ["case", [">", crossings, 0], COLORS.flow, COLORS.stale]),
+    "line-width": kind(2, 1.5, ["+", 3, ["min", 8, ["*", 1.2, ["ln", ["+", 1, crossings]]]]]),
+  };
+  const group = ["has", "point_count"], selected = ["boolean", ["feature-state", "selected"], false];
+  const circles = {
+    "circle-color": ["case", group, ["case", [">", ["get", "bad"], 0], COLORS.degraded, COLORS.online], match("state", states, COLORS.never_seen)],
+    "circle-radius": ["case", group, ["step", ["get", "point_count"], px(16), 10, px(20), 50, px(26), 200, px(32)], px(8)],
+    "circle-stroke-color": ["case", group, COLORS.halo, ["==", ["get", "state"], "never_seen"], "#8b949e", selected, "#fff", COLORS.halo],
+    "circle-stroke-width": ["case", group, 2, selected, 3, 2],
+  };
   return [
-    { id: "site-outline", type: "line", source: "site", paint: { "line-color": "#2a313c", "line-width": 2 } },
+    { id: "site-outline", type: "line", source: "site", paint: edges },
     { id: "zones-fill", type: "fill", source: "zones", paint: { "fill-color": occupancyColour(occupancy), "fill-opacity": 0.4 } },
-    { id: "zones-edge", type: "line", source: "zones", paint: { "line-color": occupancyColour(occupancy), "line-width": 1.5 } },
-    { id: "lines", type: "line", source: "lines", layout: { "line-cap": "round" },
-      paint: { "line-color": ["case", [">", crossings, 0], COLORS.flow, COLORS.stale],
-        "line-width": ["+", 3, ["min", 8, ["*", 1.2, ["ln", ["+", 1, crossings]]]]] } },
+    { id: "zones-edge", type: "line", source: "zones", paint: edges },
+    { id: "lines", type: "line", source: "lines", layout: { "line-cap": "round" }, paint: edges },
     { id: "selected-shape", type: "line", source: "zones", filter: ["==", ["get", "key"], ""], paint: { "line-color": "#fff", "line-width": 3 } },
     { id: "selected-line", type: "line", source: "lines", filter: ["==", ["get", "key"], ""], paint: { "line-color": "#fff", "line-width": 7, "line-opacity": 0.6 } },
-    { id: "clusters", type: "circle", source: "cameras", filter: ["has", "point_count"],
-      paint: { "circle-color": ["case", [">", ["get", "bad"], 0], COLORS.degraded, COLORS.online], "circle-opacity": 0.85,
-        "circle-radius": ["step", ["get", "point_count"], px(16), 10, px(20), 50, px(26), 200, px(32)], "circle-stroke-color": COLORS.halo, "circle-stroke-width": 2 } },
-    { id: "cameras", type: "circle", source: "cameras", filter: ["!", ["has", "point_count"]],
-      paint: { "circle-color": match("state", states, COLORS.never_seen), "circle-radius": px(8),
-        "circle-stroke-color": ["case", ["==", ["get", "state"], "never_seen"], "#8b949e", ["boolean", ["feature-state", "selected"], false], "#fff", COLORS.halo],
-        "circle-stroke-width": ["case", ["boolean", ["feature-state", "selected"], false], 3, 2] } },
-    // Labels: symbol layers never draw two labels over each other. The layer drawn last is placed first, so camera
-    // names win over zone and line labels, and within the labels an over-capacity zone wins over a quiet line.
+    { id: "clusters", type: "circle", source: "cameras", filter: ["has", "point_count"], paint: { ...circles, "circle-opacity": 0.85 } },
+    { id: "cameras", type: "circle", source: "cameras", filter: ["!", ["has", "point_count"]], paint: circles },
+  ];
+}
+
+// Labels: symbol layers never draw two labels over each other. The layer drawn last is placed first, so camera
+// names win over zone and line labels, and within the labels an over-capacity zone wins over a quiet line. They go on
+// top of the shapes once the first map with its cameras has been drawn (showLabels): their glyphs, placement and
+// shaders would otherwise all come before the first picture, which on a software GPU is most of a second.
+function labelLayers() {
+  return [
     { id: "labels", type: "symbol", source: "labels", minzoom: LABELS_MINZOOM,
       layout: { "text-field": ["get", "label"], "text-size": ["match", ["get", "kind"], "zone", px(13), px(12)], "text-font": ["DejaVu Sans Bold"],
         "text-padding": 3, "symbol-sort-key": ["get", "priority"], "text-variable-anchor": ["center", "top", "bottom", "left", "right"], "text-radial-offset": 0.6 },
@@ -65,7 +85,8 @@ function style() {
   const empty = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
   const sources = { site: empty, zones: empty, lines: empty, labels: empty,
     cameras: { ...empty, cluster: true, clusterRadius: 45, clusterMaxZoom: 16, clusterProperties: { bad: ["+", ["get", "bad"]] } } };
-  return { version: 8, sources, layers: [{ id: "background", type: "background", paint: { "background-color": "#0f151c" } }, ...layers()] };
+  // No background layer: the page paints #map's ground (app.css) under the canvas, which costs no shader.
+  return { version: 8, sources, layers: layers() };
 }
 
 // A click selects what was clicked, and the history chart follows its camera (and line); a cluster zooms in.
@@ -125,8 +146,15 @@ function create(map) {
   // Ready once the cameras are placed at the fitted view (a software GPU may take long to go fully idle). Only once:
   // the view reads the element's size, which would force a layout on every live update.
   gl.on("sourcedata", (e) => {
-    if (e.sourceId === "cameras" && e.isSourceLoaded && fitted && !byId("map").dataset.ready) { publishView(); byId("map").dataset.ready = "1"; }
+    if (e.sourceId === "cameras" && e.isSourceLoaded && fitted && !byId("map").dataset.ready) {
+      publishView(); byId("map").dataset.ready = "1";
+      gl.once("idle", showLabels);
+    }
   });
+}
+
+function showLabels() {
+  for (const layer of labelLayers()) gl.addLayer(layer);
 }
 
 function fit(data) {

@@ -95,15 +95,18 @@ const collection = (features) => ({ type: "FeatureCollection", features });
 const cameraProps = (state) => ({ state, bad: state === "online" ? 0 : 1 });
 
 // The sources' full data for these shapes and values: { site, cameras, zones, lines, labels } FeatureCollections.
-// Zones and lines carry no value: their occupancy and crossings travel as feature state.
+// Zones and lines carry no value: their occupancy and crossings travel as feature state. Each feature carries only
+// what the layers and a click read (kind, id, camera, key; a camera's name and state): the rest of GET /api/map's
+// properties (placement, calibration errors, capacity...) would only be copied to the worker and into every tile.
 export function sourceData(shapes, values) {
   const out = { site: [], cameras: [], zones: [], lines: [], labels: [] };
   for (const { id, kind, camera, feature: f } of shapes) {
     const key = kind === "camera" ? camera : `${camera}/${f.properties.id}`;
-    if (kind === "site") out.site.push(f);
-    else if (kind === "camera") out.cameras.push({ ...f, id, properties: { ...f.properties, key, ...cameraProps(values.cameras.get(id)) } });
+    const properties = { kind, id: f.properties.id, camera, key };
+    if (kind === "site") out.site.push({ ...f, properties });
+    else if (kind === "camera") out.cameras.push({ ...f, id, properties: { ...properties, name: f.properties.name, ...cameraProps(values.cameras.get(id)) } });
     else {
-      out[`${kind}s`].push({ ...f, id, properties: { ...f.properties, key } });
+      out[`${kind}s`].push({ ...f, id, properties });
       out.labels.push({ type: "Feature", id, geometry: { type: "Point", coordinates: anchor(f.geometry) }, properties: { kind, ...values.labels.get(id) } });
     }
   }
