@@ -165,6 +165,9 @@ class Reconciler:
                 log.warning("rollups of %s not made (%s); %d files found damaged, skipped from the next pass on",
                             slot_key(slot), exc, len(bad))
                 report.failed.append(slot_key(slot))
+            except FileNotFoundError as exc:  # a compaction merged the hour's files while they were read
+                log.info("rollups of %s wait for the next pass: %s was removed while it was read", slot_key(slot), exc)
+                report.failed.append(slot_key(slot))
             except Exception:  # anything else: logged, and the pass moves on to the next hour
                 log.exception("rollups of %s not made; tried again at the next pass", slot_key(slot))
                 report.failed.append(slot_key(slot))

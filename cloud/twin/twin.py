@@ -168,12 +168,14 @@ class Twin:
         """
         relists = 0
         while True:
+            with self._lock:
+                files = self._listed
             try:
                 return call()
             except _DATA_ERRORS:
                 with self._lock:
-                    files = self._listed
-                if relists < _RELISTS and not all(p.exists() for p in files):
+                    moved = self._listed is not files  # another thread listed again meanwhile: the call's may be gone
+                if relists < _RELISTS and (moved or not all(p.exists() for p in files)):
                     log.debug("lake files were removed since the listing; listing again")
                     relists += 1
                     self.refresh()

@@ -155,6 +155,7 @@ def test_files_removed_since_the_listing_are_listed_again_not_judged(
             pq.write_table(rows, folder / "merged.parquet")
         assert twin.span()[2] == (7 if removed == "merged" else 6)
         assert judged == []  # no file's data was read to find a culprit
+        assert twin.files.recheck(inputs) == []  # a file that is gone is not judged bad: there is nothing to judge
         assert twin.state_at(DAY1 + timedelta(days=4, hours=5)).zones[("city", "cam-1", "zone-b")] == 4
     finally:
         twin.close()
