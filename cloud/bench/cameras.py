@@ -125,8 +125,28 @@ class EmulatedCameras:
 
     def _interest(self, camera: Camera, events: int) -> Callable[[Any, Any, Any], None]:
         def change(_client: Any, _userdata: Any, sock: Any) -> None:
-            self.selector.modify(sock, events, camera)
+            self._watch(camera, sock, events)
         return change
+
+    def _watch(self, camera: Camera, sock: Any, events: int) -> None:
+        """Wait for ``events`` on ``sock``; a reconnect's new socket is added, in place of the closed one that had its fd.
+
+        paho asks for write interest while it reconnects, before the loop has seen the new socket.
+        """
+        key = self.selector.get_map().get(sock.fileno())
+        if key is not None and key.fileobj is sock:
+            self.selector.modify(sock, events, camera)
+            return
+        if key is not None:
+            self.selector.unregister(key.fileobj)
+        self.selector.register(sock, events, camera)
+
+    def _forget(self, sock: Any) -> None:
+        """Stop waiting on ``sock``, if the loop waits on it."""
+        try:
+            self.selector.unregister(sock)
+        except (KeyError, ValueError):  # never added, or already replaced by a reconnect's socket
+            pass
 
     def _pump(self, timeout_s: float) -> None:
         for key, mask in self.selector.select(timeout_s):
@@ -186,15 +206,16 @@ class EmulatedCameras:
             camera.retry_at = time.monotonic() + 10
             old = camera.client.socket()
             if old is not None:
-                self.selector.unregister(old)
+                self._forget(old)
             try:
                 camera.client.reconnect()  # the broker keeps the session: unacknowledged messages are sent again
             except OSError as exc:
                 log.warning("camera %s cannot reconnect: %s", camera.login.camera, exc)
                 continue
             sock = camera.client.socket()
-            if sock is not None:
-                self.selector.register(sock, selectors.EVENT_READ, camera)
+            key = self.selector.get_map().get(sock.fileno()) if sock is not None else None
+            if sock is not None and (key is None or key.fileobj is not sock):  # not added while it reconnected
+                self._watch(camera, sock, selectors.EVENT_READ)
 
     def drain(self, timeout_s: float) -> bool:
         """Keep the sessions going until the broker has acknowledged everything sent; returns whether it did."""
@@ -233,6 +254,6 @@ class EmulatedCameras:
             camera.client.on_disconnect = None
             sock = camera.client.socket()
             if sock is not None:
-                self.selector.unregister(sock)
+                self._forget(sock)
             camera.client.disconnect()  # with no loop of its own, paho sends DISCONNECT at once
         self.selector.close()

@@ -7,7 +7,9 @@ Generates a deployment of ``--cameras`` cameras (one line and one zone
 each), every login with ``citytwin credentials``, and starts its own
 Mosquitto (per-node passwords and ACLs) and Kafka (SASL/SCRAM) through
 ``ops/brokers`` in ``.run/bench-city``, then the bridge, the sink, the rule
-service and the cockpit, each as ``citytwin --credentials ...``. The cameras
+service and the cockpit, each as ``citytwin --credentials ...``, compacting
+and allocating as a busy site's deployment would (``COMPACTION``,
+``SERVICE_ENV``; printed with the results). The cameras
 (``cameras.py``) publish about 1.1 events per second each for ``--duration``
 seconds; a third of the way in, ``--burst-cameras`` of them flush a spool of
 ``--burst-s`` seconds of older events at once, the first tenth of it twice
@@ -51,6 +53,10 @@ from cloud.twin.twin import Twin
 SITE = "city"
 OPERATOR = "bench-operator"
 LAG_TARGET_S = 5.0
+COMPACTION = {"interval_s": 60, "min_age_s": 60}
+# Arrow's default allocator (mimalloc) keeps the pages of the largest query a process has run: its RSS then follows
+# the busiest question so far, not what it holds. The system allocator gives large buffers back when they are freed.
+SERVICE_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
 FLAT_TARGET = 1.10
 
 
@@ -75,7 +81,9 @@ def deployment_file(folder: Path, brokers: Brokers, cameras: int, tag: str) -> P
         "cloud": {
             "bridge": {"receive_maximum": 2000, "report_interval_s": 10, "session_expiry_s": 3600},
             "sink": {"group": tag, "batch_max_wait_s": 1, "batch_max_records": 100_000, "report_interval_s": 10},
-            "compaction": {"enabled": False},  # the watcher counts each file's rows once; compaction would rewrite them
+            # A second's batches make thousands of small files an hour, and every raw read opens each one: a busy
+            # site compacts often. The watcher leaves merged files out of its counts (``probes.LakeLags``).
+            "compaction": COMPACTION,
         },
         "rules": {"interval_s": 5, "rules": [
             {"type": "zone_capacity", "name": "plaza-full", "severity": "critical", "for_s": 10, "clear_s": 20,
@@ -158,7 +166,8 @@ class City:
             ("rules", (), "rule"), ("cockpit", ("--users", str(users), "--port", str(self.cockpit_port)), "Uvicorn running"),
         ):
             creds = self.secrets / "services" / name / "credentials.env"
-            service = Service(name, self.config, self.folder / f"{name}.log", extra=extra, options=("--credentials", str(creds)))
+            service = Service(name, self.config, self.folder / f"{name}.log", extra=extra,
+                              options=("--credentials", str(creds)), env=SERVICE_ENV)
             self.services.append(service)
             service.wait_for(ready, timeout_s=180)
 
@@ -172,6 +181,12 @@ class City:
             service.stop()
         if self.started and not self.args.keep_brokers:
             self.brokers.stop(self.started)
+
+
+def _tuning() -> str:
+    return (f"the deployment compacts every {COMPACTION['interval_s']} s the files at least "
+            f"{COMPACTION['min_age_s']} s old; services run with "
+            + ", ".join(f"{k}={v}" for k, v in SERVICE_ENV.items()))
 
 
 def _spool_flush(cameras: EmulatedCameras, count: int, seconds: float, until: datetime) -> tuple[list[Flushed], int]:
@@ -217,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {second} s: {cameras.sent:,} sent, {lags.rows:,} rows in the lake, "
                       f"{cameras.unacked:,} unacknowledged, load {os.getloadavg()[0]:.1f}", flush=True)
 
-        print(f"publishing for {args.duration} s, load {os.getloadavg()[0]:.1f} ...", flush=True)
+        print(f"publishing for {args.duration} s, load {os.getloadavg()[0]:.1f}; {_tuning()} ...", flush=True)
         cameras.run(args.duration, on_second)
         delivered = cameras.drain(args.drain_s)
         if not delivered:
@@ -272,7 +287,8 @@ def _report(args: argparse.Namespace, published: int, sent: int, in_twin: int, l
     print(f"  {args.cameras} cameras for {args.duration} s; burst: {args.burst_cameras} cameras x {args.burst_s:.0f} s of spool")
     print(f"  events published (distinct):  {published:,}   (MQTT messages sent, retried flush included: {sent:,})")
     print(f"  events in the twin (dedup):   {in_twin:,}   {'equal: none lost' if in_twin == published else 'NOT EQUAL'}")
-    print(f"  rows in lake files:           {lags.rows:,}")
+    print(f"  rows in lake files:           {lags.rows:,}   ({lags.merged:,} files merged by compaction, not counted again)")
+    print(f"  {_tuning()}")
     if burst:
         print(f"  burst: {int(burst['events']):,} spooled events (and a retried tenth) {drained}")
     print(f"  lag publish -> in a lake file, live events: outside the burst p50 {_pct(outside, 50)} s, "

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -92,12 +92,12 @@ class Service:
     """``citytwin [OPTIONS] COMMAND --config CONFIG EXTRA...`` as a child process (default: a bridge or sink instance)."""
 
     def __init__(self, command: str, config: Path, log: Path, extra: Sequence[str] = ("--instance", "bench"),
-                 options: Sequence[str] = ()) -> None:
+                 options: Sequence[str] = (), env: Mapping[str, str] | None = None) -> None:
         self.command, self.log = command, log
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "citytwin.cli", *options, command, "--config", str(config), *extra],
-                stdout=out, stderr=subprocess.STDOUT,
+                stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
             )
 
     def wait_for(self, needle: str, timeout_s: float = 60.0) -> float:

@@ -21,6 +21,8 @@ import psutil
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cloud.sink.layout import parse_name
+
 log = logging.getLogger(__name__)
 
 
@@ -49,12 +51,18 @@ class _Loop:
 
 
 class LakeLags(_Loop):
-    """Notes when each raw lake file appears; keeps rows seen and, per live row, its ``ts`` and lag to visible."""
+    """Notes when each raw lake file appears; keeps rows seen and, per live row, its ``ts`` and lag to visible.
+
+    A file compaction merged from files already seen (its name starts at one's first offset and ends at one's
+    last, in the same folder and partition: ``cloud.sink.compact``) holds no row that is new; it is not counted.
+    """
 
     def __init__(self, root: Path, live_seq: int, every_s: float = 0.25) -> None:
         super().__init__(self._scan, every_s)
         self.root, self.live_seq = root, live_seq
         self.seen: set[Path] = set()
+        self.merged = 0
+        self._ends: dict[tuple[Path, int], tuple[set[int], set[int]]] = {}  # firsts and lasts seen per folder, partition
         self.rows = 0
         self._ts: list[np.ndarray] = []
         self._lag: list[np.ndarray] = []
@@ -63,6 +71,10 @@ class LakeLags(_Loop):
     def _scan(self) -> None:
         for path in self.root.glob("date=*/hour=*/*.parquet"):
             if path in self.seen:
+                continue
+            if self._merged(path):
+                self.seen.add(path)
+                self.merged += 1
                 continue
             visible = time.time()
             table = pq.read_table(path, columns=["seq", "ts"])
@@ -75,6 +87,17 @@ class LakeLags(_Loop):
             ts = live.column("ts").cast("int64").to_numpy() / 1e6
             self._ts.append(ts)
             self._lag.append(visible - ts)
+
+    def _merged(self, path: Path) -> bool:
+        """Whether ``path`` was merged from files seen before; notes its ends either way."""
+        found = parse_name(path.name)
+        if found is None:
+            return False
+        firsts, lasts = self._ends.setdefault((path.parent, found.partition), (set(), set()))
+        merged = found.first in firsts and found.last in lasts
+        firsts.add(found.first)
+        lasts.add(found.last)
+        return merged
 
     def spool_seen(self, count: int) -> float:
         """When the lake first held ``count`` spooled rows (duplicates count: a lower bound); inf if never."""

@@ -65,12 +65,12 @@ def live(twin: Twin, now: datetime, stale_after_s: float, degraded_fps: float = 
     zones = _rows(
         twin,
         "WITH latest AS (SELECT site, camera, zone, arg_max(total, ts) AS total, CAST(arg_max(by_class, ts) AS VARCHAR) "
-        "AS by_class, max(ts) AS as_of FROM occupancy WHERE ts <= $now AND date BETWEEN $since AND CAST($now AS DATE) "
+        "AS by_class, max(ts) AS as_of FROM occupancy WHERE ts <= $now AND " + twin.hours_since(ZONES, now) + " "
         "GROUP BY ALL) "
         "SELECT coalesce(l.site, z.site) AS site, coalesce(l.camera, z.camera) AS camera, coalesce(l.zone, z.zone) AS zone, "
         "z.capacity, l.total, l.by_class, l.as_of FROM latest l FULL OUTER JOIN zones z "
         "ON l.site = z.site AND l.camera = z.camera AND l.zone = z.zone ORDER BY camera, zone",
-        {"now": now, "since": twin.since(ZONES, now)},
+        {"now": now},
     )
     people = vehicles = 0
     horizon = now - timedelta(seconds=stale_after_s)
@@ -89,7 +89,7 @@ def live(twin: Twin, now: datetime, stale_after_s: float, degraded_fps: float = 
         twin,
         "SELECT site, camera, line, count(*) FILTER (WHERE direction = 'in') AS inbound, "
         "count(*) FILTER (WHERE direction = 'out') AS outbound, count(*) AS total FROM crossings "
-        "WHERE ts > $start AND ts <= $now AND date BETWEEN CAST($start AS DATE) AND CAST($now AS DATE) "
+        "WHERE ts > $start AND ts <= $now AND " + twin.hours_between(now - FLOW_WINDOW, now) + " "
         "GROUP BY ALL ORDER BY camera, line",
         {"start": now - FLOW_WINDOW, "now": now},
     )
@@ -126,8 +126,8 @@ def nodes(twin: Twin, now: datetime, offline_after_s: float) -> list[dict[str, A
         "CAST(arg_max(stage_ms, ts) AS VARCHAR) AS stage_ms, arg_max(cpu_percent, ts) AS cpu_percent, "
         "arg_max(spool_depth, ts) AS spool_depth, arg_max(clock_offset_ms, ts) AS clock_offset_ms, "
         "arg_max(clock_synced, ts) AS clock_synced, CAST(arg_max(scene, ts) AS VARCHAR) AS scene FROM health WHERE ts <= $now "
-        "AND date BETWEEN $since AND CAST($now AS DATE) GROUP BY ALL ORDER BY node",
-        {"now": now, "since": twin.since(NODES, now)},
+        "AND " + twin.hours_since(NODES, now) + " GROUP BY ALL ORDER BY node",
+        {"now": now},
     )
     for r in rows:
         r["latency_ms"] = _latency_ms(r.pop("stage_ms"))

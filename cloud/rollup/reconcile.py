@@ -11,15 +11,25 @@ race on one file. A pass does at most ``max_hours`` hours, oldest first, and
 logs its progress; the rest wait for the next pass. Readers never wait for
 it: a bucket whose hours are not recorded as they are now is read from raw
 (``cloud.twin.rollups``).
+
+An hour still open (its end plus ``CLOSE_GRACE_S`` not yet past) changes
+with every batch the sink writes, and making it costs what the hour holds so
+far: made on every pass, a busy hour would cost a pass more each minute. So
+the sink passes ``open_every_s``: an open hour is made again only once its
+minute files are that old, and once more when it closes; late files into a
+closed hour are recomputed at the next pass. Readers read an open hour from
+raw anyway, since its listing moves faster than any pass.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock
 from pathlib import Path
 
 import duckdb
@@ -35,6 +45,8 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 _DATA_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
+# An hour counts as open until this long after its end: the sink's batches of its last seconds are still landing.
+CLOSE_GRACE_S = 60.0
 
 
 @dataclass
@@ -46,11 +58,13 @@ class PassReport:
     days_made: int = 0  # days whose quarter or hour tables were made
     months_made: int = 0
     hours_left: int = 0
+    hours_open: int = 0  # open hours left for later: made again less often than each pass
     failed: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"rollups: {self.hours_made} hours made, {self.hours_removed} removed, {self.days_made} days, "
-                f"{self.months_made} months; {self.hours_left} hours left, {len(self.failed)} failed")
+                f"{self.months_made} months; {self.hours_left} hours left, {self.hours_open} open hours later, "
+                f"{len(self.failed)} failed")
 
 
 class Reconciler:
@@ -100,11 +114,31 @@ class Reconciler:
         """Whether every rollup file records the lake as it is listed now: nothing for a pass to do."""
         return not self.stale()[0] and not any(self._out_of_date(resolution) for resolution in FINER)
 
+    def _made_at(self, slot: Slot) -> float:
+        """When the oldest of ``slot``'s minute files was written (epoch seconds); 0 when one is missing."""
+        try:
+            return min(path_of(self.root, f"{kind}_minute", slot[0], int(slot[1])).stat().st_mtime for kind in KINDS)
+        except OSError:
+            return 0.0
+
+    def _not_yet(self, slot: Slot, open_every_s: float, now: float) -> bool:
+        """Whether ``slot`` is an open hour made less than ``open_every_s`` ago, left for a later pass."""
+        end = datetime.combine(slot[0], clock(int(slot[1])), timezone.utc) + timedelta(hours=1)
+        return end.timestamp() + CLOSE_GRACE_S > now and now - self._made_at(slot) < open_every_s
+
     def run(self, since: date | None = None, force: bool = False, max_hours: int | None = None,
-            progress: Progress | None = None) -> PassReport:
-        """One pass: stale hours (at most ``max_hours``), then the days and months whose finer files changed."""
+            progress: Progress | None = None, open_every_s: float | None = None) -> PassReport:
+        """One pass: stale hours (at most ``max_hours``), then the days and months whose finer files changed.
+
+        ``open_every_s``: an open hour is made again only once its minute files are that old (``None``: every pass).
+        """
         report = PassReport()
         stale, listings, by_slot = self.stale(since, force)
+        if open_every_s is not None:
+            now = time.time()
+            later = [s for s in stale if self._not_yet(s, open_every_s, now)]
+            report.hours_open = len(later)
+            stale = [s for s in stale if s not in later]
         todo = stale if max_hours is None else stale[:max_hours]
         report.hours_left = len(stale) - len(todo)
         for i, slot in enumerate(todo, 1):
@@ -133,6 +167,9 @@ class Reconciler:
                 bad = self.files.recheck(paths)
                 log.warning("rollups of %s not made (%s); %d files found damaged, skipped from the next pass on",
                             slot_key(slot), exc, len(bad))
+                report.failed.append(slot_key(slot))
+            except FileNotFoundError as exc:  # a compaction merged the hour's files while they were read
+                log.info("rollups of %s wait for the next pass: %s was removed while it was read", slot_key(slot), exc)
                 report.failed.append(slot_key(slot))
             except Exception:  # anything else: logged, and the pass moves on to the next hour
                 log.exception("rollups of %s not made; tried again at the next pass", slot_key(slot))

@@ -53,8 +53,8 @@ class Rule(Generic[C]):
         return Thresholds(threshold, clear_below, c.for_s, c.clear_s, c.renotify_s, c.severity, c.action)
 
 
-# Every windowed rule reads only the days of its window: the lake is partitioned by date.
-_DAYS = "date BETWEEN CAST($start AS DATE) AND CAST($now AS DATE)"
+# Every rule reads only the hours of its window (``Twin.hours_between``) or, for a newest value, the hours back to
+# the one that holds each subject's (``Twin.hours_since``): the lake is partitioned by date and hour.
 
 
 def _rows(twin: Twin, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -70,9 +70,9 @@ class ZoneCapacityRule(Rule[ZoneCapacity]):
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         rows = _rows(twin, "SELECT o.camera, o.zone, o.total, z.capacity FROM (SELECT site, camera, zone, "
                      "arg_max(total, ts) AS total FROM occupancy WHERE ts <= $now AND total IS NOT NULL "
-                     "AND date BETWEEN $since AND CAST($now AS DATE) GROUP BY ALL) o "
+                     f"AND {twin.hours_since(ZONES, now)} GROUP BY ALL) o "
                      "JOIN zones z USING (site, camera, zone) WHERE z.capacity IS NOT NULL",
-                     {"now": now, "since": twin.since(ZONES, now)})
+                     {"now": now})
         return [Reading(self.name, f"{cam}/{zone}", total - cap, now, {"zone": zone, "camera": cam, "occupancy": total, "capacity": cap,
                         "query": "newest occupancy per zone JOIN zones"}) for cam, zone, total, cap in rows]
 
@@ -82,8 +82,9 @@ class LineFlowRule(Rule[LineFlow]):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         c = self.config
-        rows = _rows(twin, "SELECT count(*) FROM crossings WHERE line = $line AND ts > $start AND ts <= $now AND " + _DAYS,
-                     {"line": c.line, "start": now - timedelta(seconds=c.window_s), "now": now})
+        start = now - timedelta(seconds=c.window_s)
+        rows = _rows(twin, "SELECT count(*) FROM crossings WHERE line = $line AND ts > $start AND ts <= $now AND "
+                     + twin.hours_between(start, now), {"line": c.line, "start": start, "now": now})
         n = int(rows[0][0])
         value = (n - c.above) if c.above is not None else ((c.below or 0) - n)
         return [Reading(self.name, c.line, value, now, {"line": c.line, "crossings": n, "window_s": c.window_s})]
@@ -103,9 +104,10 @@ class _CrossingCountRule(Rule[CC]):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         where, params = self._where(now)
+        start = now - timedelta(seconds=self.config.period_s)
         sql = (f"SELECT line, count(*), list(DISTINCT object_class) FILTER (WHERE object_class IS NOT NULL) FROM crossings "
-               f"WHERE ts > $start AND ts <= $now AND {_DAYS} AND {where} GROUP BY line")
-        rows = _rows(twin, sql, {**params, "start": now - timedelta(seconds=self.config.period_s), "now": now})
+               f"WHERE ts > $start AND ts <= $now AND {twin.hours_between(start, now)} AND {where} GROUP BY line")
+        rows = _rows(twin, sql, {**params, "start": start, "now": now})
         seen = {line: (n, classes) for line, n, classes in rows}
         return [Reading(self.name, line, float(seen.get(line, (0, []))[0]), now,
                         {"line": line, "classes": sorted(seen.get(line, (0, []))[1] or [])}) for line in self._lines(twin)]
@@ -151,8 +153,8 @@ class NodeOfflineRule(Rule[NodeOffline]):
         return self._th(self.config.silent_s, self.config.silent_s)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
-        rows = _rows(twin, "SELECT node, max(ts) FROM health WHERE ts <= $now AND date BETWEEN $since AND CAST($now AS DATE) "
-                     "GROUP BY node", {"now": now, "since": twin.since(NODES, now)})
+        rows = _rows(twin, f"SELECT node, max(ts) FROM health WHERE ts <= $now AND {twin.hours_since(NODES, now)} "
+                     "GROUP BY node", {"now": now})
         return [Reading(self.name, node, (now - last).total_seconds(), now, {"node": node, "last_seen": last.isoformat()})
                 for node, last in rows]
 
@@ -163,7 +165,7 @@ class NodeDegradedRule(Rule[NodeDegraded]):
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         floor = self.config.fps_floor
         rows = _rows(twin, "SELECT node, arg_max(fps, ts) FROM health WHERE ts <= $now AND fps IS NOT NULL "
-                     "AND date BETWEEN $since AND CAST($now AS DATE) GROUP BY node", {"now": now, "since": twin.since(NODES, now)})
+                     f"AND {twin.hours_since(NODES, now)} GROUP BY node", {"now": now})
         return [Reading(self.name, node, floor - fps, now, {"node": node, "fps": fps, "floor": floor}) for node, fps in rows]
 
 
@@ -175,6 +177,7 @@ class LongDwellRule(Rule[LongDwell]):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         c = self.config
-        rows = _rows(twin, "SELECT coalesce(max(seconds), 0) FROM dwell WHERE zone = $zone AND ts > $start AND ts <= $now AND " + _DAYS,
-                     {"zone": c.zone, "start": now - timedelta(seconds=c.period_s), "now": now})
+        start = now - timedelta(seconds=c.period_s)
+        rows = _rows(twin, "SELECT coalesce(max(seconds), 0) FROM dwell WHERE zone = $zone AND ts > $start AND ts <= $now AND "
+                     + twin.hours_between(start, now), {"zone": c.zone, "start": start, "now": now})
         return [Reading(self.name, c.zone, float(rows[0][0]), now, {"zone": c.zone, "longest_s": float(rows[0][0])})]

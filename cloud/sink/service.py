@@ -2,7 +2,8 @@
 
 Start order: topics, dead-letter producer, consumer (joins the group),
 compaction schedule, rollup schedule (``cloud.rollup.reconcile``: the rollups
-of every hour whose files changed are made again, every ``cloud.rollups.interval_s``).
+of every closed hour whose files changed are made again, every ``cloud.rollups.interval_s``; the open hour
+every ``cloud.rollups.open_hour_every_s``).
 Stop order is the reverse: the rollups and compaction finish their runs,
 held records are written and committed, the consumer leaves the group, the
 dead-letter producer is flushed. A write error stops the sink without
@@ -51,7 +52,8 @@ def rollup_schedule(cfg: Deployment) -> Schedule:
         return Schedule("sink-rollups", settings.interval_s, False, lambda: None)
     files = LakeFiles(cfg.lake_dir, Verdicts(verdict_file(cfg.cloud.twin.state_dir, cfg.lake_dir)))
     reconciler = Reconciler(cfg.lake_dir, files, cfg.cloud.twin)
-    return Schedule("sink-rollups", settings.interval_s, True, lambda: reconciler.run(max_hours=settings.max_hours_per_pass))
+    return Schedule("sink-rollups", settings.interval_s, True, lambda: reconciler.run(
+        max_hours=settings.max_hours_per_pass, open_every_s=settings.open_hour_every_s))
 
 
 class Sink:

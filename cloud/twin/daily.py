@@ -15,6 +15,7 @@ is one day. Exact anywhere within retention, without reading all of it.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -48,6 +49,20 @@ ZONES = Subjects("occupancy", ("site", "camera", "zone"), "total")
 NODES = Subjects("health", ("site", "camera", "node"), "fps")
 
 
+_HOUR = re.compile(r"[01][0-9]|2[0-3]", re.ASCII)
+
+
+def _only(sql: str, hours: list[str]) -> str:
+    """``sql`` kept to ``hours`` of its day; the whole day when they are all or one is not a real hour.
+
+    The filter on the partition column reaches the scan, so an hour that changed (the open one, a late one) costs
+    what it holds, not what its day holds. Only real hours ever become literals.
+    """
+    if len(set(hours)) >= 24 or not all(_HOUR.fullmatch(h) for h in hours):
+        return sql
+    return f"SELECT * FROM ({sql}) WHERE hour IN ({', '.join(sorted({repr(h) for h in hours}))})"
+
+
 def slot_of(at: datetime) -> Slot:
     """The partition that holds ``at``."""
     utc = at.astimezone(timezone.utc)
@@ -64,7 +79,7 @@ class Daily:
         self._lock = threading.Lock()
 
     def rows(self, sql: str, listing: dict[Slot, Hashable], fresh: Iterable[Slot] = ()) -> dict[Slot, list[tuple[Any, ...]]]:
-        """``sql`` (``date, hour`` first, over days ``$lo``..``$hi``) per hour of ``listing``; ``fresh`` ones run again."""
+        """``sql`` (columns ``date, hour`` first, over days ``$lo``..``$hi``) per hour of ``listing``; ``fresh`` again."""
         fresh = set(fresh)
         with self._lock:
             kept = {s: self._kept.get((sql, s)) for s in listing}
@@ -80,7 +95,7 @@ class Daily:
         if missing:
             found: dict[Slot, list[tuple[Any, ...]]] = {s: [] for s in missing}
             for day in sorted({d for d, _ in missing}):  # a day at a time: what one query holds stays bounded
-                for row in self._read(sql, {"lo": day, "hi": day}):
+                for row in self._read(_only(sql, [h for d, h in missing if d == day]), {"lo": day, "hi": day}):
                     if (row[0], row[1]) in found:
                         found[(row[0], row[1])].append(tuple(row[2:]))
             with self._lock:
@@ -106,13 +121,17 @@ class Daily:
 
     def since(self, subjects: Subjects, at: datetime, listing: dict[Slot, Hashable], fresh: Iterable[Slot]) -> date:
         """The first day to read for the newest row, at or before ``at``, of every subject seen by then."""
+        return self.since_hour(subjects, at, listing, fresh)[0]
+
+    def since_hour(self, subjects: Subjects, at: datetime, listing: dict[Slot, Hashable], fresh: Iterable[Slot]) -> Slot:
+        """The first hour to read for the newest row, at or before ``at``, of every subject seen by then."""
         now = slot_of(at)
         earlier = {s: sig for s, sig in listing.items() if s < now}
         earlier.update({s: None for s in fresh if s < now and s not in earlier})
-        first, seen = now[0], set[tuple[Any, ...]]()
+        first, seen = now, set[tuple[Any, ...]]()
         for slot, rows in sorted(self.rows(subjects.sql(), earlier, fresh).items(), reverse=True):
             found = {row for row in rows if row[-1]} | {row[:-1] for row in rows}
             if found - seen:
-                first = slot[0]
+                first = slot
                 seen |= found
         return first

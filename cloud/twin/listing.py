@@ -198,6 +198,8 @@ class LakeFiles:
         """Read the data of those ``files`` whose data was never read; returns the ones found bad, now skipped."""
         bad = []
         for path in files:
+            if not path.exists():  # removed since the listing (compaction, retention): nothing to judge
+                continue
             signature, _ = self._seen[path]
             name = str(path.relative_to(self.root))
             if (self.verdicts.get(name, signature) or (None, False))[1]:

@@ -75,6 +75,8 @@ def _trusted(settings: TwinSettings, spill: Path) -> duckdb.DuckDBPyConnection:
 
 # How DuckDB reports a lake file whose pages or values cannot be read as the lake's.
 _DATA_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
+_RELISTS = 5  # times a query is run again over a new listing when files it was given have gone
+_INSTANT = timedelta(microseconds=1)  # the finest step of a timestamp: an end kept is one instant before an end left out
 _SPAN = "SELECT date, hour, min(ts), max(ts), count(*) FROM events WHERE date BETWEEN $lo AND $hi GROUP BY ALL"
 
 
@@ -174,18 +176,32 @@ class Twin:
             return NO_ALERTS
 
     def _recovering(self, call: Callable[[], QueryResult]) -> QueryResult:
-        """``call()``; when the lake's data fails it, skip the files found bad (``LakeFiles.recheck``) and run it again."""
-        try:
-            return call()
-        except _DATA_ERRORS:
+        """``call()``; when the lake's data fails it, skip the files found bad (``LakeFiles.recheck``) and run it again.
+
+        A file removed since the listing (compaction merged it, retention dropped its hour) fails a query too: then
+        the lake is listed again and the query run again, a few times, since a compaction removes its inputs one
+        by one. Only a failure with every listed file still there judges the files' data.
+        """
+        relists = 0
+        while True:
             with self._lock:
                 files = self._listed
-            with self._refreshing:  # the listing's state is the refresh's
-                bad = self.files.recheck(files)
-            if not bad:
-                raise
-            self.refresh()
-            return call()
+            try:
+                return call()
+            except _DATA_ERRORS:
+                with self._lock:
+                    moved = self._listed is not files  # another thread listed again meanwhile: the call's may be gone
+                if relists < _RELISTS and (moved or not all(p.exists() for p in files)):
+                    log.debug("lake files were removed since the listing; listing again")
+                    relists += 1
+                    self.refresh()
+                    continue
+                with self._refreshing:  # the listing's state is the refresh's
+                    bad = self.files.recheck(files)
+                if not bad:
+                    raise
+                self.refresh()
+                return call()
 
     def read(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None,
              extra: Mapping[str, ds.Dataset] | None = None) -> QueryResult:
@@ -235,6 +251,25 @@ class Twin:
         with self._lock:
             listing, fresh = self._hours, self._tail_hours
         return self.daily.since(subjects, at, listing, fresh)
+
+    def hours_since(self, subjects: Subjects, at: datetime) -> str:
+        """SQL on the partition columns keeping the hours a "newest value at or before ``at``" question needs.
+
+        From the first hour that holds the newest row of every zone (``ZONES``) or node (``NODES``) to ``at``'s
+        hour: a live question reads the hours it needs, not every hour of their days. Add it to the query's
+        ``WHERE`` beside ``ts <= $at``.
+        """
+        with self._lock:
+            listing, fresh = self._hours, self._tail_hours
+        day, hour = self.daily.since_hour(subjects, at, listing, fresh)
+        return self.hours_between(datetime.combine(day, clock(int(hour)), timezone.utc), at)
+
+    def hours_between(self, start: datetime, end: datetime) -> str:
+        """SQL on the partition columns keeping the hours that hold an instant from ``start`` to ``end``, both kept.
+
+        DuckDB hands it down to the lake's files, so only those hours' files are opened (``rollups.raw_filter``).
+        """
+        return rollups.raw_filter(start, end + _INSTANT, [], self.slots())
 
     def span(self) -> tuple[datetime | None, datetime | None, int]:
         """The first and last event time and the number of events, deduplicated, lake and tail together."""

@@ -52,6 +52,8 @@ def test_environment_overrides_any_setting(tmp_path: Path) -> None:
         ("cloud: {rollups: {interval_s: 0}}\n", "cloud.rollups.interval_s"),
         ("cloud: {rollups: {enabled: maybe}}\n", "cloud.rollups.enabled"),
         ("cloud: {rollups: {max_hours_per_pass: 0}}\n", "cloud.rollups.max_hours_per_pass"),
+        ("cloud: {rollups: {open_hour_every_s: -1}}\n", "cloud.rollups.open_hour_every_s"),
+        ("cloud: {rollups: {open_hour_every_s: .inf}}\n", "cloud.rollups.open_hour_every_s"),
         ("cloud: {rollups: {interval: 5}}\n", "cloud.rollups.interval"),
         ("rules: {rules: [{type: zone_capacity}]}\n", "rules.rules[0].zone_capacity.name"),
         ("rules: {rules: [{type: zone_capaciti, name: a}]}\n", "rules.rules[0]"),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from cloud.twin import listing
@@ -134,3 +135,56 @@ def test_the_trusted_connection_has_the_configured_limits(lake: Path, tmp_path: 
     assert not twin.folder.exists()
     with pytest.raises(ValueError, match="cloud.twin.spill_dir .* is inside the lake"):
         Twin(lake, SITE, CAMERAS, settings=TwinSettings(spill_dir=lake / "spill"))
+
+
+@pytest.mark.parametrize("removed", ["merged", "dropped"])
+def test_files_removed_since_the_listing_are_listed_again_not_judged(
+        lake: Path, removed: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compaction (or retention) between a listing and a query: the query sees the lake as it is now."""
+    twin = Twin(lake, SITE, CAMERAS, settings=TwinSettings(state_dir=lake.parent / "state"))
+    try:
+        judged: list[Path] = []
+        recheck = twin.files.recheck
+        monkeypatch.setattr(twin.files, "recheck", lambda files: judged.extend(files) or recheck(files))
+        folder = lake / f"date={DAY1:%Y-%m-%d}" / "hour=11"
+        inputs = sorted(folder.glob("*.parquet"))
+        rows = pa.concat_tables([pq.read_table(p, schema=SCHEMA) for p in inputs])
+        for path in inputs:  # the listing still names them
+            path.unlink()
+        if removed == "merged":
+            pq.write_table(rows, folder / "merged.parquet")
+        assert twin.span()[2] == (7 if removed == "merged" else 6)
+        assert judged == []  # no file's data was read to find a culprit
+        assert twin.files.recheck(inputs) == []  # a file that is gone is not judged bad: there is nothing to judge
+        assert twin.state_at(DAY1 + timedelta(days=4, hours=5)).zones[("city", "cam-1", "zone-b")] == 4
+    finally:
+        twin.close()
+
+
+def test_a_newest_value_question_reads_back_to_the_hour_that_holds_it(lake: Path) -> None:
+    (lake / f"date={DAY1:%Y-%m-%d}" / "hour=10" / "day1.parquet").unlink()  # zone-b alone, every day at 11:00
+    twin = Twin(lake, SITE, CAMERAS, settings=TwinSettings(state_dir=lake.parent / "state"))
+    try:
+        at = DAY1 + timedelta(days=4, hours=5)
+        hours = twin.hours_since(ZONES, at)
+        assert hours == f"((date = DATE '{DAY1 + timedelta(days=4):%Y-%m-%d}' AND hour IN ('11')))"
+        sql = f"SELECT zone, arg_max(total, ts) FROM occupancy WHERE ts <= $at AND {hours} GROUP BY ALL"
+        assert twin.read(sql, {"at": at}).rows == [("zone-b", 4)]
+    finally:
+        twin.close()
+
+
+@pytest.mark.parametrize(("start", "end", "kept"), [
+    (DAY1 + timedelta(hours=1), DAY1 + timedelta(hours=1), 1),  # an event at exactly ``end``, on an hour's edge
+    (DAY1, DAY1 + timedelta(hours=1, microseconds=-1), 1),  # the hour before that edge alone
+    (DAY1, DAY1 + timedelta(hours=1), 2),
+    (DAY1 - timedelta(days=30), DAY1 + timedelta(days=400), 6),  # a window far wider than the lake
+    (DAY1 + timedelta(days=1), DAY1, 0),  # an empty window
+])
+def test_hours_between_keeps_both_ends(lake: Path, start: datetime, end: datetime, kept: int) -> None:
+    twin = Twin(lake, SITE, CAMERAS, settings=TwinSettings(state_dir=lake.parent / "state"))
+    try:
+        sql = f"SELECT count(*) FROM occupancy WHERE {twin.hours_between(start, end)}"
+        assert twin.read(sql).rows == [(kept,)]
+    finally:
+        twin.close()
