@@ -19,9 +19,11 @@ from collections import deque
 from datetime import datetime, timedelta, timezone
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cloud.kafka.security import kafka_python_security
 from cloud.kafka.settings import KafkaSasl, KafkaTls
+from cloud.sink.schema import SCHEMA as SINK_SCHEMA
 from cloud.sink.schema import to_table
 from cloud.twin.lake import lake_rows
 from contract.model import Event
@@ -31,12 +33,20 @@ log = logging.getLogger(__name__)
 
 
 class TailBuffer:
-    """Thread-safe, bounded buffer of the events that arrived within ``window``."""
+    """Thread-safe, bounded buffer of the events that arrived within ``window``.
+
+    Each payload is converted to the lake's columns once: ``table`` keeps what it made and converts only what
+    arrived since, so a refresh costs the new events, not the whole buffer.
+    """
 
     def __init__(self, max_events: int = 50_000, window: timedelta = timedelta(minutes=10)) -> None:
         self.window = window
         self._events: deque[tuple[datetime, bytes]] = deque(maxlen=max_events)
+        self._added = 0  # events ever added: the deque holds numbers [_added - len, _added)
         self._lock = threading.Lock()
+        self._converting = threading.Lock()
+        self._made = SINK_SCHEMA.empty_table()  # converted rows, numbered in their kafka_offset column
+        self._made_up_to = 0  # every event numbered below this has been converted (or refused)
         self.rejected = 0
 
     def add_raw(self, payload: bytes | None) -> None:
@@ -44,12 +54,15 @@ class TailBuffer:
         if not isinstance(decode(payload or b""), Decoded):
             self.rejected += 1
             return
-        with self._lock:
-            self._events.append((datetime.now(timezone.utc), payload or b""))
+        self._append(payload or b"")
 
     def add(self, event: Event) -> None:
+        self._append(event.to_json())
+
+    def _append(self, payload: bytes) -> None:
         with self._lock:
-            self._events.append((datetime.now(timezone.utc), event.to_json()))
+            self._events.append((datetime.now(timezone.utc), payload))
+            self._added += 1
 
     def __len__(self) -> int:
         return len(self._events)
@@ -57,23 +70,22 @@ class TailBuffer:
     def table(self) -> pa.Table:
         """The buffered events inside the window, as the lake's ``SCHEMA`` (envelope, ``date``, ``hour``)."""
         horizon = datetime.now(timezone.utc) - self.window
-        with self._lock:
-            # By arrival, not capture time: a replay of old video is still fresh news.
-            while self._events and self._events[0][0] < horizon:
-                self._events.popleft()
-            payloads = [payload for _, payload in self._events]
-        table, bad = to_table(0, list(range(len(payloads))), payloads, [0] * len(payloads))
-        if bad:
-            self._forget({record.value for record in bad}, bad[0].reason)
-        return lake_rows(table)
-
-    def _forget(self, payloads: set[bytes], reason: str) -> None:
-        """Drop payloads the lake's columns cannot hold, so they are judged once."""
-        with self._lock:
-            kept = [(at, p) for at, p in self._events if p not in payloads]
-            self.rejected += len(self._events) - len(kept)
-            self._events = deque(kept, maxlen=self._events.maxlen)
-        log.warning("twin tail: dropped %d events the lake cannot hold, e.g.: %s", len(payloads), reason)
+        with self._converting:
+            with self._lock:
+                # By arrival, not capture time: a replay of old video is still fresh news.
+                while self._events and self._events[0][0] < horizon:
+                    self._events.popleft()
+                first, end = self._added - len(self._events), self._added
+                start = max(first, self._made_up_to)
+                fresh = [payload for _, payload in list(self._events)[start - first:]]
+            table, bad = to_table(0, list(range(start, end)), fresh, [0] * len(fresh))
+            if bad:  # kept in the buffer, never converted again: it is behind _made_up_to from now on
+                self.rejected += len(bad)
+                log.warning("twin tail: dropped %d events the lake cannot hold, e.g.: %s", len(bad), bad[0].reason)
+            kept = self._made.filter(pc.greater_equal(self._made.column("kafka_offset"), first))
+            self._made = pa.concat_tables([kept, table]) if table.num_rows else kept
+            self._made_up_to = end
+            return lake_rows(self._made)
 
 
 class KafkaTail:
