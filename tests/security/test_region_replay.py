@@ -55,8 +55,9 @@ def test_a_replayed_earlier_export_does_not_replace_the_later_one(
 ) -> None:
     regional, topic = sink
     now = datetime.now(timezone.utc)
-    first = signed_by("ghent", cell(now - timedelta(seconds=300), value=40))
-    second = signed_by("ghent", cell(now - timedelta(seconds=10), value=65))  # the re-export, after late events
+    bucket = cell(now)["bucket_start"]  # both exports are of one bucket, even when the hour turns between them
+    first = signed_by("ghent", cell(now - timedelta(seconds=300), value=40, bucket_start=bucket))
+    second = signed_by("ghent", cell(now - timedelta(seconds=10), value=65, bucket_start=bucket))  # after late events
     _send(kafka_broker.bootstrap, topic, [first, second, first])  # the third: the first, copied and sent again
     _stored(regional, 3)
     twin = RegionalTwin(tmp_path / "region")
