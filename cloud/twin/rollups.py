@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import time as time_module
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -135,25 +136,40 @@ class DuplicateFree:
     (new, changed, or not rolled up so far).
     """
 
-    def __init__(self, root: Path) -> None:
+    # An hour not judged yet (no minute file records its listing) is looked at again at most this often: a refresh
+    # over a year of such hours must not read a year of folders, and an hour read deduplicated a little longer is
+    # only slower.
+    RETRY_S = 30.0
+
+    def __init__(self, root: Path, clock: Callable[[], float] = time_module.monotonic) -> None:
         self.root = root
         self.records = RecordCache()
         self._probe = table(f"{KEYS_KIND}_minute")
+        self._clock = clock
         self._judged: dict[str, tuple[str, bool]] = {}  # slot key -> (digest judged, duplicate-free)
+        self._unjudged: dict[str, tuple[str, float]] = {}  # slot key -> (digest, when to look again)
 
     def of(self, current: Mapping[str, str]) -> set[str]:
         """Of ``current`` (slot key -> digest of its listing, ``Digests.of``), the hours that hold each event once."""
+        now = self._clock()
         judged: dict[str, tuple[str, bool]] = {}
+        unjudged: dict[str, tuple[str, float]] = {}
         for key, value in current.items():
             known = self._judged.get(key)
             if known is not None and known[0] == value:
                 judged[key] = known
                 continue
+            waiting = self._unjudged.get(key)
+            if waiting is not None and waiting[0] == value and now < waiting[1]:
+                unjudged[key] = waiting
+                continue
             day, hour = parse_slot(key)
             recorded = self.records.get(self._probe.file(self.root, day, int(hour)))
             if recorded is not None and recorded.hours.get(key) == value:
                 judged[key] = (value, recorded.duplicate_free)
-        self._judged = judged
+            else:
+                unjudged[key] = (value, now + self.RETRY_S)
+        self._judged, self._unjudged = judged, unjudged
         return {key for key, (_, free) in judged.items() if free}
 
 
