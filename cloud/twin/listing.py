@@ -229,7 +229,7 @@ class LakeFiles:
         out: dict[tuple[date, str], list[tuple[str, int, int]]] = {}
         for path in files:
             (size, mtime), _ = self._seen[path]
-            out.setdefault(_slot(path.parent), []).append((path.name, size, mtime))
+            out.setdefault(slot_of(path.parent), []).append((path.name, size, mtime))
         return {slot: tuple(listed) for slot, listed in out.items()}
 
     def list(self) -> list[Path]:
@@ -269,7 +269,7 @@ class LakeFiles:
                 listed.append((name, size, mtime))
             else:
                 skipped.append(path)
-        return _Hour(entries, tuple(good), tuple(skipped), _slot(Path(folder)), tuple(listed))
+        return _Hour(entries, tuple(good), tuple(skipped), slot_of(Path(folder)), tuple(listed))
 
 
 def _lost(root: Path, before: dict[str, _Hour], now: dict[str, _Hour]) -> list[str]:
@@ -288,7 +288,7 @@ def _prefix(text: str) -> Callable[[str], bool]:
     return lambda name: name.startswith(text)
 
 
-def _slot(folder: Path) -> tuple[date, str]:
+def slot_of(folder: Path) -> tuple[date, str]:
     """The (date, hour) of a partition folder; a folder that is no real date keeps its text (``judge`` skips its files)."""
     day = folder.parent.name.removeprefix("date=")
     try:

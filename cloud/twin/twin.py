@@ -36,7 +36,7 @@ from cloud.twin.daily import Daily, Slot, Subjects
 from cloud.twin.folders import Fragments
 from cloud.twin.hourly_store import HourlyStore, store_file
 from cloud.twin.lake import PARTITIONS, SCHEMA, alert_log
-from cloud.twin.listing import LakeFiles, Verdicts, verdict_file
+from cloud.twin.listing import LakeFiles, Verdicts, slot_of, verdict_file
 from cloud.twin.named import QUERIES, RAW_HOURS
 from cloud.twin.past import NODE_LAST, ZONE_LAST, Past
 from cloud.twin.readonly import QueryResult
@@ -57,12 +57,6 @@ class TwinState:
     zones: dict[tuple[str, str, str], int]  # (site, camera, zone) -> objects inside
     nodes: dict[str, dict[str, Any]]  # node -> {"last_seen", "fps", "online"}
     flow: dict[tuple[str, str, str, str], int]  # (site, camera, line, direction) -> crossings in the window
-
-
-def _hour_key(path: str) -> str:
-    """The slot key (``YYYY-MM-DD/HH``) of a listed lake file, from its ``date=``/``hour=`` folders."""
-    hour = Path(path).parent
-    return f"{hour.parent.name.removeprefix('date=')}/{hour.name.removeprefix('hour=')}"
 
 
 def _trusted(settings: TwinSettings, spill: Path) -> duckdb.DuckDBPyConnection:
@@ -149,6 +143,7 @@ class Twin:
             with self._lock:
                 same = files is self._listed
                 lake, once, hours, digests = self._sources.lake, self._sources.once, self._hours, self._digests
+                before, days = self._tail_hours, self._days
             if not same:
                 hours = self.files.hours(files)
                 digests = self._digest_of.of(hours)
@@ -158,10 +153,11 @@ class Twin:
             free = self._duplicate_free.of(digests) - {slot_key(s) for s in tail_hours}
             if not same or free != self._free:
                 once, lake = self._fragments.split([(str(p), self.files.signature(p)) for p in files],
-                                                   lambda path: _hour_key(path) in free)
+                                                   lambda path: slot_key(slot_of(Path(path).parent)) in free)
             sources = Sources(lake, tail, self._alert_table(), self._rollups.datasets(), once)
-            held = [*hours, *tail_hours]
-            days = (min(held)[0], max(held)[0]) if held else None
+            if not same or tail_hours != before:
+                held = [*hours, *tail_hours]
+                days = (min(held)[0], max(held)[0]) if held else None
             with self._lock:
                 self._sources, self._listed, self._free = sources, files, free
                 self._hours, self._tail_hours, self._digests, self._days = hours, tail_hours, digests, days
