@@ -213,13 +213,29 @@ def dlq_site(tmp_path: Path, kafka_broker: KafkaBroker, request: pytest.FixtureR
         [cfg.kafka.topics.events, cfg.kafka.topics.dlq, cfg.kafka.topics.status], operation_timeout=30)
 
 
-def read_topic(bootstrap: str, topic: str, wait_ms: int = 5000) -> list[tuple[bytes | None, bytes]]:
-    """The keys and values on ``topic`` now, oldest first (one partition), read with a plain client."""
-    from kafka import KafkaConsumer
+def read_topic(bootstrap: str, topic: str, wait_s: float = 60.0) -> list[tuple[bytes | None, bytes]]:
+    """The keys and values on ``topic`` now, oldest first (one partition), read with a plain client.
 
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None,
-                             consumer_timeout_ms=wait_ms)
+    "Now" is each partition's high watermark when the read begins, so an empty answer means the topic holds
+    nothing, not that a loaded broker was slow to serve the first fetch.
+    """
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "citytwin-tests", "enable.auto.commit": False})
     try:
-        return [(m.key, m.value) for m in consumer]
+        deadline = time.monotonic() + wait_s
+        meta = consumer.list_topics(topic, timeout=wait_s).topics[topic]
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=wait_s)[1] for p in meta.partitions}
+        pending = {p for p, end in ends.items() if end > 0}
+        consumer.assign([TopicPartition(topic, p, 0) for p in pending])
+        found: list[tuple[bytes | None, bytes]] = []
+        while pending and time.monotonic() < deadline:
+            found.extend((m.key(), m.value() or b"") for m in consumer.consume(1000, 0.5)
+                         if m.error() is None and (m.offset() or 0) < ends[m.partition() or 0])
+            # The position, not the last record seen: it also moves past offsets that hold no record.
+            pending = {tp.partition for tp in consumer.position([TopicPartition(topic, p) for p in pending])
+                       if (tp.offset or 0) < ends[tp.partition]}
+        assert not pending, f"{topic}: partitions {sorted(pending)} not read to their end in {wait_s:.0f} s"
+        return found
     finally:
         consumer.close()
