@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from cloud.sink.layout import FileRange, file_name, hour_dirs, parse_name
 from cloud.sink.schedule import Schedule
 from cloud.sink.settings import CompactionSettings
-from cloud.sink.writer import TMP_SUFFIX, write_atomic
+from cloud.sink.writer import TMP_SUFFIX, write_events
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def _merge(folder: Path, group: list[tuple[Path, FileRange]], zstd_level: int, s
     offsets = table.column("kafka_offset").combine_chunks()
     keep = pc.invert(pc.equal(offsets, pa.concat_arrays([pa.array([-1], offsets.type), offsets.slice(0, len(offsets) - 1)])))
     table = table.filter(keep)
-    write_atomic(table, target, zstd_level)
+    write_events(table, target, zstd_level)
     written = pq.read_metadata(target).num_rows
     distinct = pc.count_distinct(offsets).as_py()
     if written != distinct:

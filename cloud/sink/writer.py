@@ -23,6 +23,9 @@ from cloud.sink.layout import file_name, hour_dir
 log = logging.getLogger(__name__)
 
 TMP_SUFFIX = ".tmp"
+# Rows per row group of a lake file, which holds its events by capture time: a question about part of an hour (a
+# window's edge, the minutes after the newest rollup) reads only the groups whose ``ts`` statistics overlap it.
+ROW_GROUP_ROWS = 8192
 
 
 def _fsync_dir(path: Path) -> None:
@@ -50,13 +53,13 @@ def temp_path(final: Path) -> Path:
     return final.with_name(f".{final.name}.{os.getpid()}{TMP_SUFFIX}")
 
 
-def write_atomic(table: pa.Table, final: Path, zstd_level: int) -> Path:
+def write_atomic(table: pa.Table, final: Path, zstd_level: int, row_group_size: int | None = None) -> Path:
     """Write ``table`` to ``final`` so that it appears complete or not at all; returns ``final``."""
     ensure_dir(final.parent)
     tmp = temp_path(final)
     try:
         with open(tmp, "wb") as out:
-            pq.write_table(table, out, compression="zstd", compression_level=zstd_level)
+            pq.write_table(table, out, compression="zstd", compression_level=zstd_level, row_group_size=row_group_size)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, final)
@@ -65,6 +68,11 @@ def write_atomic(table: pa.Table, final: Path, zstd_level: int) -> Path:
         raise
     _fsync_dir(final.parent)
     return final
+
+
+def write_events(table: pa.Table, final: Path, zstd_level: int) -> Path:
+    """Write lake events to ``final`` (``write_atomic``) by capture time, in row groups of ``ROW_GROUP_ROWS``."""
+    return write_atomic(table.sort_by("ts"), final, zstd_level, ROW_GROUP_ROWS)
 
 
 def split_by_hour(table: pa.Table) -> list[tuple[datetime, pa.Table]]:
@@ -81,4 +89,4 @@ def split_by_hour(table: pa.Table) -> list[tuple[datetime, pa.Table]]:
 def write_chunk(root: Path, topic: str, partition: int, name_range: tuple[int, int], table: pa.Table, zstd_level: int) -> list[Path]:
     """Write one chunk's rows as one file per hour, all named after ``name_range``."""
     name = file_name(topic, partition, *name_range)
-    return [write_atomic(rows, hour_dir(root, hour) / name, zstd_level) for hour, rows in split_by_hour(table)]
+    return [write_events(rows, hour_dir(root, hour) / name, zstd_level) for hour, rows in split_by_hour(table)]

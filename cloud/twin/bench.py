@@ -60,8 +60,9 @@ _ROLLUPS_MADE = {"version": rollup_tables.VERSION, "record": 2}
 
 
 def ensure_lake(shape: CityShape) -> Path:
-    # v2: the files carry the sink's mark, as the sink's own do (``listing.judge``).
-    lake = cache_dir() / f"bench-lake-v2-{shape.events}-{shape.days}d-{shape.cameras}c"
+    # v2: the files carry the sink's mark, as the sink's own do (``listing.judge``); v3: they hold their events by
+    # capture time in row groups of ``cloud.sink.writer.ROW_GROUP_ROWS``, as the sink writes them.
+    lake = cache_dir() / f"bench-lake-v3-{shape.events}-{shape.days}d-{shape.cameras}c"
     marker = lake / "_complete.json"
     if not marker.exists():
         print(f"generating {shape.events:,} events over {shape.days} days, {shape.cameras} cameras into {lake} ...", flush=True)

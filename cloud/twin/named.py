@@ -9,7 +9,9 @@ in place of ``RAW_HOURS`` as conditions on the partition columns
 (``cloud.twin.rollups.raw_filter``), so the files of the other hours stay
 closed. A query whose rollup cannot give its answer can still use it to
 ``prune``: the exact hours the rollup shows can hold no row of the answer are
-not read at all.
+not read at all. A query with ``minutes`` also reads the whole minutes of
+its window's other hours (the edges, mostly) from that minute table where it
+is exact, put in place of ``MINUTES``, and raw rows only around them.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Named:
     rollup: str | None = None  # the rollup table whose exact hours in the window come as $exact
     window: Window = _given  # the instants [start, end) of the raw rows and rollup buckets read
     prune: Prune | None = None  # None: the exact hours come from the rollup; else: which exact hours hold nothing
+    minutes: str | None = None  # the minute table answering the whole minutes of the other hours, put in at MINUTES
 
 
 _DAYS = "date BETWEEN CAST($t1 AS DATE) AND CAST($t2 AS DATE)"
@@ -66,6 +69,8 @@ _HOUR = "make_timestamptz(year(date), month(date), day(date), CAST(hour AS INTEG
 # The raw hours the rollup does not answer, as partition filters (``rollups.raw_filter``), put in by ``Twin.named``.
 RAW_HOURS = "{raw_hours}"
 _RAW = f"{_RANGE} AND {RAW_HOURS}"
+# The whole minutes of the window's other hours that the minute table holds exactly (``rollups.minute_filter``).
+MINUTES = "{minute_rows}"
 _ROLLED = f"{_DAYS} AND list_contains($exact, bucket_start)"
 _DAY_BEFORE = "date BETWEEN CAST($now - INTERVAL 1 DAY AS DATE) AND CAST($now AS DATE)"
 
@@ -94,11 +99,15 @@ QUERIES: dict[str, Named] = {
         f"SELECT {_HOUR} AS hour_start, site, camera, line, direction, count(*) AS crossings "
         f"FROM crossings WHERE {_RAW} GROUP BY ALL "
         "UNION ALL SELECT bucket_start, site, camera, line, direction, sum(crossings) "
-        f"FROM crossings_hour WHERE {_ROLLED} GROUP BY ALL) "
+        f"FROM crossings_hour WHERE {_ROLLED} GROUP BY ALL "
+        # time_bucket, unlike date_trunc, cuts hours in UTC whatever the session's time zone
+        "UNION ALL SELECT time_bucket(INTERVAL 1 HOUR, bucket_start), site, camera, line, direction, sum(crossings) "
+        f"FROM crossings_minute WHERE {MINUTES} GROUP BY ALL) "
         "GROUP BY ALL ORDER BY hour_start, site, camera, line, direction",
         ("t1", "t2"),
         "crossings per line and direction in each hour between t1 and t2",
         rollup="crossings_hour",
+        minutes="crossings_minute",
     ),
     "busiest_zones": Named(
         "SELECT site, camera, zone, max(peak) AS peak, sum(total) / sum(samples) AS mean_occupancy, "
@@ -106,24 +115,29 @@ QUERIES: dict[str, Named] = {
         f"SELECT site, camera, zone, max(total) AS peak, sum(total) AS total, count(total) AS samples FROM occupancy "
         f"WHERE {_RAW} GROUP BY ALL "
         "UNION ALL SELECT site, camera, zone, max(max_total), sum(sum_total), sum(samples) "
-        f"FROM occupancy_hour WHERE {_ROLLED} GROUP BY ALL) "
+        f"FROM occupancy_hour WHERE {_ROLLED} GROUP BY ALL "
+        "UNION ALL SELECT site, camera, zone, max(max_total), sum(sum_total), sum(samples) "
+        f"FROM occupancy_minute WHERE {MINUTES} GROUP BY ALL) "
         "GROUP BY ALL ORDER BY peak DESC, mean_occupancy DESC, site, camera, zone LIMIT 10",
         ("t1", "t2"),
         "the ten zones with the highest occupancy between t1 and t2",
         rollup="occupancy_hour",
+        minutes="occupancy_minute",
     ),
     "nodes_offline": Named(
         "SELECT site, camera, node, max(last_seen) AS last_seen FROM ("
         "SELECT site, camera, node, max(ts) AS last_seen FROM health "
         f"WHERE ts >= $now - INTERVAL 1 DAY AND ts <= $now AND {_DAY_BEFORE} AND {RAW_HOURS} GROUP BY ALL "
         "UNION ALL SELECT site, camera, node, max(last_ts) FROM health_hour "
-        f"WHERE {_DAY_BEFORE} AND list_contains($exact, bucket_start) GROUP BY ALL) "
+        f"WHERE {_DAY_BEFORE} AND list_contains($exact, bucket_start) GROUP BY ALL "
+        f"UNION ALL SELECT site, camera, node, max(last_ts) FROM health_minute WHERE {MINUTES} GROUP BY ALL) "
         "GROUP BY ALL HAVING max(last_seen) < $now - to_seconds(CAST($after_s AS DOUBLE)) "
         "ORDER BY last_seen, site, camera, node",
         ("now", "after_s"),
         "nodes seen in the day before now whose newest health report is older than after_s seconds",
         rollup="health_hour",
         window=_day_before,
+        minutes="health_minute",
     ),
     "people_entering_zone": Named(
         "SELECT count(*) AS people FROM ("

@@ -7,9 +7,11 @@ tables for whole days, hour tables for the other hours), and the raw events,
 ``ts <= at``, of every other hour (``at``'s own, late, compacted or not yet
 rolled up; the tail's). The raw part reads back only as far as the newest
 earlier hour holding a row of each subject among those hours
-(``daily.since`` over them), so with rollups in place it reads ``at``'s day.
-The flow window takes whole minutes from the minute rollups and its edges
-from raw.
+(``daily.since`` over them), so with rollups in place it reads ``at``'s hour;
+of those hours, the whole minutes up to ``at`` come from the minute rollups
+where they are exact, so raw rows are read only for ``at``'s own minute. The
+flow window likewise takes whole minutes from the minute rollups and only its
+edges from raw.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from cloud.twin.daily import NODES, ZONES, Daily, Slot, Subjects
-from cloud.twin.rollups import raw_filter
+from cloud.twin.rollups import minute_filter, minute_spans, raw_filter
 
 Read = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
 Exact = Callable[[str, datetime, datetime], list[datetime]]
+_HOUR = timedelta(hours=1)
+_INSTANT = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -62,21 +66,26 @@ class Past:
         whole = set(days)
         hours = [h for h in self.exact(f"{q.kind}_hour", first, hour) if h.replace(hour=0) not in whole]
         held = set(hours) | {d + timedelta(hours=h) for d in days for h in range(24)}
+        # Raw: the hours the rollups do not hold, back to the newest earlier one of each subject among them; of
+        # those, the whole minutes up to ``at`` come from the minute rollups where they are exact.
+        raw_listing = {s: sig for s, sig in listing.items() if _slot_start(s) not in held}
+        since = self.daily.since(q.subjects, at, raw_listing, fresh)
+        back = datetime.combine(since, time(), timezone.utc)
+        spans = minute_spans([h for h in self.exact(f"{q.kind}_minute", back, hour + _HOUR) if h not in held],
+                             back, at + _INSTANT)
         keys = ", ".join(q.subjects.keys)
         out: dict[tuple[Any, ...], tuple[datetime, Any]] = {}
-        if days or hours:
+        if days or hours or spans:
             rows = self.read(
                 f"SELECT {keys}, max(last_ts), arg_max({q.last}, last_ts) FROM ("
                 f"SELECT {keys}, last_ts, {q.last} FROM {q.kind}_day WHERE list_contains($days, bucket_start) "
                 f"UNION ALL SELECT {keys}, last_ts, {q.last} FROM {q.kind}_hour "
-                "WHERE date BETWEEN $lo AND $hi AND list_contains($hours, bucket_start)) GROUP BY ALL",
+                "WHERE date BETWEEN $lo AND $hi AND list_contains($hours, bucket_start) "
+                f"UNION ALL SELECT {keys}, last_ts, {q.last} FROM {q.kind}_minute WHERE {minute_filter(spans)}) "
+                "GROUP BY ALL",
                 {"days": days, "hours": hours, "lo": min(hours, default=hour).date(), "hi": hour.date()})
             out = {tuple(r[:-2]): (r[-2], r[-1]) for r in rows}
-        # Raw: the hours the rollups do not hold, back to the newest earlier one of each subject among them.
-        raw_listing = {s: sig for s, sig in listing.items() if _slot_start(s) not in held}
-        since = self.daily.since(q.subjects, at, raw_listing, fresh)
-        raw_hours = raw_filter(datetime.combine(since, time(), timezone.utc), hour + timedelta(hours=1), held,
-                               set(listing) | fresh)
+        raw_hours = raw_filter(back, hour + _HOUR, held, set(listing) | fresh, spans)
         rows = self.read(
             f"SELECT {keys}, max(ts), arg_max({q.subjects.value}, ts) FROM {q.subjects.view} WHERE ts <= $at "
             f"AND date BETWEEN $since AND CAST($at AS DATE) AND {raw_hours} GROUP BY ALL",
@@ -89,18 +98,14 @@ class Past:
 
     def flow(self, at: datetime, start: datetime, slots: set[Slot]) -> list[tuple[Any, ...]]:
         """Crossings per (site, camera, line, direction) with ``start < ts <= at``."""
-        hours = self.exact("crossings_minute", _hour_of(start), _hour_of(at) + timedelta(hours=1))
-        step = timedelta(minutes=1)
-        minutes = [h + i * step for h in hours for i in range(60)
-                   if h + i * step > start and h + (i + 1) * step <= at]
+        # (start, at] is [start + 1 µs, at + 1 µs): the whole minutes inside it come from the minute rollups
+        spans = minute_spans(self.exact("crossings_minute", _hour_of(start), _hour_of(at) + _HOUR),
+                             start + _INSTANT, at + _INSTANT)
         return self.read(
             "SELECT site, camera, line, direction, sum(n)::BIGINT FROM ("
             "SELECT site, camera, line, direction, 1 AS n FROM crossings WHERE ts > $start AND ts <= $at "
             "AND date BETWEEN CAST($start AS DATE) AND CAST($at AS DATE) "
-            f"AND {raw_filter(start, _hour_of(at) + timedelta(hours=1), (), slots)} "
-            "AND NOT list_contains($minutes, date_trunc('minute', ts)) "
+            f"AND {raw_filter(start, _hour_of(at) + _HOUR, (), slots, spans)} "
             "UNION ALL SELECT site, camera, line, direction, crossings FROM crossings_minute "
-            "WHERE date BETWEEN CAST($start AS DATE) AND CAST($at AS DATE) AND list_contains($minutes, bucket_start)) "
-            "GROUP BY ALL",
-            {"at": at, "start": start, "minutes": minutes})
-
+            f"WHERE {minute_filter(spans)}) GROUP BY ALL",
+            {"at": at, "start": start})

@@ -235,15 +235,52 @@ def _ceil(at: datetime, unit: timedelta) -> datetime:
     return midnight + steps * unit
 
 
-def raw_filter(start: datetime, end: datetime, held: Iterable[datetime], slots: Iterable[Slot] | None = None) -> str:
+# Hour start -> [first, end) of the whole minutes a minute table answers in that hour (``minute_spans``).
+Spans = Mapping[datetime, tuple[datetime, datetime]]
+_MINUTE = timedelta(minutes=1)
+_HOUR = timedelta(hours=1)
+
+
+def _instant(at: datetime) -> str:
+    return f"TIMESTAMPTZ '{at.astimezone(timezone.utc).isoformat()}'"
+
+
+def minute_spans(hours: Iterable[datetime], start: datetime, end: datetime) -> dict[datetime, tuple[datetime, datetime]]:
+    """For each of ``hours`` (hour starts whose minute file is exact), its whole minutes inside [``start``, ``end``).
+
+    A window's edge hours are read from their minute rollups this way, and raw only before the first of those
+    minutes and after the last: the lake's files hold their events by capture time in small row groups
+    (``cloud.sink.writer.ROW_GROUP_ROWS``), so those few seconds open a row group or two instead of the hour.
+    """
+    lo, hi = _ceil(start.astimezone(timezone.utc), _MINUTE), end.astimezone(timezone.utc)
+    hi = hi - (hi - datetime.combine(hi.date(), time(), timezone.utc)) % _MINUTE  # the minute ``end`` falls in
+    out: dict[datetime, tuple[datetime, datetime]] = {}
+    for hour in hours:
+        first, last = max(hour, lo), min(hour + _HOUR, hi)
+        if first < last:
+            out[hour] = (first, last)
+    return out
+
+
+def minute_filter(spans: Spans) -> str:
+    """SQL keeping a minute table's buckets in ``spans``: partition conditions and bucket bounds, literals made here."""
+    terms = [f"(date = DATE '{hour.date().isoformat()}' AND hour = '{hour.hour:02d}' AND bucket_start >= {_instant(first)} "
+             f"AND bucket_start < {_instant(last)})" for hour, (first, last) in sorted(spans.items())]
+    return "(" + " OR ".join(terms) + ")" if terms else "false"
+
+
+def raw_filter(start: datetime, end: datetime, held: Iterable[datetime], slots: Iterable[Slot] | None = None,
+               minutes: Spans | None = None) -> str:
     """SQL keeping raw rows of the hours in [``start``, ``end``) that are not ``held`` (hour starts the rollups answer).
 
     Written as conditions on the partition columns alone (whole days as ``date`` ranges, other days as
     ``date = … AND hour IN (…)``), which DuckDB hands down to the dataset, so the files of held hours are never
     opened. Every literal is made here from dates and hours, never from text a caller gave. ``slots``, the hours
     that hold raw rows (the listing's and the tail's), bound the work by the lake instead of by the window: an hour
-    with no rows needs no term, so a window of a century costs what the lake's hours cost.
+    with no rows needs no term, so a window of a century costs what the lake's hours cost. An hour in ``minutes``
+    keeps only its rows outside the span the minute table answers (``minute_spans``), bounded by ``ts``.
     """
+    spans = {h.astimezone(timezone.utc): span for h, span in (minutes or {}).items()}
     skip = {h.astimezone(timezone.utc) for h in held}
     first = start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
     if slots is None:
@@ -252,10 +289,18 @@ def raw_filter(start: datetime, end: datetime, held: Iterable[datetime], slots: 
         lo, hi = first.date(), end.astimezone(timezone.utc).date()
         candidates = sorted({datetime.combine(d, time(int(h)), timezone.utc) for d, h in slots if lo <= d <= hi})
     per_day: dict[date, list[str]] = {}
-    for hour in candidates:
-        if first <= hour < end and hour not in skip:
-            per_day.setdefault(hour.date(), []).append(f"{hour.hour:02d}")
     terms: list[str] = []
+    for hour in candidates:
+        if not first <= hour < end or hour in skip:
+            continue
+        if hour not in spans:
+            per_day.setdefault(hour.date(), []).append(f"{hour.hour:02d}")
+            continue
+        lo, hi = spans[hour]
+        outside = [f"ts < {_instant(lo)}"] * (lo > hour) + [f"ts >= {_instant(hi)}"] * (hi < hour + _HOUR)
+        if outside:
+            terms.append(f"(date = DATE '{hour.date().isoformat()}' AND hour = '{hour.hour:02d}' "
+                         f"AND ({' OR '.join(outside)}))")
     run: list[date] = []  # consecutive days read whole
 
     def close_run() -> None:

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from cloud.sink.schema import SCHEMA as SINK_SCHEMA
+from cloud.sink.settings import SinkSettings
+from cloud.sink.writer import write_events
+
+ZSTD_LEVEL = SinkSettings().zstd_level  # the sink's default
 
 SCHEMA = pa.schema(
     [
@@ -119,12 +122,8 @@ def hourly_tables(shape: CityShape, seed: int = 7) -> Iterator[tuple[datetime, p
 
 
 def write_table(lake: Path, hour_start: datetime, table: pa.Table, name: str = "synthetic.parquet") -> Path:
-    """Write ``table`` into its ``date=/hour=`` partition."""
-    folder = lake / f"date={hour_start:%Y-%m-%d}" / f"hour={hour_start:%H}"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    pq.write_table(table, path, compression="zstd")
-    return path
+    """Write ``table`` into its ``date=/hour=`` partition, as the sink lays out its files."""
+    return write_events(table, lake / f"date={hour_start:%Y-%m-%d}" / f"hour={hour_start:%H}" / name, ZSTD_LEVEL)
 
 
 def generate(lake: Path, shape: CityShape) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -13,7 +14,7 @@ from cloud.sink.compact import compact
 from cloud.sink.layout import file_name
 from cloud.sink.settings import CompactionSettings
 from cloud.sink.writer import write_atomic
-from tests.cloud.sink.lakefiles import TOPIC, table, values, write
+from tests.cloud.sink.lakefiles import START, TOPIC, table, values, write
 
 SETTINGS = CompactionSettings(min_age_s=0, min_files=2, target_mb=64)
 HOUR = "date=2026-01-01/hour=10"
@@ -86,3 +87,13 @@ def test_duplicate_offsets_collapse_and_stale_temp_files_go(tmp_path: Path) -> N
     compact(tmp_path, TOPIC, {0: 20}, SETTINGS, zstd_level=3)
     assert _offsets(tmp_path) == list(range(20))
     assert not stale.exists()
+
+
+def test_a_merged_file_holds_its_events_by_capture_time(tmp_path: Path) -> None:
+    # Offsets and capture times run opposite ways: the later batch holds the earlier events.
+    write(tmp_path, 0, values(20, start=START + timedelta(seconds=30)))
+    write(tmp_path, 20, values(20, start=START))
+    compact(tmp_path, TOPIC, {0: 40}, SETTINGS, zstd_level=3)
+    merged = pq.read_table(tmp_path / HOUR / file_name(TOPIC, 0, 0, 39))
+    ts = merged.column("ts").to_pylist()
+    assert ts == sorted(ts) and sorted(merged.column("kafka_offset").to_pylist()) == list(range(40))

@@ -110,3 +110,18 @@ def test_recovery_plans_the_files_after_the_commit(tmp_path: Path) -> None:
 
 def test_table_helper_offsets() -> None:
     assert table(5, values(2)).column("kafka_offset").to_pylist() == [5, 6]
+
+
+def test_a_file_holds_its_events_by_capture_time_in_small_row_groups(tmp_path: Path) -> None:
+    """Late and early events arrive mixed; the file orders them so ``ts`` statistics prune its row groups."""
+    import random
+
+    payloads = values(3 * writer.ROW_GROUP_ROWS // 2, start=START.replace(minute=0), step=timedelta(milliseconds=100))
+    random.Random(1).shuffle(payloads)
+    (path,) = write(tmp_path, 0, payloads)
+    meta = pq.read_metadata(path)
+    assert meta.num_row_groups == 2 and meta.row_group(0).num_rows == writer.ROW_GROUP_ROWS
+    ts = pq.read_table(path, columns=["ts"]).column("ts").to_pylist()
+    assert ts == sorted(ts) and len(ts) == len(payloads)
+    first, second = (meta.row_group(i).column(meta.schema.names.index("ts")).statistics for i in range(2))
+    assert first.max <= second.min

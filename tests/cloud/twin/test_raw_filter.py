@@ -49,3 +49,38 @@ def test_with_the_lakes_hours_a_century_costs_what_the_lake_holds() -> None:
     assert raw_filter(D1, D1 + timedelta(days=2), [], slots) == (
         "((date = DATE '2026-01-01' AND hour IN ('05', '06')) OR (date = DATE '2026-01-02' AND hour IN ('00')))")
     assert raw_filter(D1, D1 + timedelta(days=2), [], []) == "false"
+
+
+def test_minute_spans_and_the_raw_rows_around_them_cover_a_window_once() -> None:
+    """Every instant of [start, end) is answered once: by a held hour, a whole minute of the minute table, or raw."""
+    import random
+
+    from cloud.twin.rollups import minute_filter, minute_spans
+
+    rng = random.Random(7)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'Asia/Kolkata'")  # the filters must not depend on the session's zone
+    # One row a second over three days; the minute table's buckets are those rows' minutes.
+    con.execute("CREATE TABLE raw AS SELECT ts, CAST(timezone('UTC', ts) AS DATE) AS date, "
+                "strftime(timezone('UTC', ts), '%H') AS hour FROM "
+                "range(TIMESTAMPTZ '2026-01-01 00:00:00+00', TIMESTAMPTZ '2026-01-04 00:00:00+00', INTERVAL 1 SECOND) r(ts)")
+    con.execute("CREATE TABLE minutes AS SELECT time_bucket(INTERVAL 1 MINUTE, ts) AS bucket_start, date, hour, "
+                "count(*) AS n FROM raw GROUP BY ALL")
+    for _ in range(60):
+        start = D1 + timedelta(seconds=rng.uniform(0, 86_400 * 2), microseconds=rng.choice([0, 1, 999_999]))
+        end = start + timedelta(seconds=rng.choice([30, 59.5, 60, 3600, 5000, 86_400 * rng.random()]))
+        hours = [D1 + timedelta(hours=h) for h in range(72)]
+        held = [h for h in hours if start <= h and h + timedelta(hours=1) <= end and rng.random() < 0.5]
+        exact = [h for h in hours if h not in held and rng.random() < 0.7]
+        spans = minute_spans(exact, start, end)
+        assert all(h in exact and lo < hi for h, (lo, hi) in spans.items())
+        window = {"start": start, "end": end}
+        raw = con.execute(f"SELECT count(*) FROM raw WHERE ts >= $start AND ts < $end "
+                          f"AND {raw_filter(start, end, held, None, spans)}", window).fetchone()
+        rolled = con.execute(f"SELECT coalesce(sum(n), 0) FROM minutes WHERE {minute_filter(spans)}").fetchone()
+        in_held = con.execute("SELECT count(*) FROM raw WHERE ts >= $start AND ts < $end AND "
+                              "time_bucket(INTERVAL 1 HOUR, ts) IN (SELECT unnest($held::TIMESTAMPTZ[]))",
+                              {**window, "held": held or [D1 - timedelta(days=9)]}).fetchone()
+        total = con.execute("SELECT count(*) FROM raw WHERE ts >= $start AND ts < $end", window).fetchone()
+        assert raw and rolled and in_held and total
+        assert raw[0] + rolled[0] + in_held[0] == total[0], (start, end, spans)

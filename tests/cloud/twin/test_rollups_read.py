@@ -177,3 +177,44 @@ def test_a_stay_of_hours_is_still_counted_where_it_ended(rolled: Path, tmp_path:
     assert got[0][0] == before.named("people_entering_zone", **params).rows[0][0] + 1
     before.close()
     twin.close()
+
+
+_EDGES = [(datetime(2026, 1, 1, 3, 30, 17, 250_000, tzinfo=timezone.utc), datetime(2026, 1, 2, 20, 15, 42, 1, tzinfo=timezone.utc)),
+          (datetime(2026, 1, 1, 7, 59, 59, 999_999, tzinfo=timezone.utc), datetime(2026, 1, 1, 8, 0, 0, 1, tzinfo=timezone.utc)),
+          (datetime(2026, 1, 2, 5, 10, 3, tzinfo=timezone.utc), datetime(2026, 1, 2, 5, 44, 58, tzinfo=timezone.utc))]
+
+
+@pytest.mark.parametrize(("t1", "t2"), _EDGES)
+@pytest.mark.parametrize("name", sorted(_RAW))
+def test_windows_off_the_minute_take_their_whole_minutes_from_the_minute_rollups(
+    rolled: Path, name: str, t1: datetime, t2: datetime
+) -> None:
+    twin = Twin(rolled, SITE, CAMERAS)
+    try:
+        edge = t1.replace(minute=0, second=0, microsecond=0)
+        assert edge in twin.exact(f"{'crossings' if name.startswith('flow') else 'occupancy'}_minute", edge, t2 + timedelta(hours=1))
+        got = twin.named(name, t1=t1, t2=t2).rows
+        want = twin.read(_RAW[name], {"t1": t1, "t2": t2}).rows
+        assert [tuple(round(v, 9) if isinstance(v, float) else v for v in r) for r in got] == \
+            [tuple(round(v, 9) if isinstance(v, float) else v for v in r) for r in want]
+    finally:
+        twin.close()
+
+
+@pytest.mark.parametrize("at", [datetime(2026, 1, 1, 12, 37, 29, 500_000, tzinfo=timezone.utc),
+                                datetime(2026, 1, 2, 0, 0, 0, 1, tzinfo=timezone.utc),
+                                datetime(2026, 1, 2, 9, 59, 59, 999_999, tzinfo=timezone.utc),
+                                datetime(2026, 1, 2, 17, 3, tzinfo=timezone.utc)])
+def test_state_at_over_minute_rollups_is_the_raw_answer(rolled: Path, messy_lake: Path, at: datetime) -> None:
+    """The newest values up to ``at``'s minute and the flow's whole minutes come from the minute rollups."""
+    rolled_twin, raw_twin = Twin(rolled, SITE, CAMERAS), Twin(messy_lake, SITE, CAMERAS)
+    try:
+        hour = at.replace(minute=0, second=0, microsecond=0)
+        assert hour in rolled_twin.exact("occupancy_minute", hour, hour + timedelta(hours=1))
+        assert raw_twin.exact("occupancy_minute", hour, hour + timedelta(hours=1)) == []
+        got, want = rolled_twin.state_at(at), raw_twin.state_at(at)
+        assert (got.zones, got.nodes, got.flow) == (want.zones, want.nodes, want.flow)
+        assert got.zones and got.nodes
+    finally:
+        rolled_twin.close()
+        raw_twin.close()
