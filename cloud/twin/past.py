@@ -52,6 +52,19 @@ def _slot_start(slot: Slot) -> datetime:
     return datetime.combine(slot[0], time(int(slot[1])), timezone.utc)
 
 
+def _between_days(first: datetime, end: datetime, days: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """The parts of [``first``, ``end``) that the whole ``days`` (midnights, ascending) leave out."""
+    out: list[tuple[datetime, datetime]] = []
+    start = first
+    for day in days:
+        if day > start:
+            out.append((start, min(day, end)))
+        start = max(start, day + timedelta(days=1))
+    if start < end:
+        out.append((start, end))
+    return [(lo, hi) for lo, hi in out if lo < hi]
+
+
 class Past:
     """Answers ``state_at``'s questions with ``read`` (trusted SQL) and ``exact`` (``Twin.exact``)."""
 
@@ -61,40 +74,37 @@ class Past:
     def newest(self, q: Newest, at: datetime, listing: Mapping[Slot, Hashable], fresh: set[Slot]) -> dict[tuple[Any, ...], tuple[datetime, Any]]:
         """Subject keys -> (time, value) of the newest value at or before ``at``."""
         hour = _hour_of(at)
-        first = min((_slot_start(s) for s in listing), default=hour)
+        first = _slot_start(min(listing)) if listing else hour  # (date, "HH") sorts as time does
         days = self.exact(f"{q.kind}_day", first, datetime.combine(hour.date(), time(), timezone.utc))
-        whole = set(days)
-        hours = [h for h in self.exact(f"{q.kind}_hour", first, hour) if h.replace(hour=0) not in whole]
+        # The hour table is asked only about the days the day table does not hold: mostly ``at``'s own.
+        hours = [h for lo, hi in _between_days(first, hour, days) for h in self.exact(f"{q.kind}_hour", lo, hi)]
         held = set(hours) | {d + timedelta(hours=h) for d in days for h in range(24)}
         # Raw: the hours the rollups do not hold, back to the newest earlier one of each subject among them; of
         # those, the whole minutes up to ``at`` come from the minute rollups where they are exact.
-        raw_listing = {s: sig for s, sig in listing.items() if _slot_start(s) not in held}
+        held_slots = {(h.date(), f"{h.hour:02d}") for h in held}
+        raw_listing = {s: sig for s, sig in listing.items() if s not in held_slots}
         since = self.daily.since(q.subjects, at, raw_listing, fresh)
         back = datetime.combine(since, time(), timezone.utc)
         spans = minute_spans([h for h in self.exact(f"{q.kind}_minute", back, hour + _HOUR) if h not in held],
                              back, at + _INSTANT)
         keys = ", ".join(q.subjects.keys)
-        out: dict[tuple[Any, ...], tuple[datetime, Any]] = {}
-        if days or hours or spans:
-            rows = self.read(
-                f"SELECT {keys}, max(last_ts), arg_max({q.last}, last_ts) FROM ("
-                f"SELECT {keys}, last_ts, {q.last} FROM {q.kind}_day WHERE list_contains($days, bucket_start) "
-                f"UNION ALL SELECT {keys}, last_ts, {q.last} FROM {q.kind}_hour "
-                "WHERE date BETWEEN $lo AND $hi AND list_contains($hours, bucket_start) "
-                f"UNION ALL SELECT {keys}, last_ts, {q.last} FROM {q.kind}_minute WHERE {minute_filter(spans)}) "
-                "GROUP BY ALL",
-                {"days": days, "hours": hours, "lo": min(hours, default=hour).date(), "hi": hour.date()})
-            out = {tuple(r[:-2]): (r[-2], r[-1]) for r in rows}
-        raw_hours = raw_filter(back, hour + _HOUR, held, set(listing) | fresh, spans)
-        rows = self.read(
-            f"SELECT {keys}, max(ts), arg_max({q.subjects.value}, ts) FROM {q.subjects.view} WHERE ts <= $at "
-            f"AND date BETWEEN $since AND CAST($at AS DATE) AND {raw_hours} GROUP BY ALL",
-            {"at": at, "since": since})
-        for r in rows:
-            key = tuple(r[:-2])
-            if key not in out or r[-2] > out[key][0]:
-                out[key] = (r[-2], r[-1])
-        return out
+        # One statement: every instant up to ``at`` is answered by exactly one of these sources.
+        parts = [f"SELECT {keys}, ts, {q.subjects.value} AS v FROM {q.subjects.view} WHERE ts <= $at "
+                 f"AND date BETWEEN $since AND CAST($at AS DATE) "
+                 f"AND {raw_filter(back, hour + _HOUR, held, set(listing) | fresh, spans)}"]
+        params: dict[str, Any] = {"at": at, "since": since}
+        if days:
+            parts.append(f"SELECT {keys}, last_ts, {q.last} FROM {q.kind}_day WHERE list_contains($days, bucket_start)")
+            params["days"] = days
+        if hours:
+            parts.append(f"SELECT {keys}, last_ts, {q.last} FROM {q.kind}_hour "
+                         "WHERE date BETWEEN $lo AND $hi AND list_contains($hours, bucket_start)")
+            params.update(hours=hours, lo=min(hours).date(), hi=hour.date())
+        if spans:
+            parts.append(f"SELECT {keys}, last_ts, {q.last} FROM {q.kind}_minute WHERE {minute_filter(spans)}")
+        rows = self.read(f"SELECT {keys}, max(ts), arg_max(v, ts) FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL",
+                         params)
+        return {tuple(r[:-2]): (r[-2], r[-1]) for r in rows}
 
     def flow(self, at: datetime, start: datetime, slots: set[Slot]) -> list[tuple[Any, ...]]:
         """Crossings per (site, camera, line, direction) with ``start < ts <= at``."""
