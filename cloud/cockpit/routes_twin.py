@@ -20,19 +20,20 @@ from cloud.cockpit.downloads import MEDIA_TYPES, Format, file_name, history_file
 from cloud.cockpit.errors import BadRequest
 from cloud.cockpit.routes_auth import cockpit_of
 from cloud.cockpit.users import User
+from cloud.twin.named import check_instant
 from cloud.twin.twin import Twin
 
 router = APIRouter(prefix="/api", tags=["twin"], dependencies=[Depends(current_user)])
 
-_EARLIEST = datetime(1970, 1, 2, tzinfo=timezone.utc)
-_LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
 T = TypeVar("T")
 
 
 def _instant(value: datetime, name: str) -> datetime:
     value = live.utc(value)
-    if not _EARLIEST <= value <= _LATEST:
-        raise BadRequest(f"{name} must be between 1970 and 2200, got {value.isoformat()}")
+    try:
+        check_instant(name, value)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
     return value
 
 

@@ -37,7 +37,7 @@ from cloud.twin.folders import Fragments
 from cloud.twin.hourly_store import HourlyStore, store_file
 from cloud.twin.lake import PARTITIONS, SCHEMA, alert_log
 from cloud.twin.listing import LakeFiles, Verdicts, slot_of, verdict_file
-from cloud.twin.named import MINUTES, QUERIES, RAW_HOURS
+from cloud.twin.named import MINUTES, QUERIES, RAW_HOURS, check_instant
 from cloud.twin.past import NODE_LAST, ZONE_LAST, Past
 from cloud.twin.readonly import QueryResult
 from cloud.twin.sandbox import Sandbox, locked_config, private_folder
@@ -313,6 +313,8 @@ class Twin:
         if missing:
             raise ValueError(f"query {name!r} needs parameters: {', '.join(missing)}")
         values = {k: params[k] for k in query.params}
+        for key, value in values.items():
+            check_instant(key, value)
         sql = query.sql
         if query.rollup is not None:  # the exact hours come from the rollup, the rest from raw
             start, end = query.window(values)
@@ -336,6 +338,7 @@ class Twin:
 
     def state_at(self, at: datetime, flow_window: timedelta = timedelta(minutes=15)) -> TwinState:
         """The twin as it was at ``at``: the newest value of everything at or before it (``past.py``)."""
+        check_instant("at", at)
         past = Past(lambda sql, params: self.read(sql, params).rows, self.exact, self.daily)
         with self._lock:
             listing, fresh = self._hours, self._tail_hours

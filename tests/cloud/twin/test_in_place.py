@@ -188,3 +188,38 @@ def test_hours_between_keeps_both_ends(lake: Path, start: datetime, end: datetim
         assert twin.read(sql).rows == [(kept,)]
     finally:
         twin.close()
+
+
+_FAR = (datetime(1, 1, 1, tzinfo=timezone.utc), datetime(1969, 12, 31, tzinfo=timezone.utc),
+        datetime(2200, 1, 1, 0, 0, 1, tzinfo=timezone.utc), datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc))
+_EDGE = (datetime(1970, 1, 2, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc))
+
+
+def _asks(name: str, at: datetime) -> list[dict[str, Any]]:
+    """Every way ``at`` can reach query ``name``: as each of its instants, the other one the lake's first day."""
+    from cloud.twin.named import QUERIES
+
+    given = [p for p in QUERIES[name].params if p in ("t1", "t2", "now")]
+    base: dict[str, Any] = {"zone": "zone-a", "after_s": 60, "t1": DAY1, "t2": DAY1 + timedelta(days=1), "now": DAY1}
+    return [{**{k: base[k] for k in QUERIES[name].params}, p: at} for p in given]
+
+
+@pytest.mark.parametrize("at", _FAR + _EDGE)
+def test_an_instant_at_the_ends_of_the_calendar_is_refused_by_name_or_answered(lake: Path, at: datetime) -> None:
+    """The windows reach past what they are given; no instant may make that overflow into a crash."""
+    from cloud.twin.named import QUERIES
+
+    twin = Twin(lake, SITE, CAMERAS, settings=TwinSettings(state_dir=lake.parent / "state"))
+    try:
+        calls: list[tuple[str, Any]] = [("at", lambda: twin.state_at(at))]
+        for name in QUERIES:
+            calls += [(next(k for k, v in params.items() if v is at), lambda n=name, p=params: twin.named(n, **p))
+                      for params in _asks(name, at)]
+        for param, call in calls:
+            if at in _FAR:
+                with pytest.raises(ValueError, match=f"^{param} must be between 1970 and 2200"):
+                    call()
+            else:
+                call()  # answered, however empty
+    finally:
+        twin.close()
