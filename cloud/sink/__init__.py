@@ -27,7 +27,10 @@ What it does not guarantee:
   sinks racing over a rebalanced partition, or a consumer group reset after
   compaction, may write overlapping files. The twin keeps one row per
   event (``cloud.twin.columns.KEY``).
-- **Order across partitions or files.** Rows within a file are in offset order.
+- **Order across partitions or files.** Rows within a file are in capture
+  time order (``ts``, ties in offset order), in row groups of
+  ``writer.ROW_GROUP_ROWS``, so a reader of part of an hour opens only the
+  row groups of that part; the offsets a file holds are in its name.
 - **Freshness.** A record becomes visible within ``batch_max_wait_s`` of being
   read while the sink keeps up; the throughput line reports how far behind it is.
 """
