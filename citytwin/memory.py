@@ -1,0 +1,67 @@
+"""Handing memory a process has freed back to the system, after each burst of work of a long-running service.
+
+The services' work comes in bursts: a rule evaluation, a cockpit refresh, a
+compaction or rollup pass reads a lake hour, then frees what it read. The
+allocators keep what was freed for the next burst: Arrow's pool (jemalloc or
+mimalloc) its pages, and the C library's ``malloc`` (which the system pool,
+DuckDB and Python's larger objects all use) the free chunks inside its heaps,
+which it returns only from the very top of each heap. A process's resident
+size then follows the largest burst it has run, and the free holes between the
+chunks still in use, rather than what it holds. ``release_freed`` hands both
+back: the pool's unused memory (``MemoryPool.release_unused``) and every free
+page inside glibc's heaps (``malloc_trim(0)``, which also returns free pages
+in the middle of a heap, not only at its top). Where the C library is not
+glibc, only the pool's part is done.
+
+Example:
+    >>> release_freed() >= 0
+    True
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+
+def _glibc_trim() -> Callable[[], int] | None:
+    """``malloc_trim(0)`` of the process's C library when it is glibc; ``None`` elsewhere (musl, macOS)."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return lambda: int(trim(0))
+
+
+_TRIM = _glibc_trim()
+# One release at a time: two threads trimming the same heaps only wait on each other's locks.
+_RELEASING = threading.Lock()
+
+
+def release_freed() -> float:
+    """Return freed memory to the system: Arrow's pool, then glibc's heaps; the seconds it took (0 when one ran)."""
+    if not _RELEASING.acquire(blocking=False):
+        return 0.0
+    start = time.perf_counter()
+    try:
+        pool = pa.default_memory_pool()
+        pool.release_unused()
+        # The system pool's release is glibc's trim already; any other pool leaves glibc's heaps to trim here.
+        if _TRIM is not None and pool.backend_name != "system":
+            _TRIM()
+    finally:
+        _RELEASING.release()
+    took = time.perf_counter() - start
+    log.debug("freed memory handed back in %.3f s", took)
+    return took
