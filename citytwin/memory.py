@@ -13,6 +13,14 @@ page inside glibc's heaps (``malloc_trim(0)``, which also returns free pages
 in the middle of a heap, not only at its top). Where the C library is not
 glibc, only the pool's part is done.
 
+DuckDB allocates through an allocator of its own, which keeps the pages a
+query freed until they are purged: ``DUCKDB`` is the setting that starts its
+background threads, which purge them within seconds. It is one switch for the
+whole process: every connection sets it again as it opens, so every connection
+the project opens carries it (``duckdb.connect(..., config={**DUCKDB, ...})``),
+and closing any database turns it off, so ``release_freed`` turns it on again
+(on a small connection of its own) and with that purges what is freed.
+
 Example:
     >>> release_freed() >= 0
     True
@@ -23,9 +31,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pyarrow as pa
 
@@ -44,7 +54,11 @@ def _glibc_trim() -> Callable[[], int] | None:
     return lambda: int(trim(0))
 
 
+# Every DuckDB connection's share of the process's allocator settings: one without it turns the purging off again.
+DUCKDB: dict[str, Any] = {"allocator_background_threads": True}
+
 _TRIM = _glibc_trim()
+_switch: Any = None  # the connection that turns DuckDB's purging on again; made on the first release that needs it
 # One release at a time: two threads trimming the same heaps only wait on each other's locks.
 _RELEASING = threading.Lock()
 
@@ -60,8 +74,20 @@ def release_freed() -> float:
         # The system pool's release is glibc's trim already; any other pool leaves glibc's heaps to trim here.
         if _TRIM is not None and pool.backend_name != "system":
             _TRIM()
+        _purge_duckdb()
     finally:
         _RELEASING.release()
     took = time.perf_counter() - start
     log.debug("freed memory handed back in %.3f s", took)
     return took
+
+
+def _purge_duckdb() -> None:
+    """Turn DuckDB's purging threads on again, which purges what its queries freed; nothing if it was never loaded."""
+    global _switch
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is None:  # a process that never queried holds no DuckDB memory
+        return
+    if _switch is None:
+        _switch = duckdb.connect(":memory:", config={**DUCKDB, "threads": 1, "enable_external_access": False})
+    _switch.execute("SET allocator_background_threads = true")

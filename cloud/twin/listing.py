@@ -34,6 +34,8 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+
+from citytwin.memory import DUCKDB
 import pyarrow.parquet as pq
 
 from cloud.sink.schema import SCHEMA as SINK_SCHEMA
@@ -53,7 +55,7 @@ _DATA_CHECK = ("SELECT count(*) FILTER (WHERE body IS NOT NULL AND NOT json_vali
 def _data_problem(path: Path) -> str | None:
     """Why the rows of ``path`` cannot be read as the lake's; ``None`` when they can."""
     rows = pq.read_table(path, columns=list(ENVELOPE), partitioning=None).cast(ENVELOPE_SCHEMA)
-    con = duckdb.connect(":memory:", config={"threads": 1, "enable_external_access": False})
+    con = duckdb.connect(":memory:", config={"threads": 1, "enable_external_access": False, **DUCKDB})
     try:
         con.register("one_file", rows)
         row = con.execute(_DATA_CHECK).fetchone()
