@@ -3,12 +3,12 @@
 The services' work comes in bursts: a rule evaluation, a cockpit refresh, a
 compaction or rollup pass reads a lake hour, then frees what it read. The
 allocators keep what was freed for the next burst: Arrow's pool (jemalloc or
-mimalloc) its pages, and the C library's ``malloc`` (which the system pool,
-DuckDB and Python's larger objects all use) the free chunks inside its heaps,
-which it returns only from the very top of each heap. A process's resident
-size then follows the largest burst it has run, and the free holes between the
-chunks still in use, rather than what it holds. ``release_freed`` hands both
-back: the pool's unused memory (``MemoryPool.release_unused``) and every free
+mimalloc) its pages, the C library's ``malloc`` (which the system pool and
+Python's larger objects use) the free chunks inside its heaps, which it
+returns only from the very top of each heap, and DuckDB's allocator its
+pages. A process's resident size then follows the largest burst it has run,
+and the free holes between the chunks still in use, rather than what it
+holds. ``release_freed`` hands them back: the pool's unused memory (``MemoryPool.release_unused``) and every free
 page inside glibc's heaps (``malloc_trim(0)``, which also returns free pages
 in the middle of a heap, not only at its top). Where the C library is not
 glibc, only the pool's part is done.
@@ -64,7 +64,8 @@ _RELEASING = threading.Lock()
 
 
 def release_freed() -> float:
-    """Return freed memory to the system: Arrow's pool, then glibc's heaps; the seconds it took (0 when one ran)."""
+    """Return freed memory to the system: Arrow's pool, glibc's heaps, DuckDB's pages; the seconds it took (0 when
+    another thread's release was running)."""
     if not _RELEASING.acquire(blocking=False):
         return 0.0
     start = time.perf_counter()
