@@ -1,7 +1,10 @@
 """What the screen shows, computed from the twin: the map, live tiles, node health, history, past state.
 
 Every function takes the ``Twin`` and returns plain JSON-ready dicts; the
-caller holds the cockpit's read lock around them.
+caller holds the cockpit's read lock around them. The newest values per zone
+and per node read the ``_copies`` views (``cloud.twin.views.COPIES``), which
+copies of an event cannot change and which hold a group per subject rather
+than every event key of the open hour; the flow counts read ``crossings``.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def live(twin: Twin, now: datetime, stale_after_s: float, degraded_fps: float = 
     zones = _rows(
         twin,
         "WITH latest AS (SELECT site, camera, zone, arg_max(total, ts) AS total, CAST(arg_max(by_class, ts) AS VARCHAR) "
-        "AS by_class, max(ts) AS as_of FROM occupancy WHERE ts <= $now AND " + twin.hours_since(ZONES, now) + " "
+        "AS by_class, max(ts) AS as_of FROM occupancy_copies WHERE ts <= $now AND " + twin.hours_since(ZONES, now) + " "
         "GROUP BY ALL) "
         "SELECT coalesce(l.site, z.site) AS site, coalesce(l.camera, z.camera) AS camera, coalesce(l.zone, z.zone) AS zone, "
         "z.capacity, l.total, l.by_class, l.as_of FROM latest l FULL OUTER JOIN zones z "
@@ -125,7 +128,7 @@ def nodes(twin: Twin, now: datetime, offline_after_s: float) -> list[dict[str, A
         "SELECT site, camera, node, max(ts) AS last_seen, arg_max(fps, ts) AS fps, "
         "CAST(arg_max(stage_ms, ts) AS VARCHAR) AS stage_ms, arg_max(cpu_percent, ts) AS cpu_percent, "
         "arg_max(spool_depth, ts) AS spool_depth, arg_max(clock_offset_ms, ts) AS clock_offset_ms, "
-        "arg_max(clock_synced, ts) AS clock_synced, CAST(arg_max(scene, ts) AS VARCHAR) AS scene FROM health WHERE ts <= $now "
+        "arg_max(clock_synced, ts) AS clock_synced, CAST(arg_max(scene, ts) AS VARCHAR) AS scene FROM health_copies WHERE ts <= $now "
         "AND " + twin.hours_since(NODES, now) + " GROUP BY ALL ORDER BY node",
         {"now": now},
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from citytwin.deployment import Deployment
+from citytwin.memory import release_freed
 from citytwin.metrics_settings import MetricsSettings
 from cloud.audit.chain import AuditLog
 from cloud.cockpit import jsonsafe, live
@@ -82,6 +83,8 @@ class Cockpit:
             self._snapshot = snapshot
             self.version += 1
             self.events.add(self.version, snapshot)
+        # The refresh and the requests since the last one read lake hours and freed them: hand that memory back.
+        release_freed()
         return snapshot
 
     def compute_live(self) -> dict[str, Any]:

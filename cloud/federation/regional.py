@@ -40,6 +40,7 @@ import pyarrow as pa
 from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, KafkaException, Message, TopicPartition
 from confluent_kafka.cimpl import NewTopic
 
+from citytwin.memory import DUCKDB
 from cloud.dlq.publish import DeadLetterPublisher
 from cloud.dlq.records import DeadLetter
 from cloud.federation.admission import MAX_RECORD_BYTES, Admission, Refused
@@ -214,7 +215,7 @@ class RegionalTwin:
 
     def __init__(self, lake: Path) -> None:
         self.folder = lake / "counts"
-        self.con = duckdb.connect(":memory:")
+        self.con = duckdb.connect(":memory:", config=DUCKDB)
 
     def refresh(self) -> int:
         files = sorted(self.folder.glob("*.parquet"))

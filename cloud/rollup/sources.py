@@ -89,7 +89,8 @@ class Recorded:
 
 
 class RecordCache:
-    """The ``Recorded`` of rollup files, each footer read once per (size, modification time)."""
+    """The ``Recorded`` of rollup files, each footer read once per (size, modification time); a removed file is
+    forgotten when it is next asked for."""
 
     def __init__(self) -> None:
         self._kept: dict[Path, tuple[tuple[int, int], Recorded | None]] = {}
@@ -99,7 +100,9 @@ class RecordCache:
         """What ``path`` records; ``None`` when it is missing, damaged, of another version or records nothing."""
         try:
             stat = path.stat()
-        except OSError:
+        except OSError:  # removed (its hour's raw files went, retention): forgotten, so the cache holds only files there
+            with self._lock:
+                self._kept.pop(path, None)
             return None
         signature = (stat.st_size, stat.st_mtime_ns)
         with self._lock:

@@ -54,7 +54,9 @@ class Rule(Generic[C]):
 
 
 # Every rule reads only the hours of its window (``Twin.hours_between``) or, for a newest value, the hours back to
-# the one that holds each subject's (``Twin.hours_since``): the lake is partitioned by date and hour.
+# the one that holds each subject's (``Twin.hours_since``): the lake is partitioned by date and hour. A newest value or
+# a maximum reads a ``_copies`` view (``cloud.twin.views.COPIES``): copies of an event cannot change it, and the
+# query then holds a group per subject rather than every event key of the open hour. Counts read the deduplicated views.
 
 
 def _rows(twin: Twin, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -69,7 +71,7 @@ class ZoneCapacityRule(Rule[ZoneCapacity]):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         rows = _rows(twin, "SELECT o.camera, o.zone, o.total, z.capacity FROM (SELECT site, camera, zone, "
-                     "arg_max(total, ts) AS total FROM occupancy WHERE ts <= $now AND total IS NOT NULL "
+                     "arg_max(total, ts) AS total FROM occupancy_copies WHERE ts <= $now AND total IS NOT NULL "
                      f"AND {twin.hours_since(ZONES, now)} GROUP BY ALL) o "
                      "JOIN zones z USING (site, camera, zone) WHERE z.capacity IS NOT NULL",
                      {"now": now})
@@ -153,7 +155,7 @@ class NodeOfflineRule(Rule[NodeOffline]):
         return self._th(self.config.silent_s, self.config.silent_s)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
-        rows = _rows(twin, f"SELECT node, max(ts) FROM health WHERE ts <= $now AND {twin.hours_since(NODES, now)} "
+        rows = _rows(twin, f"SELECT node, max(ts) FROM health_copies WHERE ts <= $now AND {twin.hours_since(NODES, now)} "
                      "GROUP BY node", {"now": now})
         return [Reading(self.name, node, (now - last).total_seconds(), now, {"node": node, "last_seen": last.isoformat()})
                 for node, last in rows]
@@ -164,7 +166,7 @@ class NodeDegradedRule(Rule[NodeDegraded]):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         floor = self.config.fps_floor
-        rows = _rows(twin, "SELECT node, arg_max(fps, ts) FROM health WHERE ts <= $now AND fps IS NOT NULL "
+        rows = _rows(twin, "SELECT node, arg_max(fps, ts) FROM health_copies WHERE ts <= $now AND fps IS NOT NULL "
                      f"AND {twin.hours_since(NODES, now)} GROUP BY node", {"now": now})
         return [Reading(self.name, node, floor - fps, now, {"node": node, "fps": fps, "floor": floor}) for node, fps in rows]
 
@@ -178,6 +180,6 @@ class LongDwellRule(Rule[LongDwell]):
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         c = self.config
         start = now - timedelta(seconds=c.period_s)
-        rows = _rows(twin, "SELECT coalesce(max(seconds), 0) FROM dwell WHERE zone = $zone AND ts > $start AND ts <= $now AND "
+        rows = _rows(twin, "SELECT coalesce(max(seconds), 0) FROM dwell_copies WHERE zone = $zone AND ts > $start AND ts <= $now AND "
                      + twin.hours_between(start, now), {"zone": c.zone, "start": start, "now": now})
         return [Reading(self.name, c.zone, float(rows[0][0]), now, {"zone": c.zone, "longest_s": float(rows[0][0])})]

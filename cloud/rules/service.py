@@ -20,6 +20,7 @@ from typing import Any
 
 from citytwin.deployment import Deployment
 from citytwin.errors import ConfigError
+from citytwin.memory import release_freed
 from citytwin.service import Pace, serve
 from cloud.kafka.ready import in_background
 from cloud.kafka.topics import create_topics
@@ -135,6 +136,7 @@ class RuleService:
         except Exception:  # a bad file or a broker outage must not end the service; the next pass retries
             log.exception("rules: evaluation failed; retrying in %.0f s", self.settings.interval_s)
             self.failed = True
+        release_freed()  # an evaluation reads the open hour and frees it: keep none of it until the next one
         self.series.evaluations.record(started, ok=not self.failed)
         self.series.firing.set(len(self.engine.manager.active()))
         if started - self._report_at >= 60:

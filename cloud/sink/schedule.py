@@ -1,10 +1,16 @@
-"""A job the sink runs on a background thread every ``interval_s``: compaction, the rollups' reconciler."""
+"""A job the sink runs on a background thread every ``interval_s``: compaction, the rollups' reconciler.
+
+Each run reads lake files in bulk and frees them at its end: what it freed is handed back to the system after every
+run (``citytwin.memory``), so the sink's resident size does not keep the largest pass it ever made.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
+
+from citytwin.memory import release_freed
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +44,8 @@ class Schedule:
         except Exception:
             log.exception("%s failed; trying again in %g s", self.name, self.interval_s)
             return None
+        finally:
+            release_freed()
 
     def stop(self) -> None:
         """Stop after the run in progress, if any."""

@@ -34,6 +34,8 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+
+from citytwin.memory import DUCKDB
 import pyarrow.parquet as pq
 
 from cloud.sink.schema import SCHEMA as SINK_SCHEMA
@@ -53,7 +55,7 @@ _DATA_CHECK = ("SELECT count(*) FILTER (WHERE body IS NOT NULL AND NOT json_vali
 def _data_problem(path: Path) -> str | None:
     """Why the rows of ``path`` cannot be read as the lake's; ``None`` when they can."""
     rows = pq.read_table(path, columns=list(ENVELOPE), partitioning=None).cast(ENVELOPE_SCHEMA)
-    con = duckdb.connect(":memory:", config={"threads": 1, "enable_external_access": False})
+    con = duckdb.connect(":memory:", config={"threads": 1, "enable_external_access": False, **DUCKDB})
     try:
         con.register("one_file", rows)
         row = con.execute(_DATA_CHECK).fetchone()
@@ -173,7 +175,8 @@ class LakeFiles:
 
     root: Path
     verdicts: Verdicts = field(default_factory=lambda: Verdicts(None))
-    _seen: dict[Path, tuple[Signature, bool]] = field(default_factory=dict)  # warned about once per process
+    # Each listed file's signature and whether it is readable: a warning once per file; forgotten with the file.
+    _seen: dict[Path, tuple[Signature, bool]] = field(default_factory=dict)
     skipped: list[Path] = field(default_factory=list)
     _tree: FolderTree | None = None
     _hours: dict[str, _Hour] = field(default_factory=dict)  # by folder
@@ -253,7 +256,10 @@ class LakeFiles:
         if first:  # files removed while no twin ran
             self.verdicts.keep_only({str(p.relative_to(self.root)) for p in good + self.skipped})
         else:  # only the folders that changed can have lost files
-            self.verdicts.forget(_lost(self.root, before, self._hours))
+            lost = _lost(before, self._hours)
+            self.verdicts.forget([str(p.relative_to(self.root)) for p in lost])
+            for path in lost:  # what this process knows of a file lasts as long as the file: compaction removes many
+                self._seen.pop(path, None)
         self.verdicts.save()
         self._last = good
         return good
@@ -272,15 +278,15 @@ class LakeFiles:
         return _Hour(entries, tuple(good), tuple(skipped), slot_of(Path(folder)), tuple(listed))
 
 
-def _lost(root: Path, before: dict[str, _Hour], now: dict[str, _Hour]) -> list[str]:
-    """The files, relative to ``root``, that the folders changed between ``before`` and ``now`` no longer hold."""
-    lost: list[str] = []
+def _lost(before: dict[str, _Hour], now: dict[str, _Hour]) -> list[Path]:
+    """The files that the folders changed between ``before`` and ``now`` no longer hold."""
+    lost: list[Path] = []
     for folder, old in before.items():
         new = now.get(folder)
         if new is old:
             continue
         names = {name for name, _, _ in new.entries} if new is not None else set()
-        lost.extend(str(p.relative_to(root)) for p in (*old.good, *old.skipped) if p.name not in names)
+        lost.extend(p for p in (*old.good, *old.skipped) if p.name not in names)
     return lost
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 import duckdb
 
+from citytwin.memory import DUCKDB
 from cloud.twin import registry, views
 from cloud.twin.readonly import QueryResult, run_query
 from cloud.twin.settings import SqlSettings
@@ -69,12 +70,13 @@ def locked_config(memory_limit_mb: int, threads: int, spill: Path | None, spill_
         "threads": threads,
         "temp_directory": str(spill) if spill is not None and spill_mb else "",
         "max_temp_directory_size": f"{spill_mb}MiB",
+        **DUCKDB,  # freed pages go back to the system within seconds, not at the largest query so far
     }
 
 
 def _write_catalog(path: Path, site: SiteSpec, cameras: Sequence[CameraSpec], offline_after_s: float, root: Path) -> None:
     """The registry tables, views and macros, bound to empty stand-ins for the sources."""
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config=DUCKDB)
     try:
         registry.load(con, site, cameras)
         views.create(con, root, offline_after_s)

@@ -16,6 +16,11 @@ deduplicated the same way, each over its own event type so that a filter on
 their capture time, hence their ``date`` and ``hour``: keying on those as well
 changes no count and lets DuckDB push partition filters below the deduplication.
 
+Each typed view has a twin named with ``_copies`` (``occupancy_copies``...)
+that keeps every copy of an event: for the newest value, the maximum or the
+minimum of something, which copies cannot change, it holds one group per
+subject, not every key of the hours read.
+
 Deduplication is paid only where duplicates can be. ``Sources.once`` holds
 the files of the hours known to hold each event once (their minute rollups
 say so for the listing they still have, ``rollups.DuplicateFree``) that the
@@ -44,6 +49,10 @@ from contract.model import BODIES
 LAKE, ONCE, TAIL, ALERTS = "_lake_scan", "_lake_once", "_tail_events", "_alert_log"
 _ENVELOPE = ", ".join(SCHEMA.names)
 _DEDUP = ", ".join(("date", "hour", *KEY))
+# The typed views' twins without deduplication: copies of one event share its time and values, so a newest value, a
+# maximum or a minimum is the same over them, and such a question then holds one row per subject instead of every key
+# of the hours it reads (a busy open hour's worth). Counts and sums need the deduplicated views.
+COPIES = "_copies"
 # The columns every typed view starts with.
 _TYPED_ENVELOPE = "event_id, site, camera, node, ts, date, hour"
 NO_ALERTS = alertlog.SCHEMA.empty_table()
@@ -97,6 +106,11 @@ def _deduplicated(columns: str = _ENVELOPE, where: str = "") -> str:
             f"UNION ALL SELECT {columns} FROM {TAIL}{keep})) UNION ALL SELECT {columns} FROM {ONCE}{keep}")
 
 
+def _copies(columns: str, where: str) -> str:
+    """Every row of the lake and the tail that ``where`` keeps, copies of one event included, with ``columns``."""
+    return " UNION ALL ".join(f"SELECT {columns} FROM {source} WHERE {where}" for source in (LAKE, TAIL, ONCE))
+
+
 def typed_views() -> dict[str, str]:
     """One view per event type that names one, with the columns its body declares.
 
@@ -109,6 +123,7 @@ def typed_views() -> dict[str, str]:
             columns = f"{_TYPED_ENVELOPE}, seq, {', '.join(extract(c) for c in body.columns)}"
             names = ", ".join(c.name for c in body.columns)
             views[body.view] = f"SELECT {_TYPED_ENVELOPE}, {names} FROM ({_deduplicated(columns, f'type = {kind!r}')})"
+            views[f"{body.view}{COPIES}"] = f"SELECT {_TYPED_ENVELOPE}, {names} FROM ({_copies(columns, f'type = {kind!r}')})"
     return views
 
 
