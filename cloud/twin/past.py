@@ -23,6 +23,7 @@ from typing import Any
 
 from cloud.twin.daily import NODES, ZONES, Daily, Slot, Subjects
 from cloud.twin.rollups import minute_filter, minute_spans, raw_filter
+from cloud.twin.views import COPIES
 
 Read = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
 Exact = Callable[[str, datetime, datetime], list[datetime]]
@@ -89,7 +90,9 @@ class Past:
                              back, at + _INSTANT)
         keys = ", ".join(q.subjects.keys)
         # One statement: every instant up to ``at`` is answered by exactly one of these sources.
-        parts = [f"SELECT {keys}, ts, {q.subjects.value} AS v FROM {q.subjects.view} WHERE ts <= $at "
+        # Raw rows from the view keeping every copy of an event: the newest value is the same over copies, and the
+        # open hour then costs a group per subject instead of every event key it holds (``views.COPIES``).
+        parts = [f"SELECT {keys}, ts, {q.subjects.value} AS v FROM {q.subjects.view}{COPIES} WHERE ts <= $at "
                  f"AND date BETWEEN $since AND CAST($at AS DATE) "
                  f"AND {raw_filter(back, hour + _HOUR, held, set(listing) | fresh, spans)}"]
         params: dict[str, Any] = {"at": at, "since": since}
