@@ -58,7 +58,7 @@ def live_site(live_sites: LiveSite) -> Site:
 
 
 def _kafka_anchors(site: Site) -> list[dict[str, Any]]:
-    found = read_topic(site.bootstrap, site.topic, wait_ms=2000)
+    found = read_topic(site.bootstrap, site.topic)
     assert all(key == f"city:{site.log.resolve()}".encode() for key, _ in found), found  # keyed by site and log
     return [json.loads(value) for _, value in found]
 
