@@ -262,6 +262,18 @@ def minute_spans(hours: Iterable[datetime], start: datetime, end: datetime) -> d
     return out
 
 
+def edge_minutes(exact: Callable[[str, datetime, datetime], list[datetime]], table: str, start: datetime, end: datetime,
+                 held: Iterable[datetime] = ()) -> dict[datetime, tuple[datetime, datetime]]:
+    """``minute_spans`` of [``start``, ``end``) over the hours not ``held`` whose minute file ``table`` is exact.
+
+    ``exact`` is ``Twin.exact``: the hours of ``table`` it holds exactly, asked from ``start``'s hour to one past
+    ``end``'s so that the partial hours at both ends are among them.
+    """
+    first = start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    skip = {h.astimezone(timezone.utc) for h in held}
+    return minute_spans([h for h in exact(table, first, end + _HOUR) if h not in skip], start, end)
+
+
 def minute_filter(spans: Spans) -> str:
     """SQL keeping a minute table's buckets in ``spans``: partition conditions and bucket bounds, literals made here."""
     terms = [f"(date = DATE '{hour.date().isoformat()}' AND hour = '{hour.hour:02d}' AND bucket_start >= {_instant(first)} "

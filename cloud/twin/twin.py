@@ -324,17 +324,10 @@ class Twin:
                 values["exact"] = held = exact
             else:
                 held = query.prune(lambda sql, params: self.read(sql, params).rows, values, exact)
-            spans = self._minute_spans(query.minutes, start, end, held) if aware and query.minutes else {}
+            spans = rollups.edge_minutes(self.exact, query.minutes, start, end, held) if aware and query.minutes else {}
             sql = sql.replace(RAW_HOURS, rollups.raw_filter(start, end, held, self.slots(), spans) if aware else "true")
             sql = sql.replace(MINUTES, rollups.minute_filter(spans))
         return self.read(sql, values)
-
-    def _minute_spans(self, table: str, start: datetime, end: datetime, held: Sequence[datetime]) -> rollups.Spans:
-        """The whole minutes in [``start``, ``end``) of the hours not ``held`` whose minute file ``table`` is exact."""
-        first = start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
-        skip = set(held)
-        return rollups.minute_spans([h for h in self.exact(table, first, end + timedelta(hours=1)) if h not in skip],
-                                    start, end)
 
     def state_at(self, at: datetime, flow_window: timedelta = timedelta(minutes=15)) -> TwinState:
         """The twin as it was at ``at``: the newest value of everything at or before it (``past.py``)."""
