@@ -34,10 +34,9 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-
-from citytwin.memory import DUCKDB
 import pyarrow.parquet as pq
 
+from citytwin.memory import DUCKDB
 from cloud.sink.schema import SCHEMA as SINK_SCHEMA
 from cloud.twin.folders import Entry, FolderTree, Signature
 from cloud.twin.lake import ENVELOPE, ENVELOPE_SCHEMA, partition_problem, schema_problems

@@ -22,6 +22,10 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 Window = Callable[[Mapping[str, Any]], tuple[Any, Any]]
+Read = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
+# (read, the query's values, the rollup's exact hours in the window) -> the exact hours to leave unread
+Prune = Callable[[Read, Mapping[str, Any], Sequence[datetime]], list[datetime]]
+
 
 # The instants the twin answers about. Its windows reach an hour or a day past what they are given, which
 # Python's calendar cannot do at its own ends; a city's record has no use for years outside these.
@@ -35,9 +39,6 @@ def check_instant(name: str, value: Any) -> None:
         aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
         if not EARLIEST <= aware <= LATEST:
             raise ValueError(f"{name} must be between 1970 and 2200, got {value.isoformat()}")
-Read = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
-# (read, the query's values, the rollup's exact hours in the window) -> the exact hours to leave unread
-Prune = Callable[[Read, Mapping[str, Any], Sequence[datetime]], list[datetime]]
 
 
 def _given(values: Mapping[str, Any]) -> tuple[Any, Any]:
