@@ -128,6 +128,14 @@ class RssSampler(_Loop):
                 continue
         self.samples.append((time.monotonic(), row))
 
+    def write_csv(self, path: Path) -> Path:
+        """Every sample as ``seconds,process,rss_mib`` rows (seconds from the first sample); returns ``path``."""
+        start = self.samples[0][0] if self.samples else 0.0
+        lines = ["seconds,process,rss_mib"] + [f"{at - start:.1f},{name},{rss:.1f}" for at, row in self.samples
+                                               for name, rss in row.items()]
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
     def table(self) -> list[tuple[str, float, float, float, float, float]]:
         """Per process: first-half mean, second-half mean, second-half min and max, and max/min over the second half."""
         half = len(self.samples) // 2

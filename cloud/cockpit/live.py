@@ -68,7 +68,7 @@ def live(twin: Twin, now: datetime, stale_after_s: float, degraded_fps: float = 
     zones = _rows(
         twin,
         "WITH latest AS (SELECT site, camera, zone, arg_max(total, ts) AS total, CAST(arg_max(by_class, ts) AS VARCHAR) "
-        "AS by_class, max(ts) AS as_of FROM occupancy_copies WHERE ts <= $now AND " + twin.hours_since(ZONES, now) + " "
+        "AS by_class, max(ts) AS as_of FROM occupancy_copies WHERE ts <= $now AND " + twin.around_newest(ZONES, now) + " "
         "GROUP BY ALL) "
         "SELECT coalesce(l.site, z.site) AS site, coalesce(l.camera, z.camera) AS camera, coalesce(l.zone, z.zone) AS zone, "
         "z.capacity, l.total, l.by_class, l.as_of FROM latest l FULL OUTER JOIN zones z "
@@ -88,14 +88,7 @@ def live(twin: Twin, now: datetime, stale_after_s: float, degraded_fps: float = 
             vehicles += sum(counts.get(c, 0) for c in VEHICLES)
         if as_of is not None and (newest is None or as_of > newest):
             newest = as_of
-    flow = _rows(
-        twin,
-        "SELECT site, camera, line, count(*) FILTER (WHERE direction = 'in') AS inbound, "
-        "count(*) FILTER (WHERE direction = 'out') AS outbound, count(*) AS total FROM crossings "
-        "WHERE ts > $start AND ts <= $now AND " + twin.hours_between(now - FLOW_WINDOW, now) + " "
-        "GROUP BY ALL ORDER BY camera, line",
-        {"start": now - FLOW_WINDOW, "now": now},
-    )
+    flow = _flow(twin, now)
     seen = nodes(twin, now, twin.offline_after_s)
     return {
         "at": now.isoformat(),
@@ -114,6 +107,18 @@ def live(twin: Twin, now: datetime, stale_after_s: float, degraded_fps: float = 
     }
 
 
+def _flow(twin: Twin, now: datetime) -> list[dict[str, Any]]:
+    """Crossings in and out per line in the window before ``now``: its whole minutes from the minute rollups."""
+    per: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for site, camera, line, direction, n in twin.flow(now - FLOW_WINDOW, now):
+        row = per.setdefault((site, camera, line), {"site": site, "camera": camera, "line": line,
+                                                     "inbound": 0, "outbound": 0, "total": 0})
+        if direction in ("in", "out"):
+            row[f"{direction}bound"] += int(n)
+        row["total"] += int(n)
+    return [per[key] for key in sorted(per, key=lambda k: (k[1], k[2], k[0]))]
+
+
 def cameras(twin: Twin, seen: list[dict[str, Any]], degraded_fps: float) -> dict[str, Any]:
     """Every configured camera with its state (``cameras``) and how many are in each (``camera_counts``)."""
     registry = _rows(twin, "SELECT site, camera, name FROM cameras ORDER BY site, camera")
@@ -129,7 +134,7 @@ def nodes(twin: Twin, now: datetime, offline_after_s: float) -> list[dict[str, A
         "CAST(arg_max(stage_ms, ts) AS VARCHAR) AS stage_ms, arg_max(cpu_percent, ts) AS cpu_percent, "
         "arg_max(spool_depth, ts) AS spool_depth, arg_max(clock_offset_ms, ts) AS clock_offset_ms, "
         "arg_max(clock_synced, ts) AS clock_synced, CAST(arg_max(scene, ts) AS VARCHAR) AS scene FROM health_copies WHERE ts <= $now "
-        "AND " + twin.hours_since(NODES, now) + " GROUP BY ALL ORDER BY node",
+        "AND " + twin.around_newest(NODES, now) + " GROUP BY ALL ORDER BY node",
         {"now": now},
     )
     for r in rows:

@@ -18,11 +18,12 @@ import logging
 import shutil
 import weakref
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cloud.rollup import aggregate
@@ -56,6 +57,12 @@ def month_days(root: Path, name: str, day: date) -> list[Path]:
     return sorted(base.glob(f"date={day.year:04d}-{day.month:02d}-*/{PART}"))
 
 
+def _shaped(rows: pa.Table, kind: str) -> pa.Table:
+    """``rows`` with the declared names and types of ``kind``'s files, and no metadata."""
+    wanted = aggregate.schema(kind)
+    return rows.rename_columns(wanted.names).cast(wanted).replace_schema_metadata(None)
+
+
 class Maker:
     """Makes the rollup files of the lake at ``root`` on a DuckDB connection of its own, reaching no file but its spill.
 
@@ -80,23 +87,35 @@ class Maker:
         self._cleanup()
 
     def _write(self, rows: pa.Table, kind: str, final: Path, recorded: Recorded) -> None:
-        wanted = aggregate.schema(kind)
-        rows = rows.rename_columns(wanted.names).cast(wanted).replace_schema_metadata(recorded.metadata())
-        write_atomic(rows, final, _ZSTD)
+        write_atomic(rows.replace_schema_metadata(recorded.metadata()), final, _ZSTD)
 
-    def hour(self, slot: Slot, files: Sequence[Path], listing: Listing) -> None:
+    def hour(self, slot: Slot, files: Sequence[Path], listing: Listing, since: datetime | None = None) -> None:
         """The four minute tables of raw partition ``slot`` from its readable ``files``, whose listing is ``listing``.
 
+        ``since``: the minute from which the hour's files changed since its minute files were made
+        (``settled.settled_until``); the minutes before it are kept from those files and only raw rows from it on
+        are read, so an open hour costs what arrived since its last making, not what it holds.
         Raises DuckDB's errors when a file's data cannot be read; nothing is written then.
         """
+        data = lake_dataset(self.root, list(files))
+        if since is not None:
+            data = data.filter(pc.field("ts") >= since)
         cursor = self.con.cursor()
         try:
-            Sources(lake_dataset(self.root, list(files)), SCHEMA.empty_table(), NO_ALERTS).register(cursor)
-            made = {kind: cursor.sql(aggregate.from_raw(kind)).to_arrow_table() for kind in KINDS}
-            free = cursor.execute(_DUPLICATE_FREE).fetchone()
+            Sources(data, SCHEMA.empty_table(), NO_ALERTS).register(cursor)
+            made = {kind: _shaped(cursor.sql(aggregate.from_raw(kind)).to_arrow_table(), kind) for kind in KINDS}
+            found = cursor.execute(_DUPLICATE_FREE).fetchone()
         finally:
             cursor.close()
-        recorded = Recorded(VERSION, {slot_key(slot): digest(listing)}, listing, bool(free and free[0]))
+        free = bool(found and found[0])
+        if since is not None:
+            paths = {kind: path_of(self.root, f"{kind}_minute", slot[0], int(slot[1])) for kind in KINDS}
+            before = self.records.get(paths[KINDS[0]])
+            free = free and before is not None and before.duplicate_free
+            for kind, path in paths.items():
+                kept = pq.ParquetFile(path).read().filter(pc.field("bucket_start") < since)
+                made[kind] = pa.concat_tables([_shaped(kept, kind), made[kind]])
+        recorded = Recorded(VERSION, {slot_key(slot): digest(listing)}, listing, free)
         for kind, rows in made.items():
             self._write(rows, kind, path_of(self.root, f"{kind}_minute", slot[0], int(slot[1])), recorded)
 
@@ -127,7 +146,7 @@ class Maker:
             cursor = self.con.cursor()
             try:
                 cursor.register("finer", finer)
-                rows = cursor.sql(aggregate.from_finer(kind, resolution)).to_arrow_table()
+                rows = _shaped(cursor.sql(aggregate.from_finer(kind, resolution)).to_arrow_table(), kind)
             finally:
                 cursor.close()
             self._write(rows, kind, final, Recorded(VERSION, hours))

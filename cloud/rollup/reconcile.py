@@ -12,13 +12,14 @@ logs its progress; the rest wait for the next pass. Readers never wait for
 it: a bucket whose hours are not recorded as they are now is read from raw
 (``cloud.twin.rollups``).
 
-An hour still open (its end plus ``CLOSE_GRACE_S`` not yet past) changes
-with every batch the sink writes, and making it costs what the hour holds so
-far: made on every pass, a busy hour would cost a pass more each minute. So
-the sink passes ``open_every_s``: an open hour is made again only once its
-minute files are that old, and once more when it closes; late files into a
-closed hour are recomputed at the next pass. Readers read an open hour from
-raw anyway, since its listing moves faster than any pass.
+An hour whose files only grew since its minute files were made (the open
+hour, with every batch the sink writes; compaction's merges of files they were
+made from) keeps their minutes before the first new event and is made again
+from there on (``settled``): a pass costs what arrived since the last one, not
+what the hour holds. Readers take those minutes from the minute files too, and
+read raw only the rest of the hour. ``open_every_s`` makes an open hour again
+only once its minute files are that old, and once more when it closes; late
+files into a closed hour are recomputed at the next pass.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import duckdb
 
 from cloud.rollup import lock
 from cloud.rollup.make import FINER, KINDS, Maker, path_of
+from cloud.rollup.settled import FactsCache, settled_until
 from cloud.rollup.sources import Listing, Slot, digest, listing_of, slot_key
 from cloud.rollup.tables import PART, ROOT, Resolution
 from cloud.twin.listing import LakeFiles
@@ -74,6 +76,7 @@ class Reconciler:
         self.root = root
         self.files = files
         self.maker = Maker(root, settings)
+        self.facts = FactsCache()
 
     def close(self) -> None:
         self.maker.close()
@@ -161,7 +164,7 @@ class Reconciler:
                 report.hours_removed += 1
                 return
             try:
-                self.maker.hour(slot, paths, listing)
+                self.maker.hour(slot, paths, listing, None if force else self._since(slot, listing))
                 report.hours_made += 1
             except _DATA_ERRORS as exc:  # a damaged page: judge the hour's files; the next pass skips the bad ones
                 bad = self.files.recheck(paths)
@@ -174,6 +177,19 @@ class Reconciler:
             except Exception:  # anything else: logged, and the pass moves on to the next hour
                 log.exception("rollups of %s not made; tried again at the next pass", slot_key(slot))
                 report.failed.append(slot_key(slot))
+
+    def _since(self, slot: Slot, listing: Listing) -> datetime | None:
+        """The minute from which ``slot``'s minute files must be made again, when its files only grew since they were
+        made (``settled``); None when all of the hour must be."""
+        records = [self.maker.records.get(path_of(self.root, f"{kind}_minute", slot[0], int(slot[1]))) for kind in KINDS]
+        first = records[0]
+        if first is None or not first.files or any(r is None or (r.hours, r.files) != (first.hours, first.files)
+                                                   for r in records):
+            return None
+        hour = datetime.combine(slot[0], clock(int(slot[1])), timezone.utc)
+        folder = self.root / f"date={slot[0].isoformat()}" / f"hour={slot[1]}"
+        until = settled_until(hour, first.files, listing, lambda name: self.facts.get(folder / name))
+        return until if until > hour else None
 
     def _coarse_fresh(self, resolution: Resolution, day: date) -> bool:
         for kind in KINDS:

@@ -15,9 +15,9 @@ class RollupSettings(BaseModel):
         30.0, gt=0, le=86_400, title="Interval", description="seconds between passes; each recomputes the closed hours whose files changed"
     )
     open_hour_every_s: float = Field(
-        300.0, ge=0, le=86_400, title="Open hour every",
-        description="an hour not yet closed (its end plus a minute) is recomputed at most this often, since its cost "
-                    "grows with the hour; readers read it from raw meanwhile; 0: every pass",
+        0.0, ge=0, le=86_400, title="Open hour every",
+        description="an hour not yet closed (its end plus a minute) is made again at most this often (0: every pass); "
+                    "each time costs what arrived since the last, and readers read raw only the minutes after it",
     )
     max_hours_per_pass: int = Field(
         48, ge=1, le=100_000, title="Hours per pass",

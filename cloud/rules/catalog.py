@@ -84,10 +84,9 @@ class LineFlowRule(Rule[LineFlow]):
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
         c = self.config
-        start = now - timedelta(seconds=c.window_s)
-        rows = _rows(twin, "SELECT count(*) FROM crossings WHERE line = $line AND ts > $start AND ts <= $now AND "
-                     + twin.hours_between(start, now), {"line": c.line, "start": start, "now": now})
-        n = int(rows[0][0])
+        # The window's whole minutes come from the minute rollups, only its edges and newest minutes from raw.
+        n = sum(int(count) for _site, _camera, line, _direction, count in twin.flow(now - timedelta(seconds=c.window_s), now)
+                if line == c.line)
         value = (n - c.above) if c.above is not None else ((c.below or 0) - n)
         return [Reading(self.name, c.line, value, now, {"line": c.line, "crossings": n, "window_s": c.window_s})]
 
@@ -155,7 +154,7 @@ class NodeOfflineRule(Rule[NodeOffline]):
         return self._th(self.config.silent_s, self.config.silent_s)
 
     def read(self, twin: Twin, now: datetime) -> list[Reading]:
-        rows = _rows(twin, f"SELECT node, max(ts) FROM health_copies WHERE ts <= $now AND {twin.hours_since(NODES, now)} "
+        rows = _rows(twin, f"SELECT node, max(ts) FROM health_copies WHERE ts <= $now AND {twin.around_newest(NODES, now)} "
                      "GROUP BY node", {"now": now})
         return [Reading(self.name, node, (now - last).total_seconds(), now, {"node": node, "last_seen": last.isoformat()})
                 for node, last in rows]

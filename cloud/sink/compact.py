@@ -3,11 +3,14 @@
 A sink runs this on a schedule over the partitions it owns, in each
 ``date=/hour=`` folder separately. Only files whose whole offset range is
 below the partition's committed offset qualify (no running batch or re-run
-can write them again), and only once they are ``min_age_s`` old. Files of one
-partition are merged in offset order until about ``target_mb``; the merged
-file is named after the first and last offsets of its inputs, written
-atomically, checked to hold exactly the inputs' distinct offsets, and only
-then are the inputs deleted.
+can write them again), and only once they are ``min_age_s`` old. Runs of
+consecutive files of one partition and one size tier (``tier``: a merged file
+waits for ``min_files`` files of its own size) are merged in offset order
+until about ``target_mb``, so a run costs what arrived since the last one,
+not what the hour holds. The merged file is named after the first and last
+offsets of its inputs, names them (with their sizes and first and last
+capture times) in its metadata, is written atomically, checked to hold
+exactly the inputs' distinct offsets, and only then are the inputs deleted.
 
 Crash safety: if the process dies after the merged file is renamed into place
 but before the inputs are gone, the next run finds files whose ranges lie
@@ -18,11 +21,13 @@ to one in the merged file.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa
@@ -38,6 +43,10 @@ log = logging.getLogger(__name__)
 
 # A temporary file this old belongs to a writer that died.
 STALE_TMP_S = 3600.0
+# Files below this size are the first tier; each tier above holds files ``min_files`` times larger (``tier``).
+TIER_BASE = 256 * 1024
+# Parquet metadata of a merged file: JSON ``[[name, size, first ts, last ts], ...]`` of its inputs (ISO or null).
+MERGED_FROM = b"citytwin.merged_from"
 
 
 @dataclass
@@ -75,20 +84,48 @@ def _remove_leftovers(files: list[tuple[Path, FileRange]], stats: CompactionStat
     return kept
 
 
+def tier(size: int, ratio: int) -> int:
+    """The size tier of a file of ``size`` bytes: 0 below ``TIER_BASE``, one more for each ``ratio`` times that."""
+    level, bound = 0, TIER_BASE
+    while size >= bound:
+        level, bound = level + 1, bound * ratio
+    return level
+
+
 def _groups(files: list[tuple[Path, FileRange]], target_bytes: int, min_files: int) -> list[list[tuple[Path, FileRange]]]:
-    """Consecutive runs of small files whose sizes add up to about ``target_bytes``."""
+    """Consecutive runs of files of one size tier whose sizes add up to about ``target_bytes``.
+
+    A merged file is merged again only with ``min_files`` files of its own size, never with each batch that
+    follows it: what a run reads stays about what arrived since the last (and, now and then, ``min_files``
+    files of one tier), not the hour so far, and each row is written again once per tier on its way to
+    ``target_mb``.
+    """
     groups: list[list[tuple[Path, FileRange]]] = []
     current: list[tuple[Path, FileRange]] = []
-    size = 0
+    size, level = 0, -1
     for path, found in sorted(files, key=lambda item: item[1].first):
         length = path.stat().st_size
-        if current and size + length > target_bytes:
+        if current and (size + length > target_bytes or tier(length, min_files) != level):
             groups.append(current)
             current, size = [], 0
         current.append((path, found))
-        size += length
+        size, level = size + length, tier(length, min_files)
     groups.append(current)
     return [group for group in groups if len(group) >= min_files]
+
+
+def _span(part: pa.Table) -> tuple[datetime | None, datetime | None]:
+    bounds = pc.min_max(part["ts"]).as_py() if part.num_rows else {}
+    return bounds.get("min"), bounds.get("max")
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(timezone.utc).isoformat()
+
+
+def merged_from_metadata(inputs: Iterable[tuple[str, int, datetime | None, datetime | None]]) -> dict[bytes, bytes]:
+    """The metadata a merged file carries naming its ``inputs`` (name, size, first and last capture time)."""
+    return {MERGED_FROM: json.dumps([[name, size, _iso(first), _iso(last)] for name, size, first, last in inputs]).encode()}
 
 
 def _merge(folder: Path, group: list[tuple[Path, FileRange]], zstd_level: int, stats: CompactionStats) -> None:
@@ -99,11 +136,16 @@ def _merge(folder: Path, group: list[tuple[Path, FileRange]], zstd_level: int, s
     if target.exists() and target not in {path for path, _ in group}:
         log.warning("not compacting into %s: a file of that name exists", target)
         return
-    table = pa.concat_tables([pq.read_table(path) for path, _ in group], promote_options="default")
+    parts = [(path, path.stat().st_size, pq.read_table(path)) for path, _ in group]
+    # Readers and the reconciler tell from these which rows were already counted (``cloud.rollup.settled``).
+    inputs = [(path.name, size, *_span(part)) for path, size, part in parts]
+    table = pa.concat_tables([part for _, _, part in parts], promote_options="default")
+    del parts
     table = table.sort_by("kafka_offset")
     offsets = table.column("kafka_offset").combine_chunks()
     keep = pc.invert(pc.equal(offsets, pa.concat_arrays([pa.array([-1], offsets.type), offsets.slice(0, len(offsets) - 1)])))
     table = table.filter(keep)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **merged_from_metadata(inputs)})
     write_events(table, target, zstd_level)
     written = pq.read_metadata(target).num_rows
     distinct = pc.count_distinct(offsets).as_py()

@@ -30,5 +30,7 @@ class CompactionSettings(BaseModel):
     enabled: bool = Field(True, title="Enabled", description="compact small files on a schedule")
     interval_s: float = Field(600.0, gt=0, title="Interval", description="seconds between compaction runs")
     min_age_s: float = Field(300.0, ge=0, title="Minimum age", description="leave files younger than this alone")
-    min_files: int = Field(4, ge=2, title="Minimum files", description="merge only when at least this many small files qualify")
+    min_files: int = Field(4, ge=2, title="Minimum files",
+                           description="merge only when at least this many files of one size tier qualify; each tier "
+                                       "holds files this many times larger than the one below")
     target_mb: float = Field(128.0, gt=0, title="Target size", description="merged files stop growing at about this size")

@@ -5,9 +5,11 @@ bench-twin`` all go through ``chart``. A chart of ``size`` buckets reads the
 rollup tables whose step divides ``size`` (so every rollup row falls in one
 bucket), coarsest first: a day table for the days it holds exactly, the hour
 table for the exact hours of the other days, the quarter (15-minute) table,
-then the minute table, for the exact hours still left, and raw events,
-deduplicated, for the rest (the current hour, the window's ragged edges, a
-late file the reconciler has not reached, the live tail). A finer table is
+then the minute table, for the whole minutes it holds exactly of the hours
+still left (the open hour's up to the reconciler's last pass:
+``Twin.minutes``), and raw events, deduplicated, for the rest (the newest
+minutes, the window's ragged edges, a late file the reconciler has not
+reached, the live tail). A finer table is
 asked only about the hours the coarser ones left, so a year of day buckets
 never looks at a minute file, and a day of 15-minute buckets reads the
 quarter files of its one or two days, not 24 minute files.
@@ -173,21 +175,27 @@ def chart(twin: Twin, kind: str, start: datetime, end: datetime, size: timedelta
     parts: list[str] = []
     sources: dict[str, ds.Dataset] = {}
     read: list[str] = []
+    spans: dict[datetime, tuple[datetime, datetime]] = {}
     for res in resolutions(size):
         t = table(f"{kind}_{res}")
-        exact, files = on_disk(twin.lake, t, (b for lo, hi in _gaps(start, end, held) for b in twin.exact(t.name, lo, hi)))
+        if res == "minute":  # the whole minutes of the hours left, the open hour's up to the reconciler's last pass
+            wanted = rollups.edge_minutes(twin.minutes, t.name, start, end, held)
+            there, files = on_disk(twin.lake, t, wanted)
+            spans = {h: wanted[h] for h in there}
+            keep = rollups.minute_filter(spans)
+        else:
+            exact, files = on_disk(twin.lake, t, (b for lo, hi in _gaps(start, end, held) for b in twin.exact(t.name, lo, hi)))
+            held.update(h for b in exact for h in _hours(b, res))
+            keep = _ranges(exact, _UNIT[res])
         if not files:
             continue
-        held.update(h for b in exact for h in _hours(b, res))
         name = _SOURCE.format(t.name)
         sources[name] = rollups.dataset(twin.lake, t, files, keys_as_dictionaries=True)
         read.append(t.name)
-        # A minute file holds its own hour alone, and exact minutes come in whole hours: no range to check per row.
-        keep = "true" if res == "minute" else _ranges(exact, _UNIT[res])
         parts.append(f"SELECT {m.rolled} FROM {name} WHERE {keep}{where} GROUP BY ALL")
     raw = (f"SELECT {m.raw} FROM {m.view} WHERE ts >= $start AND ts < $end "
            f"AND date BETWEEN CAST($start AS DATE) AND CAST($end AS DATE) "
-           f"AND {rollups.raw_filter(start, end, held, twin.slots())}{where}")
+           f"AND {rollups.raw_filter(start, end, held, twin.slots(), spans)}{where}")
     sql = (f"SELECT time_bucket($size, instant) AS bucket_start, {m.totals} FROM ("
            f"{' UNION ALL '.join([raw, *parts])}) GROUP BY ALL ORDER BY bucket_start")
     result = twin.read(sql, {"start": start, "end": end, "size": size, **filters}, sources)

@@ -22,7 +22,7 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from cloud.twin.daily import NODES, ZONES, Daily, Slot, Subjects
-from cloud.twin.rollups import edge_minutes, minute_filter, raw_filter
+from cloud.twin.rollups import Minutes, edge_minutes, minute_filter, raw_filter
 from cloud.twin.views import COPIES
 
 Read = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
@@ -67,10 +67,11 @@ def _between_days(first: datetime, end: datetime, days: list[datetime]) -> list[
 
 
 class Past:
-    """Answers ``state_at``'s questions with ``read`` (trusted SQL) and ``exact`` (``Twin.exact``)."""
+    """Answers ``state_at``'s questions with ``read`` (trusted SQL), ``exact`` (``Twin.exact``) and ``minutes``
+    (``Twin.minutes``)."""
 
-    def __init__(self, read: Read, exact: Exact, daily: Daily) -> None:
-        self.read, self.exact, self.daily = read, exact, daily
+    def __init__(self, read: Read, exact: Exact, minutes: Minutes, daily: Daily) -> None:
+        self.read, self.exact, self.minutes, self.daily = read, exact, minutes, daily
 
     def newest(self, q: Newest, at: datetime, listing: Mapping[Slot, Hashable], fresh: set[Slot]) -> dict[tuple[Any, ...], tuple[datetime, Any]]:
         """Subject keys -> (time, value) of the newest value at or before ``at``."""
@@ -86,7 +87,7 @@ class Past:
         raw_listing = {s: sig for s, sig in listing.items() if s not in held_slots}
         since = self.daily.since(q.subjects, at, raw_listing, fresh)
         back = datetime.combine(since, time(), timezone.utc)
-        spans = edge_minutes(self.exact, f"{q.kind}_minute", back, at + _INSTANT, held)
+        spans = edge_minutes(self.minutes, f"{q.kind}_minute", back, at + _INSTANT, held)
         keys = ", ".join(q.subjects.keys)
         # One statement: every instant up to ``at`` is answered by exactly one of these sources.
         # Raw rows from the view keeping every copy of an event: the newest value is the same over copies, and the
@@ -111,7 +112,7 @@ class Past:
     def flow(self, at: datetime, start: datetime, slots: set[Slot]) -> list[tuple[Any, ...]]:
         """Crossings per (site, camera, line, direction) with ``start < ts <= at``."""
         # (start, at] is [start + 1 µs, at + 1 µs): the whole minutes inside it come from the minute rollups
-        spans = edge_minutes(self.exact, "crossings_minute", start + _INSTANT, at + _INSTANT)
+        spans = edge_minutes(self.minutes, "crossings_minute", start + _INSTANT, at + _INSTANT)
         return self.read(
             "SELECT site, camera, line, direction, sum(n)::BIGINT FROM ("
             "SELECT site, camera, line, direction, 1 AS n FROM crossings WHERE ts > $start AND ts <= $at "

@@ -3,9 +3,12 @@
 Rollups are a cache, used only where it is exact: a bucket is read from a
 rollup table when every raw hour under it still has the listing (names and
 sizes) that the table's file records (``cloud.rollup.sources``) and the live
-tail holds nothing of it; every other hour (the current one, a late or
-compacted one, one the reconciler has not reached) is read from raw,
-deduplicated. So no answer waits for the reconciler. At each refresh only the
+tail holds nothing of it; every other hour (a late or rewritten one, one the
+reconciler has not reached) is read from raw, deduplicated. So no answer
+waits for the reconciler. Of an hour whose files only grew since its minute
+file was made (the open one; one compaction merged), the minutes before the
+first new event, in files or in the tail, are still exact
+(``Coverage.minutes``, ``cloud.rollup.settled``): only the rest is raw. At each refresh only the
 folders whose modification time moved are listed again (``Tables``); a file's
 footer is read once per (size, modification time), and only when a query asks
 about its days.
@@ -24,7 +27,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from cloud.rollup import aggregate
-from cloud.rollup.sources import RecordCache, Slot, digest, exact_hours, listing_of, parse_slot, slot_key
+from cloud.rollup.settled import FactsCache, floor_minute, settled_until
+from cloud.rollup.sources import Recorded, RecordCache, Slot, digest, exact_hours, listing_of, parse_slot, slot_key
 from cloud.rollup.tables import KEYS, PART, ROOT, TABLES, Table, table
 from cloud.twin.folders import FolderTree, Fragments
 
@@ -183,6 +187,9 @@ class Coverage:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.records = RecordCache()
+        self.facts = FactsCache()
+        # (table, hour) -> (the hour's listing, the minute file's record, what they settle): judged once per change.
+        self._settled_kept: dict[tuple[str, Slot], tuple[object, Recorded, datetime]] = {}
 
     def exact(self, name: str, start: datetime, end: datetime, current: Mapping[str, str], fresh: set[str]) -> list[datetime]:
         """Bucket starts of table ``name`` wholly inside [``start``, ``end``) that it holds exactly.
@@ -213,6 +220,46 @@ class Coverage:
                         out.append(bucket)
             day += timedelta(days=1)
         return out
+
+    def minutes(self, name: str, start: datetime, end: datetime, exact: Iterable[datetime],
+                listed: Mapping[Slot, tuple[tuple[str, int, int], ...]], tail_first: Mapping[Slot, datetime]) -> dict[datetime, datetime]:
+        """For each hour wholly inside [``start``, ``end``) that minute table ``name`` holds some of exactly now, the end
+        of the minutes it holds from the hour's start: the hour's end for the ``exact`` hours (``exact`` of ``name``).
+
+        Another hour's file holds its minutes before the first event its hour's files (``listed``: names, sizes,
+        modification times) added since it was made (``settled``), and before the first the tail holds of it
+        (``tail_first``): the open hour up to the reconciler's last pass.
+        """
+        t = table(name)
+        out = {h: h + _HOUR for h in exact}
+        hour = _ceil(start.astimezone(timezone.utc), _HOUR)
+        while hour + _HOUR <= end:
+            slot = (hour.date(), f"{hour.hour:02d}")
+            files = listed.get(slot)
+            if hour not in out and files is not None:
+                until = self._settled(t, hour, slot, files)
+                if slot in tail_first:
+                    until = min(until, floor_minute(tail_first[slot].astimezone(timezone.utc)))
+                if until > hour:
+                    out[hour] = until
+            hour += _HOUR
+        return out
+
+    def _settled(self, t: Table, hour: datetime, slot: Slot, files: tuple[tuple[str, int, int], ...]) -> datetime:
+        recorded = self.records.get(t.file(self.root, hour.date(), hour.hour))
+        if recorded is None or not recorded.files:
+            return hour
+        known = self._settled_kept.get((t.name, slot))
+        if known is not None and known[0] is files and known[1] is recorded:
+            return known[2]
+        folder = self.root / f"date={slot[0].isoformat()}" / f"hour={slot[1]}"
+        until = settled_until(hour, recorded.files, listing_of(files), lambda n: self.facts.get(folder / n))
+        self._settled_kept[(t.name, slot)] = (files, recorded, until)
+        return until
+
+    def keep(self, listed: Mapping[Slot, object]) -> None:
+        """Forget what was judged of hours no longer ``listed``."""
+        self._settled_kept = {k: v for k, v in self._settled_kept.items() if k[1] in listed}
 
     def _held(self, t: Table, day: date, current: Mapping[str, str]) -> tuple[set[str], set[str]]:
         """(hours held exactly, hours recorded) by the files of ``t`` covering ``day``."""
@@ -245,33 +292,54 @@ def _instant(at: datetime) -> str:
     return f"TIMESTAMPTZ '{at.astimezone(timezone.utc).isoformat()}'"
 
 
-def minute_spans(hours: Iterable[datetime], start: datetime, end: datetime) -> dict[datetime, tuple[datetime, datetime]]:
-    """For each of ``hours`` (hour starts whose minute file is exact), its whole minutes inside [``start``, ``end``).
+def minute_spans(hours: Mapping[datetime, datetime], start: datetime, end: datetime) -> dict[datetime, tuple[datetime, datetime]]:
+    """For each of ``hours`` (hour start -> the end of the minutes its minute file holds exactly from the hour's start,
+    ``Twin.minutes``), those of its whole minutes inside [``start``, ``end``).
 
-    A window's edge hours are read from their minute rollups this way, and raw only before the first of those
-    minutes and after the last: the lake's files hold their events by capture time in small row groups
-    (``cloud.sink.writer.ROW_GROUP_ROWS``), so those few seconds open a row group or two instead of the hour.
+    A window's edge hours, and the open hour up to its newest minutes, are read from their minute rollups this way,
+    and raw only before the first of those minutes and after the last: the lake's files hold their events by
+    capture time in small row groups (``cloud.sink.writer.ROW_GROUP_ROWS``), so those few seconds open a row group
+    or two instead of the hour.
     """
     lo, hi = _ceil(start.astimezone(timezone.utc), _MINUTE), end.astimezone(timezone.utc)
     hi = hi - (hi - datetime.combine(hi.date(), time(), timezone.utc)) % _MINUTE  # the minute ``end`` falls in
     out: dict[datetime, tuple[datetime, datetime]] = {}
-    for hour in hours:
-        first, last = max(hour, lo), min(hour + _HOUR, hi)
+    for hour, until in hours.items():
+        first, last = max(hour, lo), min(hour + _HOUR, until, hi)
         if first < last:
             out[hour] = (first, last)
     return out
 
 
-def edge_minutes(exact: Callable[[str, datetime, datetime], list[datetime]], table: str, start: datetime, end: datetime,
-                 held: Iterable[datetime] = ()) -> dict[datetime, tuple[datetime, datetime]]:
-    """``minute_spans`` of [``start``, ``end``) over the hours not ``held`` whose minute file ``table`` is exact.
+Minutes = Callable[[str, datetime, datetime], Mapping[datetime, datetime]]
 
-    ``exact`` is ``Twin.exact``: the hours of ``table`` it holds exactly, asked from ``start``'s hour to one past
-    ``end``'s so that the partial hours at both ends are among them.
+
+def edge_minutes(minutes: Minutes, table: str, start: datetime, end: datetime,
+                 held: Iterable[datetime] = ()) -> dict[datetime, tuple[datetime, datetime]]:
+    """``minute_spans`` of [``start``, ``end``) over the hours not ``held`` whose minute file ``table`` holds some of.
+
+    ``minutes`` is ``Twin.minutes``, asked from ``start``'s hour to one past ``end``'s so that the partial hours at
+    both ends are among them.
     """
     first = start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
     skip = {h.astimezone(timezone.utc) for h in held}
-    return minute_spans([h for h in exact(table, first, end + _HOUR) if h not in skip], start, end)
+    return minute_spans({h: u for h, u in minutes(table, first, end + _HOUR).items() if h not in skip}, start, end)
+
+
+def minute_ranges(minutes: Iterable[datetime], most: int = 64) -> str | None:
+    """SQL keeping the raw rows of ``minutes`` (minute starts): partition conditions and ``ts`` bounds, one per run of
+    consecutive minutes; None when they make more than ``most`` runs (a query then reads their hours instead)."""
+    runs: list[list[datetime]] = []
+    for minute in sorted({m.astimezone(timezone.utc) for m in minutes}):
+        if runs and runs[-1][1] == minute and minute.hour == runs[-1][0].hour and minute.date() == runs[-1][0].date():
+            runs[-1][1] = minute + _MINUTE
+        else:
+            runs.append([minute, minute + _MINUTE])
+    if len(runs) > most:
+        return None
+    terms = [f"(date = DATE '{lo.date().isoformat()}' AND hour = '{lo.hour:02d}' AND ts >= {_instant(lo)} "
+             f"AND ts < {_instant(hi)})" for lo, hi in runs]
+    return "(" + " OR ".join(terms) + ")" if terms else "false"
 
 
 def minute_filter(spans: Spans) -> str:

@@ -13,6 +13,7 @@ limits of ``cloud.sql``.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import shutil
 import threading
@@ -29,11 +30,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from cloud.rollup.settled import floor_minute
 from cloud.rollup.sources import slot_key
 from cloud.twin import registry, rollups, views
 from cloud.twin.alertlog import AlertLogs
-from cloud.twin.daily import Daily, Slot, Subjects
+from cloud.twin.daily import ZONES, Daily, Slot, Subjects
 from cloud.twin.folders import Fragments
+from cloud.twin.growing import GrowingHours
 from cloud.twin.hourly_store import HourlyStore, store_file
 from cloud.twin.lake import PARTITIONS, SCHEMA, alert_log
 from cloud.twin.listing import LakeFiles, Verdicts, slot_of, verdict_file
@@ -71,7 +74,16 @@ def _trusted(settings: TwinSettings, spill: Path) -> duckdb.DuckDBPyConnection:
 _DATA_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 _RELISTS = 5  # times a query is run again over a new listing when files it was given have gone
 _INSTANT = timedelta(microseconds=1)  # the finest step of a timestamp: an end kept is one instant before an end left out
+_GROWING = 2  # the newest hours ``span`` counts per minute: the open one, and the last one while it closes
 _SPAN = "SELECT date, hour, min(ts), max(ts), count(*) FROM events WHERE date BETWEEN $lo AND $hi GROUP BY ALL"
+
+
+def _first_per_hour(tail: pa.Table) -> dict[Slot, datetime]:
+    """The first capture time of each (date, hour) the tail holds rows of."""
+    if not tail.num_rows:
+        return {}
+    firsts = tail.group_by(["date", "hour"]).aggregate([("ts", "min")])
+    return dict(zip(zip(firsts["date"].to_pylist(), firsts["hour"].to_pylist()), firsts["ts_min"].to_pylist()))
 
 
 class Twin:
@@ -110,6 +122,7 @@ class Twin:
         self._listed: list[Path] = []
         self._hours: dict[Slot, Any] = {}
         self._tail_hours: set[Slot] = set()
+        self._tail_first: dict[Slot, datetime] = {}  # the first capture time the tail holds of each of its hours
         self._digests: dict[str, str] = {}
         # What a refresh keeps, so that it costs what changed: fragments of the lake's files, each rollup table's
         # folders, each hour's digest.
@@ -123,6 +136,7 @@ class Twin:
         self._days: tuple[date, date] | None = None  # the first and last day holding raw rows now
         self.daily = Daily(lambda sql, params: self.read(sql, params).rows,
                            HourlyStore(store_file(self.settings.state_dir, lake)))
+        self._growing = GrowingHours(lake, lambda sql, params: self.read(sql, params).rows)
         lake.mkdir(parents=True, exist_ok=True)
         self.folder = private_folder(self.settings.spill_dir, lake, "cloud.twin.spill_dir", "citytwin-twin-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
@@ -147,8 +161,11 @@ class Twin:
             if not same:
                 hours = self.files.hours(files)
                 digests = self._digest_of.of(hours)
+            if not same:
+                self.coverage.keep(hours)
             tail = self.tail.table()
-            tail_hours = set(zip(tail.column("date").to_pylist(), tail.column("hour").to_pylist())) if tail.num_rows else set()
+            tail_first = _first_per_hour(tail)
+            tail_hours = set(tail_first)
             # The tail may hold rows its hour's files hold too: such an hour is deduplicated whatever its files are.
             free = self._duplicate_free.of(digests) - {slot_key(s) for s in tail_hours}
             if not same or free != self._free:
@@ -161,6 +178,7 @@ class Twin:
             with self._lock:
                 self._sources, self._listed, self._free = sources, files, free
                 self._hours, self._tail_hours, self._digests, self._days = hours, tail_hours, digests, days
+                self._tail_first = tail_first
         return len(files)
 
     def _alert_table(self) -> pa.Table:
@@ -174,23 +192,22 @@ class Twin:
     def _recovering(self, call: Callable[[], QueryResult]) -> QueryResult:
         """``call()``; when the lake's data fails it, skip the files found bad (``LakeFiles.recheck``) and run it again.
 
-        A file removed since the listing (compaction merged it, retention dropped its hour) fails a query too: then
-        the lake is listed again and the query run again, a few times, since a compaction removes its inputs one
-        by one. Only a failure with every listed file still there judges the files' data.
+        A file removed since the listing (compaction merged it, retention dropped its hour) fails a query too, and
+        so does a file replaced since its footer was read (the reconciler makes an hour's rollup files again under
+        the same names, a rewrite replaces a raw file): then the lake is listed again and, when the listing or a
+        rollup table moved, the query run again, a few times, since a compaction removes its inputs one by one.
+        Only a failure with every listed file still as it was judges the files' data.
         """
         relists = 0
         while True:
             with self._lock:
-                files = self._listed
+                files, tables = self._listed, self._sources.rollups
             try:
                 return call()
             except _DATA_ERRORS:
-                with self._lock:
-                    moved = self._listed is not files  # another thread listed again meanwhile: the call's may be gone
-                if relists < _RELISTS and (moved or not all(p.exists() for p in files)):
-                    log.debug("lake files were removed since the listing; listing again")
+                if relists < _RELISTS and self._moved(files, tables):
+                    log.debug("lake or rollup files changed since the listing; listed again")
                     relists += 1
-                    self.refresh()
                     continue
                 with self._refreshing:  # the listing's state is the refresh's
                     bad = self.files.recheck(files)
@@ -198,6 +215,17 @@ class Twin:
                     raise
                 self.refresh()
                 return call()
+
+    def _moved(self, files: list[Path], tables: Mapping[str, ds.Dataset] | None) -> bool:
+        """Whether the lake's files or a rollup table changed since ``files`` and ``tables`` were listed; listed again."""
+        with self._lock:
+            moved = self._listed is not files  # another thread listed again meanwhile: the call's may be gone
+        if not moved and not all(p.exists() for p in files):
+            moved = True
+        self.refresh()
+        with self._lock:
+            now_files, now_tables = self._listed, self._sources.rollups
+        return moved or now_files is not files or any((now_tables or {}).get(k) is not v for k, v in (tables or {}).items())
 
     def read(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None,
              extra: Mapping[str, ds.Dataset] | None = None) -> QueryResult:
@@ -260,6 +288,23 @@ class Twin:
         day, hour = self.daily.since_hour(subjects, at, listing, fresh)
         return self.hours_between(datetime.combine(day, clock(int(hour)), timezone.utc), at)
 
+    def around_newest(self, subjects: Subjects, at: datetime) -> str:
+        """SQL on the partition columns and ``ts`` keeping the minutes that hold the newest row, at or before ``at``, of
+        every zone (``ZONES``) or node (``NODES``).
+
+        For a "newest value" question about columns the rollups do not keep (a node's stage times, a zone's classes):
+        the newest instants come from the rollups and the newest raw minutes (``state_at``'s way, ``past.py``), and
+        the question then reads the raw rows of those minutes only, not every report of the open hour. Add it to the
+        query's ``WHERE`` beside ``ts <= $at``; when the newest rows lie in too many minutes, it keeps their hours.
+        """
+        check_instant("at", at)
+        past = self._past()
+        with self._lock:
+            listing, fresh = self._hours, self._tail_hours
+        newest = past.newest(ZONE_LAST if subjects is ZONES else NODE_LAST, at, listing, fresh)
+        kept = rollups.minute_ranges(floor_minute(ts.astimezone(timezone.utc)) for ts, _ in newest.values())
+        return kept if kept is not None else self.hours_since(subjects, at)
+
     def hours_between(self, start: datetime, end: datetime) -> str:
         """SQL on the partition columns keeping the hours that hold an instant from ``start`` to ``end``, both kept.
 
@@ -268,12 +313,21 @@ class Twin:
         return rollups.raw_filter(start, end + _INSTANT, [], self.slots())
 
     def span(self) -> tuple[datetime | None, datetime | None, int]:
-        """The first and last event time and the number of events, deduplicated, lake and tail together."""
+        """The first and last event time and the number of events, deduplicated, lake and tail together.
+
+        Each hour's answer is kept while its files stay the same (``daily.Daily``); the hours that grow, the tail's
+        and the newest two, are kept per minute and counted again only from their first new event (``growing``).
+        """
         with self._lock:
-            listing = {**self._hours, **{s: None for s in self._tail_hours if s not in self._hours}}
-            fresh = self._tail_hours
-        hours = self.daily.rows(_SPAN, listing, fresh)
+            listing, tail_first = self._hours, self._tail_first
+        growing = set(tail_first) | set(heapq.nlargest(_GROWING, listing))
+        hours = self.daily.rows(_SPAN, {s: v for s, v in listing.items() if s not in growing})
         rows = [row for per_hour in hours.values() for row in per_hour]
+        for slot in growing:
+            span = self._growing.span(slot, listing.get(slot, ()), tail_first.get(slot))
+            if span is not None:
+                rows.append(span)
+        self._growing.keep(growing)
         if not rows:
             return None, None, 0
         return min(r[0] for r in rows), max(r[1] for r in rows), sum(int(r[2]) for r in rows)
@@ -292,6 +346,15 @@ class Twin:
         lo = datetime.combine(days[0], clock(), timezone.utc)
         hi = datetime.combine(days[1], clock(), timezone.utc) + timedelta(days=1)
         return self.coverage.exact(table, max(start, lo), min(end, hi), current, fresh)
+
+    def minutes(self, table: str, start: datetime, end: datetime) -> dict[datetime, datetime]:
+        """For each hour wholly inside [``start``, ``end``) that minute table ``table`` holds some of exactly now, the
+        end of the minutes it holds from the hour's start: the hour's end, or for an hour whose files grew since its
+        minute file was made (the open one), the first minute they or the tail added (``rollups.Coverage.minutes``).
+        """
+        with self._lock:
+            listed, tail_first = self._hours, self._tail_first
+        return self.coverage.minutes(table, start, end, self.exact(table, start, end), listed, tail_first)
 
     def read_once(self) -> set[str]:
         """The hours (``YYYY-MM-DD/HH``) whose files the views read now without deduplicating them (``views.py``)."""
@@ -324,15 +387,18 @@ class Twin:
                 values["exact"] = held = exact
             else:
                 held = query.prune(lambda sql, params: self.read(sql, params).rows, values, exact)
-            spans = rollups.edge_minutes(self.exact, query.minutes, start, end, held) if aware and query.minutes else {}
+            spans = rollups.edge_minutes(self.minutes, query.minutes, start, end, held) if aware and query.minutes else {}
             sql = sql.replace(RAW_HOURS, rollups.raw_filter(start, end, held, self.slots(), spans) if aware else "true")
             sql = sql.replace(MINUTES, rollups.minute_filter(spans))
         return self.read(sql, values)
 
+    def _past(self) -> Past:
+        return Past(lambda sql, params: self.read(sql, params).rows, self.exact, self.minutes, self.daily)
+
     def state_at(self, at: datetime, flow_window: timedelta = timedelta(minutes=15)) -> TwinState:
         """The twin as it was at ``at``: the newest value of everything at or before it (``past.py``)."""
         check_instant("at", at)
-        past = Past(lambda sql, params: self.read(sql, params).rows, self.exact, self.daily)
+        past = self._past()
         with self._lock:
             listing, fresh = self._hours, self._tail_hours
         zones = past.newest(ZONE_LAST, at, listing, fresh)
@@ -347,6 +413,14 @@ class Twin:
             nodes={node: {"last_seen": last, "fps": fps, "online": at - last <= horizon} for node, (last, fps) in nodes.items()},
             flow={(s, c, line, d): int(n) for s, c, line, d, n in past.flow(at, at - flow_window, set(listing) | fresh)},
         )
+
+    def flow(self, start: datetime, at: datetime) -> list[tuple[Any, ...]]:
+        """Crossings per (site, camera, line, direction) with ``start < ts <= at``: whole minutes from the minute
+        rollups, the rest raw (``past.py``)."""
+        check_instant("start", start)
+        check_instant("at", at)
+        past = self._past()
+        return past.flow(at, start, self.slots())
 
     def current_state(self, now: datetime) -> TwinState:
         """``state_at(now)`` after picking up whatever arrived since the last refresh."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,15 @@ import duckdb
 import pyarrow.parquet as pq
 
 from cloud.rollup.make import KINDS
+from cloud.sink import schema
+from cloud.sink.compact import compact_folder
+from cloud.sink.layout import hour_dir
+from cloud.sink.settings import CompactionSettings
+from cloud.sink.writer import write_chunk
+from edge.events.factory import EventFactory
+
+HOUR = datetime(2026, 3, 1, 7, tzinfo=timezone.utc)
+TOPIC = "events"
 
 
 def readable(lake: Path) -> list[str]:
@@ -96,3 +106,37 @@ def rolled_then_changed(source: Path, dest: Path, folder: str = "date=2026-01-01
     rows = pq.read_table(path)
     pq.write_table(rows.slice(0, rows.num_rows // 3), path)
     return root
+
+
+def crossings_and_counts(factory: EventFactory, first: datetime, seconds: int, every_s: float = 2.0) -> list[bytes]:
+    """Crossings and occupancy reports of one camera from ``first`` for ``seconds``."""
+    out = []
+    for i in range(int(seconds / every_s)):
+        at = first + timedelta(seconds=i * every_s)
+        out.append(factory.make("line_crossing", at, {"line": "gate", "direction": "in" if i % 3 else "out",
+                                                      "object_class": "person", "track_id": i}).to_json())
+        out.append(factory.make("zone_occupancy", at, {"zone": "plaza", "total": i % 7, "by_class": {}}).to_json())
+    return out
+
+
+class Lake:
+    """A lake written the way the sink writes it: Kafka offsets in order, one file per batch and hour."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.offset = 0
+        self.factory = EventFactory("city", "cam-0", "city-cam-0")
+
+    def batch(self, first: datetime, seconds: int, again: list[bytes] | None = None) -> list[bytes]:
+        payloads = again if again is not None else crossings_and_counts(self.factory, first, seconds)
+        offsets = list(range(self.offset, self.offset + len(payloads)))
+        table, bad = schema.to_table(0, offsets, payloads, [0] * len(payloads))
+        assert not bad
+        write_chunk(self.root, TOPIC, 0, (offsets[0], offsets[-1]), table, 3)
+        self.offset += len(payloads)
+        return payloads
+
+    def compact(self, hour: datetime = HOUR) -> None:
+        """Merge every file of ``hour`` that compaction would merge now."""
+        settings = CompactionSettings(min_age_s=0, min_files=2)
+        compact_folder(hour_dir(self.root, hour), TOPIC, {0: self.offset}, settings, 3, now=1e12)

@@ -97,3 +97,23 @@ def test_a_merged_file_holds_its_events_by_capture_time(tmp_path: Path) -> None:
     merged = pq.read_table(tmp_path / HOUR / file_name(TOPIC, 0, 0, 39))
     ts = merged.column("ts").to_pylist()
     assert ts == sorted(ts) and sorted(merged.column("kafka_offset").to_pylist()) == list(range(40))
+
+
+def test_a_merged_file_waits_for_files_of_its_own_size(tmp_path: Path) -> None:
+    """Files merge only with consecutive files of their size tier: a run reads what arrived, not the hour so far."""
+    from cloud.sink.compact import TIER_BASE, _groups, tier
+    from cloud.sink.layout import parse_name
+
+    assert [tier(n, 4) for n in (0, TIER_BASE - 1, TIER_BASE, 4 * TIER_BASE - 1, 4 * TIER_BASE)] == [0, 0, 1, 1, 2]
+    sizes = [5 * TIER_BASE, TIER_BASE, TIER_BASE, 2 * TIER_BASE, 3 * TIER_BASE] + [1000] * 6 + [TIER_BASE + 1]
+    files = []
+    for n, size in enumerate(sizes):
+        path = tmp_path / file_name(TOPIC, 0, 10 * n, 10 * n + 9)
+        path.write_bytes(b"x" * size)
+        found = parse_name(path.name)
+        assert found is not None
+        files.append((path, found))
+    groups = _groups(files, target_bytes=64 * 2**20, min_files=4)
+    # The tier-2 file waits; the four tier-1 files merge; the six small ones merge without the tier-1 files around them.
+    assert [[p.name for p, _ in g] for g in groups] == [[p.name for p, _ in files[1:5]], [p.name for p, _ in files[5:11]]]
+    assert _groups(files[:4], target_bytes=64 * 2**20, min_files=4) == []

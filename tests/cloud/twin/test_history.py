@@ -76,8 +76,9 @@ def test_the_coarsest_table_answers_and_finer_ones_only_what_it_left(lake: Path)
     twin = Twin(lake, SITE, CAMERAS)
     start, end = datetime(2026, 1, 1, 5, 30, tzinfo=UTC), datetime(2026, 1, 3, tzinfo=UTC)
     got = chart(twin, "crossings", start, end, timedelta(days=1))
-    # 2026-01-02 whole from the day table; 06:00.. of the first day from hours (13:00 is stale: raw), 05:30.. raw.
-    assert got.tables == ("crossings_day", "crossings_hour")
+    # 2026-01-02 whole from the day table; 06:00.. of the first day from hours (13:00 is stale: raw), 05:30..06:00
+    # from the minute table.
+    assert got.tables == ("crossings_day", "crossings_hour", "crossings_minute")
     twin.close()
 
 
