@@ -5,7 +5,9 @@ twin's own views (``cloud.twin.views``) over just that partition's readable
 files, so the typed columns and the deduplication on ``cloud.twin.columns.KEY``
 are the twin's. Each coarser table comes from the next finer one (``FINER``):
 a day's quarter tables from its minute files, its hour tables from its quarter
-files, a month's day tables from its hour files; each is exact (``aggregate``).
+files, a month's day tables from its hour files; each is exact (``aggregate``),
+and only the units (hours, days) whose finer files changed are aggregated
+again (``coarser``).
 Every file is written under a hidden temporary name and renamed into place
 (``cloud.sink.writer.write_atomic``): a reader, or a crash, sees the old file
 or the new one, never half of one. Each records what it was built from
@@ -14,10 +16,12 @@ or the new one, never half of one. Each records what it was built from
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import shutil
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -26,10 +30,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cloud.rollup import aggregate
+from cloud.rollup import aggregate, coarser
 from cloud.rollup.sources import Listing, RecordCache, Recorded, Slot, digest, slot_key
 from cloud.rollup.tables import COLUMNS, PART, VERSION, Resolution, table
-from cloud.sink.writer import write_atomic
+from cloud.sink.writer import write_groups
 from cloud.twin import views
 from cloud.twin.lake import SCHEMA
 from cloud.twin.sandbox import locked_config, private_folder
@@ -42,6 +46,8 @@ KINDS = tuple(COLUMNS)
 _ZSTD = 3
 # What each coarser table is made from, in the order a pass makes them: a table's inputs are made before it.
 FINER: dict[Resolution, Resolution] = {"quarter": "minute", "hour": "quarter", "day": "hour"}
+# Rows per row group of a minute file, by bucket: the minutes an open hour keeps are copied a group at a time.
+MINUTE_GROUP_ROWS = 16_384
 # Whether an hour's files hold each event once: its rows, and its events after deduplication, are as many.
 _DUPLICATE_FREE = "SELECT (SELECT count(*) FROM lake_raw) = (SELECT count(*) FROM events)"
 
@@ -55,6 +61,21 @@ def month_days(root: Path, name: str, day: date) -> list[Path]:
     """The hour-table files of ``name``'s kind for every day of ``day``'s month."""
     base = root / table(name).partition_dir(day).parent
     return sorted(base.glob(f"date={day.year:04d}-{day.month:02d}-*/{PART}"))
+
+
+def _before(path: Path, since: datetime) -> Iterator[pa.Table]:
+    """The rows of minute file ``path`` whose bucket starts before ``since``, a row group at a time."""
+    old = pq.ParquetFile(path)
+    column = old.schema_arrow.names.index("bucket_start")
+    for i in range(old.num_row_groups):
+        stats = old.metadata.row_group(i).column(column).statistics
+        if stats is not None and stats.has_min_max and stats.min >= since:
+            continue
+        rows = old.read_row_group(i)
+        if stats is None or not stats.has_min_max or stats.max >= since:
+            rows = rows.filter(pc.field("bucket_start") < since)
+        if rows.num_rows:
+            yield rows
 
 
 def _shaped(rows: pa.Table, kind: str) -> pa.Table:
@@ -86,9 +107,6 @@ class Maker:
         self.con.close()
         self._cleanup()
 
-    def _write(self, rows: pa.Table, kind: str, final: Path, recorded: Recorded) -> None:
-        write_atomic(rows.replace_schema_metadata(recorded.metadata()), final, _ZSTD)
-
     def hour(self, slot: Slot, files: Sequence[Path], listing: Listing, since: datetime | None = None) -> None:
         """The four minute tables of raw partition ``slot`` from its readable ``files``, whose listing is ``listing``.
 
@@ -108,16 +126,16 @@ class Maker:
         finally:
             cursor.close()
         free = bool(found and found[0])
+        paths = {kind: path_of(self.root, f"{kind}_minute", slot[0], int(slot[1])) for kind in KINDS}
         if since is not None:
-            paths = {kind: path_of(self.root, f"{kind}_minute", slot[0], int(slot[1])) for kind in KINDS}
             before = self.records.get(paths[KINDS[0]])
             free = free and before is not None and before.duplicate_free
-            for kind, path in paths.items():
-                kept = pq.ParquetFile(path).read().filter(pc.field("bucket_start") < since)
-                made[kind] = pa.concat_tables([_shaped(kept, kind), made[kind]])
         recorded = Recorded(VERSION, {slot_key(slot): digest(listing)}, listing, free)
         for kind, rows in made.items():
-            self._write(rows, kind, path_of(self.root, f"{kind}_minute", slot[0], int(slot[1])), recorded)
+            schema = aggregate.schema(kind).with_metadata(recorded.metadata())
+            kept = _before(paths[kind], since) if since is not None else iter(())
+            # The kept minutes are copied a row group at a time: a pass holds what arrived, not the hour's rows.
+            write_groups(schema, itertools.chain(kept, [rows]), paths[kind], _ZSTD, MINUTE_GROUP_ROWS)
 
     def remove_hour(self, slot: Slot) -> None:
         """Remove the minute tables of a raw partition that no longer has readable files."""
@@ -126,30 +144,31 @@ class Maker:
             shutil.rmtree(folder, ignore_errors=True)
 
     def coarser(self, resolution: Resolution, day: date) -> None:
-        """The tables at ``resolution`` (quarter, hour: of ``day``; day: of ``day``'s month) from the finer files under them."""
+        """The tables at ``resolution`` (quarter, hour: of ``day``; day: of ``day``'s month) from the finer files under
+        them, each unit (an hour, a day) made again only where its finer file changed (``coarser``)."""
         for kind in KINDS:
             final = path_of(self.root, f"{kind}_{resolution}", day)
             inputs = self.inputs(kind, resolution, day)
             if not inputs:
                 shutil.rmtree(final.parent, ignore_errors=True)
                 continue
-            hours: dict[str, str] = {}
-            parts = []
-            for path in inputs:
-                recorded = self.records.get(path)
-                if recorded is None:  # damaged or of another version: made again by the reconciler before it counts
-                    log.warning("rollup file %s records no sources; left out of %s", path, final)
-                    continue
-                hours.update(recorded.hours)
-                parts.append(pq.ParquetFile(path).read())
-            finer = pa.concat_tables(parts) if parts else aggregate.schema(kind).empty_table()
-            cursor = self.con.cursor()
-            try:
-                cursor.register("finer", finer)
-                rows = _shaped(cursor.sql(aggregate.from_finer(kind, resolution)).to_arrow_table(), kind)
-            finally:
-                cursor.close()
-            self._write(rows, kind, final, Recorded(VERSION, hours))
+            if resolution == "quarter":
+                sources = coarser.quarter_units(inputs, self.records)
+            elif resolution == "hour":
+                sources = coarser.hour_units(inputs[0], self.records)
+            else:
+                sources = coarser.day_units(inputs, self.records)
+            coarser.make(final, resolution, kind, sources, self.records,
+                         lambda schema, tables, path: write_groups(schema, tables, path, _ZSTD),
+                         functools.partial(self._from_finer, kind, resolution))
+
+    def _from_finer(self, kind: str, resolution: Resolution, finer: pa.Table) -> pa.Table:
+        cursor = self.con.cursor()
+        try:
+            cursor.register("finer", finer)
+            return _shaped(cursor.sql(aggregate.from_finer(kind, resolution)).to_arrow_table(), kind)
+        finally:
+            cursor.close()
 
     def inputs(self, kind: str, resolution: Resolution, day: date) -> list[Path]:
         """The finer files a ``kind`` table at ``resolution`` holding ``day`` is made from."""

@@ -163,8 +163,11 @@ class Reconciler:
                 self.maker.remove_hour(slot)
                 report.hours_removed += 1
                 return
+            since = None if force else self._since(slot, listing)
+            if since is not None:  # only the files that can hold rows from ``since`` on are opened
+                paths = [p for p in paths if (self.facts.get(p).last or since) >= since]
             try:
-                self.maker.hour(slot, paths, listing, None if force else self._since(slot, listing))
+                self.maker.hour(slot, paths, listing, since)
                 report.hours_made += 1
             except _DATA_ERRORS as exc:  # a damaged page: judge the hour's files; the next pass skips the bad ones
                 bad = self.files.recheck(paths)

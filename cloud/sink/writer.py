@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -55,11 +56,22 @@ def temp_path(final: Path) -> Path:
 
 def write_atomic(table: pa.Table, final: Path, zstd_level: int, row_group_size: int | None = None) -> Path:
     """Write ``table`` to ``final`` so that it appears complete or not at all; returns ``final``."""
+    return write_groups(table.schema, [table], final, zstd_level, row_group_size)
+
+
+def write_groups(schema: pa.Schema, tables: Iterable[pa.Table], final: Path, zstd_level: int,
+                 row_group_size: int | None = None) -> Path:
+    """Write ``tables`` one after another (each in row groups of its own) to ``final`` as ``write_atomic`` does.
+
+    Only one of them is held at a time: a file of many parts is written in the memory of its largest part.
+    """
     ensure_dir(final.parent)
     tmp = temp_path(final)
     try:
         with open(tmp, "wb") as out:
-            pq.write_table(table, out, compression="zstd", compression_level=zstd_level, row_group_size=row_group_size)
+            with pq.ParquetWriter(out, schema, compression="zstd", compression_level=zstd_level) as writer:
+                for table in tables:
+                    writer.write_table(table.replace_schema_metadata(schema.metadata), row_group_size=row_group_size)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, final)

@@ -256,8 +256,17 @@ class Twin:
 
         Raises ``QueryRefused`` (``QueryTooLarge`` for a limit), ``QueryTimeout`` or ``duckdb.Error``.
         """
-        # No recovery here: a statement people type can raise the errors a damaged file does, and must not set
-        # off a pass over the lake's data. The project's own next read over the same days does (``_recovering``).
+        # No judging of files here: a statement people type can raise the errors a damaged file does, and must not
+        # set off a pass over the lake's data; the project's own next read over the same days does (``_recovering``).
+        # A file replaced or removed since the listing is only listed again, and the statement run once more.
+        with self._lock:
+            files = self._listed
+        sandbox, sources = self._user_side()
+        try:
+            return sandbox.run(sql, params, sources)
+        except _DATA_ERRORS:
+            if not self._moved(files, sources.rollups):
+                raise
         sandbox, sources = self._user_side()
         return sandbox.run(sql, params, sources)
 

@@ -115,11 +115,10 @@ def test_a_crash_mid_write_leaves_the_old_file(rolled: Path, monkeypatch: pytest
     target = make.path_of(lake, "crossings_hour", date(2026, 1, 1))
     before = target.read_bytes()
 
-    def dies(table: object, where: object, **_kw: object) -> None:
-        where.write(b"PAR1 half a file")  # type: ignore[attr-defined]
+    def dies(writer: object, table: object, **_kw: object) -> None:  # the header is written: half a file
         raise KeyboardInterrupt("power cut")
 
-    monkeypatch.setattr("cloud.sink.writer.pq.write_table", dies)
+    monkeypatch.setattr("cloud.sink.writer.pq.ParquetWriter.write_table", dies)
     maker = make.Maker(lake)
     with pytest.raises(KeyboardInterrupt):
         maker.coarser("hour", date(2026, 1, 1))

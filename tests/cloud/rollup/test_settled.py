@@ -103,7 +103,10 @@ def _whole_remake(root: Path, tmp: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def test_a_grown_hour_is_made_from_its_first_new_minute_and_equals_a_whole_remake(
-        tmp_path: Path, spied: list[datetime | None]) -> None:
+        tmp_path: Path, spied: list[datetime | None], monkeypatch: pytest.MonkeyPatch) -> None:
+    from cloud.rollup import make
+
+    monkeypatch.setattr(make, "MINUTE_GROUP_ROWS", 7)  # kept minutes span many row groups: some wholly kept, one cut
     lake = Lake(tmp_path / "lake")
     for minute in range(0, 20, 5):
         lake.batch(HOUR + timedelta(minutes=minute), 300)
@@ -124,6 +127,7 @@ def test_a_grown_hour_is_made_from_its_first_new_minute_and_equals_a_whole_remak
     _reconcile(lake.root)
     assert spied[-1] == HOUR + timedelta(minutes=3)
     assert _minute_rows(lake.root) == _whole_remake(lake.root, tmp_path)
+    assert pq.read_metadata(path_of(lake.root, "crossings_minute", HOUR.date(), HOUR.hour)).num_row_groups > 3
     merged = [read_facts(p) for p in hour_dir(lake.root, HOUR).glob("*.parquet")]
     assert any(f.merged_from for f in merged) and all(f.first is not None and f.first.tzinfo for f in merged)
 
@@ -191,3 +195,56 @@ def test_a_rollup_file_replaced_under_its_name_after_its_footer_was_read_is_read
         assert sorted((r[2], r[3], r[4]) for r in got) == truth
     finally:
         twin.close()
+
+
+def _all_rows(root: Path) -> dict[str, list[dict[str, Any]]]:
+    from cloud.rollup.make import FINER
+
+    out = {}
+    for kind in KINDS:
+        for resolution in FINER:
+            path = path_of(root, f"{kind}_{resolution}", HOUR.date())
+            out[f"{kind}_{resolution}"] = sorted(pq.ParquetFile(path).read().to_pylist(), key=repr)
+    return out
+
+
+def test_a_day_and_a_month_are_made_again_only_for_the_hour_and_the_day_that_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cloud.rollup import coarser
+
+    lake = Lake(tmp_path / "lake")
+    for hour in (-5, -3, 0):
+        lake.batch(HOUR + timedelta(hours=hour), 900)
+    lake.batch(HOUR - timedelta(days=2), 300)  # another day of the month
+    _reconcile(lake.root)
+    made: list[tuple[str, int]] = []
+    real = coarser._finer_rows
+
+    def counted(source: Any, resolution: Any, unit: int) -> Any:
+        made.append((resolution, unit))
+        return real(source, resolution, unit)
+
+    monkeypatch.setattr(coarser, "_finer_rows", counted)
+    lake.batch(HOUR + timedelta(minutes=20), 300)
+    _reconcile(lake.root)
+    # One hour of the day's quarter and hour tables, one day of the month's day table, for each of the four kinds.
+    assert sorted(set(made)) == [("day", HOUR.day), ("hour", HOUR.hour), ("quarter", HOUR.hour)]
+    assert len(made) == 3 * len(KINDS)
+    assert _all_rows(lake.root) == _all_rows_remade(lake.root, tmp_path)
+    # A quarter file written whole (one row group of every hour, as before units): the hour table still splits it.
+    for kind in KINDS:
+        path = path_of(lake.root, f"{kind}_quarter", HOUR.date())
+        rows = pq.ParquetFile(path).read()
+        pq.write_table(rows, path)
+    lake.batch(HOUR - timedelta(hours=3, minutes=-40), 60)
+    _reconcile(lake.root)
+    assert _all_rows(lake.root) == _all_rows_remade(lake.root, tmp_path)
+
+
+def _all_rows_remade(root: Path, tmp: Path) -> dict[str, list[dict[str, Any]]]:
+    copy = tmp / "remade-all"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy)
+    shutil.rmtree(copy / "rollups")
+    _reconcile(copy)
+    return _all_rows(copy)

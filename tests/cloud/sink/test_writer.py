@@ -93,7 +93,7 @@ def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.Monke
     def broken(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(writer.pq, "write_table", broken)
+    monkeypatch.setattr(writer.pq.ParquetWriter, "write_table", broken)
     with pytest.raises(OSError):
         write(tmp_path, 0, values(5))
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
