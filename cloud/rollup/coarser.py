@@ -119,17 +119,21 @@ def make(final: Path, resolution: Resolution, kind: str, sources: dict[Unit, Sou
     log.debug("%s: %d units kept, %d made", final, len(kept), len(sources) - len(kept))
 
 
-def quarter_units(minute_files: list[Path], records: RecordCache) -> dict[Unit, Source]:
-    """A day's quarter (or hour) units from its hours' minute files."""
+def _per_file(files: list[Path], records: RecordCache, unit: Callable[[Path], Unit]) -> dict[Unit, Source]:
+    """One unit per finer file (``unit`` names it from the file's path), as each file records its sources."""
     out: dict[Unit, Source] = {}
-    for path in minute_files:
+    for path in files:
         recorded = records.get(path)
-        if recorded is None:
+        if recorded is None:  # damaged or of another version: made again by the reconciler before it counts
             log.warning("rollup file %s records no sources; left out", path)
             continue
-        unit = int(path.parent.name.removeprefix("hour="))
-        out[unit] = Source(path, None, dict(recorded.hours))
+        out[unit(path)] = Source(path, None, dict(recorded.hours))
     return out
+
+
+def quarter_units(minute_files: list[Path], records: RecordCache) -> dict[Unit, Source]:
+    """A day's quarter units from its hours' minute files."""
+    return _per_file(minute_files, records, lambda path: int(path.parent.name.removeprefix("hour=")))
 
 
 def hour_units(quarter_file: Path, records: RecordCache) -> dict[Unit, Source]:
@@ -149,12 +153,4 @@ def hour_units(quarter_file: Path, records: RecordCache) -> dict[Unit, Source]:
 
 def day_units(hour_files: list[Path], records: RecordCache) -> dict[Unit, Source]:
     """A month's day units from its days' hour files."""
-    out: dict[Unit, Source] = {}
-    for path in hour_files:
-        recorded = records.get(path)
-        if recorded is None:
-            log.warning("rollup file %s records no sources; left out", path)
-            continue
-        unit = date.fromisoformat(path.parent.name.removeprefix("date=")).day
-        out[unit] = Source(path, None, dict(recorded.hours))
-    return out
+    return _per_file(hour_files, records, lambda path: date.fromisoformat(path.parent.name.removeprefix("date=")).day)

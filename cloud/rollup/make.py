@@ -22,7 +22,7 @@ import logging
 import shutil
 import weakref
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -46,6 +46,10 @@ KINDS = tuple(COLUMNS)
 _ZSTD = 3
 # What each coarser table is made from, in the order a pass makes them: a table's inputs are made before it.
 FINER: dict[Resolution, Resolution] = {"quarter": "minute", "hour": "quarter", "day": "hour"}
+# The raw rows of an hour whose files hold this much are aggregated ``SLICE`` of capture time at a time.
+SLICED_FROM_BYTES = 8 * 2**20
+SLICE = timedelta(minutes=10)
+HOUR = timedelta(hours=1)
 # Rows per row group of a minute file, by bucket: the minutes an open hour keeps are copied a group at a time.
 MINUTE_GROUP_ROWS = 16_384
 # Whether an hour's files hold each event once: its rows, and its events after deduplication, are as many.
@@ -61,6 +65,18 @@ def month_days(root: Path, name: str, day: date) -> list[Path]:
     """The hour-table files of ``name``'s kind for every day of ``day``'s month."""
     base = root / table(name).partition_dir(day).parent
     return sorted(base.glob(f"date={day.year:04d}-{day.month:02d}-*/{PART}"))
+
+
+def _start(slot: Slot) -> datetime:
+    return datetime.combine(slot[0], time(int(slot[1])), timezone.utc)
+
+
+def _slices(hour: datetime, since: datetime | None) -> list[tuple[datetime | None, datetime | None]]:
+    """[lo, hi) capture-time slices of ``SLICE`` from ``since`` (None: the whole hour, open-ended at both ends)."""
+    cuts = [hour + i * SLICE for i in range(1, HOUR // SLICE)]
+    if since is not None:
+        return list(zip([since, *[c for c in cuts if c > since]], [*[c for c in cuts if c > since], None]))
+    return list(zip([None, *cuts], [*cuts, None]))
 
 
 def _before(path: Path, since: datetime) -> Iterator[pa.Table]:
@@ -115,27 +131,37 @@ class Maker:
         are read, so an open hour costs what arrived since its last making, not what it holds.
         Raises DuckDB's errors when a file's data cannot be read; nothing is written then.
         """
-        data = lake_dataset(self.root, list(files))
-        if since is not None:
-            data = data.filter(pc.field("ts") >= since)
-        cursor = self.con.cursor()
-        try:
-            Sources(data, SCHEMA.empty_table(), NO_ALERTS).register(cursor)
-            made = {kind: _shaped(cursor.sql(aggregate.from_raw(kind)).to_arrow_table(), kind) for kind in KINDS}
-            found = cursor.execute(_DUPLICATE_FREE).fetchone()
-        finally:
-            cursor.close()
-        free = bool(found and found[0])
+        made: dict[str, list[pa.Table]] = {kind: [] for kind in KINDS}
+        free = True
+        # A slice of the hour at a time: what deduplication holds is a slice's events, whatever the hour holds, since
+        # copies of an event share their capture time (``settled``). The first and last slices are open-ended: a
+        # file filed in another hour's folder keeps its rows.
+        whole = sum(p.stat().st_size for p in files if p.exists()) < SLICED_FROM_BYTES
+        for lo, hi in [(since, None)] if whole else _slices(_start(slot), since):
+            data = lake_dataset(self.root, list(files))
+            bounds = [pc.field("ts") >= lo] if lo is not None else []
+            bounds += [pc.field("ts") < hi] if hi is not None else []
+            if bounds:
+                data = data.filter(functools.reduce(lambda a, b: a & b, bounds))
+            cursor = self.con.cursor()
+            try:
+                Sources(data, SCHEMA.empty_table(), NO_ALERTS).register(cursor)
+                for kind in KINDS:
+                    made[kind].append(_shaped(cursor.sql(aggregate.from_raw(kind)).to_arrow_table(), kind))
+                found = cursor.execute(_DUPLICATE_FREE).fetchone()
+            finally:
+                cursor.close()
+            free = free and bool(found and found[0])
         paths = {kind: path_of(self.root, f"{kind}_minute", slot[0], int(slot[1])) for kind in KINDS}
         if since is not None:
             before = self.records.get(paths[KINDS[0]])
             free = free and before is not None and before.duplicate_free
         recorded = Recorded(VERSION, {slot_key(slot): digest(listing)}, listing, free)
-        for kind, rows in made.items():
+        for kind, parts in made.items():
             schema = aggregate.schema(kind).with_metadata(recorded.metadata())
             kept = _before(paths[kind], since) if since is not None else iter(())
             # The kept minutes are copied a row group at a time: a pass holds what arrived, not the hour's rows.
-            write_groups(schema, itertools.chain(kept, [rows]), paths[kind], _ZSTD, MINUTE_GROUP_ROWS)
+            write_groups(schema, itertools.chain(kept, parts), paths[kind], _ZSTD, MINUTE_GROUP_ROWS)
 
     def remove_hour(self, slot: Slot) -> None:
         """Remove the minute tables of a raw partition that no longer has readable files."""

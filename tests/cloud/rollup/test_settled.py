@@ -248,3 +248,23 @@ def _all_rows_remade(root: Path, tmp: Path) -> dict[str, list[dict[str, Any]]]:
     shutil.rmtree(copy / "rollups")
     _reconcile(copy)
     return _all_rows(copy)
+
+
+def test_an_hour_made_in_slices_is_the_hour_made_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slices of capture time, open-ended at both ends: a redelivered batch and another hour's file filed here count
+    as they do made whole."""
+    from cloud.rollup import make
+
+    lake = Lake(tmp_path / "lake")
+    for minute in (0, 9, 31, 55):
+        again = lake.batch(HOUR + timedelta(minutes=minute, seconds=30), 300)
+    lake.batch(HOUR + timedelta(minutes=55), 60, again=again[:50])
+    lake.batch(HOUR - timedelta(hours=2), 120)
+    shutil.copy(min(hour_dir(lake.root, HOUR - timedelta(hours=2)).glob("*.parquet")),
+                hour_dir(lake.root, HOUR) / "late-arrival.parquet")
+    monkeypatch.setattr(make, "SLICED_FROM_BYTES", 0)
+    _reconcile(lake.root)
+    sliced = _minute_rows(lake.root)
+    monkeypatch.setattr(make, "SLICED_FROM_BYTES", 2**62)
+    assert sliced == _whole_remake(lake.root, tmp_path)
+    assert any(r["bucket_start"] < HOUR for r in sliced["crossings"])  # the filed-here file's own hour is kept
