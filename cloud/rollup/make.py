@@ -22,7 +22,7 @@ import logging
 import shutil
 import weakref
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cloud.rollup import aggregate, coarser
-from cloud.rollup.sources import Listing, RecordCache, Recorded, Slot, digest, slot_key
+from cloud.rollup.sources import Listing, RecordCache, Recorded, Slot, digest, slot_key, slot_start
 from cloud.rollup.tables import COLUMNS, PART, VERSION, Resolution, table
 from cloud.sink.writer import write_groups
 from cloud.twin import views
@@ -67,16 +67,11 @@ def month_days(root: Path, name: str, day: date) -> list[Path]:
     return sorted(base.glob(f"date={day.year:04d}-{day.month:02d}-*/{PART}"))
 
 
-def _start(slot: Slot) -> datetime:
-    return datetime.combine(slot[0], time(int(slot[1])), timezone.utc)
-
-
 def _slices(hour: datetime, since: datetime | None) -> list[tuple[datetime | None, datetime | None]]:
     """[lo, hi) capture-time slices of ``SLICE`` from ``since`` (None: the whole hour, open-ended at both ends)."""
     cuts = [hour + i * SLICE for i in range(1, HOUR // SLICE)]
-    if since is not None:
-        return list(zip([since, *[c for c in cuts if c > since]], [*[c for c in cuts if c > since], None]))
-    return list(zip([None, *cuts], [*cuts, None]))
+    starts: list[datetime | None] = [since, *[c for c in cuts if c > since]] if since is not None else [None, *cuts]
+    return list(zip(starts, [*starts[1:], None]))
 
 
 def _before(path: Path, since: datetime) -> Iterator[pa.Table]:
@@ -137,8 +132,9 @@ class Maker:
         # copies of an event share their capture time (``settled``). The first and last slices are open-ended: a
         # file filed in another hour's folder keeps its rows.
         whole = sum(p.stat().st_size for p in files if p.exists()) < SLICED_FROM_BYTES
-        for lo, hi in [(since, None)] if whole else _slices(_start(slot), since):
-            data = lake_dataset(self.root, list(files))
+        dataset = lake_dataset(self.root, list(files))
+        for lo, hi in [(since, None)] if whole else _slices(slot_start(slot), since):
+            data = dataset
             bounds = [pc.field("ts") >= lo] if lo is not None else []
             bounds += [pc.field("ts") < hi] if hi is not None else []
             if bounds:

@@ -29,16 +29,15 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from datetime import time as clock
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
 from cloud.rollup import lock
 from cloud.rollup.make import FINER, KINDS, Maker, path_of
-from cloud.rollup.settled import FactsCache, settled_until
-from cloud.rollup.sources import Listing, Slot, digest, listing_of, slot_key
+from cloud.rollup.settled import FactsCache, settled_in
+from cloud.rollup.sources import Listing, Slot, digest, listing_of, slot_key, slot_start
 from cloud.rollup.tables import PART, ROOT, Resolution
 from cloud.twin.listing import LakeFiles
 from cloud.twin.settings import TwinSettings
@@ -126,7 +125,7 @@ class Reconciler:
 
     def _not_yet(self, slot: Slot, open_every_s: float, now: float) -> bool:
         """Whether ``slot`` is an open hour made less than ``open_every_s`` ago, left for a later pass."""
-        end = datetime.combine(slot[0], clock(int(slot[1])), timezone.utc) + timedelta(hours=1)
+        end = slot_start(slot) + timedelta(hours=1)
         return end.timestamp() + CLOSE_GRACE_S > now and now - self._made_at(slot) < open_every_s
 
     def run(self, since: date | None = None, force: bool = False, max_hours: int | None = None,
@@ -189,9 +188,8 @@ class Reconciler:
         if first is None or not first.files or any(r is None or (r.hours, r.files) != (first.hours, first.files)
                                                    for r in records):
             return None
-        hour = datetime.combine(slot[0], clock(int(slot[1])), timezone.utc)
-        folder = self.root / f"date={slot[0].isoformat()}" / f"hour={slot[1]}"
-        until = settled_until(hour, first.files, listing, lambda name: self.facts.get(folder / name))
+        hour = slot_start(slot)
+        until = settled_in(self.root, hour, first.files, listing, self.facts)
         return until if until > hour else None
 
     def _coarse_fresh(self, resolution: Resolution, day: date) -> bool:

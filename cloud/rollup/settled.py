@@ -48,6 +48,7 @@ import pyarrow.parquet as pq
 
 from cloud.rollup.sources import Listing
 from cloud.sink.compact import MERGED_FROM
+from cloud.sink.layout import hour_dir
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,12 @@ class FactsCache:
 
 def floor_minute(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
+
+
+def settled_in(root: Path, hour: datetime, recorded: Listing, current: Listing, facts: FactsCache) -> datetime:
+    """``settled_until`` of the lake at ``root``'s partition of ``hour``, its files' facts from ``facts``."""
+    folder = hour_dir(root, hour)
+    return settled_until(hour, recorded, current, lambda name: facts.get(folder / name))
 
 
 def settled_until(hour: datetime, recorded: Listing, current: Listing, facts: Callable[[str], Facts]) -> datetime:

@@ -26,7 +26,7 @@ import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -41,6 +41,11 @@ Listing = tuple[tuple[str, int], ...]  # the partition's readable files: name, s
 
 def slot_key(slot: Slot) -> str:
     return f"{slot[0].isoformat()}/{slot[1]}"
+
+
+def slot_start(slot: Slot) -> datetime:
+    """The UTC instant partition ``slot`` begins."""
+    return datetime.combine(slot[0], time(int(slot[1])), timezone.utc)
 
 
 def parse_slot(key: str) -> Slot:

@@ -14,12 +14,12 @@ minutes are counted at every question.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from cloud.rollup.settled import HOUR, FactsCache, floor_minute, settled_until
-from cloud.rollup.sources import Listing, Slot, listing_of
+from cloud.rollup.settled import HOUR, FactsCache, floor_minute, settled_in
+from cloud.rollup.sources import Listing, Slot, listing_of, slot_start
 
 Read = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
 Span = tuple[datetime, datetime, int]  # first event time, last, events
@@ -28,24 +28,20 @@ _MINUTES = ("SELECT time_bucket(INTERVAL 1 MINUTE, ts) AS minute, min(ts), max(t
             "WHERE date = $day AND hour = $hour{since} GROUP BY ALL")
 
 
-def hour_start(slot: Slot) -> datetime:
-    return datetime.combine(slot[0], time(int(slot[1])), timezone.utc)
-
-
 class GrowingHours:
     """Spans of the hours that grow, each kept per minute with the listing it was counted from."""
 
-    def __init__(self, lake: Path, read: Read) -> None:
+    def __init__(self, lake: Path, read: Read, facts: FactsCache) -> None:
         self.lake = lake
         self.read = read
-        self.facts = FactsCache()
+        self.facts = facts  # the twin's one cache of its files' facts (``rollups.Coverage.facts``)
         # slot -> (listing counted, minutes before this hold files' rows alone and are right for it, minute -> span)
         self._kept: dict[Slot, tuple[Listing, datetime, dict[datetime, Span]]] = {}
 
     def span(self, slot: Slot, files: tuple[tuple[str, int, int], ...], tail_first: datetime | None) -> Span | None:
         """The span of ``slot`` (its readable ``files``: names, sizes, modification times; the tail's first event
         time in it), lake and tail together; None when it holds no event."""
-        hour = hour_start(slot)
+        hour = slot_start(slot)
         end = hour + HOUR
         listing = listing_of(files)
         tail = end if tail_first is None else max(hour, floor_minute(tail_first.astimezone(timezone.utc)))
@@ -53,8 +49,7 @@ class GrowingHours:
         since, minutes = hour, {}
         if known is not None:
             counted, valid, rows = known
-            folder = self.lake / f"date={slot[0].isoformat()}" / f"hour={slot[1]}"
-            since = min(valid, settled_until(hour, counted, listing, lambda name: self.facts.get(folder / name)))
+            since = min(valid, settled_in(self.lake, hour, counted, listing, self.facts))
             minutes = {m: r for m, r in rows.items() if m < since}
         since = min(since, tail)
         minutes = {m: r for m, r in minutes.items() if m < since}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
+from cloud.rollup.sources import slot_start
 from cloud.twin.daily import NODES, ZONES, Daily, Slot, Subjects
 from cloud.twin.rollups import Minutes, edge_minutes, minute_filter, raw_filter
 from cloud.twin.views import COPIES
@@ -49,10 +50,6 @@ def _hour_of(at: datetime) -> datetime:
     return utc.replace(minute=0, second=0, microsecond=0)
 
 
-def _slot_start(slot: Slot) -> datetime:
-    return datetime.combine(slot[0], time(int(slot[1])), timezone.utc)
-
-
 def _between_days(first: datetime, end: datetime, days: list[datetime]) -> list[tuple[datetime, datetime]]:
     """The parts of [``first``, ``end``) that the whole ``days`` (midnights, ascending) leave out."""
     out: list[tuple[datetime, datetime]] = []
@@ -76,7 +73,7 @@ class Past:
     def newest(self, q: Newest, at: datetime, listing: Mapping[Slot, Hashable], fresh: set[Slot]) -> dict[tuple[Any, ...], tuple[datetime, Any]]:
         """Subject keys -> (time, value) of the newest value at or before ``at``."""
         hour = _hour_of(at)
-        first = _slot_start(min(listing)) if listing else hour  # (date, "HH") sorts as time does
+        first = slot_start(min(listing)) if listing else hour  # (date, "HH") sorts as time does
         days = self.exact(f"{q.kind}_day", first, datetime.combine(hour.date(), time(), timezone.utc))
         # The hour table is asked only about the days the day table does not hold: mostly ``at``'s own.
         hours = [h for lo, hi in _between_days(first, hour, days) for h in self.exact(f"{q.kind}_hour", lo, hi)]

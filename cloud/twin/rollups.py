@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from cloud.rollup import aggregate
-from cloud.rollup.settled import FactsCache, floor_minute, settled_until
+from cloud.rollup.settled import FactsCache, floor_minute, settled_in
 from cloud.rollup.sources import Recorded, RecordCache, Slot, digest, exact_hours, listing_of, parse_slot, slot_key
 from cloud.rollup.tables import KEYS, PART, ROOT, TABLES, Table, table
 from cloud.twin.folders import FolderTree, Fragments
@@ -252,8 +252,7 @@ class Coverage:
         known = self._settled_kept.get((t.name, slot))
         if known is not None and known[0] is files and known[1] is recorded:
             return known[2]
-        folder = self.root / f"date={slot[0].isoformat()}" / f"hour={slot[1]}"
-        until = settled_until(hour, recorded.files, listing_of(files), lambda n: self.facts.get(folder / n))
+        until = settled_in(self.root, hour, recorded.files, listing_of(files), self.facts)
         self._settled_kept[(t.name, slot)] = (files, recorded, until)
         return until
 

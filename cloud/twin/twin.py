@@ -136,7 +136,7 @@ class Twin:
         self._days: tuple[date, date] | None = None  # the first and last day holding raw rows now
         self.daily = Daily(lambda sql, params: self.read(sql, params).rows,
                            HourlyStore(store_file(self.settings.state_dir, lake)))
-        self._growing = GrowingHours(lake, lambda sql, params: self.read(sql, params).rows)
+        self._growing = GrowingHours(lake, lambda sql, params: self.read(sql, params).rows, self.coverage.facts)
         lake.mkdir(parents=True, exist_ok=True)
         self.folder = private_folder(self.settings.spill_dir, lake, "cloud.twin.spill_dir", "citytwin-twin-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
